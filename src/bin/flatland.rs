@@ -1,0 +1,147 @@
+//! The Flatland CLI.
+//!
+//! ```text
+//! flatland summary [MODEL] [--json]
+//! flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
+//! flatland link MODEL | flatland link --decode FRAGMENT
+//! ```
+//! Exit codes: 0 ok; 1 invalid model / weights / input; 2 unreadable file or bad usage.
+
+use std::process::ExitCode;
+
+use flatland::codec::{self, link, npy};
+use flatland::engine::forward::{forward, init_weights, split_weights, Limits};
+use flatland::engine::summary::summary_text;
+use flatland::engine::{analyze, Model};
+
+const USAGE: &str = "usage:
+  flatland summary [MODEL] [--json]
+  flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
+  flatland link MODEL
+  flatland link --decode FRAGMENT
+MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, or a TF.js model.json";
+
+enum Fail {
+    Invalid(String),
+    Unreadable(String),
+}
+
+fn read_bytes(path: &str) -> Result<Vec<u8>, Fail> {
+    std::fs::read(path).map_err(|e| Fail::Unreadable(format!("cannot read {path}: {e}")))
+}
+
+fn load_model(path: Option<&str>) -> Result<Model, Fail> {
+    let Some(path) = path else {
+        return Ok(Model::seed());
+    };
+    let bytes = read_bytes(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| Fail::Unreadable(format!("{path} is not UTF-8 text")))?;
+    codec::read_model(&text).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn positional(args: &[String], with_value: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if with_value.contains(&a.as_str()) {
+            skip = true;
+        } else if !a.starts_with("--") {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+fn summary(args: &[String]) -> Result<(), Fail> {
+    let pos = positional(args, &[]);
+    let model = load_model(pos.first().map(String::as_str))?;
+    let a = analyze(&model);
+    if args.iter().any(|a| a == "--json") {
+        println!("{}", serde_json::to_string_pretty(&a.to_json()).unwrap_or_default());
+    } else {
+        print!("{}", summary_text(&model.name, &a));
+    }
+    match a.first_error() {
+        Some(e) => Err(Fail::Invalid(e.to_string())),
+        None => Ok(()),
+    }
+}
+
+fn forward_cmd(args: &[String]) -> Result<(), Fail> {
+    let pos = positional(args, &["--input", "--output", "--weights", "--seed"]);
+    let model_path = pos.first().ok_or_else(|| Fail::Unreadable(format!("forward needs MODEL\n{USAGE}")))?;
+    let input = flag(args, "--input").ok_or_else(|| Fail::Unreadable("forward needs --input X.npy".into()))?;
+    let output = flag(args, "--output").ok_or_else(|| Fail::Unreadable("forward needs --output Y.npy".into()))?;
+    let seed = match flag(args, "--seed") {
+        Some(s) => s.parse::<u64>().map_err(|_| Fail::Unreadable(format!("--seed {s} is not a number")))?,
+        None => 0,
+    };
+    let model = load_model(Some(model_path))?;
+    let x = npy::read_npy(&read_bytes(input)?).map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?;
+    let a = analyze(&model);
+    if let Some(e) = a.first_error() {
+        return Err(Fail::Invalid(e.to_string()));
+    }
+    let limits = Limits::default();
+    let weights = match flag(args, "--weights") {
+        Some(w) => {
+            let list = npy::read_weight_list(&read_bytes(w)?).map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
+            split_weights(&a, list).map_err(|e| Fail::Invalid(e.to_string()))?
+        }
+        None => init_weights(&a, seed, limits).map_err(|e| Fail::Invalid(e.to_string()))?,
+    };
+    let outs = forward(&model, &a, &weights, x.clone(), limits).map_err(|e| Fail::Invalid(e.to_string()))?;
+    let y = outs.last().cloned().unwrap_or(x);
+    std::fs::write(output, npy::write_npy(&y)).map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
+    eprintln!("output shape {:?}", y.shape());
+    Ok(())
+}
+
+fn link_cmd(args: &[String]) -> Result<(), Fail> {
+    if let Some(fragment) = flag(args, "--decode") {
+        let p = link::decode(fragment).map_err(|e| Fail::Invalid(e.to_string()))?;
+        println!("{}", codec::model_json::to_string(&p.model));
+        return Ok(());
+    }
+    let pos = positional(args, &[]);
+    let model = load_model(Some(pos.first().ok_or_else(|| Fail::Unreadable(format!("link needs MODEL\n{USAGE}")))?))?;
+    println!("{}", link::encode_model(&model));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or(&[]);
+    let r = match args.first().map(String::as_str) {
+        Some("summary") => summary(rest),
+        Some("forward") => forward_cmd(rest),
+        Some("link") => link_cmd(rest),
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(Fail::Unreadable(USAGE.to_string())),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail::Invalid(m)) => {
+            eprintln!("flatland: {m}");
+            ExitCode::from(1)
+        }
+        Err(Fail::Unreadable(m)) => {
+            eprintln!("flatland: {}", m.lines().next().unwrap_or(""));
+            for l in m.lines().skip(1) {
+                eprintln!("{l}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

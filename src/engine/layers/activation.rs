@@ -1,0 +1,522 @@
+//! Activation functions (Keras 3 `keras.activations`) and the activation layers:
+//! `Activation`, `ReLU`, `LeakyReLU`, `PReLU`, `ELU`, `Softmax`. All keep the shape.
+
+use ndarray::{ArrayD, Axis, Zip};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::{Explanation, Init, LayerRules, WeightSpec};
+use crate::engine::error::Problem;
+use crate::engine::shape::Shape;
+
+macro_rules! activations {
+    ($( $v:ident = $s:literal $(| $alias:literal)* ;)*) => {
+        /// Every Keras 3 activation string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub enum Activation {
+            #[default]
+            $( $v, )*
+        }
+        impl Activation {
+            pub const ALL: &'static [Activation] = &[$(Activation::$v),*];
+            /// Canonical Keras name.
+            pub fn name(self) -> &'static str {
+                match self { $( Activation::$v => $s, )* }
+            }
+            /// Parse a Keras activation string, including aliases.
+            pub fn parse(s: &str) -> Option<Activation> {
+                match s {
+                    $( $s $(| $alias)* => Some(Activation::$v), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+activations! {
+    Linear = "linear" | "None";
+    Relu = "relu";
+    Relu6 = "relu6";
+    Sigmoid = "sigmoid";
+    HardSigmoid = "hard_sigmoid";
+    Tanh = "tanh";
+    Softmax = "softmax";
+    LogSoftmax = "log_softmax";
+    Softplus = "softplus";
+    Softsign = "softsign";
+    Elu = "elu";
+    Selu = "selu";
+    Gelu = "gelu";
+    Silu = "silu" | "swish";
+    HardSilu = "hard_silu" | "hard_swish";
+    Mish = "mish";
+    Exponential = "exponential";
+    LeakyRelu = "leaky_relu";
+}
+
+impl Serialize for Activation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Activation {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let name = match &v {
+            Value::Null => return Ok(Activation::Linear),
+            Value::String(s) => s.clone(),
+            // Keras serialises some activations as {"class_name": "function", "config": "relu"}
+            Value::Object(o) => match (o.get("config"), o.get("class_name")) {
+                (Some(Value::String(s)), _) => s.clone(),
+                (_, Some(Value::String(s))) => s.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        Activation::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown activation `{name}`")))
+    }
+}
+
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_SCALE: f32 = 1.050_701;
+
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn softplus(x: f32) -> f32 {
+    // log(1 + e^x), stable for large |x|
+    if x > 20.0 {
+        x
+    } else if x < -20.0 {
+        x.exp()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// Error function (Abramowitz–Stegun 7.1.26 refined to ~1e-7, computed in f64).
+fn erf(x: f64) -> f64 {
+    // W. J. Cody-style rational approximation via erfc for |x| large is overkill here;
+    // use the high-accuracy series/continued fraction split.
+    let ax = x.abs();
+    let r = if ax < 2.5 {
+        // Taylor series: erf(x) = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
+        let mut sum = ax;
+        let mut term = ax;
+        let x2 = ax * ax;
+        let mut n = 0.0;
+        while term.abs() > 1e-17 * sum.abs() && n < 200.0 {
+            n += 1.0;
+            term *= -x2 / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * std::f64::consts::FRAC_2_SQRT_PI
+    } else {
+        // continued fraction for erfc
+        let x2 = ax * ax;
+        let mut f = 0.0;
+        let mut k = 60.0;
+        while k > 0.0 {
+            f = (k / 2.0) / (ax + f);
+            k -= 1.0;
+        }
+        let erfc = (-x2).exp() / (ax + f) / std::f64::consts::PI.sqrt();
+        1.0 - erfc
+    };
+    if x < 0.0 {
+        -r
+    } else {
+        r
+    }
+}
+
+impl Activation {
+    /// Elementwise value (not for softmax/log_softmax, which need an axis).
+    pub fn scalar(self, x: f32) -> f32 {
+        match self {
+            Activation::Linear | Activation::Softmax | Activation::LogSoftmax => x,
+            Activation::Relu => x.max(0.0),
+            Activation::Relu6 => x.clamp(0.0, 6.0),
+            Activation::Sigmoid => sigmoid(x),
+            Activation::HardSigmoid => ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+            Activation::Tanh => x.tanh(),
+            Activation::Softplus => softplus(x),
+            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::Elu => elu(x, 1.0),
+            Activation::Selu => {
+                if x > 0.0 {
+                    SELU_SCALE * x
+                } else {
+                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
+                }
+            }
+            Activation::Gelu => {
+                let xf = f64::from(x);
+                (0.5 * xf * (1.0 + erf(xf / std::f64::consts::SQRT_2))) as f32
+            }
+            Activation::Silu => x * sigmoid(x),
+            Activation::HardSilu => x * ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+            Activation::Mish => x * softplus(x).tanh(),
+            Activation::Exponential => x.exp(),
+            Activation::LeakyRelu => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    0.2 * x
+                }
+            }
+        }
+    }
+
+    /// Apply to a tensor (softmax variants along the last axis).
+    pub fn apply(self, x: &mut ArrayD<f32>) {
+        match self {
+            Activation::Linear => {}
+            Activation::Softmax => softmax_last(x, false),
+            Activation::LogSoftmax => softmax_last(x, true),
+            a => x.mapv_inplace(|v| a.scalar(v)),
+        }
+    }
+}
+
+pub fn elu(x: f32, alpha: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        alpha * x.exp_m1()
+    }
+}
+
+/// Numerically stable softmax (or log-softmax) along `axis`.
+pub fn softmax_axis(x: &mut ArrayD<f32>, axis: usize, log: bool) {
+    if x.ndim() == 0 || axis >= x.ndim() {
+        return;
+    }
+    for mut lane in x.lanes_mut(Axis(axis)) {
+        let m = lane.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        let m = if m.is_finite() { m } else { 0.0 };
+        let sum: f32 = lane.iter().map(|&v| (v - m).exp()).sum();
+        if log {
+            let ls = sum.ln();
+            lane.mapv_inplace(|v| v - m - ls);
+        } else {
+            lane.mapv_inplace(|v| (v - m).exp() / sum);
+        }
+    }
+}
+
+fn softmax_last(x: &mut ArrayD<f32>, log: bool) {
+    let axis = x.ndim().saturating_sub(1);
+    softmax_axis(x, axis, log);
+}
+
+fn same_shape(kind: &str, input: &Shape) -> Explanation {
+    Explanation::new(format!("{kind} works element by element, so the shape does not change."))
+        .step(format!("output = input = {input}"))
+}
+
+/// `keras.layers.Activation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ActivationLayer {
+    pub activation: Activation,
+}
+
+impl LayerRules for ActivationLayer {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let mut y = x.clone();
+        self.activation.apply(&mut y);
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        match self.activation {
+            Activation::Softmax | Activation::LogSoftmax => Explanation::new(format!(
+                "{} normalises along the last axis; the shape does not change and there are no weights.",
+                self.activation.name()
+            ))
+            .step(format!("output = input = {input}")),
+            a => same_shape(&format!("Activation `{}`", a.name()), input),
+        }
+    }
+    fn settings(&self) -> String {
+        self.activation.name().to_string()
+    }
+}
+
+/// `keras.layers.ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Relu {
+    pub max_value: Option<f32>,
+    pub negative_slope: f32,
+    pub threshold: f32,
+}
+
+impl LayerRules for Relu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if let Some(m) = self.max_value {
+            if m < 0.0 {
+                return Err(Problem::config("max_value", format!("must be >= 0, got {m}")));
+            }
+        }
+        if self.negative_slope < 0.0 {
+            return Err(Problem::config("negative_slope", format!("must be >= 0, got {}", self.negative_slope)));
+        }
+        if self.threshold < 0.0 {
+            return Err(Problem::config("threshold", format!("must be >= 0, got {}", self.threshold)));
+        }
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (t, ns, mv) = (self.threshold, self.negative_slope, self.max_value);
+        Ok(x.mapv(|v| {
+            let y = if v >= t { v } else { ns * (v - t) };
+            match mv {
+                Some(m) if y > m => m,
+                _ => y,
+            }
+        }))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("ReLU", input)
+    }
+    fn settings(&self) -> String {
+        match self.max_value {
+            Some(m) => format!("max {m}"),
+            None => "relu".into(),
+        }
+    }
+}
+
+/// `keras.layers.LeakyReLU(negative_slope=0.3)` (Keras 2's `alpha` accepted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeakyRelu {
+    #[serde(alias = "alpha")]
+    pub negative_slope: f32,
+}
+
+impl Default for LeakyRelu {
+    fn default() -> Self {
+        LeakyRelu { negative_slope: 0.3 }
+    }
+}
+
+impl LayerRules for LeakyRelu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if self.negative_slope < 0.0 {
+            return Err(Problem::config("negative_slope", format!("must be >= 0, got {}", self.negative_slope)));
+        }
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let a = self.negative_slope;
+        Ok(x.mapv(|v| if v >= 0.0 { v } else { a * v }))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("LeakyReLU", input)
+    }
+    fn settings(&self) -> String {
+        format!("slope {}", self.negative_slope)
+    }
+}
+
+/// `keras.layers.PReLU(shared_axes=None)`: a learned slope per element (alpha has the input
+/// shape without batch, with shared axes set to 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PRelu {
+    #[serde(deserialize_with = "super::args::de_opt_ints")]
+    pub shared_axes: Option<Vec<usize>>,
+}
+
+impl PRelu {
+    fn alpha_shape(&self, input: &Shape) -> Result<Vec<usize>, Problem> {
+        let mut s = input.dims().to_vec();
+        for &a in self.shared_axes.iter().flatten() {
+            if a == 0 || a > s.len() {
+                return Err(Problem::config(
+                    "shared_axes",
+                    format!("axis {a} is not a non-batch axis of {input}"),
+                ));
+            }
+            s[a - 1] = 1;
+        }
+        Ok(s)
+    }
+}
+
+impl LayerRules for PRelu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        self.alpha_shape(input)?;
+        Ok(input.clone())
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        Ok(vec![WeightSpec::new("alpha", self.alpha_shape(input)?, Init::Zeros)])
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let alpha = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let mut shape = vec![1];
+        shape.extend_from_slice(alpha.shape());
+        let alpha = alpha
+            .view()
+            .into_shape_with_order(ndarray::IxDyn(&shape))
+            .map_err(|_| Problem::geometry("PReLU alpha has the wrong size"))?;
+        let alpha = alpha
+            .broadcast(x.raw_dim())
+            .ok_or_else(|| Problem::geometry("PReLU alpha does not broadcast to the input"))?;
+        let mut y = x.clone();
+        Zip::from(&mut y).and(&alpha).for_each(|v, &a| {
+            if *v < 0.0 {
+                *v *= a;
+            }
+        });
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let a = self.alpha_shape(input).unwrap_or_default();
+        same_shape("PReLU", input).step(format!(
+            "alpha has shape {:?}: {} learned slopes",
+            a,
+            a.iter().product::<usize>()
+        ))
+    }
+    fn settings(&self) -> String {
+        match &self.shared_axes {
+            Some(a) => format!("shared axes {a:?}"),
+            None => "per-element slope".into(),
+        }
+    }
+}
+
+/// `keras.layers.ELU(alpha=1.0)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Elu {
+    pub alpha: f32,
+}
+
+impl Default for Elu {
+    fn default() -> Self {
+        Elu { alpha: 1.0 }
+    }
+}
+
+impl LayerRules for Elu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let a = self.alpha;
+        Ok(x.mapv(|v| elu(v, a)))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("ELU", input)
+    }
+    fn settings(&self) -> String {
+        format!("alpha {}", self.alpha)
+    }
+}
+
+/// `keras.layers.Softmax(axis=-1)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Softmax {
+    #[serde(deserialize_with = "de_axis")]
+    pub axis: i64,
+}
+
+impl Default for Softmax {
+    fn default() -> Self {
+        Softmax { axis: -1 }
+    }
+}
+
+/// An axis that may be written as an int or a one-element list.
+pub fn de_axis<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let v = Value::deserialize(d)?;
+    let one = match &v {
+        Value::Array(a) if a.len() == 1 => a[0].clone(),
+        other => other.clone(),
+    };
+    one.as_i64()
+        .ok_or_else(|| serde::de::Error::custom(format!("expected an axis, got {v}")))
+}
+
+/// Resolve a Keras axis (negative counts from the end, batch is axis 0) to an index into
+/// the non-batch dims.
+///
+/// # Errors
+/// [`Problem::Config`] when out of range or the batch axis.
+pub fn resolve_axis(axis: i64, input: &Shape) -> Result<usize, Problem> {
+    let ndim = input.ndim() as i64;
+    let a = if axis < 0 { axis + ndim } else { axis };
+    if a <= 0 || a >= ndim {
+        return Err(Problem::config(
+            "axis",
+            format!("{axis} is out of range for input {input}"),
+        ));
+    }
+    Ok((a - 1) as usize)
+}
+
+impl LayerRules for Softmax {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        resolve_axis(self.axis, input)?;
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ndim = x.ndim() as i64;
+        let a = if self.axis < 0 { self.axis + ndim } else { self.axis };
+        let mut y = x.clone();
+        softmax_axis(&mut y, a.max(0) as usize, false);
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("Softmax", input)
+    }
+    fn settings(&self) -> String {
+        format!("axis {}", self.axis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for &a in Activation::ALL {
+            assert_eq!(Activation::parse(a.name()), Some(a));
+        }
+        assert_eq!(Activation::parse("swish"), Some(Activation::Silu));
+        assert_eq!(Activation::parse("nope"), None);
+    }
+
+    #[test]
+    fn erf_is_accurate() {
+        for (x, e) in [(0.5, 0.520_499_877_8), (1.0, 0.842_700_792_9), (3.0, 0.999_977_909_5), (-2.0, -0.995_322_265_0)] {
+            assert!((erf(x) - e).abs() < 1e-8, "{x}");
+        }
+    }
+
+    #[test]
+    fn softmax_is_stable() {
+        let mut x = ndarray::arr2(&[[1000.0f32, 1001.0], [-1e30, 0.0]]).into_dyn();
+        softmax_axis(&mut x, 1, false);
+        assert!(x.iter().all(|v| v.is_finite()));
+        assert!((x[[0, 1]] - 0.731_058_6).abs() < 1e-6);
+    }
+}

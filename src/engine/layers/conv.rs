@@ -1,0 +1,718 @@
+//! Convolutions (channels_last): `Conv1D/2D` (valid/same/causal, strides, dilation, groups),
+//! `Conv1DTranspose/2DTranspose`, `DepthwiseConv2D`, `SeparableConv2D`. Forward uses
+//! im2col + GEMM (`ndarray::dot`).
+
+use std::marker::PhantomData;
+use ndarray::{s, Array2, Array4, ArrayD, Ix4};
+use serde::{Deserialize, Serialize};
+
+use super::activation::Activation;
+use super::args::{de_ints, de_opt_ints, expand, positive, transpose_len, window_len, AxisCalc, Padding, Rank};
+use super::pooling::{as_4d, from_4d, need_spatial, pad_before};
+use super::{Explanation, Init, LayerRules, WeightSpec};
+use crate::engine::error::Problem;
+use crate::engine::shape::{checked_product, Shape};
+
+/// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
+#[derive(Debug, Clone, Copy)]
+struct Geo2 {
+    k: [usize; 2],
+    s: [usize; 2],
+    d: [usize; 2],
+}
+
+fn geo2(r: usize, k: &[usize], s: &[usize], d: &[usize]) -> Geo2 {
+    if r == 1 {
+        Geo2 { k: [1, k[0]], s: [1, s[0]], d: [1, d[0]] }
+    } else {
+        Geo2 { k: [k[0], k[1]], s: [s[0], s[1]], d: [d[0], d[1]] }
+    }
+}
+
+fn axis_names(r: usize) -> &'static [&'static str] {
+    if r == 1 {
+        &["steps"]
+    } else {
+        &["height", "width"]
+    }
+}
+
+fn join(v: &[usize]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join("×")
+}
+
+/// Core strided/dilated grouped 2-D convolution with explicit leading padding.
+/// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F).
+#[allow(clippy::too_many_arguments)]
+fn conv2d_core(x: &Array4<f32>, kernel: &Array4<f32>, g: Geo2, pad: [usize; 2], out: [usize; 2], groups: usize) -> Result<Array4<f32>, Problem> {
+    let (b, h, w, c) = x.dim();
+    let (kh, kw, cg, f) = kernel.dim();
+    let groups = groups.max(1);
+    if cg * groups != c || f % groups != 0 {
+        return Err(Problem::geometry(format!(
+            "kernel {:?} does not fit {c} input channels in {groups} group(s)",
+            kernel.shape()
+        )));
+    }
+    let fg = f / groups;
+    let [oh, ow] = out;
+    let rows = b * oh * ow;
+    let kvol = kh * kw * cg;
+    let mut y = Array2::<f32>::zeros((rows, f));
+    let mut cols = Array2::<f32>::zeros((rows, kvol));
+    for gi in 0..groups {
+        cols.fill(0.0);
+        for bi in 0..b {
+            for oi in 0..oh {
+                for oj in 0..ow {
+                    let r = (bi * oh + oi) * ow + oj;
+                    let mut row = cols.row_mut(r);
+                    for a in 0..kh {
+                        let i = (oi * g.s[0] + a * g.d[0]) as isize - pad[0] as isize;
+                        if i < 0 || i as usize >= h {
+                            continue;
+                        }
+                        for bb in 0..kw {
+                            let j = (oj * g.s[1] + bb * g.d[1]) as isize - pad[1] as isize;
+                            if j < 0 || j as usize >= w {
+                                continue;
+                            }
+                            let src = x.slice(s![bi, i as usize, j as usize, gi * cg..(gi + 1) * cg]);
+                            let base = (a * kw + bb) * cg;
+                            row.slice_mut(s![base..base + cg]).assign(&src);
+                        }
+                    }
+                }
+            }
+        }
+        let kg = kernel.slice(s![.., .., .., gi * fg..(gi + 1) * fg]).to_owned();
+        let kg = kg
+            .into_shape_with_order((kvol, fg))
+            .map_err(|_| Problem::geometry("kernel reshape"))?;
+        let yg = cols.dot(&kg);
+        y.slice_mut(s![.., gi * fg..(gi + 1) * fg]).assign(&yg);
+    }
+    y.into_shape_with_order((b, oh, ow, f))
+        .map_err(|_| Problem::geometry("conv output reshape"))
+}
+
+fn kernel4(w: &ArrayD<f32>, r: usize) -> Result<Array4<f32>, Problem> {
+    let k = if r == 1 { w.clone().insert_axis(ndarray::Axis(0)) } else { w.clone() };
+    k.into_dimensionality::<Ix4>()
+        .map_err(|_| Problem::geometry(format!("kernel has shape {:?}", w.shape())))
+}
+
+fn add_bias_act(mut y: Array4<f32>, bias: Option<&ArrayD<f32>>, act: Activation, r: usize) -> Result<ArrayD<f32>, Problem> {
+    if let Some(b) = bias {
+        let b1 = b
+            .view()
+            .into_shape_with_order(y.dim().3)
+            .map_err(|_| Problem::geometry("bias size"))?;
+        y += &b1;
+    }
+    let mut y = from_4d(y, r);
+    act.apply(&mut y);
+    Ok(y)
+}
+
+/// `keras.layers.Conv1D/Conv2D(filters, kernel_size, strides=1, padding="valid",
+/// dilation_rate=1, groups=1, activation=None, use_bias=True)`.
+///
+/// # Shapes
+/// `(None, *spatial, C)` → `(None, *out, filters)`; kernel `(*k, C/groups, filters)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct Conv<R: Rank> {
+    #[serde(skip)]
+    pub _kind: PhantomData<R>,
+    pub filters: usize,
+    #[serde(deserialize_with = "de_ints")]
+    pub kernel_size: Vec<usize>,
+    #[serde(deserialize_with = "de_ints")]
+    pub strides: Vec<usize>,
+    pub padding: Padding,
+    #[serde(deserialize_with = "de_ints")]
+    pub dilation_rate: Vec<usize>,
+    pub groups: usize,
+    pub activation: Activation,
+    pub use_bias: bool,
+}
+
+impl<R: Rank> Default for Conv<R> {
+    fn default() -> Self {
+        Conv {
+            _kind: PhantomData,
+            filters: 32,
+            kernel_size: vec![3; R::N],
+            strides: vec![1; R::N],
+            padding: Padding::Valid,
+            dilation_rate: vec![1; R::N],
+            groups: 1,
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+}
+
+type Geo = (Vec<usize>, Vec<usize>, Vec<usize>);
+
+/// Keras's constructor checks shared by all convolution kinds.
+fn check_geo(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], padding: Padding) -> Result<Geo, Problem> {
+    let k = expand(kernel, r, "kernel_size")?;
+    let s = expand(strides, r, "strides")?;
+    let d = expand(dil, r, "dilation_rate")?;
+    positive(&k, "kernel_size")?;
+    positive(&s, "strides")?;
+    positive(&d, "dilation_rate")?;
+    if s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
+        return Err(Problem::config("strides", "> 1 is not supported together with dilation_rate > 1"));
+    }
+    if padding == Padding::Causal && r != 1 {
+        return Err(Problem::config("padding", "\"causal\" is only allowed for 1-D convolutions"));
+    }
+    Ok((k, s, d))
+}
+
+fn spatial_out(input: &Shape, k: &[usize], s: &[usize], d: &[usize], padding: Padding) -> Result<Vec<AxisCalc>, Problem> {
+    let dims = input.dims();
+    (0..k.len())
+        .map(|i| {
+            window_len(dims[i], k[i], s[i], d[i], padding).map_err(|e| match e {
+                Problem::Geometry { message } => Problem::geometry(format!("{} axis: {message}", axis_names(k.len())[i])),
+                other => other,
+            })
+        })
+        .collect()
+}
+
+impl<R: Rank> Conv<R> {
+    fn geo(&self) -> Result<Geo, Problem> {
+        if self.filters == 0 {
+            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+        }
+        if self.groups == 0 || self.filters % self.groups != 0 {
+            return Err(Problem::config(
+                "groups",
+                format!("{} must divide filters {}", self.groups, self.filters),
+            ));
+        }
+        check_geo(R::N, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+    }
+}
+
+impl<R: Rank> LayerRules for Conv<R> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (k, s, d) = self.geo()?;
+        need_spatial(input, R::N)?;
+        let c = input.dims()[R::N];
+        if c % self.groups != 0 {
+            return Err(Problem::geometry(format!(
+                "input channels {c} are not divisible by groups {}",
+                self.groups
+            )));
+        }
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        out.push(self.filters);
+        Ok(Shape::new(out))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (mut k, _, _) = self.geo()?;
+        let c = input.dims().get(R::N).copied().unwrap_or(0);
+        k.push(c / self.groups.max(1));
+        k.push(self.filters);
+        let mut w = vec![WeightSpec::new("kernel", k, Init::GlorotUniform)];
+        if self.use_bias {
+            w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn macs(&self, input: &Shape, output: &Shape) -> Result<u64, Problem> {
+        let (k, _, _) = self.geo()?;
+        let c = input.dims().get(R::N).copied().unwrap_or(0) / self.groups.max(1);
+        let positions = checked_product(output.dims()[..R::N].iter().map(|&v| v as u64), "output positions")?;
+        checked_product(
+            [positions, checked_product(k.iter().map(|&v| v as u64), "kernel")?, c as u64, self.filters as u64],
+            "multiply-adds",
+        )
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = as_4d(x)?;
+        let kern = kernel4(w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (_, h, wd, _) = x4.dim();
+        let mut out = [1usize; 2];
+        let mut pad = [0usize; 2];
+        for (ax, n) in [(0usize, h), (1, wd)] {
+            if R::N == 1 && ax == 0 {
+                continue;
+            }
+            let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+            out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?.out;
+            pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
+        }
+        let y = conv2d_core(&x4, &kern, g, pad, out, self.groups)?;
+        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, R::N)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let rank = R::N;
+        let Ok((k, s, d)) = self.geo() else {
+            return Explanation::new("invalid convolution settings");
+        };
+        let c = input.dims().get(R::N).copied().unwrap_or(0);
+        let mut e = Explanation::new(format!(
+            "Conv{rank}D slides a {} kernel (stride {}, dilation {}, {} padding) over each spatial axis; the last axis becomes `filters`.",
+            join(&k),
+            join(&s),
+            join(&d),
+            self.padding.as_str()
+        ));
+        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
+            for (i, a) in axes.iter().enumerate() {
+                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula));
+            }
+        }
+        let kv: usize = k.iter().product();
+        let cg = c / self.groups.max(1);
+        let bias = if self.use_bias { format!(" + {}", self.filters) } else { String::new() };
+        e.step(format!("channels: {c} → {} filters; {input} → {output}", self.filters)).step(format!(
+            "params = {} × {cg} × {}{bias} = {}",
+            join(&k),
+            self.filters,
+            (kv * cg * self.filters) as u128 + if self.use_bias { self.filters as u128 } else { 0 }
+        ))
+    }
+    fn settings(&self) -> String {
+        let mut t = format!("{} filters, {}", self.filters, join(&self.kernel_size));
+        if self.padding != Padding::Valid {
+            t.push_str(&format!(", {}", self.padding.as_str()));
+        }
+        if self.activation != Activation::Linear {
+            t.push_str(&format!(", {}", self.activation.name()));
+        }
+        t
+    }
+}
+
+/// `keras.layers.Conv1DTranspose/Conv2DTranspose(filters, kernel_size, strides=1,
+/// padding="valid", output_padding=None, dilation_rate=1)`; kernel `(*k, filters, C)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct ConvTranspose<R: Rank> {
+    #[serde(skip)]
+    pub _kind: PhantomData<R>,
+    pub filters: usize,
+    #[serde(deserialize_with = "de_ints")]
+    pub kernel_size: Vec<usize>,
+    #[serde(deserialize_with = "de_ints")]
+    pub strides: Vec<usize>,
+    pub padding: Padding,
+    #[serde(deserialize_with = "de_opt_ints")]
+    pub output_padding: Option<Vec<usize>>,
+    #[serde(deserialize_with = "de_ints")]
+    pub dilation_rate: Vec<usize>,
+    pub activation: Activation,
+    pub use_bias: bool,
+}
+
+impl<R: Rank> Default for ConvTranspose<R> {
+    fn default() -> Self {
+        ConvTranspose {
+            _kind: PhantomData,
+            filters: 16,
+            kernel_size: vec![3; R::N],
+            strides: vec![2; R::N],
+            padding: Padding::Same,
+            output_padding: None,
+            dilation_rate: vec![1; R::N],
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+}
+
+impl<R: Rank> ConvTranspose<R> {
+    fn geo(&self) -> Result<(Geo, Option<Vec<usize>>), Problem> {
+        if self.filters == 0 {
+            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+        }
+        if self.padding == Padding::Causal {
+            return Err(Problem::config("padding", "must be \"valid\" or \"same\" for a transposed convolution"));
+        }
+        let g = check_geo(R::N, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)?;
+        let op = match &self.output_padding {
+            Some(op) => {
+                let op = expand(op, R::N, "output_padding")?;
+                for (i, (&o, &s)) in op.iter().zip(&g.1).enumerate() {
+                    if o >= s {
+                        return Err(Problem::config(
+                            "output_padding",
+                            format!("{o} on axis {i} must be smaller than the stride {s}"),
+                        ));
+                    }
+                }
+                Some(op)
+            }
+            None => None,
+        };
+        Ok((g, op))
+    }
+    fn axes(&self, input: &Shape) -> Result<Vec<AxisCalc>, Problem> {
+        let ((k, s, d), op) = self.geo()?;
+        (0..R::N)
+            .map(|i| transpose_len(input.dims()[i], k[i], s[i], d[i], self.padding, op.as_ref().map(|o| o[i])))
+            .collect()
+    }
+}
+
+impl<R: Rank> LayerRules for ConvTranspose<R> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        self.geo()?;
+        need_spatial(input, R::N)?;
+        let mut out: Vec<usize> = self.axes(input)?.into_iter().map(|a| a.out).collect();
+        out.push(self.filters);
+        Ok(Shape::new(out))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let ((mut k, _, _), _) = self.geo()?;
+        k.push(self.filters);
+        k.push(input.dims().get(R::N).copied().unwrap_or(0));
+        let mut w = vec![WeightSpec::new("kernel", k, Init::GlorotUniform)];
+        if self.use_bias {
+            w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn macs(&self, input: &Shape, _output: &Shape) -> Result<u64, Problem> {
+        let ((k, _, _), _) = self.geo()?;
+        let c = input.dims().get(R::N).copied().unwrap_or(0);
+        let positions = checked_product(input.dims()[..R::N].iter().map(|&v| v as u64), "input positions")?;
+        checked_product(
+            [positions, checked_product(k.iter().map(|&v| v as u64), "kernel")?, c as u64, self.filters as u64],
+            "multiply-adds",
+        )
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ((k, s, d), op) = self.geo()?;
+        let x4 = as_4d(x)?;
+        let kern = kernel4(w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (b, h, wd, c) = x4.dim();
+        let (kh, kw, f, kc) = kern.dim();
+        if kc != c {
+            return Err(Problem::geometry(format!("kernel expects {kc} input channels, input has {c}")));
+        }
+        let mut out = [1usize; 2];
+        let mut crop = [0usize; 2];
+        for (ax, n) in [(0usize, h), (1, wd)] {
+            if R::N == 1 && ax == 0 {
+                continue;
+            }
+            let ri = if R::N == 1 { 0 } else { ax };
+            let opi = op.as_ref().map(|o| o[ri]);
+            out[ax] = transpose_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding, opi)?.out;
+            let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+            let left = match self.padding {
+                Padding::Same => {
+                    let pad_len = match opi {
+                        None => g.s[ax] + ke - 2,
+                        Some(o) => ke + ke % 2 - 2 + o,
+                    };
+                    (pad_len / 2 + pad_len % 2).min(ke - 1)
+                }
+                _ => ke - 1,
+            };
+            crop[ax] = ke - 1 - left;
+        }
+        // (B*H*W, C) · (C, kh*kw*F) then scatter-add into the output.
+        let xm = x4
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((b * h * wd, c))
+            .map_err(|_| Problem::geometry("input reshape"))?;
+        let km = kern
+            .permuted_axes([3, 0, 1, 2])
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((c, kh * kw * f))
+            .map_err(|_| Problem::geometry("kernel reshape"))?;
+        let prod = xm.dot(&km);
+        let mut y = Array4::<f32>::zeros((b, out[0], out[1], f));
+        for bi in 0..b {
+            for i in 0..h {
+                for j in 0..wd {
+                    let r = (bi * h + i) * wd + j;
+                    for a in 0..kh {
+                        let oi = (i * g.s[0] + a * g.d[0]) as isize - crop[0] as isize;
+                        if oi < 0 || oi as usize >= out[0] {
+                            continue;
+                        }
+                        for bb in 0..kw {
+                            let oj = (j * g.s[1] + bb * g.d[1]) as isize - crop[1] as isize;
+                            if oj < 0 || oj as usize >= out[1] {
+                                continue;
+                            }
+                            let base = (a * kw + bb) * f;
+                            let mut dst = y.slice_mut(s![bi, oi as usize, oj as usize, ..]);
+                            dst += &prod.slice(s![r, base..base + f]);
+                        }
+                    }
+                }
+            }
+        }
+        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, R::N)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let rank = R::N;
+        let Ok(((k, s, _), _)) = self.geo() else {
+            return Explanation::new("invalid transposed-convolution settings");
+        };
+        let mut e = Explanation::new(format!(
+            "Conv{rank}DTranspose spreads each input position over a {} window with stride {}: it grows the spatial axes ({} padding).",
+            join(&k),
+            join(&s),
+            self.padding.as_str()
+        ));
+        if let Ok(axes) = self.axes(input) {
+            for (i, a) in axes.iter().enumerate() {
+                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula));
+            }
+        }
+        let c = input.dims().get(R::N).copied().unwrap_or(0);
+        e.step(format!("{input} → {output}")).step(format!(
+            "params = {} × {} × {c}{} ",
+            join(&k),
+            self.filters,
+            if self.use_bias { format!(" + {}", self.filters) } else { String::new() }
+        ))
+    }
+    fn settings(&self) -> String {
+        format!("{} filters, {}, stride {}", self.filters, join(&self.kernel_size), join(&self.strides))
+    }
+}
+
+/// `keras.layers.DepthwiseConv2D(kernel_size, strides=1, padding="valid",
+/// depth_multiplier=1, dilation_rate=1)`; kernel `(kh, kw, C, depth_multiplier)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DepthwiseConv2D {
+    #[serde(deserialize_with = "de_ints")]
+    pub kernel_size: Vec<usize>,
+    #[serde(deserialize_with = "de_ints")]
+    pub strides: Vec<usize>,
+    pub padding: Padding,
+    pub depth_multiplier: usize,
+    #[serde(deserialize_with = "de_ints")]
+    pub dilation_rate: Vec<usize>,
+    pub activation: Activation,
+    pub use_bias: bool,
+}
+
+impl Default for DepthwiseConv2D {
+    fn default() -> Self {
+        DepthwiseConv2D {
+            kernel_size: vec![3, 3],
+            strides: vec![1, 1],
+            padding: Padding::Valid,
+            depth_multiplier: 1,
+            dilation_rate: vec![1, 1],
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+}
+
+/// Depthwise convolution via grouped conv with one group per input channel.
+fn depthwise(x4: &Array4<f32>, kern: &ArrayD<f32>, g: Geo2, padding: Padding) -> Result<Array4<f32>, Problem> {
+    let k4 = kernel4(kern, 2)?;
+    let (kh, kw, c, m) = k4.dim();
+    let k4 = k4
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((kh, kw, 1, c * m))
+        .map_err(|_| Problem::geometry("depthwise kernel reshape"))?;
+    let (_, h, w, _) = x4.dim();
+    let mut out = [0usize; 2];
+    let mut pad = [0usize; 2];
+    for (ax, n) in [(0usize, h), (1, w)] {
+        let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+        out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?.out;
+        pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
+    }
+    conv2d_core(x4, &k4, g, pad, out, c)
+}
+
+impl DepthwiseConv2D {
+    fn geo(&self) -> Result<Geo, Problem> {
+        if self.depth_multiplier == 0 {
+            return Err(Problem::config("depth_multiplier", "must be a positive integer, got 0"));
+        }
+        check_geo(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+    }
+}
+
+impl LayerRules for DepthwiseConv2D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (k, s, d) = self.geo()?;
+        need_spatial(input, 2)?;
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        out.push(
+            input.dims()[2]
+                .checked_mul(self.depth_multiplier)
+                .ok_or(Problem::Overflow { what: "output channels" })?,
+        );
+        Ok(Shape::new(out))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (k, _, _) = self.geo()?;
+        let c = input.dims().get(2).copied().unwrap_or(0);
+        let mut w = vec![WeightSpec::new("depthwise_kernel", vec![k[0], k[1], c, self.depth_multiplier], Init::GlorotUniform)];
+        if self.use_bias {
+            w.push(WeightSpec::new("bias", vec![c * self.depth_multiplier], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn macs(&self, _input: &Shape, output: &Shape) -> Result<u64, Problem> {
+        let (k, _, _) = self.geo()?;
+        checked_product(output.dims().iter().map(|&v| v as u64).chain(k.iter().map(|&v| v as u64)), "multiply-adds")
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = as_4d(x)?;
+        let y = depthwise(&x4, w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, geo2(2, &k, &s, &d), self.padding)?;
+        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, 2)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let Ok((k, s, d)) = self.geo() else {
+            return Explanation::new("invalid depthwise settings");
+        };
+        let mut e = Explanation::new(format!(
+            "DepthwiseConv2D filters each channel separately with its own {} kernel(s) ×{} (depth_multiplier).",
+            join(&k),
+            self.depth_multiplier
+        ));
+        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
+            for (i, a) in axes.iter().enumerate() {
+                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula));
+            }
+        }
+        let c = input.dims().get(2).copied().unwrap_or(0);
+        e.step(format!("channels: {c} × {} = {}", self.depth_multiplier, c * self.depth_multiplier))
+            .step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        format!("{}, ×{}", join(&self.kernel_size), self.depth_multiplier)
+    }
+}
+
+/// `keras.layers.SeparableConv2D(filters, kernel_size, strides=1, padding="valid",
+/// depth_multiplier=1, dilation_rate=1)`: depthwise then 1×1 pointwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeparableConv2D {
+    pub filters: usize,
+    #[serde(deserialize_with = "de_ints")]
+    pub kernel_size: Vec<usize>,
+    #[serde(deserialize_with = "de_ints")]
+    pub strides: Vec<usize>,
+    pub padding: Padding,
+    pub depth_multiplier: usize,
+    #[serde(deserialize_with = "de_ints")]
+    pub dilation_rate: Vec<usize>,
+    pub activation: Activation,
+    pub use_bias: bool,
+}
+
+impl Default for SeparableConv2D {
+    fn default() -> Self {
+        SeparableConv2D {
+            filters: 32,
+            kernel_size: vec![3, 3],
+            strides: vec![1, 1],
+            padding: Padding::Valid,
+            depth_multiplier: 1,
+            dilation_rate: vec![1, 1],
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+}
+
+impl SeparableConv2D {
+    fn geo(&self) -> Result<Geo, Problem> {
+        if self.filters == 0 {
+            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+        }
+        if self.depth_multiplier == 0 {
+            return Err(Problem::config("depth_multiplier", "must be a positive integer, got 0"));
+        }
+        check_geo(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+    }
+}
+
+impl LayerRules for SeparableConv2D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (k, s, d) = self.geo()?;
+        need_spatial(input, 2)?;
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        out.push(self.filters);
+        Ok(Shape::new(out))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (k, _, _) = self.geo()?;
+        let c = input.dims().get(2).copied().unwrap_or(0);
+        let cm = c.checked_mul(self.depth_multiplier).ok_or(Problem::Overflow { what: "channels" })?;
+        let mut w = vec![
+            WeightSpec::new("depthwise_kernel", vec![k[0], k[1], c, self.depth_multiplier], Init::GlorotUniform),
+            WeightSpec::new("pointwise_kernel", vec![1, 1, cm, self.filters], Init::GlorotUniform),
+        ];
+        if self.use_bias {
+            w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn macs(&self, input: &Shape, output: &Shape) -> Result<u64, Problem> {
+        let (k, _, _) = self.geo()?;
+        let c = input.dims().get(2).copied().unwrap_or(0) as u64;
+        let pos = checked_product(output.dims()[..2].iter().map(|&v| v as u64), "positions")?;
+        let dm = self.depth_multiplier as u64;
+        let dw = checked_product([pos, k[0] as u64, k[1] as u64, c, dm], "multiply-adds")?;
+        let pw = checked_product([pos, c, dm, self.filters as u64], "multiply-adds")?;
+        dw.checked_add(pw).ok_or(Problem::Overflow { what: "multiply-adds" })
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (k, s, d) = self.geo()?;
+        if w.len() < 2 {
+            return Err(Problem::MissingWeights { expected: 2, got: w.len() });
+        }
+        let x4 = as_4d(x)?;
+        let dw = depthwise(&x4, &w[0], geo2(2, &k, &s, &d), self.padding)?;
+        let pk = kernel4(&w[1], 2)?;
+        let (_, oh, ow, _) = dw.dim();
+        let one = Geo2 { k: [1, 1], s: [1, 1], d: [1, 1] };
+        let y = conv2d_core(&dw, &pk, one, [0, 0], [oh, ow], 1)?;
+        add_bias_act(y, if self.use_bias { w.get(2) } else { None }, self.activation, 2)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let Ok((k, s, d)) = self.geo() else {
+            return Explanation::new("invalid separable settings");
+        };
+        let mut e = Explanation::new(format!(
+            "SeparableConv2D = a depthwise {} convolution per channel (×{}), then a 1×1 convolution to {} filters.",
+            join(&k),
+            self.depth_multiplier,
+            self.filters
+        ));
+        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
+            for (i, a) in axes.iter().enumerate() {
+                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula));
+            }
+        }
+        e.step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        format!("{} filters, {}", self.filters, join(&self.kernel_size))
+    }
+}

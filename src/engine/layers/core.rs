@@ -1,0 +1,268 @@
+//! Core layers: `Dense` (applied independently at every position of a multi-dimensional
+//! input), `Identity`, `Embedding`, `Rescaling`.
+
+use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use serde::{Deserialize, Serialize};
+
+use super::activation::Activation;
+use super::{Explanation, Init, LayerRules, WeightSpec};
+use crate::engine::error::Problem;
+use crate::engine::shape::{checked_product, Shape};
+
+/// `keras.layers.Dense(units, activation=None, use_bias=True)`.
+///
+/// # Shapes
+/// `(None, ..., C)` → `(None, ..., units)`; kernel `(C, units)`, bias `(units,)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Dense {
+    pub units: usize,
+    pub activation: Activation,
+    pub use_bias: bool,
+}
+
+impl Default for Dense {
+    fn default() -> Self {
+        Dense {
+            units: 16,
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+}
+
+/// Positions a Dense layer is applied at (product of all but the last dim), and features.
+pub fn positions_and_features(input: &Shape) -> Result<(u64, usize), Problem> {
+    let d = input.dims();
+    let (last, rest) = d
+        .split_last()
+        .ok_or_else(|| Problem::rank("an input with at least 2 dimensions (batch, features)", input))?;
+    Ok((checked_product(rest.iter().map(|&x| x as u64), "positions")?, *last))
+}
+
+/// Multiply `(N, C)` rows by a `(C, U)` kernel and add a bias, for any leading shape.
+pub fn dense_apply(x: &ArrayD<f32>, kernel: &ArrayD<f32>, bias: Option<&ArrayD<f32>>) -> Result<ArrayD<f32>, Problem> {
+    let c = *x.shape().last().ok_or_else(|| Problem::geometry("Dense input has no axes"))?;
+    let k = kernel
+        .view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| Problem::geometry("Dense kernel must be 2-D"))?;
+    if k.nrows() != c {
+        return Err(Problem::geometry(format!("kernel expects {} features but input has {c}", k.nrows())));
+    }
+    let rows = x.len() / c.max(1);
+    let xs = x.as_standard_layout();
+    let x2 = xs
+        .view()
+        .into_shape_with_order((rows, c))
+        .map_err(|_| Problem::geometry("Dense input reshape"))?;
+    let mut y = x2.dot(&k);
+    if let Some(b) = bias {
+        let b1 = b
+            .view()
+            .into_shape_with_order(k.ncols())
+            .map_err(|_| Problem::geometry("Dense bias size"))?;
+        y += &b1;
+    }
+    let mut out_shape = x.shape().to_vec();
+    if let Some(l) = out_shape.last_mut() {
+        *l = k.ncols();
+    }
+    y.into_shape_with_order(IxDyn(&out_shape))
+        .map_err(|_| Problem::geometry("Dense output reshape"))
+}
+
+impl LayerRules for Dense {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if self.units == 0 {
+            return Err(Problem::config("units", "must be a positive integer, got 0"));
+        }
+        positions_and_features(input)?;
+        Ok(input.with_last(self.units))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (_, c) = positions_and_features(input)?;
+        let mut w = vec![WeightSpec::new("kernel", vec![c, self.units], Init::GlorotUniform)];
+        if self.use_bias {
+            w.push(WeightSpec::new("bias", vec![self.units], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn macs(&self, input: &Shape, _output: &Shape) -> Result<u64, Problem> {
+        let (p, c) = positions_and_features(input)?;
+        checked_product([p, c as u64, self.units as u64], "multiply-adds")
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let kernel = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let mut y = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
+        self.activation.apply(&mut y);
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let Ok((p, c)) = positions_and_features(input) else {
+            return Explanation::new("Dense needs at least one feature axis.");
+        };
+        let b = u64::from(self.use_bias);
+        let params = (c as u64 + b) * self.units as u64;
+        let mut e = Explanation::new(
+            "Dense acts on the last axis only: the same kernel (features × units) is applied at every other position.",
+        )
+        .step(format!("last axis {c} → {} units, so {input} → {output}", self.units));
+        if p > 1 {
+            e = e.step(format!(
+                "{p} positions share one kernel; add Flatten first to get one vector of {} features",
+                p * c as u64
+            ));
+        }
+        let bias = if self.use_bias { " + 1" } else { "" };
+        e.step(format!("params = ({c}{bias}) × {} = {params}", self.units))
+    }
+    fn settings(&self) -> String {
+        let mut s = format!("{} units", self.units);
+        if self.activation != Activation::Linear {
+            s.push_str(&format!(", {}", self.activation.name()));
+        }
+        if !self.use_bias {
+            s.push_str(", no bias");
+        }
+        s
+    }
+}
+
+/// `keras.layers.Identity()`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Identity {}
+
+impl LayerRules for Identity {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(x.clone())
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new("Identity passes its input through unchanged.").step(format!("output = input = {input}"))
+    }
+    fn settings(&self) -> String {
+        "pass-through".into()
+    }
+}
+
+/// `keras.layers.Rescaling(scale, offset=0.0)`: `x * scale + offset`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rescaling {
+    pub scale: f32,
+    pub offset: f32,
+}
+
+impl Default for Rescaling {
+    fn default() -> Self {
+        Rescaling {
+            scale: 1.0 / 255.0,
+            offset: 0.0,
+        }
+    }
+}
+
+impl LayerRules for Rescaling {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (s, o) = (self.scale, self.offset);
+        Ok(x.mapv(|v| v * s + o))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new("Rescaling computes x × scale + offset element by element; no weights.")
+            .step(format!("output = input = {input}"))
+    }
+    fn settings(&self) -> String {
+        format!("× {} + {}", self.scale, self.offset)
+    }
+}
+
+/// `keras.layers.Embedding(input_dim, output_dim)`: integer indices → vectors.
+///
+/// # Shapes
+/// `(None, ...)` → `(None, ..., output_dim)`; embeddings `(input_dim, output_dim)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Embedding {
+    pub input_dim: usize,
+    pub output_dim: usize,
+    pub mask_zero: bool,
+}
+
+impl Default for Embedding {
+    fn default() -> Self {
+        Embedding {
+            input_dim: 1000,
+            output_dim: 64,
+            mask_zero: false,
+        }
+    }
+}
+
+impl LayerRules for Embedding {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if self.input_dim == 0 {
+            return Err(Problem::config("input_dim", "must be a positive integer, got 0"));
+        }
+        if self.output_dim == 0 {
+            return Err(Problem::config("output_dim", "must be a positive integer, got 0"));
+        }
+        let mut d = input.dims().to_vec();
+        d.push(self.output_dim);
+        Ok(Shape::new(d))
+    }
+    fn weights(&self, _input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        Ok(vec![WeightSpec::new(
+            "embeddings",
+            vec![self.input_dim, self.output_dim],
+            Init::Uniform(-0.05, 0.05),
+        )])
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let table = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let table = table
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Problem::geometry("embeddings must be 2-D"))?;
+        let mut shape = x.shape().to_vec();
+        shape.push(self.output_dim);
+        let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+        let n = x.len();
+        let xs = x.as_standard_layout();
+        let flat_out = out
+            .view_mut()
+            .into_shape_with_order((n, self.output_dim))
+            .map_err(|_| Problem::geometry("Embedding output reshape"))?;
+        let mut flat_out = flat_out;
+        for (i, &v) in xs.iter().enumerate() {
+            // Keras casts float indices to int32 (truncation toward zero).
+            let idx = v as i64;
+            if v.is_nan() || idx < 0 || idx as usize >= table.nrows() {
+                return Err(Problem::Value {
+                    message: format!("index {v} is outside the vocabulary 0..{}", table.nrows()),
+                });
+            }
+            flat_out.row_mut(i).assign(&table.row(idx as usize));
+        }
+        let _ = Axis(0);
+        Ok(out)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        Explanation::new("Embedding replaces every integer index with a learned vector of output_dim numbers.")
+            .step(format!("{input} + ({},) → {output}", self.output_dim))
+            .step(format!(
+                "params = input_dim × output_dim = {} × {} = {}",
+                self.input_dim,
+                self.output_dim,
+                self.input_dim as u128 * self.output_dim as u128
+            ))
+    }
+    fn settings(&self) -> String {
+        format!("{} → {}", self.input_dim, self.output_dim)
+    }
+}

@@ -1,0 +1,351 @@
+//! The layer catalogue. One file per layer family holds, for each layer kind, its spec
+//! (Keras field names and defaults), shape rule, parameter rule, forward pass and the
+//! "why this shape" explanation. [`LayerSpec`] is the one enum over all of them.
+
+pub mod activation;
+pub mod args;
+pub mod conv;
+pub mod core;
+pub mod normalization;
+pub mod pooling;
+pub mod recurrent;
+pub mod regularization;
+pub mod reshaping;
+
+use ndarray::ArrayD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::Problem;
+use super::shape::Shape;
+
+/// How a weight is initialised when no weights are loaded (Keras defaults).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    GlorotUniform,
+    Orthogonal,
+    Zeros,
+    Ones,
+    Uniform(f32, f32),
+}
+
+/// One weight array, in Keras `get_weights()` order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightSpec {
+    pub name: &'static str,
+    pub shape: Vec<usize>,
+    pub trainable: bool,
+    pub init: Init,
+}
+
+impl WeightSpec {
+    pub fn new(name: &'static str, shape: Vec<usize>, init: Init) -> Self {
+        WeightSpec {
+            name,
+            shape,
+            trainable: true,
+            init,
+        }
+    }
+    pub fn frozen(mut self) -> Self {
+        self.trainable = false;
+        self
+    }
+}
+
+/// "Why this shape": the rule in words and the arithmetic with the actual numbers,
+/// produced by the same code that computes the shape.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Explanation {
+    pub rule: String,
+    pub steps: Vec<String>,
+}
+
+impl Explanation {
+    pub fn new(rule: impl Into<String>) -> Self {
+        Explanation {
+            rule: rule.into(),
+            steps: Vec::new(),
+        }
+    }
+    pub fn step(mut self, s: impl Into<String>) -> Self {
+        self.steps.push(s.into());
+        self
+    }
+}
+
+/// The rules every layer kind implements.
+pub trait LayerRules {
+    /// Output shape for a given input, or the reason Keras would refuse it.
+    ///
+    /// # Errors
+    /// A [`Problem`] describing the violated expectation.
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem>;
+
+    /// Weights in Keras `get_weights()` order. Parameter counts derive from these.
+    ///
+    /// # Errors
+    /// Overflow or invalid settings.
+    fn weights(&self, _input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        Ok(Vec::new())
+    }
+
+    /// Multiply-accumulate count per sample (Dense: in × units per position; conv: output
+    /// positions × kernel volume × in/groups × filters). Elementwise layers count 0.
+    ///
+    /// # Errors
+    /// Overflow.
+    fn macs(&self, _input: &Shape, _output: &Shape) -> Result<u64, Problem> {
+        Ok(0)
+    }
+
+    /// Inference-mode forward pass on a batch (axis 0 is the batch).
+    ///
+    /// # Errors
+    /// Weights or input that do not fit.
+    fn forward(&self, x: &ArrayD<f32>, weights: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem>;
+
+    /// The explanation of the output shape for this input.
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation;
+
+    /// Short key settings for a card, e.g. `16 units, relu`.
+    fn settings(&self) -> String;
+}
+
+/// Palette groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Group {
+    Core,
+    Convolution,
+    Pooling,
+    Normalization,
+    Recurrent,
+    Reshaping,
+    Regularization,
+    Activation,
+}
+
+impl Group {
+    pub const ALL: [Group; 8] = [
+        Group::Core,
+        Group::Convolution,
+        Group::Pooling,
+        Group::Normalization,
+        Group::Recurrent,
+        Group::Reshaping,
+        Group::Regularization,
+        Group::Activation,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Core => "Core",
+            Group::Convolution => "Convolution",
+            Group::Pooling => "Pooling",
+            Group::Normalization => "Normalization",
+            Group::Recurrent => "Recurrent",
+            Group::Reshaping => "Reshaping",
+            Group::Regularization => "Regularization",
+            Group::Activation => "Activation",
+        }
+    }
+}
+
+/// A layer Flatland cannot build: an unknown class, or a config that does not parse.
+/// Kept in the model so the rest of the stack still shows; its rules always fail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unknown {
+    pub class_name: String,
+    pub config: Value,
+    /// Why it could not be read (empty for an unknown class).
+    pub reason: String,
+}
+
+impl Unknown {
+    fn problem(&self) -> Problem {
+        if self.reason.is_empty() {
+            Problem::Unsupported {
+                class: self.class_name.clone(),
+            }
+        } else {
+            Problem::Config {
+                field: "config",
+                message: self.reason.clone(),
+            }
+        }
+    }
+}
+
+impl LayerRules for Unknown {
+    fn output_shape(&self, _input: &Shape) -> Result<Shape, Problem> {
+        Err(self.problem())
+    }
+    fn forward(&self, _x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Err(self.problem())
+    }
+    fn explain(&self, _input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new(self.problem().to_string())
+    }
+    fn settings(&self) -> String {
+        "not supported".into()
+    }
+}
+
+macro_rules! catalogue {
+    ($( $variant:ident($ty:ty) = $class:literal, $group:ident, $prefix:literal; )*) => {
+        /// Every layer kind Flatland knows, with its Keras settings.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum LayerSpec {
+            $( $variant($ty), )*
+            /// Unknown class or unreadable config (always an error at this layer).
+            Unknown(Unknown),
+        }
+
+        /// One catalogue entry: Keras class name, palette group, default name prefix.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Kind {
+            pub class_name: &'static str,
+            pub group: Group,
+            pub prefix: &'static str,
+        }
+
+        /// The whole catalogue in palette order.
+        pub const CATALOGUE: &[Kind] = &[
+            $( Kind { class_name: $class, group: Group::$group, prefix: $prefix }, )*
+        ];
+
+        impl LayerSpec {
+            /// Keras class name.
+            pub fn class_name(&self) -> &str {
+                match self {
+                    $( LayerSpec::$variant(_) => $class, )*
+                    LayerSpec::Unknown(u) => &u.class_name,
+                }
+            }
+
+            /// The rules of this layer kind.
+            pub fn rules(&self) -> &dyn LayerRules {
+                match self {
+                    $( LayerSpec::$variant(s) => s, )*
+                    LayerSpec::Unknown(u) => u,
+                }
+            }
+
+            /// Default-configured layer of a catalogue class (Keras class name).
+            pub fn default_of(class_name: &str) -> Option<LayerSpec> {
+                match class_name {
+                    $( $class => Some(LayerSpec::$variant(<$ty>::default())), )*
+                    _ => None,
+                }
+            }
+
+            /// Build from a Keras class name and config object. Unknown classes and
+            /// configs that do not parse become [`LayerSpec::Unknown`]: the model is still
+            /// readable, and the layer reports the problem.
+            pub fn from_config(class_name: &str, config: &Value) -> LayerSpec {
+                let canonical = args::canonical_class(class_name);
+                let parsed: Option<Result<LayerSpec, serde_json::Error>> = match canonical {
+                    $( $class => Some(serde_json::from_value::<$ty>(config.clone()).map(LayerSpec::$variant)), )*
+                    _ => None,
+                };
+                match parsed {
+                    Some(Ok(spec)) => spec,
+                    Some(Err(e)) => LayerSpec::Unknown(Unknown {
+                        class_name: canonical.to_string(),
+                        config: config.clone(),
+                        reason: format!("invalid {canonical} config: {e}"),
+                    }),
+                    None => LayerSpec::Unknown(Unknown {
+                        class_name: class_name.to_string(),
+                        config: config.clone(),
+                        reason: String::new(),
+                    }),
+                }
+            }
+
+            /// Keras-style config object (Keras field names).
+            pub fn to_config(&self) -> Value {
+                match self {
+                    $( LayerSpec::$variant(s) => serde_json::to_value(s).unwrap_or(Value::Null), )*
+                    LayerSpec::Unknown(u) => u.config.clone(),
+                }
+            }
+
+            /// Default name prefix, e.g. `dense` or `conv2d`.
+            pub fn prefix(&self) -> &'static str {
+                match self {
+                    $( LayerSpec::$variant(_) => $prefix, )*
+                    LayerSpec::Unknown(_) => "layer",
+                }
+            }
+        }
+    };
+}
+
+use args::{AvgOp, MaxOp, R1, R2};
+use activation::{ActivationLayer, Elu, LeakyRelu, PRelu, Relu, Softmax};
+use conv::{Conv, ConvTranspose, DepthwiseConv2D, SeparableConv2D};
+use core::{Dense, Embedding, Identity, Rescaling};
+use normalization::{BatchNormalization, LayerNormalization, UnitNormalization};
+use pooling::{GlobalPool, Pool};
+use recurrent::{Gru, Lstm, SimpleRnn};
+use regularization::{AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout};
+use reshaping::{Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D};
+
+catalogue! {
+    Dense(Dense) = "Dense", Core, "dense";
+    Identity(Identity) = "Identity", Core, "identity";
+    Embedding(Embedding) = "Embedding", Core, "embedding";
+    Rescaling(Rescaling) = "Rescaling", Core, "rescaling";
+    Conv1D(Conv<R1>) = "Conv1D", Convolution, "conv1d";
+    Conv2D(Conv<R2>) = "Conv2D", Convolution, "conv2d";
+    Conv1DTranspose(ConvTranspose<R1>) = "Conv1DTranspose", Convolution, "conv1d_transpose";
+    Conv2DTranspose(ConvTranspose<R2>) = "Conv2DTranspose", Convolution, "conv2d_transpose";
+    DepthwiseConv2D(DepthwiseConv2D) = "DepthwiseConv2D", Convolution, "depthwise_conv2d";
+    SeparableConv2D(SeparableConv2D) = "SeparableConv2D", Convolution, "separable_conv2d";
+    MaxPooling1D(Pool<R1, MaxOp>) = "MaxPooling1D", Pooling, "max_pooling1d";
+    MaxPooling2D(Pool<R2, MaxOp>) = "MaxPooling2D", Pooling, "max_pooling2d";
+    AveragePooling1D(Pool<R1, AvgOp>) = "AveragePooling1D", Pooling, "average_pooling1d";
+    AveragePooling2D(Pool<R2, AvgOp>) = "AveragePooling2D", Pooling, "average_pooling2d";
+    GlobalAveragePooling1D(GlobalPool<R1, AvgOp>) = "GlobalAveragePooling1D", Pooling, "global_average_pooling1d";
+    GlobalAveragePooling2D(GlobalPool<R2, AvgOp>) = "GlobalAveragePooling2D", Pooling, "global_average_pooling2d";
+    GlobalMaxPooling1D(GlobalPool<R1, MaxOp>) = "GlobalMaxPooling1D", Pooling, "global_max_pooling1d";
+    GlobalMaxPooling2D(GlobalPool<R2, MaxOp>) = "GlobalMaxPooling2D", Pooling, "global_max_pooling2d";
+    BatchNormalization(BatchNormalization) = "BatchNormalization", Normalization, "batch_normalization";
+    LayerNormalization(LayerNormalization) = "LayerNormalization", Normalization, "layer_normalization";
+    UnitNormalization(UnitNormalization) = "UnitNormalization", Normalization, "unit_normalization";
+    SimpleRNN(SimpleRnn) = "SimpleRNN", Recurrent, "simple_rnn";
+    LSTM(Lstm) = "LSTM", Recurrent, "lstm";
+    GRU(Gru) = "GRU", Recurrent, "gru";
+    Flatten(Flatten) = "Flatten", Reshaping, "flatten";
+    Reshape(Reshape) = "Reshape", Reshaping, "reshape";
+    Permute(Permute) = "Permute", Reshaping, "permute";
+    RepeatVector(RepeatVector) = "RepeatVector", Reshaping, "repeat_vector";
+    ZeroPadding1D(ZeroPadding1D) = "ZeroPadding1D", Reshaping, "zero_padding1d";
+    ZeroPadding2D(ZeroPadding2D) = "ZeroPadding2D", Reshaping, "zero_padding2d";
+    UpSampling1D(UpSampling1D) = "UpSampling1D", Reshaping, "up_sampling1d";
+    UpSampling2D(UpSampling2D) = "UpSampling2D", Reshaping, "up_sampling2d";
+    Cropping1D(Cropping1D) = "Cropping1D", Reshaping, "cropping1d";
+    Cropping2D(Cropping2D) = "Cropping2D", Reshaping, "cropping2d";
+    Dropout(Dropout) = "Dropout", Regularization, "dropout";
+    SpatialDropout1D(SpatialDropout<R1>) = "SpatialDropout1D", Regularization, "spatial_dropout1d";
+    SpatialDropout2D(SpatialDropout<R2>) = "SpatialDropout2D", Regularization, "spatial_dropout2d";
+    GaussianNoise(GaussianNoise) = "GaussianNoise", Regularization, "gaussian_noise";
+    GaussianDropout(GaussianDropout) = "GaussianDropout", Regularization, "gaussian_dropout";
+    AlphaDropout(AlphaDropout) = "AlphaDropout", Regularization, "alpha_dropout";
+    Activation(ActivationLayer) = "Activation", Activation, "activation";
+    ReLU(Relu) = "ReLU", Activation, "re_lu";
+    LeakyReLU(LeakyRelu) = "LeakyReLU", Activation, "leaky_re_lu";
+    PReLU(PRelu) = "PReLU", Activation, "p_re_lu";
+    ELU(Elu) = "ELU", Activation, "elu";
+    Softmax(Softmax) = "Softmax", Activation, "softmax";
+}
+
+impl LayerSpec {
+    /// Palette group of a catalogue class.
+    pub fn group_of(class_name: &str) -> Option<Group> {
+        CATALOGUE
+            .iter()
+            .find(|k| k.class_name == class_name)
+            .map(|k| k.group)
+    }
+}

@@ -1,0 +1,232 @@
+//! Normalisation layers: `BatchNormalization` (moving statistics at inference; gamma/beta
+//! trainable, moving mean/variance non-trainable), `LayerNormalization`, `UnitNormalization`.
+
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use serde::{Deserialize, Serialize};
+
+use super::activation::{de_axis, resolve_axis};
+use super::{Explanation, Init, LayerRules, WeightSpec};
+use crate::engine::error::Problem;
+use crate::engine::shape::Shape;
+
+fn channel_view(w: &ArrayD<f32>, ndim: usize, axis: usize) -> Result<ArrayD<f32>, Problem> {
+    let mut shape = vec![1; ndim];
+    shape[axis] = w.len();
+    w.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(&shape))
+        .map_err(|_| Problem::geometry("normalisation weight size"))
+}
+
+/// `keras.layers.BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchNormalization {
+    #[serde(deserialize_with = "de_axis")]
+    pub axis: i64,
+    pub momentum: f32,
+    pub epsilon: f32,
+    pub center: bool,
+    pub scale: bool,
+}
+
+impl Default for BatchNormalization {
+    fn default() -> Self {
+        BatchNormalization {
+            axis: -1,
+            momentum: 0.99,
+            epsilon: 1e-3,
+            center: true,
+            scale: true,
+        }
+    }
+}
+
+impl LayerRules for BatchNormalization {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        resolve_axis(self.axis, input)?;
+        Ok(input.clone())
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let c = input.dims()[resolve_axis(self.axis, input)?];
+        let mut w = Vec::new();
+        if self.scale {
+            w.push(WeightSpec::new("gamma", vec![c], Init::Ones));
+        }
+        if self.center {
+            w.push(WeightSpec::new("beta", vec![c], Init::Zeros));
+        }
+        w.push(WeightSpec::new("moving_mean", vec![c], Init::Zeros).frozen());
+        w.push(WeightSpec::new("moving_variance", vec![c], Init::Ones).frozen());
+        Ok(w)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ndim = x.ndim();
+        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
+        let need = 2 + usize::from(self.scale) + usize::from(self.center);
+        if w.len() < need {
+            return Err(Problem::MissingWeights { expected: need, got: w.len() });
+        }
+        let mut i = 0;
+        let gamma = if self.scale {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        let beta = if self.center {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        let mean = channel_view(&w[i], ndim, axis)?;
+        let var = channel_view(&w[i + 1], ndim, axis)?;
+        let eps = self.epsilon;
+        let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
+        let mut y = (x - &mean) * &inv;
+        if let Some(g) = gamma {
+            y = y * &g;
+        }
+        if let Some(b) = beta {
+            y = y + &b;
+        }
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let c = resolve_axis(self.axis, input).map(|a| input.dims()[a]).unwrap_or(0);
+        let tr = c * (usize::from(self.scale) + usize::from(self.center));
+        Explanation::new("BatchNormalization normalises each channel with learned scale/shift; the shape is unchanged.")
+            .step(format!("{c} channels on axis {}", self.axis))
+            .step(format!(
+                "trainable: {}{}= {tr}",
+                if self.scale { format!("gamma {c} ") } else { String::new() },
+                if self.center { format!("+ beta {c} ") } else { String::new() }
+            ))
+            .step(format!("non-trainable: moving_mean {c} + moving_variance {c} = {}", 2 * c))
+    }
+    fn settings(&self) -> String {
+        format!("axis {}, ε {}", self.axis, self.epsilon)
+    }
+}
+
+/// `keras.layers.LayerNormalization(axis=-1, epsilon=0.001, center=True, scale=True)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LayerNormalization {
+    #[serde(deserialize_with = "de_axis")]
+    pub axis: i64,
+    pub epsilon: f32,
+    pub center: bool,
+    pub scale: bool,
+    pub rms_scaling: bool,
+}
+
+impl Default for LayerNormalization {
+    fn default() -> Self {
+        LayerNormalization {
+            axis: -1,
+            epsilon: 1e-3,
+            center: true,
+            scale: true,
+            rms_scaling: false,
+        }
+    }
+}
+
+impl LayerRules for LayerNormalization {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        resolve_axis(self.axis, input)?;
+        Ok(input.clone())
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let c = input.dims()[resolve_axis(self.axis, input)?];
+        let mut w = Vec::new();
+        if self.scale {
+            w.push(WeightSpec::new("gamma", vec![c], Init::Ones));
+        }
+        if self.center && !self.rms_scaling {
+            w.push(WeightSpec::new("beta", vec![c], Init::Zeros));
+        }
+        Ok(w)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ndim = x.ndim();
+        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
+        let n = x.shape()[axis] as f32;
+        let mean = x.sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
+        let mut y;
+        if self.rms_scaling {
+            let ms = x.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
+            let inv = ms.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
+            y = x * &inv;
+        } else {
+            let centered = x - &mean;
+            let var = centered.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
+            let inv = var.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
+            y = centered * &inv;
+        }
+        let mut i = 0;
+        if self.scale {
+            let g = channel_view(w.get(i).ok_or(Problem::MissingWeights { expected: i + 1, got: w.len() })?, ndim, axis)?;
+            y = y * &g;
+            i += 1;
+        }
+        if self.center && !self.rms_scaling {
+            let b = channel_view(w.get(i).ok_or(Problem::MissingWeights { expected: i + 1, got: w.len() })?, ndim, axis)?;
+            y = y + &b;
+        }
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let c = resolve_axis(self.axis, input).map(|a| input.dims()[a]).unwrap_or(0);
+        Explanation::new("LayerNormalization normalises each sample over the feature axis; the shape is unchanged.")
+            .step(format!(
+                "params = {}gamma {c}{} (all trainable)",
+                "",
+                if self.center { format!(" + beta {c}") } else { String::new() }
+            ))
+    }
+    fn settings(&self) -> String {
+        format!("axis {}", self.axis)
+    }
+}
+
+/// `keras.layers.UnitNormalization(axis=-1)`: scales each vector to unit L2 norm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnitNormalization {
+    #[serde(deserialize_with = "de_axis")]
+    pub axis: i64,
+}
+
+impl Default for UnitNormalization {
+    fn default() -> Self {
+        UnitNormalization { axis: -1 }
+    }
+}
+
+impl LayerRules for UnitNormalization {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        resolve_axis(self.axis, input)?;
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ndim = x.ndim();
+        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
+        let ss = x.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        let inv = ss.mapv(|v| (1.0 / v.sqrt()).min(1e12));
+        let mut y = x.clone();
+        Zip::from(&mut y)
+            .and_broadcast(&inv)
+            .for_each(|v, &i| *v *= i);
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new("UnitNormalization divides each vector by its L2 norm; the shape is unchanged, no weights.")
+            .step(format!("output = input = {input}"))
+    }
+    fn settings(&self) -> String {
+        format!("axis {}", self.axis)
+    }
+}

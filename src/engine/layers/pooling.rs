@@ -1,0 +1,235 @@
+//! Pooling: `MaxPooling1D/2D`, `AveragePooling1D/2D` (strides default to pool_size; "same"
+//! averages count only real input cells, like Keras), and the global poolings (keepdims).
+
+use std::marker::PhantomData;
+use ndarray::{Array4, ArrayD, Axis, Ix4, IxDyn};
+use serde::{Deserialize, Serialize};
+
+use super::args::{de_ints, de_opt_ints, expand, pool_len, positive, Padding, Rank, Reduce};
+use super::{Explanation, LayerRules};
+use crate::engine::error::Problem;
+use crate::engine::shape::Shape;
+
+/// Spatial rank check shared by convolution and pooling.
+pub fn need_spatial(input: &Shape, r: usize) -> Result<(), Problem> {
+    if input.rank() == r + 1 {
+        Ok(())
+    } else if r == 1 {
+        Err(Problem::rank("a 3-D input (steps, channels)", input))
+    } else {
+        Err(Problem::rank("a 3-D input (height, width, channels)", input))
+    }
+}
+
+/// View a `(B, L, C)` or `(B, H, W, C)` tensor as `(B, H, W, C)`.
+pub fn as_4d(x: &ArrayD<f32>) -> Result<Array4<f32>, Problem> {
+    let x = if x.ndim() == 3 { x.clone().insert_axis(Axis(1)) } else { x.clone() };
+    x.into_dimensionality::<Ix4>()
+        .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
+}
+
+/// Back from `(B, 1, L, C)` when the layer is 1-D.
+pub fn from_4d(y: Array4<f32>, r: usize) -> ArrayD<f32> {
+    let y = y.into_dyn();
+    if r == 1 {
+        y.index_axis_move(Axis(1), 0)
+    } else {
+        y
+    }
+}
+
+/// Leading padding of TensorFlow-style "same" (and causal) windows.
+pub fn pad_before(n: usize, out: usize, k_eff: usize, s: usize, padding: Padding) -> usize {
+    match padding {
+        Padding::Valid => 0,
+        Padding::Causal => k_eff.saturating_sub(1),
+        Padding::Same => {
+            let total = ((out.saturating_sub(1)) * s + k_eff).saturating_sub(n);
+            total / 2
+        }
+    }
+}
+
+/// `keras.layers.{Max,Average}Pooling{1,2}D(pool_size=2, strides=None, padding="valid")`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct Pool<R: Rank, M: Reduce> {
+    #[serde(skip)]
+    pub _kind: PhantomData<(R, M)>,
+    #[serde(deserialize_with = "de_ints")]
+    pub pool_size: Vec<usize>,
+    #[serde(deserialize_with = "de_opt_ints")]
+    pub strides: Option<Vec<usize>>,
+    pub padding: Padding,
+}
+
+impl<R: Rank, M: Reduce> Default for Pool<R, M> {
+    fn default() -> Self {
+        Pool {
+            _kind: PhantomData,
+            pool_size: vec![2; R::N],
+            strides: None,
+            padding: Padding::Valid,
+        }
+    }
+}
+
+impl<R: Rank, M: Reduce> Pool<R, M> {
+    fn geometry(&self) -> Result<(Vec<usize>, Vec<usize>), Problem> {
+        let p = expand(&self.pool_size, R::N, "pool_size")?;
+        positive(&p, "pool_size")?;
+        let s = match &self.strides {
+            Some(s) => expand(s, R::N, "strides")?,
+            None => p.clone(),
+        };
+        positive(&s, "strides")?;
+        if self.padding == Padding::Causal {
+            return Err(Problem::config("padding", "must be \"valid\" or \"same\" for pooling"));
+        }
+        Ok((p, s))
+    }
+    fn kind(&self) -> String {
+        let rank = R::N;
+        format!("{}Pooling{rank}D", if M::MAX { "Max" } else { "Average" })
+    }
+}
+
+impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (p, s) = self.geometry()?;
+        need_spatial(input, R::N)?;
+        let d = input.dims();
+        let mut out = Vec::with_capacity(R::N + 1);
+        for i in 0..R::N {
+            out.push(pool_len(d[i], p[i], s[i], self.padding)?.out);
+        }
+        out.push(d[R::N]);
+        Ok(Shape::new(out))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (p, s) = self.geometry()?;
+        let x4 = as_4d(x)?;
+        let (b, h, w, c) = x4.dim();
+        let (ph, pw, sh, sw) = if R::N == 1 { (1, p[0], 1, s[0]) } else { (p[0], p[1], s[0], s[1]) };
+        let oh = if R::N == 1 { 1 } else { pool_len(h, ph, sh, self.padding)?.out };
+        let ow = pool_len(w, pw, sw, self.padding)?.out;
+        let th = if R::N == 1 { 0 } else { pad_before(h, oh, ph, sh, self.padding) };
+        let tw = pad_before(w, ow, pw, sw, self.padding);
+        let mut y = Array4::<f32>::zeros((b, oh, ow, c));
+        for bi in 0..b {
+            for oi in 0..oh {
+                for oj in 0..ow {
+                    for ch in 0..c {
+                        let mut acc = if M::MAX { f32::NEG_INFINITY } else { 0.0 };
+                        let mut n = 0u32;
+                        for a in 0..ph {
+                            let i = (oi * sh + a) as isize - th as isize;
+                            if i < 0 || i as usize >= h {
+                                continue;
+                            }
+                            for bb in 0..pw {
+                                let j = (oj * sw + bb) as isize - tw as isize;
+                                if j < 0 || j as usize >= w {
+                                    continue;
+                                }
+                                let v = x4[[bi, i as usize, j as usize, ch]];
+                                if M::MAX {
+                                    acc = acc.max(v);
+                                } else {
+                                    acc += v;
+                                }
+                                n += 1;
+                            }
+                        }
+                        y[[bi, oi, oj, ch]] = if M::MAX { acc } else if n > 0 { acc / n as f32 } else { 0.0 };
+                    }
+                }
+            }
+        }
+        Ok(from_4d(y, R::N))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let Ok((p, s)) = self.geometry() else {
+            return Explanation::new("invalid pooling settings");
+        };
+        let mut e = Explanation::new(format!(
+            "{} slides a {} window with stride {} over each spatial axis ({} padding); channels are unchanged; no weights.",
+            self.kind(),
+            p.iter().map(ToString::to_string).collect::<Vec<_>>().join("×"),
+            s.iter().map(ToString::to_string).collect::<Vec<_>>().join("×"),
+            self.padding.as_str()
+        ));
+        let names = if R::N == 1 { vec!["steps"] } else { vec!["height", "width"] };
+        for i in 0..R::N {
+            if let Some(&n) = input.dims().get(i) {
+                if let Ok(a) = pool_len(n, p[i], s[i], self.padding) {
+                    e = e.step(format!("{}: out = {}", names[i], a.formula));
+                }
+            }
+        }
+        e.step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        format!("pool {:?}, {}", self.pool_size, self.padding.as_str())
+    }
+}
+
+/// `keras.layers.Global{Average,Max}Pooling{1,2}D(keepdims=False)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct GlobalPool<R: Rank, M: Reduce> {
+    #[serde(skip)]
+    pub _kind: PhantomData<(R, M)>,
+    pub keepdims: bool,
+}
+
+impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_spatial(input, R::N)?;
+        let c = input.dims()[R::N];
+        Ok(Shape::new(if self.keepdims {
+            let mut v = vec![1; R::N];
+            v.push(c);
+            v
+        } else {
+            vec![c]
+        }))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let x4 = as_4d(x)?;
+        let (b, h, w, c) = x4.dim();
+        let mut y = ndarray::Array2::<f32>::zeros((b, c));
+        for bi in 0..b {
+            for ch in 0..c {
+                let v = x4.slice(ndarray::s![bi, .., .., ch]);
+                y[[bi, ch]] = if M::MAX {
+                    v.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b))
+                } else {
+                    v.sum() / (h * w).max(1) as f32
+                };
+            }
+        }
+        let mut shape = vec![b];
+        if self.keepdims {
+            shape.extend(std::iter::repeat_n(1, R::N));
+        }
+        shape.push(c);
+        y.into_shape_with_order(IxDyn(&shape))
+            .map_err(|_| Problem::geometry("global pooling reshape"))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let rank = R::N;
+        Explanation::new(format!(
+            "Global{}Pooling{rank}D takes the {} over all spatial positions of each channel, leaving one number per channel{}.",
+            if M::MAX { "Max" } else { "Average" },
+            if M::MAX { "maximum" } else { "mean" },
+            if self.keepdims { " (keepdims keeps the spatial axes as 1s)" } else { "" }
+        ))
+        .step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        if self.keepdims { "keepdims".into() } else { "per channel".into() }
+    }
+}

@@ -1,0 +1,331 @@
+//! Recurrent layers: `SimpleRNN`, `LSTM` (gates i, f, c, o), `GRU` (gates z, r, h; both
+//! `reset_after` modes). Input `(None, T, F)`; output `(None, T, units)` with
+//! `return_sequences`, else `(None, units)`.
+
+use ndarray::{s, Array1, Array2, Array3, ArrayD, Axis, Ix2, Ix3};
+use serde::{Deserialize, Serialize};
+
+use super::activation::Activation;
+use super::{Explanation, Init, LayerRules, WeightSpec};
+use crate::engine::error::Problem;
+use crate::engine::shape::{checked_product, checked_sum, Shape};
+
+/// Settings shared by all three recurrent layers.
+fn check_common(units: usize, return_state: bool, stateful: bool, input: &Shape) -> Result<(usize, usize), Problem> {
+    if units == 0 {
+        return Err(Problem::config("units", "must be a positive integer, got 0"));
+    }
+    if return_state {
+        return Err(Problem::config("return_state", "returns several tensors, which a Sequential stack cannot pass on"));
+    }
+    if stateful {
+        return Err(Problem::config("stateful", "stateful RNNs need a fixed batch size; Flatland models have a None batch"));
+    }
+    match input.dims() {
+        [t, f] => Ok((*t, *f)),
+        _ => Err(Problem::rank("a 3-D input (batch, timesteps, features)", input)),
+    }
+}
+
+fn rnn_out(t: usize, units: usize, seq: bool) -> Shape {
+    Shape::new(if seq { vec![t, units] } else { vec![units] })
+}
+
+fn mat(w: &ArrayD<f32>, what: &'static str) -> Result<Array2<f32>, Problem> {
+    w.clone()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| Problem::geometry(format!("{what} must be 2-D, got {:?}", w.shape())))
+}
+
+fn vec1(w: &ArrayD<f32>) -> Array1<f32> {
+    Array1::from_iter(w.iter().copied())
+}
+
+/// Run `step` over time; returns (B, T, U) sequence or (B, U) last state.
+fn run<F>(x: &ArrayD<f32>, units: usize, go_backwards: bool, seq: bool, mut step: F) -> Result<ArrayD<f32>, Problem>
+where
+    F: FnMut(&Array2<f32>, &mut Array2<f32>),
+{
+    let x3 = x
+        .clone()
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| Problem::geometry("recurrent input must be (batch, time, features)"))?;
+    let (b, t, _) = x3.dim();
+    let mut h = Array2::<f32>::zeros((b, units));
+    let mut outs = Array3::<f32>::zeros((b, t, units));
+    for k in 0..t {
+        let ti = if go_backwards { t - 1 - k } else { k };
+        let xt = x3.slice(s![.., ti, ..]).to_owned();
+        step(&xt, &mut h);
+        outs.slice_mut(s![.., k, ..]).assign(&h);
+    }
+    Ok(if seq { outs.into_dyn() } else { h.into_dyn() })
+}
+
+fn act2(a: Activation, m: &mut Array2<f32>) {
+    let mut d = std::mem::take(m).into_dyn();
+    a.apply(&mut d);
+    *m = d.into_dimensionality::<Ix2>().unwrap_or_default();
+}
+
+fn weight_macs(t: usize, f: usize, units: usize, gates: usize) -> Result<u64, Problem> {
+    let g = (gates * units) as u64;
+    let per = checked_sum(
+        [checked_product([f as u64, g], "multiply-adds")?, checked_product([units as u64, g], "multiply-adds")?],
+        "multiply-adds",
+    )?;
+    checked_product([t as u64, per], "multiply-adds")
+}
+
+fn explain_rnn(kind: &str, units: usize, seq: bool, input: &Shape, output: &Shape, params: String) -> Explanation {
+    let (t, f) = match input.dims() {
+        [t, f] => (*t, *f),
+        _ => (0, 0),
+    };
+    Explanation::new(format!(
+        "{kind} reads the {t} timesteps one after another, carrying a state of {units} numbers."
+    ))
+    .step(if seq {
+        format!("return_sequences=True: one output per timestep, {input} → {output}")
+    } else {
+        format!("return_sequences=False: only the last state, {input} → {output}")
+    })
+    .step(format!("features per step: {f}"))
+    .step(params)
+}
+
+macro_rules! rnn_struct {
+    ($(#[$doc:meta])* $name:ident { $($extra:ident : $ty:ty = $def:expr),* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            pub units: usize,
+            pub activation: Activation,
+            pub use_bias: bool,
+            pub return_sequences: bool,
+            pub return_state: bool,
+            pub go_backwards: bool,
+            pub stateful: bool,
+            $(pub $extra: $ty,)*
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    units: 32,
+                    activation: Activation::Tanh,
+                    use_bias: true,
+                    return_sequences: false,
+                    return_state: false,
+                    go_backwards: false,
+                    stateful: false,
+                    $($extra: $def,)*
+                }
+            }
+        }
+    };
+}
+
+rnn_struct!(
+    /// `keras.layers.SimpleRNN(units, activation="tanh", return_sequences=False)`.
+    SimpleRnn {}
+);
+rnn_struct!(
+    /// `keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid")`.
+    Lstm { recurrent_activation: Activation = Activation::Sigmoid, unit_forget_bias: bool = true }
+);
+rnn_struct!(
+    /// `keras.layers.GRU(units, reset_after=True)`.
+    Gru { recurrent_activation: Activation = Activation::Sigmoid, reset_after: bool = true }
+);
+
+fn std_weights(f: usize, units: usize, gates: usize, bias: Option<Vec<usize>>) -> Vec<WeightSpec> {
+    let mut w = vec![
+        WeightSpec::new("kernel", vec![f, gates * units], Init::GlorotUniform),
+        WeightSpec::new("recurrent_kernel", vec![units, gates * units], Init::Orthogonal),
+    ];
+    if let Some(b) = bias {
+        w.push(WeightSpec::new("bias", b, Init::Zeros));
+    }
+    w
+}
+
+fn get<'a>(w: &'a [ArrayD<f32>], i: usize, n: usize) -> Result<&'a ArrayD<f32>, Problem> {
+    w.get(i).ok_or(Problem::MissingWeights { expected: n, got: w.len() })
+}
+
+impl LayerRules for SimpleRnn {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
+        Ok(rnn_out(t, self.units, self.return_sequences))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        Ok(std_weights(f, self.units, 1, self.use_bias.then(|| vec![self.units])))
+    }
+    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
+        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        weight_macs(t, f, self.units, 1)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let n = 2 + usize::from(self.use_bias);
+        let k = mat(get(w, 0, n)?, "kernel")?;
+        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+        let b = if self.use_bias { Some(vec1(get(w, 2, n)?)) } else { None };
+        let a = self.activation;
+        run(x, self.units, self.go_backwards, self.return_sequences, |xt, h| {
+            let mut z = xt.dot(&k) + h.dot(&r);
+            if let Some(b) = &b {
+                z += b;
+            }
+            act2(a, &mut z);
+            *h = z;
+        })
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let f = input.dims().get(1).copied().unwrap_or(0);
+        let u = self.units;
+        explain_rnn("SimpleRNN", u, self.return_sequences, input, output, format!(
+            "params = {u}·{f} + {u}·{u}{} = {}",
+            if self.use_bias { format!(" + {u}") } else { String::new() },
+            u * f + u * u + if self.use_bias { u } else { 0 }
+        ))
+    }
+    fn settings(&self) -> String {
+        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+    }
+}
+
+impl LayerRules for Lstm {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
+        Ok(rnn_out(t, self.units, self.return_sequences))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        Ok(std_weights(f, self.units, 4, self.use_bias.then(|| vec![4 * self.units])))
+    }
+    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
+        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        weight_macs(t, f, self.units, 4)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let n = 2 + usize::from(self.use_bias);
+        let k = mat(get(w, 0, n)?, "kernel")?;
+        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+        let b = if self.use_bias { Some(vec1(get(w, 2, n)?)) } else { None };
+        let (a, ra, u) = (self.activation, self.recurrent_activation, self.units);
+        let bsz = x.shape().first().copied().unwrap_or(0);
+        let mut c = Array2::<f32>::zeros((bsz, u));
+        run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
+            let mut z = xt.dot(&k) + h.dot(&r);
+            if let Some(b) = &b {
+                z += b;
+            }
+            let mut i = z.slice(s![.., 0..u]).to_owned();
+            let mut f = z.slice(s![.., u..2 * u]).to_owned();
+            let mut g = z.slice(s![.., 2 * u..3 * u]).to_owned();
+            let mut o = z.slice(s![.., 3 * u..4 * u]).to_owned();
+            act2(ra, &mut i);
+            act2(ra, &mut f);
+            act2(a, &mut g);
+            act2(ra, &mut o);
+            c = &f * &c + &i * &g;
+            let mut ac = c.clone();
+            act2(a, &mut ac);
+            *h = &o * &ac;
+        })
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let f = input.dims().get(1).copied().unwrap_or(0);
+        let u = self.units;
+        let b = if self.use_bias { u } else { 0 };
+        explain_rnn("LSTM", u, self.return_sequences, input, output, format!(
+            "params = 4 gates × ({u}·({f} + {u}){}) = {}",
+            if self.use_bias { format!(" + {u}") } else { String::new() },
+            4 * (u * (f + u) + b)
+        ))
+    }
+    fn settings(&self) -> String {
+        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+    }
+}
+
+impl LayerRules for Gru {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
+        Ok(rnn_out(t, self.units, self.return_sequences))
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        let u3 = 3 * self.units;
+        let bias = self.use_bias.then(|| if self.reset_after { vec![2, u3] } else { vec![u3] });
+        Ok(std_weights(f, self.units, 3, bias))
+    }
+    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
+        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+        weight_macs(t, f, self.units, 3)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let n = 2 + usize::from(self.use_bias);
+        let k = mat(get(w, 0, n)?, "kernel")?;
+        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+        let u = self.units;
+        let (bi, br) = if self.use_bias {
+            let b = get(w, 2, n)?;
+            if self.reset_after {
+                let b2 = mat(b, "bias")?;
+                (Some(b2.index_axis(Axis(0), 0).to_owned()), Some(b2.index_axis(Axis(0), 1).to_owned()))
+            } else {
+                (Some(vec1(b)), None)
+            }
+        } else {
+            (None, None)
+        };
+        let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
+        run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
+            let mut xz = xt.dot(&k);
+            if let Some(b) = &bi {
+                xz += b;
+            }
+            let (x_z, x_r, x_h) = (
+                xz.slice(s![.., 0..u]).to_owned(),
+                xz.slice(s![.., u..2 * u]).to_owned(),
+                xz.slice(s![.., 2 * u..3 * u]).to_owned(),
+            );
+            let (mut z, mut rr, mut hh);
+            if reset_after {
+                let mut inner = h.dot(&r);
+                if let Some(b) = &br {
+                    inner += b;
+                }
+                z = &x_z + &inner.slice(s![.., 0..u]);
+                rr = &x_r + &inner.slice(s![.., u..2 * u]);
+                act2(ra, &mut z);
+                act2(ra, &mut rr);
+                hh = &x_h + &(&rr * &inner.slice(s![.., 2 * u..3 * u]));
+            } else {
+                z = &x_z + &h.dot(&r.slice(s![.., 0..u]));
+                rr = &x_r + &h.dot(&r.slice(s![.., u..2 * u]));
+                act2(ra, &mut z);
+                act2(ra, &mut rr);
+                hh = &x_h + &(&rr * &*h).dot(&r.slice(s![.., 2 * u..3 * u]));
+            }
+            act2(a, &mut hh);
+            *h = &z * &*h + &(1.0 - &z) * &hh;
+        })
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let f = input.dims().get(1).copied().unwrap_or(0);
+        let u = self.units;
+        let nb = if !self.use_bias { 0 } else if self.reset_after { 2 } else { 1 };
+        explain_rnn("GRU", u, self.return_sequences, input, output, format!(
+            "params = 3 gates × {u}·({f} + {u} + {nb}) = {} (reset_after={} gives {nb} bias vector(s))",
+            3 * u * (f + u + nb),
+            if self.reset_after { "True" } else { "False" }
+        ))
+    }
+    fn settings(&self) -> String {
+        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+    }
+}

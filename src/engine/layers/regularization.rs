@@ -1,0 +1,120 @@
+//! Regularisation layers: `Dropout`, `SpatialDropout1D/2D`, `GaussianNoise`,
+//! `GaussianDropout`, `AlphaDropout`. All are the identity at inference and keep the shape.
+
+use std::marker::PhantomData;
+use ndarray::ArrayD;
+use serde::{Deserialize, Serialize};
+
+use super::args::Rank;
+use super::{Explanation, LayerRules};
+use crate::engine::error::Problem;
+use crate::engine::shape::Shape;
+
+fn rate_ok(rate: f32) -> Result<(), Problem> {
+    if (0.0..=1.0).contains(&rate) {
+        Ok(())
+    } else {
+        Err(Problem::config("rate", format!("must be between 0 and 1, got {rate}")))
+    }
+}
+
+fn identity_explain(kind: &str, input: &Shape) -> Explanation {
+    Explanation::new(format!(
+        "{kind} only acts while training; at inference it passes values through, so the shape is unchanged and there are no weights."
+    ))
+    .step(format!("output = input = {input}"))
+}
+
+macro_rules! noise_layer {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $default:expr, $kind:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            pub $field: f32,
+            pub seed: Option<u64>,
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $field: $default, seed: None }
+            }
+        }
+        impl LayerRules for $name {
+            fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+                let check: fn(f32) -> Result<(), Problem> = $check;
+                check(self.$field)?;
+                Ok(input.clone())
+            }
+            fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+                Ok(x.clone())
+            }
+            fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+                identity_explain($kind, input)
+            }
+            fn settings(&self) -> String {
+                format!("{} {}", stringify!($field), self.$field)
+            }
+        }
+    };
+}
+
+noise_layer!(
+    /// `keras.layers.Dropout(rate)`.
+    Dropout, rate, 0.5, "Dropout", rate_ok
+);
+noise_layer!(
+    /// `keras.layers.GaussianDropout(rate)`.
+    GaussianDropout, rate, 0.1, "GaussianDropout", rate_ok
+);
+noise_layer!(
+    /// `keras.layers.AlphaDropout(rate)`.
+    AlphaDropout, rate, 0.1, "AlphaDropout", rate_ok
+);
+noise_layer!(
+    /// `keras.layers.GaussianNoise(stddev)`.
+    GaussianNoise, stddev, 0.1, "GaussianNoise", |s| {
+        if s >= 0.0 {
+            Ok(())
+        } else {
+            Err(Problem::config("stddev", format!("must be >= 0, got {s}")))
+        }
+    }
+);
+
+/// `keras.layers.SpatialDropout1D/2D(rate)`: drops whole channels; needs a 3-D / 4-D input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct SpatialDropout<R: Rank> {
+    #[serde(skip)]
+    pub _kind: PhantomData<R>,
+    pub rate: f32,
+    pub seed: Option<u64>,
+}
+
+impl<R: Rank> Default for SpatialDropout<R> {
+    fn default() -> Self {
+        SpatialDropout { _kind: PhantomData, rate: 0.5, seed: None }
+    }
+}
+
+impl<R: Rank> LayerRules for SpatialDropout<R> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        rate_ok(self.rate)?;
+        if input.rank() != R::N + 1 {
+            let what = if R::N == 1 { "(batch, steps, channels)" } else { "(batch, height, width, channels)" };
+            return Err(Problem::rank(format!("a {}-D input {what}", R::N + 2), input));
+        }
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(x.clone())
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let rank = R::N;
+        identity_explain(&format!("SpatialDropout{rank}D"), input)
+    }
+    fn settings(&self) -> String {
+        format!("rate {}", self.rate)
+    }
+}

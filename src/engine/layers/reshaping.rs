@@ -1,0 +1,537 @@
+//! Reshaping layers: `Flatten`, `Reshape`, `Permute`, `RepeatVector`, `ZeroPadding1D/2D`,
+//! `UpSampling1D/2D`, `Cropping1D/2D`. No weights.
+
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use serde::{Deserialize, Serialize};
+
+use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
+use super::{Explanation, LayerRules};
+use crate::engine::error::Problem;
+use crate::engine::shape::{checked_product, Shape};
+
+fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem> {
+    let mut shape = vec![x.shape().first().copied().unwrap_or(1)];
+    shape.extend_from_slice(dims);
+    x.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(&shape))
+        .map_err(|_| Problem::geometry(format!("cannot reshape {:?} to {shape:?}", x.shape())))
+}
+
+fn dims_text(d: &[usize]) -> String {
+    d.iter().map(ToString::to_string).collect::<Vec<_>>().join(" × ")
+}
+
+/// `keras.layers.Flatten()`: `(None, d1, ..., dn)` → `(None, d1·…·dn)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Flatten {}
+
+impl LayerRules for Flatten {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let n = input.elements()?;
+        let n = usize::try_from(n).map_err(|_| Problem::Overflow { what: "flattened size" })?;
+        Ok(Shape::new(vec![n]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let per: usize = x.shape().iter().skip(1).product();
+        batch_reshape(x, &[per])
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let d = input.dims();
+        let mut e = Explanation::new("Flatten lays every non-batch value out in one vector (row-major); nothing is learned.");
+        e = if d.len() > 1 {
+            e.step(format!("{} = {}", dims_text(d), output.dims().first().copied().unwrap_or(0)))
+        } else {
+            e.step("the input is already a vector, so nothing changes")
+        };
+        e.step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        "to a vector".into()
+    }
+}
+
+/// `keras.layers.Reshape(target_shape)`; one entry may be `-1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reshape {
+    pub target_shape: Vec<i64>,
+}
+
+impl Default for Reshape {
+    fn default() -> Self {
+        Reshape { target_shape: vec![-1] }
+    }
+}
+
+impl Reshape {
+    fn resolve(&self, input: &Shape) -> Result<(Vec<usize>, Option<usize>), Problem> {
+        let total = input.elements()?;
+        let unknown: Vec<usize> = self.target_shape.iter().enumerate().filter(|(_, &d)| d == -1).map(|(i, _)| i).collect();
+        if unknown.len() > 1 {
+            return Err(Problem::config("target_shape", format!("{:?} has more than one -1", self.target_shape)));
+        }
+        if let Some(bad) = self.target_shape.iter().find(|&&d| d < -1 || d == 0) {
+            return Err(Problem::config("target_shape", format!("has an invalid dimension {bad}")));
+        }
+        let known = checked_product(self.target_shape.iter().filter(|&&d| d > 0).map(|&d| d as u64), "target size")?;
+        let mut out: Vec<usize> = self.target_shape.iter().map(|&d| d.max(0) as usize).collect();
+        match unknown.first() {
+            Some(&i) => {
+                if known == 0 || total % known != 0 {
+                    return Err(Problem::geometry(format!(
+                        "cannot reshape {input} ({total} values) to {:?}: {total} is not divisible by {known}",
+                        self.target_shape
+                    )));
+                }
+                out[i] = (total / known) as usize;
+                Ok((out, Some(i)))
+            }
+            None => {
+                if known != total {
+                    return Err(Problem::geometry(format!(
+                        "cannot reshape {input} ({total} values) to {:?} ({known} values)",
+                        self.target_shape
+                    )));
+                }
+                Ok((out, None))
+            }
+        }
+    }
+}
+
+impl LayerRules for Reshape {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(Shape::new(self.resolve(input)?.0))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let input = Shape::new(x.shape().iter().skip(1).copied().collect());
+        let (dims, _) = self.resolve(&input)?;
+        batch_reshape(x, &dims)
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let total = input.elements().unwrap_or(0);
+        let mut e = Explanation::new("Reshape keeps every value and its order, and changes only how they are grouped; the element count must stay the same.")
+            .step(format!("{} = {total} values", dims_text(input.dims())));
+        if let Ok((d, Some(i))) = self.resolve(input) {
+            let known: usize = d.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v).product();
+            e = e.step(format!("-1 becomes {total} / {known} = {}", d[i]));
+        }
+        e.step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        format!("to {:?}", self.target_shape)
+    }
+}
+
+/// `keras.layers.Permute(dims)`; dims are 1-based and exclude the batch axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Permute {
+    #[serde(deserialize_with = "de_ints")]
+    pub dims: Vec<usize>,
+}
+
+impl Default for Permute {
+    fn default() -> Self {
+        Permute { dims: vec![2, 1] }
+    }
+}
+
+impl LayerRules for Permute {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        let mut sorted = self.dims.clone();
+        sorted.sort_unstable();
+        if sorted != (1..=self.dims.len()).collect::<Vec<_>>() {
+            return Err(Problem::config("dims", format!("{:?} must be a permutation of 1..{}", self.dims, self.dims.len())));
+        }
+        if self.dims.len() != input.rank() {
+            return Err(Problem::rank(format!("a {}-D input to match dims {:?}", self.dims.len() + 1, self.dims), input));
+        }
+        Ok(Shape::new(self.dims.iter().map(|&d| input.dims()[d - 1]).collect()))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let mut axes = vec![0];
+        axes.extend(self.dims.iter().copied());
+        if axes.len() != x.ndim() {
+            return Err(Problem::geometry("Permute dims do not match the input rank"));
+        }
+        Ok(x.clone().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned())
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        Explanation::new("Permute reorders the non-batch axes (1-based): output axis i is input axis dims[i].")
+            .step(format!("dims {:?}: {input} → {output}", self.dims))
+    }
+    fn settings(&self) -> String {
+        format!("dims {:?}", self.dims)
+    }
+}
+
+/// `keras.layers.RepeatVector(n)`: `(None, F)` → `(None, n, F)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RepeatVector {
+    pub n: usize,
+}
+
+impl Default for RepeatVector {
+    fn default() -> Self {
+        RepeatVector { n: 3 }
+    }
+}
+
+impl LayerRules for RepeatVector {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if input.rank() != 1 {
+            return Err(Problem::rank("a 2-D input (batch, features)", input));
+        }
+        Ok(Shape::new(vec![self.n, input.dims()[0]]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let x1 = x.clone().insert_axis(Axis(1));
+        let mut shape = x1.shape().to_vec();
+        shape[1] = self.n;
+        x1.broadcast(IxDyn(&shape))
+            .map(|v| v.to_owned())
+            .ok_or_else(|| Problem::geometry("RepeatVector broadcast"))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        Explanation::new("RepeatVector copies the vector n times along a new time axis.").step(format!("{input} → {output}"))
+    }
+    fn settings(&self) -> String {
+        format!("× {}", self.n)
+    }
+}
+
+fn need_rank(input: &Shape, rank: usize, what: &str) -> Result<(), Problem> {
+    if input.rank() == rank {
+        Ok(())
+    } else {
+        Err(Problem::rank(format!("a {}-D input {what}", rank + 1), input))
+    }
+}
+
+const SEQ: &str = "(batch, steps, channels)";
+const IMG: &str = "(batch, height, width, channels)";
+
+/// Pad spatial axes 1..=pads.len() (after batch) with zeros.
+fn zero_pad(x: &ArrayD<f32>, pads: &[[usize; 2]]) -> ArrayD<f32> {
+    let mut shape = x.shape().to_vec();
+    for (i, p) in pads.iter().enumerate() {
+        shape[i + 1] += p[0] + p[1];
+    }
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    let mut view = out.view_mut();
+    for (i, p) in pads.iter().enumerate() {
+        let n = x.shape()[i + 1];
+        view.slice_axis_inplace(Axis(i + 1), Slice::from(p[0]..p[0] + n));
+    }
+    view.assign(x);
+    out
+}
+
+fn crop(x: &ArrayD<f32>, crops: &[[usize; 2]]) -> ArrayD<f32> {
+    let mut v = x.view();
+    for (i, c) in crops.iter().enumerate() {
+        let n = x.shape()[i + 1];
+        v.slice_axis_inplace(Axis(i + 1), Slice::from(c[0]..n.saturating_sub(c[1]).max(c[0])));
+    }
+    v.to_owned()
+}
+
+/// `keras.layers.ZeroPadding1D(padding=1)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZeroPadding1D {
+    #[serde(deserialize_with = "de_pairs1")]
+    pub padding: [usize; 2],
+}
+
+impl Default for ZeroPadding1D {
+    fn default() -> Self {
+        ZeroPadding1D { padding: [1, 1] }
+    }
+}
+
+impl LayerRules for ZeroPadding1D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 2, SEQ)?;
+        let d = input.dims();
+        Ok(Shape::new(vec![d[0] + self.padding[0] + self.padding[1], d[1]]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(zero_pad(x, &[self.padding]))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let [a, b] = self.padding;
+        Explanation::new("ZeroPadding1D adds zeros before and after the steps axis.")
+            .step(format!("steps: {a} + {} + {b} = {}", input.dims().first().unwrap_or(&0), output.dims().first().unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("pad {:?}", self.padding)
+    }
+}
+
+/// `keras.layers.ZeroPadding2D(padding=(1, 1))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ZeroPadding2D {
+    #[serde(deserialize_with = "de_pairs2")]
+    pub padding: [[usize; 2]; 2],
+}
+
+impl Default for ZeroPadding2D {
+    fn default() -> Self {
+        ZeroPadding2D { padding: [[1, 1], [1, 1]] }
+    }
+}
+
+impl LayerRules for ZeroPadding2D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 3, IMG)?;
+        let d = input.dims();
+        let p = self.padding;
+        Ok(Shape::new(vec![d[0] + p[0][0] + p[0][1], d[1] + p[1][0] + p[1][1], d[2]]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(zero_pad(x, &self.padding))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let (i, o, p) = (input.dims(), output.dims(), self.padding);
+        Explanation::new("ZeroPadding2D adds rows and columns of zeros around each image.")
+            .step(format!("height: {} + {} + {} = {}", p[0][0], i.first().unwrap_or(&0), p[0][1], o.first().unwrap_or(&0)))
+            .step(format!("width: {} + {} + {} = {}", p[1][0], i.get(1).unwrap_or(&0), p[1][1], o.get(1).unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("pad {:?}", self.padding)
+    }
+}
+
+/// `keras.layers.Cropping1D(cropping=(1, 1))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cropping1D {
+    #[serde(deserialize_with = "de_pairs1")]
+    pub cropping: [usize; 2],
+}
+
+impl Default for Cropping1D {
+    fn default() -> Self {
+        Cropping1D { cropping: [1, 1] }
+    }
+}
+
+fn cropped(n: usize, c: [usize; 2], axis: &str) -> Result<usize, Problem> {
+    let total = c[0].saturating_add(c[1]);
+    if total >= n {
+        return Err(Problem::geometry(format!(
+            "cropping {} + {} = {total} leaves nothing of the {axis} axis of size {n}",
+            c[0], c[1]
+        )));
+    }
+    Ok(n - total)
+}
+
+impl LayerRules for Cropping1D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 2, SEQ)?;
+        let d = input.dims();
+        Ok(Shape::new(vec![cropped(d[0], self.cropping, "steps")?, d[1]]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(crop(x, &[self.cropping]))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let [a, b] = self.cropping;
+        Explanation::new("Cropping1D removes steps from the start and the end.")
+            .step(format!("steps: {} − {a} − {b} = {}", input.dims().first().unwrap_or(&0), output.dims().first().unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("crop {:?}", self.cropping)
+    }
+}
+
+/// `keras.layers.Cropping2D(cropping=((0, 0), (0, 0)))`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Cropping2D {
+    #[serde(deserialize_with = "de_pairs2")]
+    pub cropping: [[usize; 2]; 2],
+}
+
+impl LayerRules for Cropping2D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 3, IMG)?;
+        let d = input.dims();
+        Ok(Shape::new(vec![
+            cropped(d[0], self.cropping[0], "height")?,
+            cropped(d[1], self.cropping[1], "width")?,
+            d[2],
+        ]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(crop(x, &self.cropping))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let (i, o, c) = (input.dims(), output.dims(), self.cropping);
+        Explanation::new("Cropping2D removes rows and columns at the borders of each image.")
+            .step(format!("height: {} − {} − {} = {}", i.first().unwrap_or(&0), c[0][0], c[0][1], o.first().unwrap_or(&0)))
+            .step(format!("width: {} − {} − {} = {}", i.get(1).unwrap_or(&0), c[1][0], c[1][1], o.get(1).unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("crop {:?}", self.cropping)
+    }
+}
+
+/// `keras.layers.UpSampling1D(size=2)`: repeats each step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpSampling1D {
+    pub size: usize,
+}
+
+impl Default for UpSampling1D {
+    fn default() -> Self {
+        UpSampling1D { size: 2 }
+    }
+}
+
+fn repeat_axis(x: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
+    let mut shape = x.shape().to_vec();
+    let n = shape[axis];
+    shape[axis] = n * k;
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    for i in 0..n * k {
+        out.index_axis_mut(Axis(axis), i).assign(&x.index_axis(Axis(axis), i / k));
+    }
+    out
+}
+
+impl LayerRules for UpSampling1D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 2, SEQ)?;
+        let d = input.dims();
+        let n = d[0].checked_mul(self.size).ok_or(Problem::Overflow { what: "upsampled length" })?;
+        Ok(Shape::new(vec![n, d[1]]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(repeat_axis(x, 1, self.size))
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        Explanation::new("UpSampling1D repeats every step `size` times.")
+            .step(format!("steps: {} × {} = {}", input.dims().first().unwrap_or(&0), self.size, output.dims().first().unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("× {}", self.size)
+    }
+}
+
+/// UpSampling2D interpolation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolation {
+    #[default]
+    Nearest,
+    Bilinear,
+}
+
+/// `keras.layers.UpSampling2D(size=(2, 2), interpolation="nearest")`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpSampling2D {
+    #[serde(deserialize_with = "de_ints")]
+    pub size: Vec<usize>,
+    pub interpolation: Interpolation,
+}
+
+impl Default for UpSampling2D {
+    fn default() -> Self {
+        UpSampling2D {
+            size: vec![2, 2],
+            interpolation: Interpolation::Nearest,
+        }
+    }
+}
+
+/// Half-pixel-centre linear resize along one axis (jax.image.resize "linear" when
+/// upsampling).
+fn linear_axis(x: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
+    let mut shape = x.shape().to_vec();
+    let n = shape[axis];
+    shape[axis] = n * k;
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    for i in 0..n * k {
+        let src = ((i as f64 + 0.5) / k as f64 - 0.5).clamp(0.0, (n.max(1) - 1) as f64);
+        let i0 = src.floor() as usize;
+        let i1 = (i0 + 1).min(n - 1);
+        let t = (src - i0 as f64) as f32;
+        let a = x.index_axis(Axis(axis), i0);
+        let b = x.index_axis(Axis(axis), i1);
+        let mut o = out.index_axis_mut(Axis(axis), i);
+        ndarray::Zip::from(&mut o).and(&a).and(&b).for_each(|o, &a, &b| *o = a * (1.0 - t) + b * t);
+    }
+    out
+}
+
+impl LayerRules for UpSampling2D {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        need_rank(input, 3, IMG)?;
+        let s = expand(&self.size, 2, "size")?;
+        positive(&s, "size")?;
+        let d = input.dims();
+        let ovf = Problem::Overflow { what: "upsampled size" };
+        Ok(Shape::new(vec![
+            d[0].checked_mul(s[0]).ok_or(ovf.clone())?,
+            d[1].checked_mul(s[1]).ok_or(ovf)?,
+            d[2],
+        ]))
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let s = expand(&self.size, 2, "size")?;
+        Ok(match self.interpolation {
+            Interpolation::Nearest => repeat_axis(&repeat_axis(x, 1, s[0]), 2, s[1]),
+            Interpolation::Bilinear => linear_axis(&linear_axis(x, 1, s[0]), 2, s[1]),
+        })
+    }
+    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+        let s = expand(&self.size, 2, "size").unwrap_or_default();
+        let (i, o) = (input.dims(), output.dims());
+        Explanation::new("UpSampling2D enlarges each image by an integer factor per axis.")
+            .step(format!("height: {} × {} = {}", i.first().unwrap_or(&0), s.first().unwrap_or(&0), o.first().unwrap_or(&0)))
+            .step(format!("width: {} × {} = {}", i.get(1).unwrap_or(&0), s.get(1).unwrap_or(&0), o.get(1).unwrap_or(&0)))
+    }
+    fn settings(&self) -> String {
+        format!("× {:?}", self.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_table() {
+        let f = Flatten {};
+        assert_eq!(f.output_shape(&Shape::new(vec![3, 16])), Ok(Shape::new(vec![48])));
+        assert_eq!(f.output_shape(&Shape::new(vec![10, 64])), Ok(Shape::new(vec![640])));
+        assert_eq!(f.output_shape(&Shape::new(vec![1, 15, 32])), Ok(Shape::new(vec![480])));
+    }
+
+    #[test]
+    fn reshape_rules() {
+        let r = Reshape { target_shape: vec![-1, 4] };
+        assert_eq!(r.output_shape(&Shape::new(vec![3, 8])), Ok(Shape::new(vec![6, 4])));
+        let r = Reshape { target_shape: vec![-1, -1] };
+        assert!(r.output_shape(&Shape::new(vec![3, 8])).is_err());
+        let r = Reshape { target_shape: vec![5] };
+        assert!(r.output_shape(&Shape::new(vec![3, 8])).is_err());
+    }
+
+    #[test]
+    fn bilinear_upsample_matches_half_pixel() {
+        let x = ndarray::Array::from_shape_vec((1, 2, 1, 1), vec![0.0f32, 1.0]).unwrap().into_dyn();
+        let y = linear_axis(&x, 1, 2);
+        let v: Vec<f32> = y.iter().copied().collect();
+        assert_eq!(v, vec![0.0, 0.25, 0.75, 1.0]);
+    }
+}

@@ -1,0 +1,15 @@
+//! The pure engine: no web crates. Layer catalogue, shapes, shape inference, parameter and
+//! MAC counting, forward pass (ndarray), typed errors and the Keras-style summary.
+
+pub mod error;
+pub mod forward;
+pub mod layers;
+pub mod model;
+pub mod rng;
+pub mod shape;
+pub mod summary;
+
+pub use error::{LayerError, Problem};
+pub use layers::{Explanation, Group, LayerRules, LayerSpec, WeightSpec, CATALOGUE};
+pub use model::{analyze, Analysis, Layer, LayerReport, Model, Status};
+pub use shape::Shape;
