@@ -8,6 +8,7 @@ pub mod model;
 pub mod rng;
 pub mod shape;
 pub mod summary;
+pub mod teach;
 
 pub use error::{LayerError, Problem};
 pub use layers::{Explanation, Group, LayerRules, LayerSpec, WeightSpec, CATALOGUE};

@@ -172,7 +172,7 @@ pub struct AxisCalc {
 
 /// Output length of a sliding window (convolution or pooling) along one axis, Keras 3's
 /// `compute_conv_output_shape` / `compute_pooling_output_shape`: valid
-/// `⌊(n − d(k−1) − 1)/s⌋ + 1` (refused when negative); same/causal `⌊(n − 1)/s⌋ + 1`.
+/// `⌊(n − d(k−1) − 1)/s⌋ + 1` (refused when zero or negative, as the backend does); same/causal `⌊(n − 1)/s⌋ + 1`.
 ///
 /// # Errors
 /// [`Problem::Geometry`] when the window does not fit (negative length).
@@ -188,9 +188,9 @@ pub fn window_len(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> R
             } else {
                 format!("{k}")
             };
-            if out < 0 {
+            if out <= 0 {
                 return Err(Problem::geometry(format!(
-                    "window {span} is larger than the input {n} (valid padding): output length would be {out}"
+                    "window {span} is larger than the input {n} (valid padding): the output length would be {out}"
                 )));
             }
             Ok(AxisCalc {
@@ -267,12 +267,13 @@ mod tests {
             (10, 3, 1, 2, Padding::Valid, 6),
             (7, 3, 2, 1, Padding::Same, 4),
             (7, 3, 1, 1, Padding::Causal, 7),
-            (2, 3, 1, 1, Padding::Valid, 0),
         ];
         for (n, k, s, d, p, out) in table {
             assert_eq!(window_len(n, k, s, d, p).map(|a| a.out), Ok(out), "{n} {k} {s} {d} {p:?}");
         }
         assert!(window_len(1, 3, 1, 1, Padding::Valid).is_err());
+        // Keras refuses a zero-length output too.
+        assert!(window_len(2, 3, 1, 1, Padding::Valid).is_err());
     }
 
     #[test]

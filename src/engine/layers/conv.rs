@@ -157,15 +157,20 @@ impl<R: Rank> Default for Conv<R> {
 
 type Geo = (Vec<usize>, Vec<usize>, Vec<usize>);
 
-/// Keras's constructor checks shared by all convolution kinds.
+/// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
+/// kind that Keras lets combine strides > 1 with dilation > 1 (`allow_strided_dilation`).
 fn check_geo(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], padding: Padding) -> Result<Geo, Problem> {
+    check_geo_with(r, kernel, strides, dil, padding, false)
+}
+
+fn check_geo_with(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], padding: Padding, allow_strided_dilation: bool) -> Result<Geo, Problem> {
     let k = expand(kernel, r, "kernel_size")?;
     let s = expand(strides, r, "strides")?;
     let d = expand(dil, r, "dilation_rate")?;
     positive(&k, "kernel_size")?;
     positive(&s, "strides")?;
     positive(&d, "dilation_rate")?;
-    if s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
+    if !allow_strided_dilation && s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
         return Err(Problem::config("strides", "> 1 is not supported together with dilation_rate > 1"));
     }
     if padding == Padding::Causal && r != 1 {
@@ -549,7 +554,7 @@ impl DepthwiseConv2D {
         if self.depth_multiplier == 0 {
             return Err(Problem::config("depth_multiplier", "must be a positive integer, got 0"));
         }
-        check_geo(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+        check_geo_with(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding, true)
     }
 }
 

@@ -182,6 +182,9 @@ impl Default for RepeatVector {
 
 impl LayerRules for RepeatVector {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if self.n == 0 {
+            return Err(Problem::config("n", "must be a positive integer, got 0"));
+        }
         if input.rank() != 1 {
             return Err(Problem::rank("a 2-D input (batch, features)", input));
         }
@@ -410,6 +413,9 @@ fn repeat_axis(x: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
 impl LayerRules for UpSampling1D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         need_rank(input, 2, SEQ)?;
+        if self.size == 0 {
+            return Err(Problem::config("size", "must be a positive integer, got 0"));
+        }
         let d = input.dims();
         let n = d[0].checked_mul(self.size).ok_or(Problem::Overflow { what: "upsampled length" })?;
         Ok(Shape::new(vec![n, d[1]]))
