@@ -1,0 +1,890 @@
+//! The pure model of the playground page: [`State`] (the model being built, undo/redo
+//! history, selection), the [`Action`]s the UI dispatches, and [`State::apply`], the reducer.
+//! No yew or web-sys types here, so the reducer is unit-tested natively; the `Reducible`
+//! impl lives in the wasm-only `store` module.
+//!
+//! Also here: the text ⇄ value helpers the inspector and the input field use (tuple text
+//! like `3, 3`, shapes like `(28, 28, 1)`), so their parsing is tested natively too.
+
+use serde_json::{Map, Number, Value};
+
+use crate::engine::layers::activation::Activation;
+use crate::engine::{LayerSpec, Model};
+
+/// Most undo steps kept; older ones are dropped.
+pub const HISTORY_CAP: usize = 200;
+
+/// Consecutive edits with the same key merge into one undo step (typing `128` into a field
+/// is one step, not three).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Coalesce {
+    Field { index: usize, field: String },
+    Name(usize),
+    Input,
+}
+
+/// Everything the page knows besides what is derived from the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// The model being built.
+    pub model: Model,
+    /// Earlier models, oldest first (undo pops the last).
+    pub history: Vec<Model>,
+    /// Undone models, most recently undone last (redo pops the last).
+    pub future: Vec<Model>,
+    /// Selected layer index (its settings are in the inspector).
+    pub selected: Option<usize>,
+    /// Why the last action was refused, if it was.
+    pub notice: Option<String>,
+    last_edit: Option<Coalesce>,
+}
+
+/// Everything the UI can ask for. Callbacks only build these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Insert a default-configured layer of a catalogue class at `at` (append when `None`).
+    Add { class: String, at: Option<usize> },
+    /// Move the layer at `from` so that it ends up at index `to`.
+    Move { from: usize, to: usize },
+    /// Replace a layer's spec (one undo step).
+    Edit { index: usize, spec: LayerSpec },
+    /// Replace a layer's spec after editing one field; consecutive edits of the same field
+    /// of the same layer are one undo step.
+    EditField { index: usize, field: String, spec: LayerSpec },
+    /// Rename a layer (names must be non-empty and unique).
+    Rename { index: usize, name: String },
+    Delete(usize),
+    /// Insert a copy (with a fresh name) right after the layer.
+    Duplicate(usize),
+    /// Set the input shape (no batch axis).
+    SetInput(Vec<usize>),
+    Select(Option<usize>),
+    Undo,
+    Redo,
+    /// Back to [`Model::seed`] (undoable).
+    Reset,
+    /// Replace the whole model (undoable).
+    Load(Model),
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new(Model::seed())
+    }
+}
+
+impl State {
+    pub fn new(model: Model) -> Self {
+        State {
+            model,
+            history: Vec::new(),
+            future: Vec::new(),
+            selected: None,
+            notice: None,
+            last_edit: None,
+        }
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.history.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.future.is_empty()
+    }
+
+    /// The reducer as a pure function: a new state after `action`.
+    #[must_use]
+    pub fn reduce(&self, action: Action) -> State {
+        let mut next = self.clone();
+        next.apply(action);
+        next
+    }
+
+    /// Record `model` as the new current model. No-op when nothing changes.
+    fn commit(&mut self, model: Model, key: Option<Coalesce>) {
+        if model == self.model {
+            self.last_edit = key;
+            return;
+        }
+        let merge = key.is_some() && key == self.last_edit && !self.history.is_empty();
+        if !merge {
+            let old = std::mem::replace(&mut self.model, model);
+            self.history.push(old);
+            if self.history.len() > HISTORY_CAP {
+                let excess = self.history.len() - HISTORY_CAP;
+                self.history.drain(..excess);
+            }
+        } else {
+            self.model = model;
+        }
+        self.future.clear();
+        self.last_edit = key;
+    }
+
+    fn clamp_selection(&mut self) {
+        if let Some(s) = self.selected {
+            if s >= self.model.layers.len() {
+                self.selected = self.model.layers.len().checked_sub(1);
+            }
+        }
+    }
+
+    /// Apply an action in place.
+    pub fn apply(&mut self, action: Action) {
+        self.notice = None;
+        let key_before = self.last_edit.take();
+        let len = self.model.layers.len();
+        match action {
+            Action::Add { class, at } => {
+                let Some(spec) = LayerSpec::default_of(&class) else {
+                    self.notice = Some(format!("`{class}` is not in the catalogue"));
+                    return;
+                };
+                let at = at.unwrap_or(len).min(len);
+                let mut m = self.model.clone();
+                let name = m.fresh_name(spec.prefix());
+                m.layers.insert(at, crate::engine::Layer::new(name, spec));
+                self.commit(m, None);
+                self.selected = Some(at);
+            }
+            Action::Move { from, to } => {
+                if from >= len {
+                    return;
+                }
+                let to = to.min(len - 1);
+                if from == to {
+                    return;
+                }
+                let mut m = self.model.clone();
+                let layer = m.layers.remove(from);
+                m.layers.insert(to, layer);
+                self.commit(m, None);
+                self.selected = self.selected.map(|s| moved_index(s, from, to));
+            }
+            Action::Edit { index, spec } => self.edit(index, spec, None),
+            Action::EditField { index, field, spec } => {
+                let key = Coalesce::Field { index, field };
+                self.last_edit = key_before;
+                self.edit(index, spec, Some(key));
+            }
+            Action::Rename { index, name } => {
+                if index >= len {
+                    return;
+                }
+                if let Err(e) = validate_name(&self.model, index, &name) {
+                    self.notice = Some(e);
+                    return;
+                }
+                let mut m = self.model.clone();
+                m.layers[index].name = name.trim().to_string();
+                self.last_edit = key_before;
+                self.commit(m, Some(Coalesce::Name(index)));
+            }
+            Action::Delete(index) => {
+                if index >= len {
+                    return;
+                }
+                let mut m = self.model.clone();
+                m.layers.remove(index);
+                self.commit(m, None);
+                self.selected = match self.selected {
+                    Some(s) if s == index => None,
+                    Some(s) if s > index => Some(s - 1),
+                    other => other,
+                };
+            }
+            Action::Duplicate(index) => {
+                let Some(layer) = self.model.layers.get(index) else {
+                    return;
+                };
+                let mut m = self.model.clone();
+                let mut copy = layer.clone();
+                copy.name = m.fresh_name(copy.spec.prefix());
+                m.layers.insert(index + 1, copy);
+                self.commit(m, None);
+                self.selected = Some(index + 1);
+            }
+            Action::SetInput(dims) => {
+                if let Err(e) = validate_shape(&dims) {
+                    self.notice = Some(e);
+                    return;
+                }
+                let mut m = self.model.clone();
+                m.input_shape = dims;
+                self.last_edit = key_before;
+                self.commit(m, Some(Coalesce::Input));
+            }
+            Action::Select(sel) => {
+                self.selected = sel.filter(|&i| i < len);
+                // Selecting does not break an edit run on the same field.
+                self.last_edit = key_before;
+            }
+            Action::Undo => {
+                if let Some(prev) = self.history.pop() {
+                    let cur = std::mem::replace(&mut self.model, prev);
+                    self.future.push(cur);
+                    self.clamp_selection();
+                }
+            }
+            Action::Redo => {
+                if let Some(next) = self.future.pop() {
+                    let cur = std::mem::replace(&mut self.model, next);
+                    self.history.push(cur);
+                    self.clamp_selection();
+                }
+            }
+            Action::Reset => {
+                self.commit(Model::seed(), None);
+                self.selected = None;
+            }
+            Action::Load(model) => {
+                self.commit(model, None);
+                self.selected = None;
+            }
+        }
+    }
+
+    fn edit(&mut self, index: usize, spec: LayerSpec, key: Option<Coalesce>) {
+        let Some(layer) = self.model.layers.get(index) else {
+            return;
+        };
+        if let LayerSpec::Unknown(u) = &spec {
+            if !u.reason.is_empty() {
+                self.notice = Some(u.reason.clone());
+                self.last_edit = None;
+                return;
+            }
+        }
+        if layer.spec == spec {
+            return;
+        }
+        let mut m = self.model.clone();
+        m.layers[index].spec = spec;
+        self.commit(m, key);
+    }
+}
+
+/// Where index `i` ends up after moving `from` to `to`.
+pub fn moved_index(i: usize, from: usize, to: usize) -> usize {
+    if i == from {
+        to
+    } else if from < i && i <= to {
+        i - 1
+    } else if to <= i && i < from {
+        i + 1
+    } else {
+        i
+    }
+}
+
+/// The final index of a layer dragged from `from` and dropped in gap `slot` (0 = before the
+/// first layer, `len` = after the last), or `None` when it would not move.
+pub fn drop_target(from: usize, slot: usize) -> Option<usize> {
+    let to = if slot > from { slot - 1 } else { slot };
+    (to != from).then_some(to)
+}
+
+/// A layer name must be non-empty and not used by another layer.
+///
+/// # Errors
+/// A message for the field.
+pub fn validate_name(model: &Model, index: usize, name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("a layer needs a name".into());
+    }
+    if name.chars().any(|c| c == '/' || c.is_control()) {
+        return Err("names cannot contain `/`".into());
+    }
+    if model.layers.iter().enumerate().any(|(i, l)| i != index && l.name == name) {
+        return Err(format!("`{name}` is already used: layer names must be unique"));
+    }
+    Ok(())
+}
+
+fn validate_shape(dims: &[usize]) -> Result<(), String> {
+    if dims.is_empty() {
+        return Err("the input needs at least one dimension".into());
+    }
+    if dims.contains(&0) {
+        return Err("every dimension must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// `[28, 28, 1]` → `(28, 28, 1)`, `[784]` → `(784,)` (Python tuples).
+pub fn format_shape(dims: &[usize]) -> String {
+    match dims {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Parse an input shape typed by the learner: `(3, 2)`, `3, 2`, `[28, 28, 1]`, `(784,)`,
+/// `28 28 1`. No batch axis.
+///
+/// # Errors
+/// A message for the field.
+pub fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
+    let t = text.trim();
+    let inner = t
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .or_else(|| t.strip_prefix('[').and_then(|r| r.strip_suffix(']')))
+        .unwrap_or(t);
+    if inner.contains(['(', ')', '[', ']']) {
+        return Err("write the shape as a flat tuple, e.g. (28, 28, 1)".into());
+    }
+    let dims: Vec<usize> = inner
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "None" | "none" => Err(
+                "leave out the batch axis: Flatland needs every input dimension to be a number"
+                    .to_string(),
+            ),
+            _ => s
+                .parse::<usize>()
+                .map_err(|_| format!("`{s}` is not a whole number")),
+        })
+        .collect::<Result<_, _>>()?;
+    validate_shape(&dims)?;
+    Ok(dims)
+}
+
+/// How the inspector edits one Keras config field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldKind {
+    Bool,
+    /// Whole number (may be negative, e.g. `axis = -1`).
+    Int,
+    Float,
+    /// One of a fixed set of strings.
+    Choice(Vec<&'static str>),
+    /// Int or tuple of ints (possibly nested), written as `3, 3` or `(1, 1), (2, 2)`.
+    Tuple,
+    /// May be `None`: empty text means `None`, otherwise a number or a tuple.
+    Optional,
+    Text,
+}
+
+const PADDINGS: &[&str] = &["valid", "same", "causal"];
+const INTERPOLATIONS: &[&str] = &["nearest", "bilinear"];
+
+/// The field's control, decided from the catalogue default (so it does not change while the
+/// learner edits, e.g. when an optional value goes from `None` to a number).
+pub fn field_kind(class: &str, key: &str, current: &Value) -> FieldKind {
+    let default = LayerSpec::default_of(class)
+        .map(|s| s.to_config())
+        .and_then(|c| c.get(key).cloned());
+    let basis = default.as_ref().unwrap_or(current);
+    match (key, basis) {
+        (_, Value::Bool(_)) => FieldKind::Bool,
+        ("padding", Value::String(_)) => FieldKind::Choice(PADDINGS.to_vec()),
+        ("interpolation", Value::String(_)) => FieldKind::Choice(INTERPOLATIONS.to_vec()),
+        ("activation" | "recurrent_activation", Value::String(_)) => {
+            FieldKind::Choice(Activation::ALL.iter().map(|a| a.name()).collect())
+        }
+        (_, Value::String(_)) => FieldKind::Text,
+        (_, Value::Number(n)) if n.is_f64() => FieldKind::Float,
+        (_, Value::Number(_)) => FieldKind::Int,
+        (_, Value::Array(_)) => FieldKind::Tuple,
+        _ => FieldKind::Optional,
+    }
+}
+
+/// Preferred field order (Keras constructor order); the rest follow alphabetically.
+const FIELD_ORDER: &[&str] = &[
+    "units", "filters", "input_dim", "output_dim", "kernel_size", "pool_size", "size", "strides",
+    "padding", "output_padding", "dilation_rate", "depth_multiplier", "groups", "activation",
+    "recurrent_activation", "use_bias", "return_sequences", "return_state", "target_shape", "dims",
+    "n", "cropping", "interpolation", "rate", "stddev", "axis",
+];
+
+/// The editable fields of a spec: `(key, kind, value)` in a sensible order.
+pub fn fields(spec: &LayerSpec) -> Vec<(String, FieldKind, Value)> {
+    let Value::Object(cfg) = spec.to_config() else {
+        return Vec::new();
+    };
+    let class = spec.class_name().to_string();
+    let mut out: Vec<(String, FieldKind, Value)> = cfg
+        .into_iter()
+        .map(|(k, v)| (field_kind(&class, &k, &v), k, v))
+        .map(|(kind, k, v)| (k, kind, v))
+        .collect();
+    let rank = |k: &str| FIELD_ORDER.iter().position(|o| *o == k).unwrap_or(FIELD_ORDER.len());
+    out.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// A number as the learner wants to read it: f32 config values print short (`0.001`, not
+/// `0.0010000000474974513`).
+fn number_text(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        let f = n.as_f64().unwrap_or(0.0);
+        if f.abs() < f64::from(f32::MAX) {
+            (f as f32).to_string()
+        } else {
+            f.to_string()
+        }
+    }
+}
+
+fn tuple_text(v: &Value, top: bool) -> String {
+    match v {
+        Value::Array(items) => {
+            let inner = items
+                .iter()
+                .map(|x| tuple_text(x, false))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if top {
+                inner
+            } else {
+                format!("({inner})")
+            }
+        }
+        Value::Number(n) => number_text(n),
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Object(_) => v.to_string(),
+    }
+}
+
+/// The text shown in a field for a config value: `3, 3`, `(1, 1), (2, 2)`, `0.5`, empty for
+/// `None`.
+pub fn value_text(v: &Value) -> String {
+    tuple_text(v, true)
+}
+
+fn parse_number(s: &str) -> Result<Value, String> {
+    let s = s.trim();
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(Value::from(i));
+    }
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(Value::from(f)),
+        _ => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// Parse a comma-separated sequence of numbers and parenthesised groups.
+fn parse_items(chars: &[char], pos: &mut usize, closing: Option<char>) -> Result<Vec<Value>, String> {
+    let mut items = Vec::new();
+    let mut token = String::new();
+    let mut expect_item = true;
+    let flush = |token: &mut String, items: &mut Vec<Value>| -> Result<(), String> {
+        if !token.trim().is_empty() {
+            items.push(parse_number(token)?);
+        }
+        token.clear();
+        Ok(())
+    };
+    while *pos < chars.len() {
+        let c = chars[*pos];
+        *pos += 1;
+        match c {
+            '(' | '[' => {
+                if !token.trim().is_empty() || !expect_item {
+                    return Err("missing a comma before `(`".into());
+                }
+                let close = if c == '(' { ')' } else { ']' };
+                let group = parse_items(chars, pos, Some(close))?;
+                items.push(Value::Array(group));
+                expect_item = false;
+            }
+            ')' | ']' => {
+                flush(&mut token, &mut items)?;
+                return match closing {
+                    Some(want) if want == c => Ok(items),
+                    _ => Err(format!("unexpected `{c}`")),
+                };
+            }
+            ',' => {
+                if token.trim().is_empty() && expect_item {
+                    return Err("an empty value between commas".into());
+                }
+                flush(&mut token, &mut items)?;
+                expect_item = true;
+            }
+            _ => {
+                if !expect_item && !c.is_whitespace() {
+                    return Err("missing a comma after `)`".into());
+                }
+                token.push(c);
+            }
+        }
+    }
+    if let Some(want) = closing {
+        return Err(format!("missing `{want}`"));
+    }
+    flush(&mut token, &mut items)?;
+    Ok(items)
+}
+
+/// Parse tuple text: `3` → `[3]`, `3, 3` → `[3, 3]`, `(3, 3)` → `[3, 3]`,
+/// `(1, 1), (2, 2)` or `((1, 1), (2, 2))` → `[[1, 1], [2, 2]]`.
+///
+/// # Errors
+/// A message for the field.
+pub fn parse_tuple(text: &str) -> Result<Value, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut pos = 0;
+    let mut items = parse_items(&chars, &mut pos, None)?;
+    if items.is_empty() {
+        return Err("enter at least one number, e.g. 3 or 3, 3".into());
+    }
+    if let [Value::Array(_)] = items.as_slice() {
+        if let Some(Value::Array(inner)) = items.pop() {
+            items = inner;
+        }
+    }
+    if items.is_empty() {
+        return Err("enter at least one number, e.g. 3 or 3, 3".into());
+    }
+    Ok(Value::Array(items))
+}
+
+/// Parse the text of a field of the given kind into a config value.
+///
+/// # Errors
+/// A message for the field.
+pub fn parse_field(kind: &FieldKind, text: &str) -> Result<Value, String> {
+    let t = text.trim();
+    match kind {
+        FieldKind::Bool => match t {
+            "true" | "True" => Ok(Value::Bool(true)),
+            "false" | "False" => Ok(Value::Bool(false)),
+            _ => Err("expected true or false".into()),
+        },
+        FieldKind::Int => {
+            if t.is_empty() {
+                return Err("enter a whole number".into());
+            }
+            t.parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("`{t}` is not a whole number"))
+        }
+        FieldKind::Float => {
+            if t.is_empty() {
+                return Err("enter a number".into());
+            }
+            parse_number(t)
+        }
+        FieldKind::Choice(options) => {
+            if options.contains(&t) {
+                Ok(Value::String(t.to_string()))
+            } else {
+                Err(format!("expected one of {}", options.join(", ")))
+            }
+        }
+        FieldKind::Tuple => parse_tuple(t),
+        FieldKind::Optional => {
+            if t.is_empty() || t == "None" {
+                Ok(Value::Null)
+            } else if t.contains([',', '(', '[']) {
+                parse_tuple(t)
+            } else {
+                parse_number(t)
+            }
+        }
+        FieldKind::Text => Ok(Value::String(t.to_string())),
+    }
+}
+
+/// Rebuild `spec` with config field `key` set to `value`, through
+/// [`LayerSpec::from_config`]. Engine-level problems (a kernel larger than the input) are not
+/// errors here: they show on the card, as Keras would raise them when building.
+///
+/// # Errors
+/// The reason the config does not parse (shown at the field; the edit is not applied).
+pub fn with_field(spec: &LayerSpec, key: &str, value: Value) -> Result<LayerSpec, String> {
+    let mut cfg = match spec.to_config() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    cfg.insert(key.to_string(), value);
+    let class = spec.class_name().to_string();
+    match LayerSpec::from_config(&class, &Value::Object(cfg)) {
+        LayerSpec::Unknown(u) if !u.reason.is_empty() => {
+            let prefix = format!("invalid {class} config: ");
+            Err(u.reason.strip_prefix(&prefix).unwrap_or(&u.reason).to_string())
+        }
+        other => Ok(other),
+    }
+}
+
+/// Text shown in a field after a successful edit of `key` (so the field can tell its own
+/// edits from outside changes such as undo).
+pub fn field_text(spec: &LayerSpec, key: &str) -> String {
+    spec.to_config().get(key).map(value_text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::analyze;
+    use serde_json::json;
+
+    fn shapes(s: &State) -> Vec<String> {
+        analyze(&s.model)
+            .layers
+            .iter()
+            .map(|l| l.output.as_ref().map(ToString::to_string).unwrap_or_default())
+            .collect()
+    }
+
+    fn names(s: &State) -> Vec<&str> {
+        s.model.layers.iter().map(|l| l.name.as_str()).collect()
+    }
+
+    fn dense(units: usize) -> LayerSpec {
+        with_field(&LayerSpec::default_of("Dense").unwrap(), "units", json!(units)).unwrap()
+    }
+
+    #[test]
+    fn add_appends_with_keras_names_and_selects() {
+        let s = State::default().reduce(Action::Add { class: "Dense".into(), at: None });
+        assert_eq!(names(&s), ["dense", "activation", "flatten", "dense_1", "dense_2"]);
+        assert_eq!(s.selected, Some(4));
+        assert!(s.can_undo());
+        let s = s.reduce(Action::Add { class: "Conv2D".into(), at: Some(1) });
+        assert_eq!(names(&s)[1], "conv2d");
+        assert_eq!(s.selected, Some(1));
+        let s2 = s.reduce(Action::Add { class: "Nope".into(), at: None });
+        assert_eq!(s2.model, s.model);
+        assert!(s2.notice.is_some());
+    }
+
+    #[test]
+    fn move_reorders_and_selection_follows() {
+        let s = State::default().reduce(Action::Select(Some(0)));
+        let s = s.reduce(Action::Move { from: 0, to: 2 });
+        assert_eq!(names(&s), ["activation", "flatten", "dense", "dense_1"]);
+        assert_eq!(s.selected, Some(2));
+        let s = s.reduce(Action::Select(Some(3))).reduce(Action::Move { from: 0, to: 3 });
+        assert_eq!(names(&s), ["flatten", "dense", "dense_1", "activation"]);
+        assert_eq!(s.selected, Some(2));
+        // Out-of-range moves clamp or do nothing.
+        let same = s.reduce(Action::Move { from: 9, to: 0 });
+        assert_eq!(same.model, s.model);
+        assert_eq!(same.history.len(), s.history.len());
+    }
+
+    #[test]
+    fn moved_index_and_drop_target_tables() {
+        // (i, from, to) -> new i
+        for (i, from, to, want) in [(0, 0, 2, 2), (1, 0, 2, 0), (2, 0, 2, 1), (3, 0, 2, 3), (0, 2, 0, 1), (2, 2, 0, 0), (1, 3, 1, 2)] {
+            assert_eq!(moved_index(i, from, to), want, "{i} {from} {to}");
+        }
+        // (from, slot) -> to
+        assert_eq!(drop_target(1, 0), Some(0));
+        assert_eq!(drop_target(1, 1), None);
+        assert_eq!(drop_target(1, 2), None);
+        assert_eq!(drop_target(1, 3), Some(2));
+        assert_eq!(drop_target(0, 4), Some(3));
+    }
+
+    #[test]
+    fn edit_updates_shapes_below() {
+        let s = State::default().reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(32) });
+        assert_eq!(shapes(&s), ["(None, 3, 32)", "(None, 3, 32)", "(None, 96)", "(None, 4)"]);
+        assert_eq!(analyze(&s.model).total(), 3 * 32 + 97 * 4);
+    }
+
+    #[test]
+    fn same_field_edits_coalesce_into_one_undo_step() {
+        let s = State::default()
+            .reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(3) })
+            .reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(32) });
+        assert_eq!(s.history.len(), 1);
+        let other = s.reduce(Action::EditField { index: 3, field: "units".into(), spec: dense(8) });
+        assert_eq!(other.history.len(), 2);
+        let undone = s.reduce(Action::Undo);
+        assert_eq!(undone.model, Model::seed());
+        // A plain Edit never merges.
+        let e = State::default()
+            .reduce(Action::Edit { index: 0, spec: dense(3) })
+            .reduce(Action::Edit { index: 0, spec: dense(4) });
+        assert_eq!(e.history.len(), 2);
+    }
+
+    #[test]
+    fn invalid_edit_is_rejected() {
+        let bad = LayerSpec::from_config("Dense", &json!({"units": "many"}));
+        assert!(matches!(bad, LayerSpec::Unknown(_)));
+        let s = State::default().reduce(Action::Edit { index: 0, spec: bad });
+        assert_eq!(s.model, Model::seed());
+        assert!(!s.can_undo());
+        assert!(s.notice.as_deref().unwrap_or("").contains("invalid Dense config"));
+        // with_field reports the same problem for the field, without the prefix.
+        let e = with_field(&dense(16), "units", json!(-3)).unwrap_err();
+        assert!(!e.starts_with("invalid Dense config"), "{e}");
+        // Engine-level invalidity is applied (the card shows the error, like Keras).
+        let big = with_field(&LayerSpec::default_of("Conv1D").unwrap(), "kernel_size", json!([9])).unwrap();
+        let s = State::default().reduce(Action::Add { class: "Conv1D".into(), at: Some(0) });
+        let s = s.reduce(Action::Edit { index: 0, spec: big });
+        let a = analyze(&s.model);
+        assert!(a.layers[0].error().is_some());
+        assert!(a.layers[1..].iter().all(|l| l.status == crate::engine::Status::NotComputed));
+    }
+
+    #[test]
+    fn delete_and_duplicate() {
+        let s = State::default().reduce(Action::Select(Some(3))).reduce(Action::Delete(1));
+        assert_eq!(names(&s), ["dense", "flatten", "dense_1"]);
+        assert_eq!(s.selected, Some(2));
+        let s = s.reduce(Action::Delete(2));
+        assert_eq!(s.selected, None);
+        let s = s.reduce(Action::Duplicate(0));
+        assert_eq!(names(&s), ["dense", "dense_1", "flatten"]);
+        assert_eq!(s.model.layers[1].spec, s.model.layers[0].spec);
+        assert_eq!(s.selected, Some(1));
+        let n = s.reduce(Action::Delete(7));
+        assert_eq!(n.model, s.model);
+    }
+
+    #[test]
+    fn undo_redo_round_trip() {
+        let s0 = State::default();
+        let s1 = s0.reduce(Action::Delete(0));
+        let s2 = s1.reduce(Action::Add { class: "Dropout".into(), at: None });
+        let u1 = s2.reduce(Action::Undo);
+        assert_eq!(u1.model, s1.model);
+        let u0 = u1.reduce(Action::Undo);
+        assert_eq!(u0.model, s0.model);
+        assert!(!u0.can_undo());
+        assert_eq!(u0.reduce(Action::Undo).model, s0.model);
+        let r = u0.reduce(Action::Redo).reduce(Action::Redo);
+        assert_eq!(r.model, s2.model);
+        assert!(!r.can_redo());
+        // A new edit after undo drops the redo branch.
+        let b = u1.reduce(Action::Duplicate(0));
+        assert!(!b.can_redo());
+        // Selection is clamped when undo shortens the stack.
+        let sel = s2.reduce(Action::Select(Some(3))).reduce(Action::Undo);
+        assert_eq!(sel.selected, Some(2));
+    }
+
+    #[test]
+    fn reset_and_load_are_undoable() {
+        let s = State::default().reduce(Action::Delete(0)).reduce(Action::Delete(0)).reduce(Action::Reset);
+        assert_eq!(s.model, Model::seed());
+        assert_eq!(s.reduce(Action::Undo).model.layers.len(), 2);
+        let m = Model { name: "m".into(), input_shape: vec![4], layers: vec![] };
+        let l = s.reduce(Action::Load(m.clone()));
+        assert_eq!(l.model, m);
+        assert_eq!(l.reduce(Action::Undo).model, Model::seed());
+    }
+
+    #[test]
+    fn history_is_capped() {
+        let mut s = State::default();
+        for i in 0..(HISTORY_CAP + 50) {
+            s.apply(Action::Edit { index: 0, spec: dense(i % 7 + 1 + (i / 7) * 7) });
+        }
+        assert_eq!(s.history.len(), HISTORY_CAP);
+        let mut undos = 0;
+        while s.can_undo() {
+            s.apply(Action::Undo);
+            undos += 1;
+        }
+        assert_eq!(undos, HISTORY_CAP);
+        assert_ne!(s.model, Model::seed());
+    }
+
+    #[test]
+    fn rename_validates() {
+        let s = State::default().reduce(Action::Rename { index: 0, name: "hidden".into() });
+        assert_eq!(names(&s)[0], "hidden");
+        let d = s.reduce(Action::Rename { index: 0, name: "flatten".into() });
+        assert_eq!(d.model, s.model);
+        assert!(d.notice.is_some());
+        assert!(validate_name(&s.model, 0, "  ").is_err());
+        assert!(validate_name(&s.model, 0, "hidden").is_ok());
+        let two = s.reduce(Action::Rename { index: 0, name: "hidden2".into() });
+        assert_eq!(two.history.len(), 1, "typing a name is one undo step");
+    }
+
+    #[test]
+    fn set_input_and_shape_text() {
+        let s = State::default().reduce(Action::SetInput(vec![5, 2]));
+        assert_eq!(shapes(&s)[2], "(None, 80)");
+        let bad = s.reduce(Action::SetInput(vec![0, 2]));
+        assert_eq!(bad.model, s.model);
+        for (text, want) in [("(3, 2)", vec![3, 2]), ("28, 28, 1", vec![28, 28, 1]), ("[784]", vec![784]), ("(784,)", vec![784]), (" 4 5 ", vec![4, 5])] {
+            assert_eq!(parse_shape(text), Ok(want), "{text}");
+        }
+        for text in ["", "()", "(3, x)", "(None, 3)", "(0, 2)", "((3, 2))", "-1"] {
+            assert!(parse_shape(text).is_err(), "{text}");
+        }
+        assert_eq!(format_shape(&[3, 2]), "(3, 2)");
+        assert_eq!(format_shape(&[784]), "(784,)");
+        assert_eq!(parse_shape(&format_shape(&[784])), Ok(vec![784]));
+    }
+
+    #[test]
+    fn tuple_text_round_trips() {
+        let table = [
+            ("3", json!([3])),
+            ("3, 3", json!([3, 3])),
+            ("(3, 3)", json!([3, 3])),
+            ("[2,2]", json!([2, 2])),
+            ("(1, 2), (3, 4)", json!([[1, 2], [3, 4]])),
+            ("((1, 2), (3, 4))", json!([[1, 2], [3, 4]])),
+            ("-1", json!([-1])),
+            ("2, -1", json!([2, -1])),
+        ];
+        for (text, want) in table {
+            assert_eq!(parse_tuple(text), Ok(want.clone()), "{text}");
+            assert_eq!(parse_tuple(&value_text(&want)), Ok(want), "{text}");
+        }
+        for bad in ["", "3,,3", "(3, 3", "3)", "a", "(1)(2)", "3 (4)"] {
+            assert!(parse_tuple(bad).is_err(), "{bad}");
+        }
+        assert_eq!(value_text(&json!([[1, 1], [1, 1]])), "(1, 1), (1, 1)");
+        assert_eq!(value_text(&json!(0.0010000000474974513)), "0.001");
+        assert_eq!(value_text(&json!(null)), "");
+    }
+
+    #[test]
+    fn field_kinds_cover_the_catalogue() {
+        for k in crate::engine::CATALOGUE {
+            let spec = LayerSpec::default_of(k.class_name).unwrap();
+            for (key, kind, value) in fields(&spec) {
+                // Every default value survives text → value → spec.
+                let text = match &kind {
+                    FieldKind::Bool => value.to_string(),
+                    _ => value_text(&value),
+                };
+                let parsed = parse_field(&kind, &text).unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
+                let rebuilt = with_field(&spec, &key, parsed).unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
+                assert_eq!(rebuilt, spec, "{} {key}", k.class_name);
+            }
+        }
+        let conv = LayerSpec::default_of("Conv2D").unwrap();
+        let kinds: Vec<(String, FieldKind)> = fields(&conv).into_iter().map(|(k, kind, _)| (k, kind)).collect();
+        assert_eq!(kinds[0], ("filters".into(), FieldKind::Int));
+        assert_eq!(kinds[1], ("kernel_size".into(), FieldKind::Tuple));
+        assert!(matches!(&kinds[3].1, FieldKind::Choice(o) if o == &["valid", "same", "causal"]));
+        let pool = LayerSpec::default_of("MaxPooling2D").unwrap();
+        assert_eq!(field_kind("MaxPooling2D", "strides", &json!([2, 2])), FieldKind::Optional);
+        assert_eq!(parse_field(&FieldKind::Optional, ""), Ok(Value::Null));
+        assert_eq!(parse_field(&FieldKind::Optional, "1, 1"), Ok(json!([1, 1])));
+        assert_eq!(parse_field(&FieldKind::Optional, "42"), Ok(json!(42)));
+        let strided = with_field(&pool, "strides", json!([1, 1])).unwrap();
+        assert_eq!(field_text(&strided, "strides"), "1, 1");
+        assert!(parse_field(&FieldKind::Int, "2.5").is_err());
+        assert!(parse_field(&FieldKind::Int, "").is_err());
+        assert_eq!(parse_field(&FieldKind::Float, "0.25"), Ok(json!(0.25)));
+    }
+}
