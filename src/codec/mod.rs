@@ -2,6 +2,7 @@
 //! TensorFlow.js), share links, and NumPy `.npy` / `.npz` files.
 
 pub mod keras;
+pub mod keras_code;
 pub mod link;
 pub mod model_json;
 pub mod npy;
@@ -25,15 +26,26 @@ pub enum CodecError {
     #[error("NumPy file: {0}")]
     Npy(String),
     #[error("Keras code line {line}, column {column}: {message}")]
-    Code { line: usize, column: usize, message: String },
+    Code {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
-/// Read any supported model text: our JSON, Keras 3 / Keras 2 / TF.js JSON. Auto-detected.
+/// Read any supported model text: our JSON, Keras 3 / Keras 2 / TF.js JSON, or Keras Python
+/// code (parsed, never executed). Auto-detected.
 ///
 /// # Errors
 /// [`CodecError`] when the text is not a model.
 pub fn read_model(text: &str) -> Result<crate::engine::Model, CodecError> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| CodecError::Json(e.to_string()))?;
+    let v: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) if keras_code::looks_like_python(text) => {
+            return keras_code::parse_keras_code(text).map(|i| i.model)
+        }
+        Err(e) => return Err(CodecError::Json(e.to_string())),
+    };
     if model_json::is_ours(&v) {
         model_json::from_value(&v)
     } else {
