@@ -7,5 +7,7 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    eprintln!("flatland-web is the browser entry point: build it with `trunk build --release --offline`.");
+    eprintln!(
+        "flatland-web is the browser entry point: build it with `trunk build --release --offline`."
+    );
 }

@@ -43,7 +43,9 @@ fn layer_parts(l: &Value) -> (&str, &Value) {
 fn input_from_config(c: &Value) -> Option<Result<Vec<usize>, CodecError>> {
     for key in ["batch_shape", "batch_input_shape"] {
         if let Some(s) = c.get(key).and_then(Value::as_array) {
-            return Some(shape_from(&Value::Array(s.iter().skip(1).cloned().collect())));
+            return Some(shape_from(&Value::Array(
+                s.iter().skip(1).cloned().collect(),
+            )));
         }
     }
     if let Some(s) = c.get("input_shape").filter(|s| s.is_array()) {
@@ -62,7 +64,11 @@ fn name_of(l: &Value, c: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-fn build(model_name: String, input: Option<Vec<usize>>, layers: &[&Value]) -> Result<Model, CodecError> {
+fn build(
+    model_name: String,
+    input: Option<Vec<usize>>,
+    layers: &[&Value],
+) -> Result<Model, CodecError> {
     let mut input = input;
     let mut model = Model {
         name: model_name,
@@ -73,7 +79,9 @@ fn build(model_name: String, input: Option<Vec<usize>>, layers: &[&Value]) -> Re
         let (class, c) = layer_parts(l);
         if class == "InputLayer" {
             if input.is_none() {
-                input = Some(input_from_config(c).unwrap_or_else(|| Err(CodecError::InputShape("InputLayer without a shape".into())))?);
+                input = Some(input_from_config(c).unwrap_or_else(|| {
+                    Err(CodecError::InputShape("InputLayer without a shape".into()))
+                })?);
             }
             continue;
         }
@@ -98,20 +106,36 @@ fn build(model_name: String, input: Option<Vec<usize>>, layers: &[&Value]) -> Re
 
 fn sequential(config: &Value) -> Result<Model, CodecError> {
     let (name, layers, build_shape) = match config {
-        Value::Array(ls) => ("sequential".to_string(), ls.iter().collect::<Vec<_>>(), None),
+        Value::Array(ls) => (
+            "sequential".to_string(),
+            ls.iter().collect::<Vec<_>>(),
+            None,
+        ),
         Value::Object(o) => {
-            let ls = o
-                .get("layers")
+            let ls = o.get("layers").and_then(Value::as_array).ok_or_else(|| {
+                CodecError::NotAModel("Sequential config has no \"layers\"".into())
+            })?;
+            let name = o
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("sequential")
+                .to_string();
+            let bs = o
+                .get("build_input_shape")
                 .and_then(Value::as_array)
-                .ok_or_else(|| CodecError::NotAModel("Sequential config has no \"layers\"".into()))?;
-            let name = o.get("name").and_then(Value::as_str).unwrap_or("sequential").to_string();
-            let bs = o.get("build_input_shape").and_then(Value::as_array).map(|s| Value::Array(s.iter().skip(1).cloned().collect()));
+                .map(|s| Value::Array(s.iter().skip(1).cloned().collect()));
             (name, ls.iter().collect(), bs)
         }
-        _ => return Err(CodecError::NotAModel("Sequential config is neither a list nor an object".into())),
+        _ => {
+            return Err(CodecError::NotAModel(
+                "Sequential config is neither a list nor an object".into(),
+            ))
+        }
     };
     let input = match build_shape {
-        Some(s) if !layers.iter().any(|l| layer_parts(l).0 == "InputLayer") => Some(shape_from(&s)?),
+        Some(s) if !layers.iter().any(|l| layer_parts(l).0 == "InputLayer") => {
+            Some(shape_from(&s)?)
+        }
         _ => None,
     };
     build(name, input, &layers)
@@ -157,7 +181,11 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
         .get("layers")
         .and_then(Value::as_array)
         .ok_or_else(|| CodecError::NotAModel("Functional config has no \"layers\"".into()))?;
-    let name = config.get("name").and_then(Value::as_str).unwrap_or("functional").to_string();
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("functional")
+        .to_string();
     let lname = |l: &Value| -> String {
         l.get("name")
             .and_then(Value::as_str)
@@ -165,13 +193,22 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
             .or_else(|| name_of(l, layer_parts(l).1))
             .unwrap_or_default()
     };
-    let inputs: Vec<&Value> = layers.iter().filter(|l| layer_parts(l).0 == "InputLayer").collect();
+    let inputs: Vec<&Value> = layers
+        .iter()
+        .filter(|l| layer_parts(l).0 == "InputLayer")
+        .collect();
     if inputs.len() != 1 {
-        return Err(CodecError::NotAChain(format!("{} input layers (Flatland handles exactly one)", inputs.len())));
+        return Err(CodecError::NotAChain(format!(
+            "{} input layers (Flatland handles exactly one)",
+            inputs.len()
+        )));
     }
     let mut order: Vec<&Value> = vec![inputs[0]];
     let mut current = lname(inputs[0]);
-    let mut remaining: Vec<&Value> = layers.iter().filter(|l| layer_parts(l).0 != "InputLayer").collect();
+    let mut remaining: Vec<&Value> = layers
+        .iter()
+        .filter(|l| layer_parts(l).0 != "InputLayer")
+        .collect();
     while !remaining.is_empty() {
         let consumers: Vec<usize> = remaining
             .iter()
@@ -188,7 +225,10 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
         let next = remaining.remove(*only);
         let ins = inbound_names(next);
         if ins.iter().any(|n| *n != current) {
-            return Err(CodecError::NotAChain(format!("layer `{}` has several inputs: {ins:?}", lname(next))));
+            return Err(CodecError::NotAChain(format!(
+                "layer `{}` has several inputs: {ins:?}",
+                lname(next)
+            )));
         }
         current = lname(next);
         order.push(next);

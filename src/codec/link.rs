@@ -37,7 +37,11 @@ fn compact_model(m: &Model) -> Value {
             let cfg = l.spec.to_config();
             let def = LayerSpec::default_of(l.spec.class_name()).map(|d| d.to_config());
             let slim: Map<String, Value> = match (&cfg, def) {
-                (Value::Object(c), Some(Value::Object(d))) => c.iter().filter(|(k, v)| d.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                (Value::Object(c), Some(Value::Object(d))) => c
+                    .iter()
+                    .filter(|(k, v)| d.get(*k) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 (Value::Object(c), _) => c.clone(),
                 _ => Map::new(),
             };
@@ -49,7 +53,10 @@ fn compact_model(m: &Model) -> Value {
 
 fn expand_model(v: &Value) -> Result<Model, CodecError> {
     let bad = |m: &str| CodecError::Link(format!("the link's model is damaged ({m})"));
-    let layers = v.get("l").and_then(Value::as_array).ok_or_else(|| bad("no layers"))?;
+    let layers = v
+        .get("l")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no layers"))?;
     let full: Vec<Value> = layers
         .iter()
         .map(|l| {
@@ -119,7 +126,8 @@ pub fn decode(fragment: &str) -> Result<Payload, CodecError> {
         .map_err(|_| CodecError::Link("the link is corrupted (not base64url)".into()))?;
     let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, 4 << 20)
         .map_err(|_| CodecError::Link("the link is truncated or corrupted".into()))?;
-    let v: Value = serde_json::from_slice(&text).map_err(|_| CodecError::Link("the link's content is damaged".into()))?;
+    let v: Value = serde_json::from_slice(&text)
+        .map_err(|_| CodecError::Link("the link's content is damaged".into()))?;
     let model = expand_model(v.get("m").unwrap_or(&Value::Null))?;
     Ok(Payload {
         model,

@@ -74,7 +74,11 @@ pub fn from_value(v: &Value) -> Result<Model, CodecError> {
         .and_then(Value::as_array)
         .ok_or_else(|| CodecError::NotAModel("missing \"layers\" list".into()))?;
     let mut model = Model {
-        name: v.get("name").and_then(Value::as_str).unwrap_or("model").to_string(),
+        name: v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("model")
+            .to_string(),
         input_shape,
         layers: Vec::with_capacity(layers.len()),
     };

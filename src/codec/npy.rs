@@ -11,7 +11,10 @@ fn err(m: impl Into<String>) -> CodecError {
 
 fn header_field<'a>(h: &'a str, key: &str) -> Option<&'a str> {
     let i = h.find(&format!("'{key}'"))?;
-    let rest = h[i + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = h[i + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     Some(rest)
 }
 
@@ -30,13 +33,22 @@ pub fn read_npy(bytes: &[u8]) -> Result<ArrayD<f32>, CodecError> {
         if bytes.len() < 12 {
             return Err(err("truncated header"));
         }
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        )
     };
-    let end = start.checked_add(hlen).filter(|&e| e <= bytes.len()).ok_or_else(|| err("truncated header"))?;
+    let end = start
+        .checked_add(hlen)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| err("truncated header"))?;
     let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| err("header is not text"))?;
     let descr = header_field(header, "descr").ok_or_else(|| err("header has no descr"))?;
     let descr = descr.trim_start_matches(['\'', '"']);
-    let descr: String = descr.chars().take_while(|c| *c != '\'' && *c != '"').collect();
+    let descr: String = descr
+        .chars()
+        .take_while(|c| *c != '\'' && *c != '"')
+        .collect();
     let fortran = header_field(header, "fortran_order").is_some_and(|v| v.starts_with("True"));
     let shape_s = header_field(header, "shape").ok_or_else(|| err("header has no shape"))?;
     let close = shape_s.find(')').ok_or_else(|| err("bad shape"))?;
@@ -44,15 +56,26 @@ pub fn read_npy(bytes: &[u8]) -> Result<ArrayD<f32>, CodecError> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.trim_end_matches('L').parse::<usize>().map_err(|_| err(format!("bad dimension {s}"))))
+        .map(|s| {
+            s.trim_end_matches('L')
+                .parse::<usize>()
+                .map_err(|_| err(format!("bad dimension {s}")))
+        })
         .collect::<Result<_, _>>()?;
-    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| err("shape overflows"))?;
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| err("shape overflows"))?;
     let data = &bytes[end..];
     let (size, conv): (usize, fn(&[u8]) -> f32) = match descr.as_str() {
         "<f4" => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        "<f8" => (8, |b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32),
+        "<f8" => (8, |b| {
+            f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+        }),
         "<i4" => (4, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32),
-        "<i8" => (8, |b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32),
+        "<i8" => (8, |b| {
+            i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+        }),
         "<i2" => (2, |b| f32::from(i16::from_le_bytes([b[0], b[1]]))),
         "|i1" => (1, |b| f32::from(b[0] as i8)),
         "|u1" => (1, |b| f32::from(b[0])),
@@ -63,7 +86,10 @@ pub fn read_npy(bytes: &[u8]) -> Result<ArrayD<f32>, CodecError> {
     };
     let need = n.checked_mul(size).ok_or_else(|| err("size overflows"))?;
     if data.len() < need {
-        return Err(err(format!("data is truncated: {} bytes for {n} values of {size} bytes", data.len())));
+        return Err(err(format!(
+            "data is truncated: {} bytes for {n} values of {size} bytes",
+            data.len()
+        )));
     }
     let vals: Vec<f32> = data[..need].chunks_exact(size).map(conv).collect();
     if fortran {
@@ -80,7 +106,13 @@ pub fn write_npy(a: &ArrayD<f32>) -> Vec<u8> {
     let shape = match a.shape() {
         [] => "()".to_string(),
         [d] => format!("({d},)"),
-        s => format!("({})", s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
     let total = 10 + header.len() + 1;
@@ -97,10 +129,14 @@ pub fn write_npy(a: &ArrayD<f32>) -> Vec<u8> {
 }
 
 fn u16_at(b: &[u8], i: usize) -> Result<u16, CodecError> {
-    b.get(i..i + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).ok_or_else(|| err("truncated zip"))
+    b.get(i..i + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or_else(|| err("truncated zip"))
 }
 fn u32_at(b: &[u8], i: usize) -> Result<u32, CodecError> {
-    b.get(i..i + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]])).ok_or_else(|| err("truncated zip"))
+    b.get(i..i + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or_else(|| err("truncated zip"))
 }
 fn u64_at(b: &[u8], i: usize) -> Result<u64, CodecError> {
     b.get(i..i + 8)
@@ -120,9 +156,15 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
         .ok_or_else(|| err("not an .npz (zip) file"))?;
     let mut count = u64::from(u16_at(bytes, eocd + 10)?);
     let mut cd = u64::from(u32_at(bytes, eocd + 16)?);
-    if (count == 0xFFFF || cd == 0xFFFF_FFFF) && eocd >= 20 && bytes[eocd - 20..].starts_with(&[0x50, 0x4b, 0x06, 0x07]) {
+    if (count == 0xFFFF || cd == 0xFFFF_FFFF)
+        && eocd >= 20
+        && bytes[eocd - 20..].starts_with(&[0x50, 0x4b, 0x06, 0x07])
+    {
         let z64 = u64_at(bytes, eocd - 20 + 8)? as usize;
-        if bytes.get(z64..).is_some_and(|b| b.starts_with(&[0x50, 0x4b, 0x06, 0x06])) {
+        if bytes
+            .get(z64..)
+            .is_some_and(|b| b.starts_with(&[0x50, 0x4b, 0x06, 0x06]))
+        {
             count = u64_at(bytes, z64 + 32)?;
             cd = u64_at(bytes, z64 + 48)?;
         }
@@ -140,7 +182,12 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
         let elen = usize::from(u16_at(bytes, p + 30)?);
         let clen = usize::from(u16_at(bytes, p + 32)?);
         let mut local = u64::from(u32_at(bytes, p + 42)?);
-        let name = String::from_utf8_lossy(bytes.get(p + 46..p + 46 + nlen).ok_or_else(|| err("truncated name"))?).to_string();
+        let name = String::from_utf8_lossy(
+            bytes
+                .get(p + 46..p + 46 + nlen)
+                .ok_or_else(|| err("truncated name"))?,
+        )
+        .to_string();
         // zip64 extra field
         let mut e = p + 46 + nlen;
         let eend = e + elen;
@@ -168,16 +215,24 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
         if u32_at(bytes, lp)? != 0x0403_4b50 {
             return Err(err("bad local header"));
         }
-        let data_start = lp + 30 + usize::from(u16_at(bytes, lp + 26)?) + usize::from(u16_at(bytes, lp + 28)?);
+        let data_start =
+            lp + 30 + usize::from(u16_at(bytes, lp + 26)?) + usize::from(u16_at(bytes, lp + 28)?);
         let data = usize::try_from(csize)
             .ok()
             .and_then(|c| bytes.get(data_start..data_start.checked_add(c)?))
             .ok_or_else(|| err(format!("member {name} is truncated")))?;
         let raw = match method {
             0 => data.to_vec(),
-            8 => miniz_oxide::inflate::decompress_to_vec_with_limit(data, usize::try_from(usize_).unwrap_or(usize::MAX).min(1 << 31))
-                .map_err(|_| err(format!("member {name} does not inflate")))?,
-            m => return Err(err(format!("member {name} uses zip method {m}, which is not supported"))),
+            8 => miniz_oxide::inflate::decompress_to_vec_with_limit(
+                data,
+                usize::try_from(usize_).unwrap_or(usize::MAX).min(1 << 31),
+            )
+            .map_err(|_| err(format!("member {name} does not inflate")))?,
+            m => {
+                return Err(err(format!(
+                    "member {name} uses zip method {m}, which is not supported"
+                )))
+            }
         };
         let arr = read_npy(&raw).map_err(|e| err(format!("{name}: {e}")))?;
         out.push((name.trim_end_matches(".npy").to_string(), arr));
@@ -191,7 +246,11 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
 /// As [`read_npz`].
 pub fn read_weight_list(bytes: &[u8]) -> Result<Vec<ArrayD<f32>>, CodecError> {
     let mut items = read_npz(bytes)?;
-    items.sort_by_key(|(n, _)| n.strip_prefix("arr_").and_then(|s| s.parse::<usize>().ok()).unwrap_or(usize::MAX));
+    items.sort_by_key(|(n, _)| {
+        n.strip_prefix("arr_")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(usize::MAX)
+    });
     Ok(items.into_iter().map(|(_, a)| a).collect())
 }
 
@@ -201,7 +260,8 @@ mod tests {
 
     #[test]
     fn npy_round_trip() {
-        let a = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
+        let a =
+            ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
         let b = read_npy(&write_npy(&a)).unwrap();
         assert_eq!(a, b);
     }

@@ -15,7 +15,10 @@ pub enum Problem {
     Rank { expected: String, got: Shape },
     /// A setting is out of its valid range (Keras refuses it at construction).
     #[error("`{field}` {message}")]
-    Config { field: &'static str, message: String },
+    Config {
+        field: &'static str,
+        message: String,
+    },
     /// The settings do not fit this input (window larger than input, size mismatch...).
     #[error("{message}")]
     Geometry { message: String },
@@ -86,7 +89,13 @@ pub struct LayerError {
 
 impl fmt::Display for LayerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} `{}` (layer {}): ", self.class_name, self.name, self.index + 1)?;
+        write!(
+            f,
+            "{} `{}` (layer {}): ",
+            self.class_name,
+            self.name,
+            self.index + 1
+        )?;
         match (&self.problem, &self.input) {
             (Problem::Rank { .. } | Problem::Unsupported { .. }, _) | (_, None) => {
                 write!(f, "{}", self.problem)
@@ -109,7 +118,10 @@ mod tests {
             name: "conv2d".into(),
             class_name: "Conv2D".into(),
             input: Some(Shape::new(vec![3, 2])),
-            problem: Problem::rank("a 3-D input (height, width, channels)", &Shape::new(vec![3, 2])),
+            problem: Problem::rank(
+                "a 3-D input (height, width, channels)",
+                &Shape::new(vec![3, 2]),
+            ),
         };
         assert_eq!(
             e.to_string(),

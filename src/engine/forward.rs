@@ -56,12 +56,20 @@ fn orthogonal(rng: &mut Rng, shape: &[usize]) -> ArrayD<f32> {
                 a[[i, j]] -= dot * a[[i, k]];
             }
         }
-        let norm: f64 = (0..r).map(|i| a[[i, j]] * a[[i, j]]).sum::<f64>().sqrt().max(1e-12);
+        let norm: f64 = (0..r)
+            .map(|i| a[[i, j]] * a[[i, j]])
+            .sum::<f64>()
+            .sqrt()
+            .max(1e-12);
         for i in 0..r {
             a[[i, j]] /= norm;
         }
     }
-    let q = if rows < cols { a.t().as_standard_layout().into_owned() } else { a };
+    let q = if rows < cols {
+        a.t().as_standard_layout().into_owned()
+    } else {
+        a
+    };
     let q = q.mapv(|v| v as f32);
     q.into_shape_with_order(IxDyn(shape))
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
@@ -71,7 +79,9 @@ fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
     match w.init {
         Init::Zeros => ArrayD::zeros(IxDyn(&w.shape)),
         Init::Ones => ArrayD::ones(IxDyn(&w.shape)),
-        Init::Uniform(lo, hi) => ArrayD::from_shape_simple_fn(IxDyn(&w.shape), || rng.uniform(lo, hi)),
+        Init::Uniform(lo, hi) => {
+            ArrayD::from_shape_simple_fn(IxDyn(&w.shape), || rng.uniform(lo, hi))
+        }
         Init::GlorotUniform => glorot(rng, &w.shape),
         Init::Orthogonal => orthogonal(rng, &w.shape),
     }
@@ -80,16 +90,32 @@ fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
 fn guard_weights(a: &Analysis, limits: Limits) -> Result<(), LayerError> {
     for (index, l) in a.layers.iter().enumerate() {
         for w in &l.weights {
-            let n: u64 = w.shape.iter().map(|&d| d as u64).fold(1u64, |x, y| x.saturating_mul(y));
+            let n: u64 = w
+                .shape
+                .iter()
+                .map(|&d| d as u64)
+                .fold(1u64, |x, y| x.saturating_mul(y));
             if n > limits.max_elements {
-                return Err(too_large(a, index, "weight tensor size", n, limits.max_elements));
+                return Err(too_large(
+                    a,
+                    index,
+                    "weight tensor size",
+                    n,
+                    limits.max_elements,
+                ));
             }
         }
     }
     Ok(())
 }
 
-fn too_large(a: &Analysis, index: usize, what: &'static str, amount: u64, limit: u64) -> LayerError {
+fn too_large(
+    a: &Analysis,
+    index: usize,
+    what: &'static str,
+    amount: u64,
+    limit: u64,
+) -> LayerError {
     let l = &a.layers[index];
     LayerError {
         index,
@@ -152,7 +178,11 @@ pub fn split_weights(a: &Analysis, flat: Vec<ArrayD<f32>>) -> Result<Weights, La
             };
             let w = it.next().ok_or_else(|| {
                 err(Problem::MissingWeights {
-                    expected: used + l.weights.len() - wi + a.layers[index + 1..].iter().map(|x| x.weights.len()).sum::<usize>(),
+                    expected: used + l.weights.len() - wi
+                        + a.layers[index + 1..]
+                            .iter()
+                            .map(|x| x.weights.len())
+                            .sum::<usize>(),
                     got: total - used,
                 })
             })?;
@@ -176,10 +206,16 @@ pub fn split_weights(a: &Analysis, flat: Vec<ArrayD<f32>>) -> Result<Weights, La
         return Err(LayerError {
             index,
             name,
-            class_name: a.layers.last().map(|l| l.class_name.clone()).unwrap_or_default(),
+            class_name: a
+                .layers
+                .last()
+                .map(|l| l.class_name.clone())
+                .unwrap_or_default(),
             input: None,
             problem: Problem::Value {
-                message: format!("the weights file has {extra} more array(s) than the model's {used} weights"),
+                message: format!(
+                    "the weights file has {extra} more array(s) than the model's {used} weights"
+                ),
             },
         });
     }
@@ -190,20 +226,40 @@ pub fn split_weights(a: &Analysis, flat: Vec<ArrayD<f32>>) -> Result<Weights, La
 ///
 /// # Errors
 /// Invalid model, input that does not fit, size guard, or weights that do not fit.
-pub fn forward(model: &Model, a: &Analysis, weights: &Weights, x: ArrayD<f32>, limits: Limits) -> Result<Vec<ArrayD<f32>>, LayerError> {
+pub fn forward(
+    model: &Model,
+    a: &Analysis,
+    weights: &Weights,
+    x: ArrayD<f32>,
+    limits: Limits,
+) -> Result<Vec<ArrayD<f32>>, LayerError> {
     if let Some(e) = invalid(a) {
         return Err(e);
     }
     let first = |problem| LayerError {
         index: 0,
-        name: model.layers.first().map(|l| l.name.clone()).unwrap_or_else(|| "input".into()),
-        class_name: model.layers.first().map(|l| l.spec.class_name().to_string()).unwrap_or_else(|| "InputLayer".into()),
+        name: model
+            .layers
+            .first()
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| "input".into()),
+        class_name: model
+            .layers
+            .first()
+            .map(|l| l.spec.class_name().to_string())
+            .unwrap_or_else(|| "InputLayer".into()),
         input: Some(a.input.clone()),
         problem,
     };
     if x.ndim() != a.input.ndim() || x.shape()[1..] != *a.input.dims() {
         return Err(first(Problem::InputShape {
-            expected: a.input.dims().iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            expected: a
+                .input
+                .dims()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             got: x.shape().to_vec(),
         }));
     }
@@ -211,31 +267,57 @@ pub fn forward(model: &Model, a: &Analysis, weights: &Weights, x: ArrayD<f32>, l
     let mut total_macs = 0u64;
     for (index, l) in a.layers.iter().enumerate() {
         for w in &l.weights {
-            let n = w.shape.iter().map(|&d| d as u64).fold(1u64, u64::saturating_mul);
+            let n = w
+                .shape
+                .iter()
+                .map(|&d| d as u64)
+                .fold(1u64, u64::saturating_mul);
             if n > limits.max_elements {
-                return Err(too_large(a, index, "weight tensor size", n, limits.max_elements));
+                return Err(too_large(
+                    a,
+                    index,
+                    "weight tensor size",
+                    n,
+                    limits.max_elements,
+                ));
             }
         }
         let elems = (l.output_bytes / 4).saturating_mul(batch);
         if elems > limits.max_elements {
-            return Err(too_large(a, index, "output elements for this batch", elems, limits.max_elements));
+            return Err(too_large(
+                a,
+                index,
+                "output elements for this batch",
+                elems,
+                limits.max_elements,
+            ));
         }
         total_macs = total_macs.saturating_add(l.macs.saturating_mul(batch));
         if total_macs > limits.max_macs {
-            return Err(too_large(a, index, "multiply-adds up to this layer", total_macs, limits.max_macs));
+            return Err(too_large(
+                a,
+                index,
+                "multiply-adds up to this layer",
+                total_macs,
+                limits.max_macs,
+            ));
         }
     }
     let mut outs = Vec::with_capacity(model.layers.len());
     let mut cur = x;
     for (index, layer) in model.layers.iter().enumerate() {
         let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
-        let y = layer.spec.rules().forward(&cur, w).map_err(|problem| LayerError {
-            index,
-            name: layer.name.clone(),
-            class_name: layer.spec.class_name().to_string(),
-            input: a.layers[index].input.clone(),
-            problem,
-        })?;
+        let y = layer
+            .spec
+            .rules()
+            .forward(&cur, w)
+            .map_err(|problem| LayerError {
+                index,
+                name: layer.name.clone(),
+                class_name: layer.spec.class_name().to_string(),
+                input: a.layers[index].input.clone(),
+                problem,
+            })?;
         outs.push(y.clone());
         cur = y;
     }
@@ -252,7 +334,9 @@ mod tests {
         let m = Model::seed();
         let a = analyze(&m);
         let w = init_weights(&a, 1, Limits::default()).unwrap();
-        let x = ndarray::Array::from_shape_vec((1, 3, 2), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap().into_dyn();
+        let x = ndarray::Array::from_shape_vec((1, 3, 2), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .unwrap()
+            .into_dyn();
         let outs = forward(&m, &a, &w, x, Limits::default()).unwrap();
         assert_eq!(outs[0].shape(), &[1, 3, 16]);
         assert_eq!(outs[3].shape(), &[1, 4]);
@@ -282,7 +366,10 @@ mod tests {
         let a = analyze(&m);
         let w = init_weights(&a, 1, Limits::default()).unwrap();
         let x = ArrayD::<f32>::zeros(IxDyn(&[4, 3, 2]));
-        let lim = Limits { max_elements: 100, max_macs: 1 << 40 };
+        let lim = Limits {
+            max_elements: 100,
+            max_macs: 1 << 40,
+        };
         let e = forward(&m, &a, &w, x, lim).unwrap_err();
         assert!(e.to_string().contains("above the limit"), "{e}");
         assert_eq!(e.index, 0);

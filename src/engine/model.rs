@@ -43,13 +43,27 @@ impl Model {
             name: "seed".into(),
             input_shape: vec![3, 2],
             layers: vec![
-                Layer::new("dense", LayerSpec::Dense(Dense { units: 16, ..Dense::default() })),
+                Layer::new(
+                    "dense",
+                    LayerSpec::Dense(Dense {
+                        units: 16,
+                        ..Dense::default()
+                    }),
+                ),
                 Layer::new(
                     "activation",
-                    LayerSpec::Activation(ActivationLayer { activation: Activation::Relu }),
+                    LayerSpec::Activation(ActivationLayer {
+                        activation: Activation::Relu,
+                    }),
                 ),
                 Layer::new("flatten", LayerSpec::Flatten(Flatten {})),
-                Layer::new("dense_1", LayerSpec::Dense(Dense { units: 4, ..Dense::default() })),
+                Layer::new(
+                    "dense_1",
+                    LayerSpec::Dense(Dense {
+                        units: 4,
+                        ..Dense::default()
+                    }),
+                ),
             ],
         }
     }
@@ -127,7 +141,10 @@ impl Analysis {
     /// Output shape of the whole model, when valid.
     pub fn output(&self) -> Option<&Shape> {
         if self.valid() {
-            self.layers.last().and_then(|l| l.output.as_ref()).or(Some(&self.input))
+            self.layers
+                .last()
+                .and_then(|l| l.output.as_ref())
+                .or(Some(&self.input))
         } else {
             None
         }
@@ -151,8 +168,14 @@ fn count_layer(spec: &LayerSpec, input: &Shape) -> Result<Counted, Problem> {
     let mut non_trainable = 0u64;
     for w in &weights {
         let n = checked_product(w.shape.iter().map(|&d| d as u64), "parameter count")?;
-        let slot = if w.trainable { &mut trainable } else { &mut non_trainable };
-        *slot = slot.checked_add(n).ok_or(Problem::Overflow { what: "parameter count" })?;
+        let slot = if w.trainable {
+            &mut trainable
+        } else {
+            &mut non_trainable
+        };
+        *slot = slot.checked_add(n).ok_or(Problem::Overflow {
+            what: "parameter count",
+        })?;
     }
     let macs = rules.macs(input, &output)?;
     let output_bytes = checked_product([output.elements()?, 4], "output size")?;
@@ -224,7 +247,8 @@ pub fn analyze(model: &Model) -> Analysis {
         };
         layers.push(report);
     }
-    let sum = |f: fn(&LayerReport) -> u64| checked_sum(layers.iter().map(f), "total").unwrap_or(u64::MAX);
+    let sum =
+        |f: fn(&LayerReport) -> u64| checked_sum(layers.iter().map(f), "total").unwrap_or(u64::MAX);
     Analysis {
         trainable: sum(|l| l.trainable),
         non_trainable: sum(|l| l.non_trainable),
@@ -241,7 +265,9 @@ pub fn explain(model: &Model, analysis: &Analysis, index: usize) -> Option<Expla
     match (&report.input, &report.output) {
         (Some(i), Some(o)) => Some(layer.spec.rules().explain(i, o)),
         (Some(_), None) => report.error().map(|e| Explanation::new(e.to_string())),
-        _ => Some(Explanation::new("Not computed: an earlier layer has an error.")),
+        _ => Some(Explanation::new(
+            "Not computed: an earlier layer has an error.",
+        )),
     }
 }
 
@@ -291,7 +317,9 @@ impl Analysis {
                     error: match &l.status {
                         Status::Ok => None,
                         Status::Error(e) => Some(e.to_string()),
-                        Status::NotComputed => Some("not computed: an earlier layer has an error".into()),
+                        Status::NotComputed => {
+                            Some("not computed: an earlier layer has an error".into())
+                        }
                     },
                 })
                 .collect(),
@@ -313,7 +341,15 @@ mod tests {
         let rows: Vec<(String, u64)> = a
             .layers
             .iter()
-            .map(|l| (l.output.as_ref().map(ToString::to_string).unwrap_or_default(), l.params()))
+            .map(|l| {
+                (
+                    l.output
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    l.params(),
+                )
+            })
             .collect();
         assert_eq!(
             rows,
@@ -332,12 +368,21 @@ mod tests {
     fn error_stops_the_chain() {
         use crate::engine::layers::conv::Conv;
         let mut m = Model::seed();
-        m.layers.insert(1, Layer::new("conv2d", LayerSpec::Conv2D(Conv::default())));
+        m.layers
+            .insert(1, Layer::new("conv2d", LayerSpec::Conv2D(Conv::default())));
         let a = analyze(&m);
         assert_eq!(a.layers[0].status, Status::Ok);
-        let e = a.layers[1].error().map(ToString::to_string).unwrap_or_default();
-        assert!(e.contains("needs a 3-D input (height, width, channels) but got (None, 3, 16)"), "{e}");
-        assert!(a.layers[2..].iter().all(|l| l.status == Status::NotComputed));
+        let e = a.layers[1]
+            .error()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            e.contains("needs a 3-D input (height, width, channels) but got (None, 3, 16)"),
+            "{e}"
+        );
+        assert!(a.layers[2..]
+            .iter()
+            .all(|l| l.status == Status::NotComputed));
     }
 
     #[test]
@@ -346,9 +391,18 @@ mod tests {
         let m = Model {
             name: "big".into(),
             input_shape: vec![usize::MAX / 2],
-            layers: vec![Layer::new("d", LayerSpec::Dense(Dense { units: usize::MAX / 2, ..Dense::default() }))],
+            layers: vec![Layer::new(
+                "d",
+                LayerSpec::Dense(Dense {
+                    units: usize::MAX / 2,
+                    ..Dense::default()
+                }),
+            )],
         };
         let a = analyze(&m);
-        assert!(matches!(a.layers[0].error().map(|e| &e.problem), Some(Problem::Overflow { .. })));
+        assert!(matches!(
+            a.layers[0].error().map(|e| &e.problem),
+            Some(Problem::Overflow { .. })
+        ));
     }
 }

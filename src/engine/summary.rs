@@ -94,9 +94,21 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
     }
     out += &line("└", "┴", "┘", "─");
     let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
-    out += &format!(" Total params: {} ({})\n", commas(a.total()), mem(a.total()));
-    out += &format!(" Trainable params: {} ({})\n", commas(a.trainable), mem(a.trainable));
-    out += &format!(" Non-trainable params: {} ({})\n", commas(a.non_trainable), mem(a.non_trainable));
+    out += &format!(
+        " Total params: {} ({})\n",
+        commas(a.total()),
+        mem(a.total())
+    );
+    out += &format!(
+        " Trainable params: {} ({})\n",
+        commas(a.trainable),
+        mem(a.trainable)
+    );
+    out += &format!(
+        " Non-trainable params: {} ({})\n",
+        commas(a.non_trainable),
+        mem(a.non_trainable)
+    );
     out += &format!(" Total MACs: {}\n", commas(a.macs));
     if let Some(e) = a.first_error() {
         out += &format!(" Error: {e}\n");

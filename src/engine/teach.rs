@@ -53,7 +53,10 @@ pub fn diff(a: u64, b: u64) -> i128 {
 
 /// `[1, 15, 32]` → `1 × 15 × 32`.
 pub fn dims_product_text(d: &[usize]) -> String {
-    d.iter().map(ToString::to_string).collect::<Vec<_>>().join(" × ")
+    d.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" × ")
 }
 
 /// The same model with a `Flatten` inserted just before layer `index` (at the end when
@@ -62,7 +65,8 @@ pub fn with_flatten_before(model: &Model, index: usize) -> Model {
     let mut m = model.clone();
     let name = m.fresh_name("flatten");
     let at = index.min(m.layers.len());
-    m.layers.insert(at, Layer::new(name, LayerSpec::Flatten(Flatten {})));
+    m.layers
+        .insert(at, Layer::new(name, LayerSpec::Flatten(Flatten {})));
     m
 }
 
@@ -120,14 +124,30 @@ impl DenseStory {
     /// `params = (2 + 1) × 16 = 48`.
     pub fn params_formula(&self) -> String {
         let f = thousands(self.features as u64);
-        let inner = if self.use_bias { format!("({f}{})", self.bias_text()) } else { f };
-        format!("params = {inner} × {} = {}", thousands(self.units as u64), thousands(self.params))
+        let inner = if self.use_bias {
+            format!("({f}{})", self.bias_text())
+        } else {
+            f
+        };
+        format!(
+            "params = {inner} × {} = {}",
+            thousands(self.units as u64),
+            thousands(self.params)
+        )
     }
     /// `params = (6 + 1) × 16 = 112`.
     pub fn flat_params_formula(&self) -> String {
         let f = thousands(self.flat_features);
-        let inner = if self.use_bias { format!("({f}{})", self.bias_text()) } else { f };
-        format!("params = {inner} × {} = {}", thousands(self.units as u64), thousands(self.flat_params))
+        let inner = if self.use_bias {
+            format!("({f}{})", self.bias_text())
+        } else {
+            f
+        };
+        format!(
+            "params = {inner} × {} = {}",
+            thousands(self.units as u64),
+            thousands(self.flat_params)
+        )
     }
     /// `multiply-adds = 3 × 2 × 16 = 96` (positions × features × units).
     pub fn macs_formula(&self) -> String {
@@ -150,7 +170,11 @@ impl DenseStory {
     }
     /// `3 × 2 = 6`.
     pub fn flatten_formula(&self) -> String {
-        format!("{} = {}", dims_product_text(self.input.dims()), thousands(self.flat_features))
+        format!(
+            "{} = {}",
+            dims_product_text(self.input.dims()),
+            thousands(self.flat_features)
+        )
     }
     /// `2 × 16`.
     pub fn kernel_label(&self) -> String {
@@ -257,7 +281,9 @@ impl WindowAxis {
     }
     /// Padded coordinates covered by the window of output cell `o`.
     pub fn taps(&self, o: usize) -> Vec<usize> {
-        (0..self.kernel).map(|t| o * self.stride + t * self.dilation).collect()
+        (0..self.kernel)
+            .map(|t| o * self.stride + t * self.dilation)
+            .collect()
     }
     /// Whether padded coordinate `p` is padding.
     pub fn is_pad(&self, p: usize) -> bool {
@@ -353,17 +379,25 @@ pub fn window_story(model: &Model, analysis: &Analysis, index: usize) -> Option<
     if dims.len() != rank + 1 {
         return None;
     }
-    let names: &[&'static str] = if rank == 1 { &["steps"] } else { &["height", "width"] };
+    let names: &[&'static str] = if rank == 1 {
+        &["steps"]
+    } else {
+        &["height", "width"]
+    };
     let mut axes = Vec::with_capacity(rank);
     for i in 0..rank {
         let n = dims[i];
         let calc = window_len(n, k[i], s[i], d[i], padding).ok()?;
-        let span = d[i].saturating_mul(k[i].saturating_sub(1)).saturating_add(1);
+        let span = d[i]
+            .saturating_mul(k[i].saturating_sub(1))
+            .saturating_add(1);
         let before = pad_before(n, calc.out, span, s[i], padding);
         let reach = if calc.out == 0 {
             0
         } else {
-            (calc.out - 1).saturating_mul(s[i].max(1)).saturating_add(span)
+            (calc.out - 1)
+                .saturating_mul(s[i].max(1))
+                .saturating_add(span)
         };
         axes.push(WindowAxis {
             name: names[i],
@@ -419,14 +453,23 @@ pub fn align(a: &Model, b: &Model) -> Vec<CompareRow> {
     let mut rows = Vec::with_capacity(n.max(m));
     while i < n || j < m {
         if i < n && j < m && ka[i] == kb[j] {
-            rows.push(CompareRow { a: Some(i), b: Some(j) });
+            rows.push(CompareRow {
+                a: Some(i),
+                b: Some(j),
+            });
             i += 1;
             j += 1;
         } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            rows.push(CompareRow { a: None, b: Some(j) });
+            rows.push(CompareRow {
+                a: None,
+                b: Some(j),
+            });
             j += 1;
         } else {
-            rows.push(CompareRow { a: Some(i), b: None });
+            rows.push(CompareRow {
+                a: Some(i),
+                b: None,
+            });
             i += 1;
         }
     }
@@ -476,7 +519,12 @@ pub fn seed004() -> Preset {
         activation: Activation::Relu,
         ..Conv::default()
     };
-    let drop = || LayerSpec::Dropout(Dropout { rate: 0.2, seed: None });
+    let drop = || {
+        LayerSpec::Dropout(Dropout {
+            rate: 0.2,
+            seed: None,
+        })
+    };
     let a = Model {
         name: "seed004".into(),
         input_shape: vec![2, 15, 1],
@@ -521,7 +569,9 @@ pub fn counting_example(dims: &[usize]) -> Option<ArrayD<f32>> {
 /// A message when the input is larger than the forward size guard allows.
 pub fn random_example(dims: &[usize], seed: u64) -> Result<ArrayD<f32>, String> {
     let limit = Limits::default().max_elements;
-    let n = Shape::new(dims.to_vec()).elements().map_err(|e| e.to_string())?;
+    let n = Shape::new(dims.to_vec())
+        .elements()
+        .map_err(|e| e.to_string())?;
     if n > limit {
         return Err(format!(
             "the input has {} values per sample, above the limit of {}",
@@ -573,11 +623,22 @@ pub fn to_nested_text(a: &ArrayD<f32>) -> String {
 /// A message naming where the text does not fit the shape.
 pub fn parse_example(text: &str, dims: &[usize]) -> Result<ArrayD<f32>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    fn go(v: &Value, dims: &[usize], path: &mut Vec<usize>, out: &mut Vec<f32>) -> Result<(), String> {
+    fn go(
+        v: &Value,
+        dims: &[usize],
+        path: &mut Vec<usize>,
+        out: &mut Vec<f32>,
+    ) -> Result<(), String> {
         let at = if path.is_empty() {
             "the top level".to_string()
         } else {
-            format!("[{}]", path.iter().map(ToString::to_string).collect::<Vec<_>>().join("]["))
+            format!(
+                "[{}]",
+                path.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("][")
+            )
         };
         match dims.split_first() {
             None => match v.as_f64() {
@@ -746,10 +807,22 @@ mod tests {
     #[test]
     fn presets_match_the_keras_fixtures() {
         let fixtures = [
-            (seed000().a, include_str!("../../tests/fixtures/summary/seed000_noflatten/model.json")),
-            (seed000().b, include_str!("../../tests/fixtures/summary/seed000_flatten/model.json")),
-            (seed004().a, include_str!("../../tests/fixtures/summary/seed004_model2/model.json")),
-            (seed004().b, include_str!("../../tests/fixtures/summary/seed004_model1/model.json")),
+            (
+                seed000().a,
+                include_str!("../../tests/fixtures/summary/seed000_noflatten/model.json"),
+            ),
+            (
+                seed000().b,
+                include_str!("../../tests/fixtures/summary/seed000_flatten/model.json"),
+            ),
+            (
+                seed004().a,
+                include_str!("../../tests/fixtures/summary/seed004_model2/model.json"),
+            ),
+            (
+                seed004().b,
+                include_str!("../../tests/fixtures/summary/seed004_model1/model.json"),
+            ),
         ];
         for (ours, text) in fixtures {
             let keras = crate::codec::read_model(text).unwrap();
@@ -758,7 +831,14 @@ mod tests {
             let rows = |a: &Analysis| {
                 a.layers
                     .iter()
-                    .map(|l| (l.name.clone(), l.class_name.clone(), l.output.clone(), l.params()))
+                    .map(|l| {
+                        (
+                            l.name.clone(),
+                            l.class_name.clone(),
+                            l.output.clone(),
+                            l.params(),
+                        )
+                    })
                     .collect::<Vec<_>>()
             };
             assert_eq!(rows(&x), rows(&y));
@@ -770,23 +850,59 @@ mod tests {
         let p = seed004();
         let rows = align(&p.a, &p.b);
         assert_eq!(rows.len(), 7);
-        assert_eq!(rows[0], CompareRow { a: Some(0), b: Some(0) });
-        assert_eq!(rows[1], CompareRow { a: None, b: Some(1) });
-        assert_eq!(rows[2], CompareRow { a: Some(1), b: Some(2) });
-        assert_eq!(rows[6], CompareRow { a: Some(5), b: Some(6) });
+        assert_eq!(
+            rows[0],
+            CompareRow {
+                a: Some(0),
+                b: Some(0)
+            }
+        );
+        assert_eq!(
+            rows[1],
+            CompareRow {
+                a: None,
+                b: Some(1)
+            }
+        );
+        assert_eq!(
+            rows[2],
+            CompareRow {
+                a: Some(1),
+                b: Some(2)
+            }
+        );
+        assert_eq!(
+            rows[6],
+            CompareRow {
+                a: Some(5),
+                b: Some(6)
+            }
+        );
         let same = align(&p.a, &p.a);
         assert!(same.iter().all(|r| r.a == r.b));
         let m = Model::seed();
         let b = with_flatten_before(&m, 0);
         assert_eq!(b.layers[0].name, "flatten_1");
         let r = align(&m, &b);
-        assert_eq!(r[0], CompareRow { a: None, b: Some(0) });
+        assert_eq!(
+            r[0],
+            CompareRow {
+                a: None,
+                b: Some(0)
+            }
+        );
         assert_eq!(r.len(), 5);
     }
 
     #[test]
     fn why_text_contains_the_output_shape() {
-        let mut models = vec![Model::seed(), seed000().a, seed000().b, seed004().a, seed004().b];
+        let mut models = vec![
+            Model::seed(),
+            seed000().a,
+            seed000().b,
+            seed004().a,
+            seed004().b,
+        ];
         let mut pooled = seed004().a;
         pooled.input_shape = vec![8, 15, 1];
         pooled.layers.insert(
@@ -802,9 +918,16 @@ mod tests {
             assert!(a.valid(), "{}", m.name);
             for (i, l) in a.layers.iter().enumerate() {
                 let e = explain(m, &a, i).unwrap();
-                let text = std::iter::once(e.rule.clone()).chain(e.steps.clone()).collect::<Vec<_>>().join("\n");
+                let text = std::iter::once(e.rule.clone())
+                    .chain(e.steps.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 let shape = l.output.as_ref().unwrap().to_string();
-                assert!(text.contains(&shape), "{} layer {i}: {shape} not in {text}", m.name);
+                assert!(
+                    text.contains(&shape),
+                    "{} layer {i}: {shape} not in {text}",
+                    m.name
+                );
             }
         }
     }
@@ -816,7 +939,10 @@ mod tests {
         let w = window_story(&p.a, &a, 0).unwrap();
         assert_eq!(w.axes.len(), 2);
         let (h, wd) = (&w.axes[0], &w.axes[1]);
-        assert_eq!((h.n, h.kernel, h.out, h.pad_before, h.pad_after), (2, 2, 1, 0, 0));
+        assert_eq!(
+            (h.n, h.kernel, h.out, h.pad_before, h.pad_after),
+            (2, 2, 1, 0, 0)
+        );
         assert_eq!((wd.n, wd.kernel, wd.out), (15, 1, 15));
         assert_eq!(wd.formula, "⌊(15 − 1)/1⌋ + 1 = 15");
         assert_eq!((w.in_channels, w.out_channels), (1, 32));
@@ -841,7 +967,10 @@ mod tests {
         let a = analyze(&m);
         let w = window_story(&m, &a, 0).unwrap();
         let ax = &w.axes[0];
-        assert_eq!((ax.out, ax.pad_before, ax.pad_after, ax.stride), (3, 0, 1, 2));
+        assert_eq!(
+            (ax.out, ax.pad_before, ax.pad_after, ax.stride),
+            (3, 0, 1, 2)
+        );
         assert_eq!(ax.padded(), 6);
         assert_eq!(ax.taps(2), vec![4, 5]);
         assert!(ax.is_pad(5));
@@ -859,14 +988,20 @@ mod tests {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c.clone()))],
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!((w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after), (7, 1, 1));
+        assert_eq!(
+            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
+            (7, 1, 1)
+        );
         c.padding = Padding::Causal;
         let m = Model {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c))],
             ..m
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!((w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after), (7, 2, 0));
+        assert_eq!(
+            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
+            (7, 2, 0)
+        );
     }
 
     #[test]
@@ -891,7 +1026,12 @@ mod tests {
         let ax = &w.axes[0];
         assert_eq!(ax.out, 4);
         for o in 0..ax.out {
-            let sum: f32 = ax.taps(o).iter().filter_map(|&p| ax.source(p)).map(|i| (i + 1) as f32).sum();
+            let sum: f32 = ax
+                .taps(o)
+                .iter()
+                .filter_map(|&p| ax.source(p))
+                .map(|i| (i + 1) as f32)
+                .sum();
             assert_eq!(y[0][[0, o, 0]], sum);
         }
     }
@@ -900,10 +1040,21 @@ mod tests {
     fn examples_and_parsing() {
         let x = counting_example(&[3, 2]).unwrap();
         assert_eq!(to_nested_text(&x), "[[1, 2], [3, 4], [5, 6]]");
-        assert_eq!(parse_example("[[1, 2], [3, 4], [5, 6]]", &[3, 2]).unwrap(), x);
-        assert_eq!(parse_example("[[1,2],[3,4]]", &[3, 2]).unwrap_err(), "expected 3 items at the top level, found 2");
-        assert_eq!(parse_example("[[1,2],[3,4],[5,\"a\"]]", &[3, 2]).unwrap_err(), "expected a number at [2][1], found \"a\"");
-        assert!(parse_example("[[1,2],", &[3, 2]).unwrap_err().starts_with("not valid JSON"));
+        assert_eq!(
+            parse_example("[[1, 2], [3, 4], [5, 6]]", &[3, 2]).unwrap(),
+            x
+        );
+        assert_eq!(
+            parse_example("[[1,2],[3,4]]", &[3, 2]).unwrap_err(),
+            "expected 3 items at the top level, found 2"
+        );
+        assert_eq!(
+            parse_example("[[1,2],[3,4],[5,\"a\"]]", &[3, 2]).unwrap_err(),
+            "expected a number at [2][1], found \"a\""
+        );
+        assert!(parse_example("[[1,2],", &[3, 2])
+            .unwrap_err()
+            .starts_with("not valid JSON"));
         assert!(counting_example(&[20, 10]).is_none());
         let r = random_example(&[20, 10], 5).unwrap();
         assert_eq!(r.shape(), &[20, 10]);
@@ -928,7 +1079,14 @@ mod tests {
         assert!(g.note.as_deref().unwrap_or("").contains("[0, :, :]"));
         assert_eq!(g.get(3, 4), Some(outs[0][[0, 0, 3, 4]]));
         let g = first_item_grid(&outs[5]).unwrap();
-        assert_eq!((g.rows, g.cols, g.note.clone()), (15, 2, Some("rank 3 per sample: showing the last two axes at [0, :, :]".to_string())));
+        assert_eq!(
+            (g.rows, g.cols, g.note.clone()),
+            (
+                15,
+                2,
+                Some("rank 3 per sample: showing the last two axes at [0, :, :]".to_string())
+            )
+        );
         let m = Model::seed();
         let a = analyze(&m);
         let w = init_weights(&a, 1, Limits::default()).unwrap();

@@ -220,8 +220,10 @@ fn softmax_last(x: &mut ArrayD<f32>, log: bool) {
 }
 
 fn same_shape(kind: &str, input: &Shape) -> Explanation {
-    Explanation::new(format!("{kind} works element by element, so the shape does not change."))
-        .step(format!("output = input = {input}"))
+    Explanation::new(format!(
+        "{kind} works element by element, so the shape does not change."
+    ))
+    .step(format!("output = input = {input}"))
 }
 
 /// `keras.layers.Activation`.
@@ -268,14 +270,23 @@ impl LayerRules for Relu {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if let Some(m) = self.max_value {
             if m < 0.0 {
-                return Err(Problem::config("max_value", format!("must be >= 0, got {m}")));
+                return Err(Problem::config(
+                    "max_value",
+                    format!("must be >= 0, got {m}"),
+                ));
             }
         }
         if self.negative_slope < 0.0 {
-            return Err(Problem::config("negative_slope", format!("must be >= 0, got {}", self.negative_slope)));
+            return Err(Problem::config(
+                "negative_slope",
+                format!("must be >= 0, got {}", self.negative_slope),
+            ));
         }
         if self.threshold < 0.0 {
-            return Err(Problem::config("threshold", format!("must be >= 0, got {}", self.threshold)));
+            return Err(Problem::config(
+                "threshold",
+                format!("must be >= 0, got {}", self.threshold),
+            ));
         }
         Ok(input.clone())
     }
@@ -310,14 +321,19 @@ pub struct LeakyRelu {
 
 impl Default for LeakyRelu {
     fn default() -> Self {
-        LeakyRelu { negative_slope: 0.3 }
+        LeakyRelu {
+            negative_slope: 0.3,
+        }
     }
 }
 
 impl LayerRules for LeakyRelu {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.negative_slope < 0.0 {
-            return Err(Problem::config("negative_slope", format!("must be >= 0, got {}", self.negative_slope)));
+            return Err(Problem::config(
+                "negative_slope",
+                format!("must be >= 0, got {}", self.negative_slope),
+            ));
         }
         Ok(input.clone())
     }
@@ -364,10 +380,17 @@ impl LayerRules for PRelu {
         Ok(input.clone())
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        Ok(vec![WeightSpec::new("alpha", self.alpha_shape(input)?, Init::Zeros)])
+        Ok(vec![WeightSpec::new(
+            "alpha",
+            self.alpha_shape(input)?,
+            Init::Zeros,
+        )])
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let alpha = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let alpha = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
         let mut shape = vec![1];
         shape.extend_from_slice(alpha.shape());
         let alpha = alpha
@@ -479,7 +502,11 @@ impl LayerRules for Softmax {
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim() as i64;
-        let a = if self.axis < 0 { self.axis + ndim } else { self.axis };
+        let a = if self.axis < 0 {
+            self.axis + ndim
+        } else {
+            self.axis
+        };
         let mut y = x.clone();
         softmax_axis(&mut y, a.max(0) as usize, false);
         Ok(y)
@@ -507,7 +534,12 @@ mod tests {
 
     #[test]
     fn erf_is_accurate() {
-        for (x, e) in [(0.5, 0.520_499_877_8), (1.0, 0.842_700_792_9), (3.0, 0.999_977_909_5), (-2.0, -0.995_322_265_0)] {
+        for (x, e) in [
+            (0.5, 0.520_499_877_8),
+            (1.0, 0.842_700_792_9),
+            (3.0, 0.999_977_909_5),
+            (-2.0, -0.995_322_265_0),
+        ] {
             assert!((erf(x) - e).abs() < 1e-8, "{x}");
         }
     }

@@ -108,7 +108,9 @@ pub fn pairs_from_value<E: serde::de::Error>(v: &Value, axes: usize) -> Result<V
         Value::Array(items) if items.len() == axes => items
             .iter()
             .map(|it| match it {
-                Value::Array(p) if p.len() == 2 => Ok([as_usize::<E>(&p[0])?, as_usize::<E>(&p[1])?]),
+                Value::Array(p) if p.len() == 2 => {
+                    Ok([as_usize::<E>(&p[0])?, as_usize::<E>(&p[1])?])
+                }
                 Value::Number(_) => {
                     let n = as_usize::<E>(it)?;
                     Ok([n, n])
@@ -116,7 +118,9 @@ pub fn pairs_from_value<E: serde::de::Error>(v: &Value, axes: usize) -> Result<V
                 _ => Err(E::custom("expected an int or a pair of ints per axis")),
             })
             .collect(),
-        _ => Err(E::custom(format!("expected an int, {axes} ints or {axes} pairs"))),
+        _ => Err(E::custom(format!(
+            "expected an int, {axes} ints or {axes} pairs"
+        ))),
     }
 }
 
@@ -156,7 +160,10 @@ pub fn expand(v: &[usize], rank: usize, field: &'static str) -> Result<Vec<usize
 /// [`Problem::Config`].
 pub fn positive(v: &[usize], field: &'static str) -> Result<(), Problem> {
     if v.contains(&0) {
-        Err(Problem::config(field, format!("must be positive, got {v:?}")))
+        Err(Problem::config(
+            field,
+            format!("must be positive, got {v:?}"),
+        ))
     } else {
         Ok(())
     }
@@ -176,7 +183,13 @@ pub struct AxisCalc {
 ///
 /// # Errors
 /// [`Problem::Geometry`] when the window does not fit (negative length).
-pub fn window_len(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> Result<AxisCalc, Problem> {
+pub fn window_len(
+    n: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    padding: Padding,
+) -> Result<AxisCalc, Problem> {
     let s = s.max(1);
     match padding {
         Padding::Valid => {
@@ -217,13 +230,24 @@ pub fn pool_len(n: usize, p: usize, s: usize, padding: Padding) -> Result<AxisCa
 }
 
 /// Transposed convolution output length (Keras `_get_output_shape_given_tf_padding`).
-pub fn transpose_len(n: usize, k: usize, s: usize, d: usize, padding: Padding, output_padding: Option<usize>) -> Result<AxisCalc, Problem> {
+pub fn transpose_len(
+    n: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    padding: Padding,
+    output_padding: Option<usize>,
+) -> Result<AxisCalc, Problem> {
     let kd = k
         .checked_sub(1)
         .and_then(|x| x.checked_mul(d))
         .and_then(|x| x.checked_add(1))
-        .ok_or(Problem::Overflow { what: "dilated kernel" })?;
-    let ovf = Problem::Overflow { what: "output length" };
+        .ok_or(Problem::Overflow {
+            what: "dilated kernel",
+        })?;
+    let ovf = Problem::Overflow {
+        what: "output length",
+    };
     let nm1 = n.saturating_sub(1);
     let (out, formula) = match (padding, output_padding) {
         (Padding::Same, None) => {
@@ -237,7 +261,10 @@ pub fn transpose_len(n: usize, k: usize, s: usize, d: usize, padding: Padding, o
                 .and_then(|x| x.checked_add(op))
                 .and_then(|x| x.checked_sub(2 * (kd / 2)))
                 .ok_or(ovf)?;
-            (out, format!("({n} − 1) × {s} + {kd} − 2·⌊{kd}/2⌋ + {op} = {out}"))
+            (
+                out,
+                format!("({n} − 1) × {s} + {kd} − 2·⌊{kd}/2⌋ + {op} = {out}"),
+            )
         }
         (_, op) => {
             let op = op.unwrap_or(kd.max(s) - kd);
@@ -269,7 +296,11 @@ mod tests {
             (7, 3, 1, 1, Padding::Causal, 7),
         ];
         for (n, k, s, d, p, out) in table {
-            assert_eq!(window_len(n, k, s, d, p).map(|a| a.out), Ok(out), "{n} {k} {s} {d} {p:?}");
+            assert_eq!(
+                window_len(n, k, s, d, p).map(|a| a.out),
+                Ok(out),
+                "{n} {k} {s} {d} {p:?}"
+            );
         }
         assert!(window_len(1, 3, 1, 1, Padding::Valid).is_err());
         // Keras refuses a zero-length output too.
@@ -278,24 +309,48 @@ mod tests {
 
     #[test]
     fn formula_shows_numbers() {
-        assert_eq!(window_len(15, 1, 1, 1, Padding::Valid).map(|a| a.formula), Ok("⌊(15 − 1)/1⌋ + 1 = 15".to_string()));
+        assert_eq!(
+            window_len(15, 1, 1, 1, Padding::Valid).map(|a| a.formula),
+            Ok("⌊(15 − 1)/1⌋ + 1 = 15".to_string())
+        );
     }
 
     #[test]
     fn transpose_table() {
-        assert_eq!(transpose_len(5, 3, 2, 1, Padding::Valid, None).map(|a| a.out), Ok(11));
-        assert_eq!(transpose_len(5, 3, 2, 1, Padding::Same, None).map(|a| a.out), Ok(10));
-        assert_eq!(transpose_len(5, 3, 1, 1, Padding::Valid, None).map(|a| a.out), Ok(7));
-        assert_eq!(transpose_len(5, 3, 2, 1, Padding::Valid, Some(1)).map(|a| a.out), Ok(12));
+        assert_eq!(
+            transpose_len(5, 3, 2, 1, Padding::Valid, None).map(|a| a.out),
+            Ok(11)
+        );
+        assert_eq!(
+            transpose_len(5, 3, 2, 1, Padding::Same, None).map(|a| a.out),
+            Ok(10)
+        );
+        assert_eq!(
+            transpose_len(5, 3, 1, 1, Padding::Valid, None).map(|a| a.out),
+            Ok(7)
+        );
+        assert_eq!(
+            transpose_len(5, 3, 2, 1, Padding::Valid, Some(1)).map(|a| a.out),
+            Ok(12)
+        );
     }
 
     #[test]
     fn pairs_forms() {
         let v: Value = serde_json::json!([[1, 2], [3, 4]]);
-        assert_eq!(pairs_from_value::<serde_json::Error>(&v, 2).ok(), Some(vec![[1, 2], [3, 4]]));
+        assert_eq!(
+            pairs_from_value::<serde_json::Error>(&v, 2).ok(),
+            Some(vec![[1, 2], [3, 4]])
+        );
         let v: Value = serde_json::json!([1, 2]);
-        assert_eq!(pairs_from_value::<serde_json::Error>(&v, 2).ok(), Some(vec![[1, 1], [2, 2]]));
-        assert_eq!(pairs_from_value::<serde_json::Error>(&v, 1).ok(), Some(vec![[1, 2]]));
+        assert_eq!(
+            pairs_from_value::<serde_json::Error>(&v, 2).ok(),
+            Some(vec![[1, 1], [2, 2]])
+        );
+        assert_eq!(
+            pairs_from_value::<serde_json::Error>(&v, 1).ok(),
+            Some(vec![[1, 2]])
+        );
     }
 }
 

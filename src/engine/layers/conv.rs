@@ -2,12 +2,14 @@
 //! `Conv1DTranspose/2DTranspose`, `DepthwiseConv2D`, `SeparableConv2D`. Forward uses
 //! im2col + GEMM (`ndarray::dot`).
 
-use std::marker::PhantomData;
 use ndarray::{s, Array2, Array4, ArrayD, Ix4};
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 use super::activation::Activation;
-use super::args::{de_ints, de_opt_ints, expand, positive, transpose_len, window_len, AxisCalc, Padding, Rank};
+use super::args::{
+    de_ints, de_opt_ints, expand, positive, transpose_len, window_len, AxisCalc, Padding, Rank,
+};
 use super::pooling::{as_4d, from_4d, need_spatial, pad_before};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
@@ -23,9 +25,17 @@ struct Geo2 {
 
 fn geo2(r: usize, k: &[usize], s: &[usize], d: &[usize]) -> Geo2 {
     if r == 1 {
-        Geo2 { k: [1, k[0]], s: [1, s[0]], d: [1, d[0]] }
+        Geo2 {
+            k: [1, k[0]],
+            s: [1, s[0]],
+            d: [1, d[0]],
+        }
     } else {
-        Geo2 { k: [k[0], k[1]], s: [s[0], s[1]], d: [d[0], d[1]] }
+        Geo2 {
+            k: [k[0], k[1]],
+            s: [s[0], s[1]],
+            d: [d[0], d[1]],
+        }
     }
 }
 
@@ -38,13 +48,23 @@ fn axis_names(r: usize) -> &'static [&'static str] {
 }
 
 fn join(v: &[usize]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join("×")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("×")
 }
 
 /// Core strided/dilated grouped 2-D convolution with explicit leading padding.
 /// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F).
 #[allow(clippy::too_many_arguments)]
-fn conv2d_core(x: &Array4<f32>, kernel: &Array4<f32>, g: Geo2, pad: [usize; 2], out: [usize; 2], groups: usize) -> Result<Array4<f32>, Problem> {
+fn conv2d_core(
+    x: &Array4<f32>,
+    kernel: &Array4<f32>,
+    g: Geo2,
+    pad: [usize; 2],
+    out: [usize; 2],
+    groups: usize,
+) -> Result<Array4<f32>, Problem> {
     let (b, h, w, c) = x.dim();
     let (kh, kw, cg, f) = kernel.dim();
     let groups = groups.max(1);
@@ -77,7 +97,8 @@ fn conv2d_core(x: &Array4<f32>, kernel: &Array4<f32>, g: Geo2, pad: [usize; 2], 
                             if j < 0 || j as usize >= w {
                                 continue;
                             }
-                            let src = x.slice(s![bi, i as usize, j as usize, gi * cg..(gi + 1) * cg]);
+                            let src =
+                                x.slice(s![bi, i as usize, j as usize, gi * cg..(gi + 1) * cg]);
                             let base = (a * kw + bb) * cg;
                             row.slice_mut(s![base..base + cg]).assign(&src);
                         }
@@ -85,7 +106,9 @@ fn conv2d_core(x: &Array4<f32>, kernel: &Array4<f32>, g: Geo2, pad: [usize; 2], 
                 }
             }
         }
-        let kg = kernel.slice(s![.., .., .., gi * fg..(gi + 1) * fg]).to_owned();
+        let kg = kernel
+            .slice(s![.., .., .., gi * fg..(gi + 1) * fg])
+            .to_owned();
         let kg = kg
             .into_shape_with_order((kvol, fg))
             .map_err(|_| Problem::geometry("kernel reshape"))?;
@@ -97,12 +120,21 @@ fn conv2d_core(x: &Array4<f32>, kernel: &Array4<f32>, g: Geo2, pad: [usize; 2], 
 }
 
 fn kernel4(w: &ArrayD<f32>, r: usize) -> Result<Array4<f32>, Problem> {
-    let k = if r == 1 { w.clone().insert_axis(ndarray::Axis(0)) } else { w.clone() };
+    let k = if r == 1 {
+        w.clone().insert_axis(ndarray::Axis(0))
+    } else {
+        w.clone()
+    };
     k.into_dimensionality::<Ix4>()
         .map_err(|_| Problem::geometry(format!("kernel has shape {:?}", w.shape())))
 }
 
-fn add_bias_act(mut y: Array4<f32>, bias: Option<&ArrayD<f32>>, act: Activation, r: usize) -> Result<ArrayD<f32>, Problem> {
+fn add_bias_act(
+    mut y: Array4<f32>,
+    bias: Option<&ArrayD<f32>>,
+    act: Activation,
+    r: usize,
+) -> Result<ArrayD<f32>, Problem> {
     if let Some(b) = bias {
         let b1 = b
             .view()
@@ -159,11 +191,24 @@ type Geo = (Vec<usize>, Vec<usize>, Vec<usize>);
 
 /// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
 /// kind that Keras lets combine strides > 1 with dilation > 1 (`allow_strided_dilation`).
-fn check_geo(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], padding: Padding) -> Result<Geo, Problem> {
+fn check_geo(
+    r: usize,
+    kernel: &[usize],
+    strides: &[usize],
+    dil: &[usize],
+    padding: Padding,
+) -> Result<Geo, Problem> {
     check_geo_with(r, kernel, strides, dil, padding, false)
 }
 
-fn check_geo_with(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], padding: Padding, allow_strided_dilation: bool) -> Result<Geo, Problem> {
+fn check_geo_with(
+    r: usize,
+    kernel: &[usize],
+    strides: &[usize],
+    dil: &[usize],
+    padding: Padding,
+    allow_strided_dilation: bool,
+) -> Result<Geo, Problem> {
     let k = expand(kernel, r, "kernel_size")?;
     let s = expand(strides, r, "strides")?;
     let d = expand(dil, r, "dilation_rate")?;
@@ -171,20 +216,34 @@ fn check_geo_with(r: usize, kernel: &[usize], strides: &[usize], dil: &[usize], 
     positive(&s, "strides")?;
     positive(&d, "dilation_rate")?;
     if !allow_strided_dilation && s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
-        return Err(Problem::config("strides", "> 1 is not supported together with dilation_rate > 1"));
+        return Err(Problem::config(
+            "strides",
+            "> 1 is not supported together with dilation_rate > 1",
+        ));
     }
     if padding == Padding::Causal && r != 1 {
-        return Err(Problem::config("padding", "\"causal\" is only allowed for 1-D convolutions"));
+        return Err(Problem::config(
+            "padding",
+            "\"causal\" is only allowed for 1-D convolutions",
+        ));
     }
     Ok((k, s, d))
 }
 
-fn spatial_out(input: &Shape, k: &[usize], s: &[usize], d: &[usize], padding: Padding) -> Result<Vec<AxisCalc>, Problem> {
+fn spatial_out(
+    input: &Shape,
+    k: &[usize],
+    s: &[usize],
+    d: &[usize],
+    padding: Padding,
+) -> Result<Vec<AxisCalc>, Problem> {
     let dims = input.dims();
     (0..k.len())
         .map(|i| {
             window_len(dims[i], k[i], s[i], d[i], padding).map_err(|e| match e {
-                Problem::Geometry { message } => Problem::geometry(format!("{} axis: {message}", axis_names(k.len())[i])),
+                Problem::Geometry { message } => {
+                    Problem::geometry(format!("{} axis: {message}", axis_names(k.len())[i]))
+                }
                 other => other,
             })
         })
@@ -194,7 +253,10 @@ fn spatial_out(input: &Shape, k: &[usize], s: &[usize], d: &[usize], padding: Pa
 impl<R: Rank> Conv<R> {
     fn geo(&self) -> Result<Geo, Problem> {
         if self.filters == 0 {
-            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "filters",
+                "must be a positive integer, got 0",
+            ));
         }
         if self.groups == 0 || self.filters % self.groups != 0 {
             return Err(Problem::config(
@@ -202,7 +264,13 @@ impl<R: Rank> Conv<R> {
                 format!("{} must divide filters {}", self.groups, self.filters),
             ));
         }
-        check_geo(R::N, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+        check_geo(
+            R::N,
+            &self.kernel_size,
+            &self.strides,
+            &self.dilation_rate,
+            self.padding,
+        )
     }
 }
 
@@ -217,7 +285,10 @@ impl<R: Rank> LayerRules for Conv<R> {
                 self.groups
             )));
         }
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
+            .into_iter()
+            .map(|a| a.out)
+            .collect();
         out.push(self.filters);
         Ok(Shape::new(out))
     }
@@ -235,16 +306,30 @@ impl<R: Rank> LayerRules for Conv<R> {
     fn macs(&self, input: &Shape, output: &Shape) -> Result<u64, Problem> {
         let (k, _, _) = self.geo()?;
         let c = input.dims().get(R::N).copied().unwrap_or(0) / self.groups.max(1);
-        let positions = checked_product(output.dims()[..R::N].iter().map(|&v| v as u64), "output positions")?;
+        let positions = checked_product(
+            output.dims()[..R::N].iter().map(|&v| v as u64),
+            "output positions",
+        )?;
         checked_product(
-            [positions, checked_product(k.iter().map(|&v| v as u64), "kernel")?, c as u64, self.filters as u64],
+            [
+                positions,
+                checked_product(k.iter().map(|&v| v as u64), "kernel")?,
+                c as u64,
+                self.filters as u64,
+            ],
             "multiply-adds",
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
         let x4 = as_4d(x)?;
-        let kern = kernel4(w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, R::N)?;
+        let kern = kernel4(
+            w.first().ok_or(Problem::MissingWeights {
+                expected: 1,
+                got: 0,
+            })?,
+            R::N,
+        )?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
         let mut out = [1usize; 2];
@@ -258,7 +343,12 @@ impl<R: Rank> LayerRules for Conv<R> {
             pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
         }
         let y = conv2d_core(&x4, &kern, g, pad, out, self.groups)?;
-        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, R::N)
+        add_bias_act(
+            y,
+            if self.use_bias { w.get(1) } else { None },
+            self.activation,
+            R::N,
+        )
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let rank = R::N;
@@ -280,12 +370,25 @@ impl<R: Rank> LayerRules for Conv<R> {
         }
         let kv: usize = k.iter().product();
         let cg = c / self.groups.max(1);
-        let bias = if self.use_bias { format!(" + {}", self.filters) } else { String::new() };
-        e.step(format!("channels: {c} → {} filters; {input} → {output}", self.filters)).step(format!(
+        let bias = if self.use_bias {
+            format!(" + {}", self.filters)
+        } else {
+            String::new()
+        };
+        e.step(format!(
+            "channels: {c} → {} filters; {input} → {output}",
+            self.filters
+        ))
+        .step(format!(
             "params = {} × {cg} × {}{bias} = {}",
             join(&k),
             self.filters,
-            (kv * cg * self.filters) as u128 + if self.use_bias { self.filters as u128 } else { 0 }
+            (kv * cg * self.filters) as u128
+                + if self.use_bias {
+                    self.filters as u128
+                } else {
+                    0
+                }
         ))
     }
     fn settings(&self) -> String {
@@ -341,12 +444,24 @@ impl<R: Rank> Default for ConvTranspose<R> {
 impl<R: Rank> ConvTranspose<R> {
     fn geo(&self) -> Result<(Geo, Option<Vec<usize>>), Problem> {
         if self.filters == 0 {
-            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "filters",
+                "must be a positive integer, got 0",
+            ));
         }
         if self.padding == Padding::Causal {
-            return Err(Problem::config("padding", "must be \"valid\" or \"same\" for a transposed convolution"));
+            return Err(Problem::config(
+                "padding",
+                "must be \"valid\" or \"same\" for a transposed convolution",
+            ));
         }
-        let g = check_geo(R::N, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)?;
+        let g = check_geo(
+            R::N,
+            &self.kernel_size,
+            &self.strides,
+            &self.dilation_rate,
+            self.padding,
+        )?;
         let op = match &self.output_padding {
             Some(op) => {
                 let op = expand(op, R::N, "output_padding")?;
@@ -367,7 +482,16 @@ impl<R: Rank> ConvTranspose<R> {
     fn axes(&self, input: &Shape) -> Result<Vec<AxisCalc>, Problem> {
         let ((k, s, d), op) = self.geo()?;
         (0..R::N)
-            .map(|i| transpose_len(input.dims()[i], k[i], s[i], d[i], self.padding, op.as_ref().map(|o| o[i])))
+            .map(|i| {
+                transpose_len(
+                    input.dims()[i],
+                    k[i],
+                    s[i],
+                    d[i],
+                    self.padding,
+                    op.as_ref().map(|o| o[i]),
+                )
+            })
             .collect()
     }
 }
@@ -393,21 +517,37 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
     fn macs(&self, input: &Shape, _output: &Shape) -> Result<u64, Problem> {
         let ((k, _, _), _) = self.geo()?;
         let c = input.dims().get(R::N).copied().unwrap_or(0);
-        let positions = checked_product(input.dims()[..R::N].iter().map(|&v| v as u64), "input positions")?;
+        let positions = checked_product(
+            input.dims()[..R::N].iter().map(|&v| v as u64),
+            "input positions",
+        )?;
         checked_product(
-            [positions, checked_product(k.iter().map(|&v| v as u64), "kernel")?, c as u64, self.filters as u64],
+            [
+                positions,
+                checked_product(k.iter().map(|&v| v as u64), "kernel")?,
+                c as u64,
+                self.filters as u64,
+            ],
             "multiply-adds",
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ((k, s, d), op) = self.geo()?;
         let x4 = as_4d(x)?;
-        let kern = kernel4(w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, R::N)?;
+        let kern = kernel4(
+            w.first().ok_or(Problem::MissingWeights {
+                expected: 1,
+                got: 0,
+            })?,
+            R::N,
+        )?;
         let g = geo2(R::N, &k, &s, &d);
         let (b, h, wd, c) = x4.dim();
         let (kh, kw, f, kc) = kern.dim();
         if kc != c {
-            return Err(Problem::geometry(format!("kernel expects {kc} input channels, input has {c}")));
+            return Err(Problem::geometry(format!(
+                "kernel expects {kc} input channels, input has {c}"
+            )));
         }
         let mut out = [1usize; 2];
         let mut crop = [0usize; 2];
@@ -467,7 +607,12 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
                 }
             }
         }
-        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, R::N)
+        add_bias_act(
+            y,
+            if self.use_bias { w.get(1) } else { None },
+            self.activation,
+            R::N,
+        )
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let rank = R::N;
@@ -490,11 +635,20 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             "params = {} × {} × {c}{} ",
             join(&k),
             self.filters,
-            if self.use_bias { format!(" + {}", self.filters) } else { String::new() }
+            if self.use_bias {
+                format!(" + {}", self.filters)
+            } else {
+                String::new()
+            }
         ))
     }
     fn settings(&self) -> String {
-        format!("{} filters, {}, stride {}", self.filters, join(&self.kernel_size), join(&self.strides))
+        format!(
+            "{} filters, {}, stride {}",
+            self.filters,
+            join(&self.kernel_size),
+            join(&self.strides)
+        )
     }
 }
 
@@ -530,7 +684,12 @@ impl Default for DepthwiseConv2D {
 }
 
 /// Depthwise convolution via grouped conv with one group per input channel.
-fn depthwise(x4: &Array4<f32>, kern: &ArrayD<f32>, g: Geo2, padding: Padding) -> Result<Array4<f32>, Problem> {
+fn depthwise(
+    x4: &Array4<f32>,
+    kern: &ArrayD<f32>,
+    g: Geo2,
+    padding: Padding,
+) -> Result<Array4<f32>, Problem> {
     let k4 = kernel4(kern, 2)?;
     let (kh, kw, c, m) = k4.dim();
     let k4 = k4
@@ -552,9 +711,19 @@ fn depthwise(x4: &Array4<f32>, kern: &ArrayD<f32>, g: Geo2, padding: Padding) ->
 impl DepthwiseConv2D {
     fn geo(&self) -> Result<Geo, Problem> {
         if self.depth_multiplier == 0 {
-            return Err(Problem::config("depth_multiplier", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "depth_multiplier",
+                "must be a positive integer, got 0",
+            ));
         }
-        check_geo_with(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding, true)
+        check_geo_with(
+            2,
+            &self.kernel_size,
+            &self.strides,
+            &self.dilation_rate,
+            self.padding,
+            true,
+        )
     }
 }
 
@@ -562,32 +731,65 @@ impl LayerRules for DepthwiseConv2D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, 2)?;
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
+            .into_iter()
+            .map(|a| a.out)
+            .collect();
         out.push(
             input.dims()[2]
                 .checked_mul(self.depth_multiplier)
-                .ok_or(Problem::Overflow { what: "output channels" })?,
+                .ok_or(Problem::Overflow {
+                    what: "output channels",
+                })?,
         );
         Ok(Shape::new(out))
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (k, _, _) = self.geo()?;
         let c = input.dims().get(2).copied().unwrap_or(0);
-        let mut w = vec![WeightSpec::new("depthwise_kernel", vec![k[0], k[1], c, self.depth_multiplier], Init::GlorotUniform)];
+        let mut w = vec![WeightSpec::new(
+            "depthwise_kernel",
+            vec![k[0], k[1], c, self.depth_multiplier],
+            Init::GlorotUniform,
+        )];
         if self.use_bias {
-            w.push(WeightSpec::new("bias", vec![c * self.depth_multiplier], Init::Zeros));
+            w.push(WeightSpec::new(
+                "bias",
+                vec![c * self.depth_multiplier],
+                Init::Zeros,
+            ));
         }
         Ok(w)
     }
     fn macs(&self, _input: &Shape, output: &Shape) -> Result<u64, Problem> {
         let (k, _, _) = self.geo()?;
-        checked_product(output.dims().iter().map(|&v| v as u64).chain(k.iter().map(|&v| v as u64)), "multiply-adds")
+        checked_product(
+            output
+                .dims()
+                .iter()
+                .map(|&v| v as u64)
+                .chain(k.iter().map(|&v| v as u64)),
+            "multiply-adds",
+        )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
         let x4 = as_4d(x)?;
-        let y = depthwise(&x4, w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?, geo2(2, &k, &s, &d), self.padding)?;
-        add_bias_act(y, if self.use_bias { w.get(1) } else { None }, self.activation, 2)
+        let y = depthwise(
+            &x4,
+            w.first().ok_or(Problem::MissingWeights {
+                expected: 1,
+                got: 0,
+            })?,
+            geo2(2, &k, &s, &d),
+            self.padding,
+        )?;
+        add_bias_act(
+            y,
+            if self.use_bias { w.get(1) } else { None },
+            self.activation,
+            2,
+        )
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let Ok((k, s, d)) = self.geo() else {
@@ -604,8 +806,12 @@ impl LayerRules for DepthwiseConv2D {
             }
         }
         let c = input.dims().get(2).copied().unwrap_or(0);
-        e.step(format!("channels: {c} × {} = {}", self.depth_multiplier, c * self.depth_multiplier))
-            .step(format!("{input} → {output}"))
+        e.step(format!(
+            "channels: {c} × {} = {}",
+            self.depth_multiplier,
+            c * self.depth_multiplier
+        ))
+        .step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {
         format!("{}, ×{}", join(&self.kernel_size), self.depth_multiplier)
@@ -648,12 +854,24 @@ impl Default for SeparableConv2D {
 impl SeparableConv2D {
     fn geo(&self) -> Result<Geo, Problem> {
         if self.filters == 0 {
-            return Err(Problem::config("filters", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "filters",
+                "must be a positive integer, got 0",
+            ));
         }
         if self.depth_multiplier == 0 {
-            return Err(Problem::config("depth_multiplier", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "depth_multiplier",
+                "must be a positive integer, got 0",
+            ));
         }
-        check_geo(2, &self.kernel_size, &self.strides, &self.dilation_rate, self.padding)
+        check_geo(
+            2,
+            &self.kernel_size,
+            &self.strides,
+            &self.dilation_rate,
+            self.padding,
+        )
     }
 }
 
@@ -661,17 +879,30 @@ impl LayerRules for SeparableConv2D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, 2)?;
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?.into_iter().map(|a| a.out).collect();
+        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
+            .into_iter()
+            .map(|a| a.out)
+            .collect();
         out.push(self.filters);
         Ok(Shape::new(out))
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (k, _, _) = self.geo()?;
         let c = input.dims().get(2).copied().unwrap_or(0);
-        let cm = c.checked_mul(self.depth_multiplier).ok_or(Problem::Overflow { what: "channels" })?;
+        let cm = c
+            .checked_mul(self.depth_multiplier)
+            .ok_or(Problem::Overflow { what: "channels" })?;
         let mut w = vec![
-            WeightSpec::new("depthwise_kernel", vec![k[0], k[1], c, self.depth_multiplier], Init::GlorotUniform),
-            WeightSpec::new("pointwise_kernel", vec![1, 1, cm, self.filters], Init::GlorotUniform),
+            WeightSpec::new(
+                "depthwise_kernel",
+                vec![k[0], k[1], c, self.depth_multiplier],
+                Init::GlorotUniform,
+            ),
+            WeightSpec::new(
+                "pointwise_kernel",
+                vec![1, 1, cm, self.filters],
+                Init::GlorotUniform,
+            ),
         ];
         if self.use_bias {
             w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
@@ -685,20 +916,34 @@ impl LayerRules for SeparableConv2D {
         let dm = self.depth_multiplier as u64;
         let dw = checked_product([pos, k[0] as u64, k[1] as u64, c, dm], "multiply-adds")?;
         let pw = checked_product([pos, c, dm, self.filters as u64], "multiply-adds")?;
-        dw.checked_add(pw).ok_or(Problem::Overflow { what: "multiply-adds" })
+        dw.checked_add(pw).ok_or(Problem::Overflow {
+            what: "multiply-adds",
+        })
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
         if w.len() < 2 {
-            return Err(Problem::MissingWeights { expected: 2, got: w.len() });
+            return Err(Problem::MissingWeights {
+                expected: 2,
+                got: w.len(),
+            });
         }
         let x4 = as_4d(x)?;
         let dw = depthwise(&x4, &w[0], geo2(2, &k, &s, &d), self.padding)?;
         let pk = kernel4(&w[1], 2)?;
         let (_, oh, ow, _) = dw.dim();
-        let one = Geo2 { k: [1, 1], s: [1, 1], d: [1, 1] };
+        let one = Geo2 {
+            k: [1, 1],
+            s: [1, 1],
+            d: [1, 1],
+        };
         let y = conv2d_core(&dw, &pk, one, [0, 0], [oh, ow], 1)?;
-        add_bias_act(y, if self.use_bias { w.get(2) } else { None }, self.activation, 2)
+        add_bias_act(
+            y,
+            if self.use_bias { w.get(2) } else { None },
+            self.activation,
+            2,
+        )
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let Ok((k, s, d)) = self.geo() else {

@@ -34,21 +34,37 @@ impl Default for Dense {
 /// Positions a Dense layer is applied at (product of all but the last dim), and features.
 pub fn positions_and_features(input: &Shape) -> Result<(u64, usize), Problem> {
     let d = input.dims();
-    let (last, rest) = d
-        .split_last()
-        .ok_or_else(|| Problem::rank("an input with at least 2 dimensions (batch, features)", input))?;
-    Ok((checked_product(rest.iter().map(|&x| x as u64), "positions")?, *last))
+    let (last, rest) = d.split_last().ok_or_else(|| {
+        Problem::rank(
+            "an input with at least 2 dimensions (batch, features)",
+            input,
+        )
+    })?;
+    Ok((
+        checked_product(rest.iter().map(|&x| x as u64), "positions")?,
+        *last,
+    ))
 }
 
 /// Multiply `(N, C)` rows by a `(C, U)` kernel and add a bias, for any leading shape.
-pub fn dense_apply(x: &ArrayD<f32>, kernel: &ArrayD<f32>, bias: Option<&ArrayD<f32>>) -> Result<ArrayD<f32>, Problem> {
-    let c = *x.shape().last().ok_or_else(|| Problem::geometry("Dense input has no axes"))?;
+pub fn dense_apply(
+    x: &ArrayD<f32>,
+    kernel: &ArrayD<f32>,
+    bias: Option<&ArrayD<f32>>,
+) -> Result<ArrayD<f32>, Problem> {
+    let c = *x
+        .shape()
+        .last()
+        .ok_or_else(|| Problem::geometry("Dense input has no axes"))?;
     let k = kernel
         .view()
         .into_dimensionality::<Ix2>()
         .map_err(|_| Problem::geometry("Dense kernel must be 2-D"))?;
     if k.nrows() != c {
-        return Err(Problem::geometry(format!("kernel expects {} features but input has {c}", k.nrows())));
+        return Err(Problem::geometry(format!(
+            "kernel expects {} features but input has {c}",
+            k.nrows()
+        )));
     }
     let rows = x.len() / c.max(1);
     let xs = x.as_standard_layout();
@@ -75,14 +91,21 @@ pub fn dense_apply(x: &ArrayD<f32>, kernel: &ArrayD<f32>, bias: Option<&ArrayD<f
 impl LayerRules for Dense {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.units == 0 {
-            return Err(Problem::config("units", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "units",
+                "must be a positive integer, got 0",
+            ));
         }
         positions_and_features(input)?;
         Ok(input.with_last(self.units))
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, c) = positions_and_features(input)?;
-        let mut w = vec![WeightSpec::new("kernel", vec![c, self.units], Init::GlorotUniform)];
+        let mut w = vec![WeightSpec::new(
+            "kernel",
+            vec![c, self.units],
+            Init::GlorotUniform,
+        )];
         if self.use_bias {
             w.push(WeightSpec::new("bias", vec![self.units], Init::Zeros));
         }
@@ -93,7 +116,10 @@ impl LayerRules for Dense {
         checked_product([p, c as u64, self.units as u64], "multiply-adds")
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let kernel = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
         let mut y = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
         self.activation.apply(&mut y);
         Ok(y)
@@ -141,7 +167,8 @@ impl LayerRules for Identity {
         Ok(x.clone())
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        Explanation::new("Identity passes its input through unchanged.").step(format!("output = input = {input}"))
+        Explanation::new("Identity passes its input through unchanged.")
+            .step(format!("output = input = {input}"))
     }
     fn settings(&self) -> String {
         "pass-through".into()
@@ -207,10 +234,16 @@ impl Default for Embedding {
 impl LayerRules for Embedding {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.input_dim == 0 {
-            return Err(Problem::config("input_dim", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "input_dim",
+                "must be a positive integer, got 0",
+            ));
         }
         if self.output_dim == 0 {
-            return Err(Problem::config("output_dim", "must be a positive integer, got 0"));
+            return Err(Problem::config(
+                "output_dim",
+                "must be a positive integer, got 0",
+            ));
         }
         let mut d = input.dims().to_vec();
         d.push(self.output_dim);
@@ -224,7 +257,10 @@ impl LayerRules for Embedding {
         )])
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let table = w.first().ok_or(Problem::MissingWeights { expected: 1, got: 0 })?;
+        let table = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
         let table = table
             .view()
             .into_dimensionality::<Ix2>()
@@ -253,14 +289,16 @@ impl LayerRules for Embedding {
         Ok(out)
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        Explanation::new("Embedding replaces every integer index with a learned vector of output_dim numbers.")
-            .step(format!("{input} + ({},) → {output}", self.output_dim))
-            .step(format!(
-                "params = input_dim × output_dim = {} × {} = {}",
-                self.input_dim,
-                self.output_dim,
-                self.input_dim as u128 * self.output_dim as u128
-            ))
+        Explanation::new(
+            "Embedding replaces every integer index with a learned vector of output_dim numbers.",
+        )
+        .step(format!("{input} + ({},) → {output}", self.output_dim))
+        .step(format!(
+            "params = input_dim × output_dim = {} × {} = {}",
+            self.input_dim,
+            self.output_dim,
+            self.input_dim as u128 * self.output_dim as u128
+        ))
     }
     fn settings(&self) -> String {
         format!("{} → {}", self.input_dim, self.output_dim)

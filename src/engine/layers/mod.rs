@@ -281,15 +281,18 @@ macro_rules! catalogue {
     };
 }
 
-use args::{AvgOp, MaxOp, R1, R2};
 use activation::{ActivationLayer, Elu, LeakyRelu, PRelu, Relu, Softmax};
+use args::{AvgOp, MaxOp, R1, R2};
 use conv::{Conv, ConvTranspose, DepthwiseConv2D, SeparableConv2D};
 use core::{Dense, Embedding, Identity, Rescaling};
 use normalization::{BatchNormalization, LayerNormalization, UnitNormalization};
 use pooling::{GlobalPool, Pool};
 use recurrent::{Gru, Lstm, SimpleRnn};
 use regularization::{AlphaDropout, Dropout, GaussianDropout, GaussianNoise, SpatialDropout};
-use reshaping::{Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D};
+use reshaping::{
+    Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
+    ZeroPadding1D, ZeroPadding2D,
+};
 
 catalogue! {
     Dense(Dense) = "Dense", Core, "dense";

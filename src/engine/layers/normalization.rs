@@ -62,10 +62,18 @@ impl LayerRules for BatchNormalization {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
+        let axis = (if self.axis < 0 {
+            self.axis + ndim as i64
+        } else {
+            self.axis
+        })
+        .max(0) as usize;
         let need = 2 + usize::from(self.scale) + usize::from(self.center);
         if w.len() < need {
-            return Err(Problem::MissingWeights { expected: need, got: w.len() });
+            return Err(Problem::MissingWeights {
+                expected: need,
+                got: w.len(),
+            });
         }
         let mut i = 0;
         let gamma = if self.scale {
@@ -94,7 +102,9 @@ impl LayerRules for BatchNormalization {
         Ok(y)
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let c = resolve_axis(self.axis, input).map(|a| input.dims()[a]).unwrap_or(0);
+        let c = resolve_axis(self.axis, input)
+            .map(|a| input.dims()[a])
+            .unwrap_or(0);
         let tr = c * (usize::from(self.scale) + usize::from(self.center));
         Explanation::new("BatchNormalization normalises each channel with learned scale/shift; the shape is unchanged.")
             .step(format!("{c} channels on axis {}", self.axis))
@@ -152,34 +162,63 @@ impl LayerRules for LayerNormalization {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
+        let axis = (if self.axis < 0 {
+            self.axis + ndim as i64
+        } else {
+            self.axis
+        })
+        .max(0) as usize;
         let n = x.shape()[axis] as f32;
         let mean = x.sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
         let mut y;
         if self.rms_scaling {
-            let ms = x.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
+            let ms = x
+                .mapv(|v| v * v)
+                .sum_axis(Axis(axis))
+                .insert_axis(Axis(axis))
+                / n;
             let inv = ms.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
             y = x * &inv;
         } else {
             let centered = x - &mean;
-            let var = centered.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
+            let var = centered
+                .mapv(|v| v * v)
+                .sum_axis(Axis(axis))
+                .insert_axis(Axis(axis))
+                / n;
             let inv = var.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
             y = centered * &inv;
         }
         let mut i = 0;
         if self.scale {
-            let g = channel_view(w.get(i).ok_or(Problem::MissingWeights { expected: i + 1, got: w.len() })?, ndim, axis)?;
+            let g = channel_view(
+                w.get(i).ok_or(Problem::MissingWeights {
+                    expected: i + 1,
+                    got: w.len(),
+                })?,
+                ndim,
+                axis,
+            )?;
             y = y * &g;
             i += 1;
         }
         if self.center && !self.rms_scaling {
-            let b = channel_view(w.get(i).ok_or(Problem::MissingWeights { expected: i + 1, got: w.len() })?, ndim, axis)?;
+            let b = channel_view(
+                w.get(i).ok_or(Problem::MissingWeights {
+                    expected: i + 1,
+                    got: w.len(),
+                })?,
+                ndim,
+                axis,
+            )?;
             y = y + &b;
         }
         Ok(y)
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let c = resolve_axis(self.axis, input).map(|a| input.dims()[a]).unwrap_or(0);
+        let c = resolve_axis(self.axis, input)
+            .map(|a| input.dims()[a])
+            .unwrap_or(0);
         Explanation::new("LayerNormalization normalises each sample over the feature axis; the shape is unchanged.")
             .step(format!(
                 "params = {}gamma {c}{} (all trainable)",
@@ -213,8 +252,16 @@ impl LayerRules for UnitNormalization {
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 { self.axis + ndim as i64 } else { self.axis }).max(0) as usize;
-        let ss = x.mapv(|v| v * v).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        let axis = (if self.axis < 0 {
+            self.axis + ndim as i64
+        } else {
+            self.axis
+        })
+        .max(0) as usize;
+        let ss = x
+            .mapv(|v| v * v)
+            .sum_axis(Axis(axis))
+            .insert_axis(Axis(axis));
         let inv = ss.mapv(|v| (1.0 / v.sqrt()).min(1e12));
         let mut y = x.clone();
         Zip::from(&mut y)

@@ -1,9 +1,9 @@
 //! Pooling: `MaxPooling1D/2D`, `AveragePooling1D/2D` (strides default to pool_size; "same"
 //! averages count only real input cells, like Keras), and the global poolings (keepdims).
 
-use std::marker::PhantomData;
 use ndarray::{Array4, ArrayD, Axis, Ix4, IxDyn};
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 use super::args::{de_ints, de_opt_ints, expand, pool_len, positive, Padding, Rank, Reduce};
 use super::{Explanation, LayerRules};
@@ -17,13 +17,20 @@ pub fn need_spatial(input: &Shape, r: usize) -> Result<(), Problem> {
     } else if r == 1 {
         Err(Problem::rank("a 3-D input (steps, channels)", input))
     } else {
-        Err(Problem::rank("a 3-D input (height, width, channels)", input))
+        Err(Problem::rank(
+            "a 3-D input (height, width, channels)",
+            input,
+        ))
     }
 }
 
 /// View a `(B, L, C)` or `(B, H, W, C)` tensor as `(B, H, W, C)`.
 pub fn as_4d(x: &ArrayD<f32>) -> Result<Array4<f32>, Problem> {
-    let x = if x.ndim() == 3 { x.clone().insert_axis(Axis(1)) } else { x.clone() };
+    let x = if x.ndim() == 3 {
+        x.clone().insert_axis(Axis(1))
+    } else {
+        x.clone()
+    };
     x.into_dimensionality::<Ix4>()
         .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
 }
@@ -85,7 +92,10 @@ impl<R: Rank, M: Reduce> Pool<R, M> {
         };
         positive(&s, "strides")?;
         if self.padding == Padding::Causal {
-            return Err(Problem::config("padding", "must be \"valid\" or \"same\" for pooling"));
+            return Err(Problem::config(
+                "padding",
+                "must be \"valid\" or \"same\" for pooling",
+            ));
         }
         Ok((p, s))
     }
@@ -111,10 +121,22 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let (p, s) = self.geometry()?;
         let x4 = as_4d(x)?;
         let (b, h, w, c) = x4.dim();
-        let (ph, pw, sh, sw) = if R::N == 1 { (1, p[0], 1, s[0]) } else { (p[0], p[1], s[0], s[1]) };
-        let oh = if R::N == 1 { 1 } else { pool_len(h, ph, sh, self.padding)?.out };
+        let (ph, pw, sh, sw) = if R::N == 1 {
+            (1, p[0], 1, s[0])
+        } else {
+            (p[0], p[1], s[0], s[1])
+        };
+        let oh = if R::N == 1 {
+            1
+        } else {
+            pool_len(h, ph, sh, self.padding)?.out
+        };
         let ow = pool_len(w, pw, sw, self.padding)?.out;
-        let th = if R::N == 1 { 0 } else { pad_before(h, oh, ph, sh, self.padding) };
+        let th = if R::N == 1 {
+            0
+        } else {
+            pad_before(h, oh, ph, sh, self.padding)
+        };
         let tw = pad_before(w, ow, pw, sw, self.padding);
         let mut y = Array4::<f32>::zeros((b, oh, ow, c));
         for bi in 0..b {
@@ -142,7 +164,13 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
                                 n += 1;
                             }
                         }
-                        y[[bi, oi, oj, ch]] = if M::MAX { acc } else if n > 0 { acc / n as f32 } else { 0.0 };
+                        y[[bi, oi, oj, ch]] = if M::MAX {
+                            acc
+                        } else if n > 0 {
+                            acc / n as f32
+                        } else {
+                            0.0
+                        };
                     }
                 }
             }
@@ -160,7 +188,11 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
             s.iter().map(ToString::to_string).collect::<Vec<_>>().join("×"),
             self.padding.as_str()
         ));
-        let names = if R::N == 1 { vec!["steps"] } else { vec!["height", "width"] };
+        let names = if R::N == 1 {
+            vec!["steps"]
+        } else {
+            vec!["height", "width"]
+        };
         for i in 0..R::N {
             if let Some(&n) = input.dims().get(i) {
                 if let Ok(a) = pool_len(n, p[i], s[i], self.padding) {
@@ -230,6 +262,10 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         .step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {
-        if self.keepdims { "keepdims".into() } else { "per channel".into() }
+        if self.keepdims {
+            "keepdims".into()
+        } else {
+            "per channel".into()
+        }
     }
 }

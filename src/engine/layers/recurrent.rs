@@ -11,19 +11,36 @@ use crate::engine::error::Problem;
 use crate::engine::shape::{checked_product, checked_sum, Shape};
 
 /// Settings shared by all three recurrent layers.
-fn check_common(units: usize, return_state: bool, stateful: bool, input: &Shape) -> Result<(usize, usize), Problem> {
+fn check_common(
+    units: usize,
+    return_state: bool,
+    stateful: bool,
+    input: &Shape,
+) -> Result<(usize, usize), Problem> {
     if units == 0 {
-        return Err(Problem::config("units", "must be a positive integer, got 0"));
+        return Err(Problem::config(
+            "units",
+            "must be a positive integer, got 0",
+        ));
     }
     if return_state {
-        return Err(Problem::config("return_state", "returns several tensors, which a Sequential stack cannot pass on"));
+        return Err(Problem::config(
+            "return_state",
+            "returns several tensors, which a Sequential stack cannot pass on",
+        ));
     }
     if stateful {
-        return Err(Problem::config("stateful", "stateful RNNs need a fixed batch size; Flatland models have a None batch"));
+        return Err(Problem::config(
+            "stateful",
+            "stateful RNNs need a fixed batch size; Flatland models have a None batch",
+        ));
     }
     match input.dims() {
         [t, f] => Ok((*t, *f)),
-        _ => Err(Problem::rank("a 3-D input (batch, timesteps, features)", input)),
+        _ => Err(Problem::rank(
+            "a 3-D input (batch, timesteps, features)",
+            input,
+        )),
     }
 }
 
@@ -42,7 +59,13 @@ fn vec1(w: &ArrayD<f32>) -> Array1<f32> {
 }
 
 /// Run `step` over time; returns (B, T, U) sequence or (B, U) last state.
-fn run<F>(x: &ArrayD<f32>, units: usize, go_backwards: bool, seq: bool, mut step: F) -> Result<ArrayD<f32>, Problem>
+fn run<F>(
+    x: &ArrayD<f32>,
+    units: usize,
+    go_backwards: bool,
+    seq: bool,
+    mut step: F,
+) -> Result<ArrayD<f32>, Problem>
 where
     F: FnMut(&Array2<f32>, &mut Array2<f32>),
 {
@@ -71,13 +94,23 @@ fn act2(a: Activation, m: &mut Array2<f32>) {
 fn weight_macs(t: usize, f: usize, units: usize, gates: usize) -> Result<u64, Problem> {
     let g = (gates * units) as u64;
     let per = checked_sum(
-        [checked_product([f as u64, g], "multiply-adds")?, checked_product([units as u64, g], "multiply-adds")?],
+        [
+            checked_product([f as u64, g], "multiply-adds")?,
+            checked_product([units as u64, g], "multiply-adds")?,
+        ],
         "multiply-adds",
     )?;
     checked_product([t as u64, per], "multiply-adds")
 }
 
-fn explain_rnn(kind: &str, units: usize, seq: bool, input: &Shape, output: &Shape, params: String) -> Explanation {
+fn explain_rnn(
+    kind: &str,
+    units: usize,
+    seq: bool,
+    input: &Shape,
+    output: &Shape,
+    params: String,
+) -> Explanation {
     let (t, f) = match input.dims() {
         [t, f] => (*t, *f),
         _ => (0, 0),
@@ -142,7 +175,11 @@ rnn_struct!(
 fn std_weights(f: usize, units: usize, gates: usize, bias: Option<Vec<usize>>) -> Vec<WeightSpec> {
     let mut w = vec![
         WeightSpec::new("kernel", vec![f, gates * units], Init::GlorotUniform),
-        WeightSpec::new("recurrent_kernel", vec![units, gates * units], Init::Orthogonal),
+        WeightSpec::new(
+            "recurrent_kernel",
+            vec![units, gates * units],
+            Init::Orthogonal,
+        ),
     ];
     if let Some(b) = bias {
         w.push(WeightSpec::new("bias", b, Init::Zeros));
@@ -151,7 +188,10 @@ fn std_weights(f: usize, units: usize, gates: usize, bias: Option<Vec<usize>>) -
 }
 
 fn get<'a>(w: &'a [ArrayD<f32>], i: usize, n: usize) -> Result<&'a ArrayD<f32>, Problem> {
-    w.get(i).ok_or(Problem::MissingWeights { expected: n, got: w.len() })
+    w.get(i).ok_or(Problem::MissingWeights {
+        expected: n,
+        got: w.len(),
+    })
 }
 
 impl LayerRules for SimpleRnn {
@@ -161,7 +201,12 @@ impl LayerRules for SimpleRnn {
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(std_weights(f, self.units, 1, self.use_bias.then(|| vec![self.units])))
+        Ok(std_weights(
+            f,
+            self.units,
+            1,
+            self.use_bias.then(|| vec![self.units]),
+        ))
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
         let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
@@ -171,28 +216,57 @@ impl LayerRules for SimpleRnn {
         let n = 2 + usize::from(self.use_bias);
         let k = mat(get(w, 0, n)?, "kernel")?;
         let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-        let b = if self.use_bias { Some(vec1(get(w, 2, n)?)) } else { None };
+        let b = if self.use_bias {
+            Some(vec1(get(w, 2, n)?))
+        } else {
+            None
+        };
         let a = self.activation;
-        run(x, self.units, self.go_backwards, self.return_sequences, |xt, h| {
-            let mut z = xt.dot(&k) + h.dot(&r);
-            if let Some(b) = &b {
-                z += b;
-            }
-            act2(a, &mut z);
-            *h = z;
-        })
+        run(
+            x,
+            self.units,
+            self.go_backwards,
+            self.return_sequences,
+            |xt, h| {
+                let mut z = xt.dot(&k) + h.dot(&r);
+                if let Some(b) = &b {
+                    z += b;
+                }
+                act2(a, &mut z);
+                *h = z;
+            },
+        )
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let f = input.dims().get(1).copied().unwrap_or(0);
         let u = self.units;
-        explain_rnn("SimpleRNN", u, self.return_sequences, input, output, format!(
-            "params = {u}·{f} + {u}·{u}{} = {}",
-            if self.use_bias { format!(" + {u}") } else { String::new() },
-            u * f + u * u + if self.use_bias { u } else { 0 }
-        ))
+        explain_rnn(
+            "SimpleRNN",
+            u,
+            self.return_sequences,
+            input,
+            output,
+            format!(
+                "params = {u}·{f} + {u}·{u}{} = {}",
+                if self.use_bias {
+                    format!(" + {u}")
+                } else {
+                    String::new()
+                },
+                u * f + u * u + if self.use_bias { u } else { 0 }
+            ),
+        )
     }
     fn settings(&self) -> String {
-        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+        format!(
+            "{} units{}",
+            self.units,
+            if self.return_sequences {
+                ", sequences"
+            } else {
+                ""
+            }
+        )
     }
 }
 
@@ -203,7 +277,12 @@ impl LayerRules for Lstm {
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(std_weights(f, self.units, 4, self.use_bias.then(|| vec![4 * self.units])))
+        Ok(std_weights(
+            f,
+            self.units,
+            4,
+            self.use_bias.then(|| vec![4 * self.units]),
+        ))
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
         let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
@@ -213,7 +292,11 @@ impl LayerRules for Lstm {
         let n = 2 + usize::from(self.use_bias);
         let k = mat(get(w, 0, n)?, "kernel")?;
         let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-        let b = if self.use_bias { Some(vec1(get(w, 2, n)?)) } else { None };
+        let b = if self.use_bias {
+            Some(vec1(get(w, 2, n)?))
+        } else {
+            None
+        };
         let (a, ra, u) = (self.activation, self.recurrent_activation, self.units);
         let bsz = x.shape().first().copied().unwrap_or(0);
         let mut c = Array2::<f32>::zeros((bsz, u));
@@ -240,14 +323,33 @@ impl LayerRules for Lstm {
         let f = input.dims().get(1).copied().unwrap_or(0);
         let u = self.units;
         let b = if self.use_bias { u } else { 0 };
-        explain_rnn("LSTM", u, self.return_sequences, input, output, format!(
-            "params = 4 gates × ({u}·({f} + {u}){}) = {}",
-            if self.use_bias { format!(" + {u}") } else { String::new() },
-            4 * (u * (f + u) + b)
-        ))
+        explain_rnn(
+            "LSTM",
+            u,
+            self.return_sequences,
+            input,
+            output,
+            format!(
+                "params = 4 gates × ({u}·({f} + {u}){}) = {}",
+                if self.use_bias {
+                    format!(" + {u}")
+                } else {
+                    String::new()
+                },
+                4 * (u * (f + u) + b)
+            ),
+        )
     }
     fn settings(&self) -> String {
-        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+        format!(
+            "{} units{}",
+            self.units,
+            if self.return_sequences {
+                ", sequences"
+            } else {
+                ""
+            }
+        )
     }
 }
 
@@ -259,7 +361,13 @@ impl LayerRules for Gru {
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
         let u3 = 3 * self.units;
-        let bias = self.use_bias.then(|| if self.reset_after { vec![2, u3] } else { vec![u3] });
+        let bias = self.use_bias.then(|| {
+            if self.reset_after {
+                vec![2, u3]
+            } else {
+                vec![u3]
+            }
+        });
         Ok(std_weights(f, self.units, 3, bias))
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
@@ -275,7 +383,10 @@ impl LayerRules for Gru {
             let b = get(w, 2, n)?;
             if self.reset_after {
                 let b2 = mat(b, "bias")?;
-                (Some(b2.index_axis(Axis(0), 0).to_owned()), Some(b2.index_axis(Axis(0), 1).to_owned()))
+                (
+                    Some(b2.index_axis(Axis(0), 0).to_owned()),
+                    Some(b2.index_axis(Axis(0), 1).to_owned()),
+                )
             } else {
                 (Some(vec1(b)), None)
             }
@@ -318,7 +429,13 @@ impl LayerRules for Gru {
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let f = input.dims().get(1).copied().unwrap_or(0);
         let u = self.units;
-        let nb = if !self.use_bias { 0 } else if self.reset_after { 2 } else { 1 };
+        let nb = if !self.use_bias {
+            0
+        } else if self.reset_after {
+            2
+        } else {
+            1
+        };
         explain_rnn("GRU", u, self.return_sequences, input, output, format!(
             "params = 3 gates × {u}·({f} + {u} + {nb}) = {} (reset_after={} gives {nb} bias vector(s))",
             3 * u * (f + u + nb),
@@ -326,6 +443,14 @@ impl LayerRules for Gru {
         ))
     }
     fn settings(&self) -> String {
-        format!("{} units{}", self.units, if self.return_sequences { ", sequences" } else { "" })
+        format!(
+            "{} units{}",
+            self.units,
+            if self.return_sequences {
+                ", sequences"
+            } else {
+                ""
+            }
+        )
     }
 }

@@ -1,9 +1,9 @@
 //! Regularisation layers: `Dropout`, `SpatialDropout1D/2D`, `GaussianNoise`,
 //! `GaussianDropout`, `AlphaDropout`. All are the identity at inference and keep the shape.
 
-use std::marker::PhantomData;
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
 
 use super::args::Rank;
 use super::{Explanation, LayerRules};
@@ -14,7 +14,10 @@ fn rate_ok(rate: f32) -> Result<(), Problem> {
     if (0.0..=1.0).contains(&rate) {
         Ok(())
     } else {
-        Err(Problem::config("rate", format!("must be between 0 and 1, got {rate}")))
+        Err(Problem::config(
+            "rate",
+            format!("must be between 0 and 1, got {rate}"),
+        ))
     }
 }
 
@@ -94,7 +97,11 @@ pub struct SpatialDropout<R: Rank> {
 
 impl<R: Rank> Default for SpatialDropout<R> {
     fn default() -> Self {
-        SpatialDropout { _kind: PhantomData, rate: 0.5, seed: None }
+        SpatialDropout {
+            _kind: PhantomData,
+            rate: 0.5,
+            seed: None,
+        }
     }
 }
 
@@ -102,8 +109,15 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         rate_ok(self.rate)?;
         if input.rank() != R::N + 1 {
-            let what = if R::N == 1 { "(batch, steps, channels)" } else { "(batch, height, width, channels)" };
-            return Err(Problem::rank(format!("a {}-D input {what}", R::N + 2), input));
+            let what = if R::N == 1 {
+                "(batch, steps, channels)"
+            } else {
+                "(batch, height, width, channels)"
+            };
+            return Err(Problem::rank(
+                format!("a {}-D input {what}", R::N + 2),
+                input,
+            ));
         }
         Ok(input.clone())
     }

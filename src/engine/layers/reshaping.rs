@@ -19,7 +19,10 @@ fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem
 }
 
 fn dims_text(d: &[usize]) -> String {
-    d.iter().map(ToString::to_string).collect::<Vec<_>>().join(" × ")
+    d.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" × ")
 }
 
 /// `keras.layers.Flatten()`: `(None, d1, ..., dn)` → `(None, d1·…·dn)`.
@@ -29,7 +32,9 @@ pub struct Flatten {}
 impl LayerRules for Flatten {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let n = input.elements()?;
-        let n = usize::try_from(n).map_err(|_| Problem::Overflow { what: "flattened size" })?;
+        let n = usize::try_from(n).map_err(|_| Problem::Overflow {
+            what: "flattened size",
+        })?;
         Ok(Shape::new(vec![n]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
@@ -38,9 +43,15 @@ impl LayerRules for Flatten {
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let d = input.dims();
-        let mut e = Explanation::new("Flatten lays every non-batch value out in one vector (row-major); nothing is learned.");
+        let mut e = Explanation::new(
+            "Flatten lays every non-batch value out in one vector (row-major); nothing is learned.",
+        );
         e = if d.len() > 1 {
-            e.step(format!("{} = {}", dims_text(d), output.dims().first().copied().unwrap_or(0)))
+            e.step(format!(
+                "{} = {}",
+                dims_text(d),
+                output.dims().first().copied().unwrap_or(0)
+            ))
         } else {
             e.step("the input is already a vector, so nothing changes")
         };
@@ -60,22 +71,46 @@ pub struct Reshape {
 
 impl Default for Reshape {
     fn default() -> Self {
-        Reshape { target_shape: vec![-1] }
+        Reshape {
+            target_shape: vec![-1],
+        }
     }
 }
 
 impl Reshape {
     fn resolve(&self, input: &Shape) -> Result<(Vec<usize>, Option<usize>), Problem> {
         let total = input.elements()?;
-        let unknown: Vec<usize> = self.target_shape.iter().enumerate().filter(|(_, &d)| d == -1).map(|(i, _)| i).collect();
+        let unknown: Vec<usize> = self
+            .target_shape
+            .iter()
+            .enumerate()
+            .filter(|(_, &d)| d == -1)
+            .map(|(i, _)| i)
+            .collect();
         if unknown.len() > 1 {
-            return Err(Problem::config("target_shape", format!("{:?} has more than one -1", self.target_shape)));
+            return Err(Problem::config(
+                "target_shape",
+                format!("{:?} has more than one -1", self.target_shape),
+            ));
         }
         if let Some(bad) = self.target_shape.iter().find(|&&d| d < -1 || d == 0) {
-            return Err(Problem::config("target_shape", format!("has an invalid dimension {bad}")));
+            return Err(Problem::config(
+                "target_shape",
+                format!("has an invalid dimension {bad}"),
+            ));
         }
-        let known = checked_product(self.target_shape.iter().filter(|&&d| d > 0).map(|&d| d as u64), "target size")?;
-        let mut out: Vec<usize> = self.target_shape.iter().map(|&d| d.max(0) as usize).collect();
+        let known = checked_product(
+            self.target_shape
+                .iter()
+                .filter(|&&d| d > 0)
+                .map(|&d| d as u64),
+            "target size",
+        )?;
+        let mut out: Vec<usize> = self
+            .target_shape
+            .iter()
+            .map(|&d| d.max(0) as usize)
+            .collect();
         match unknown.first() {
             Some(&i) => {
                 if known == 0 || total % known != 0 {
@@ -114,7 +149,12 @@ impl LayerRules for Reshape {
         let mut e = Explanation::new("Reshape keeps every value and its order, and changes only how they are grouped; the element count must stay the same.")
             .step(format!("{} = {total} values", dims_text(input.dims())));
         if let Ok((d, Some(i))) = self.resolve(input) {
-            let known: usize = d.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v).product();
+            let known: usize = d
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, v)| v)
+                .product();
             e = e.step(format!("-1 becomes {total} / {known} = {}", d[i]));
         }
         e.step(format!("{input} → {output}"))
@@ -143,24 +183,47 @@ impl LayerRules for Permute {
         let mut sorted = self.dims.clone();
         sorted.sort_unstable();
         if sorted != (1..=self.dims.len()).collect::<Vec<_>>() {
-            return Err(Problem::config("dims", format!("{:?} must be a permutation of 1..{}", self.dims, self.dims.len())));
+            return Err(Problem::config(
+                "dims",
+                format!(
+                    "{:?} must be a permutation of 1..{}",
+                    self.dims,
+                    self.dims.len()
+                ),
+            ));
         }
         if self.dims.len() != input.rank() {
-            return Err(Problem::rank(format!("a {}-D input to match dims {:?}", self.dims.len() + 1, self.dims), input));
+            return Err(Problem::rank(
+                format!(
+                    "a {}-D input to match dims {:?}",
+                    self.dims.len() + 1,
+                    self.dims
+                ),
+                input,
+            ));
         }
-        Ok(Shape::new(self.dims.iter().map(|&d| input.dims()[d - 1]).collect()))
+        Ok(Shape::new(
+            self.dims.iter().map(|&d| input.dims()[d - 1]).collect(),
+        ))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let mut axes = vec![0];
         axes.extend(self.dims.iter().copied());
         if axes.len() != x.ndim() {
-            return Err(Problem::geometry("Permute dims do not match the input rank"));
+            return Err(Problem::geometry(
+                "Permute dims do not match the input rank",
+            ));
         }
-        Ok(x.clone().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned())
+        Ok(x.clone()
+            .permuted_axes(IxDyn(&axes))
+            .as_standard_layout()
+            .into_owned())
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        Explanation::new("Permute reorders the non-batch axes (1-based): output axis i is input axis dims[i].")
-            .step(format!("dims {:?}: {input} → {output}", self.dims))
+        Explanation::new(
+            "Permute reorders the non-batch axes (1-based): output axis i is input axis dims[i].",
+        )
+        .step(format!("dims {:?}: {input} → {output}", self.dims))
     }
     fn settings(&self) -> String {
         format!("dims {:?}", self.dims)
@@ -199,7 +262,8 @@ impl LayerRules for RepeatVector {
             .ok_or_else(|| Problem::geometry("RepeatVector broadcast"))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        Explanation::new("RepeatVector copies the vector n times along a new time axis.").step(format!("{input} → {output}"))
+        Explanation::new("RepeatVector copies the vector n times along a new time axis.")
+            .step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {
         format!("× {}", self.n)
@@ -210,7 +274,10 @@ fn need_rank(input: &Shape, rank: usize, what: &str) -> Result<(), Problem> {
     if input.rank() == rank {
         Ok(())
     } else {
-        Err(Problem::rank(format!("a {}-D input {what}", rank + 1), input))
+        Err(Problem::rank(
+            format!("a {}-D input {what}", rank + 1),
+            input,
+        ))
     }
 }
 
@@ -237,7 +304,10 @@ fn crop(x: &ArrayD<f32>, crops: &[[usize; 2]]) -> ArrayD<f32> {
     let mut v = x.view();
     for (i, c) in crops.iter().enumerate() {
         let n = x.shape()[i + 1];
-        v.slice_axis_inplace(Axis(i + 1), Slice::from(c[0]..n.saturating_sub(c[1]).max(c[0])));
+        v.slice_axis_inplace(
+            Axis(i + 1),
+            Slice::from(c[0]..n.saturating_sub(c[1]).max(c[0])),
+        );
     }
     v.to_owned()
 }
@@ -260,15 +330,21 @@ impl LayerRules for ZeroPadding1D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         need_rank(input, 2, SEQ)?;
         let d = input.dims();
-        Ok(Shape::new(vec![d[0] + self.padding[0] + self.padding[1], d[1]]))
+        Ok(Shape::new(vec![
+            d[0] + self.padding[0] + self.padding[1],
+            d[1],
+        ]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         Ok(zero_pad(x, &[self.padding]))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let [a, b] = self.padding;
-        Explanation::new("ZeroPadding1D adds zeros before and after the steps axis.")
-            .step(format!("steps: {a} + {} + {b} = {}", input.dims().first().unwrap_or(&0), output.dims().first().unwrap_or(&0)))
+        Explanation::new("ZeroPadding1D adds zeros before and after the steps axis.").step(format!(
+            "steps: {a} + {} + {b} = {}",
+            input.dims().first().unwrap_or(&0),
+            output.dims().first().unwrap_or(&0)
+        ))
     }
     fn settings(&self) -> String {
         format!("pad {:?}", self.padding)
@@ -285,7 +361,9 @@ pub struct ZeroPadding2D {
 
 impl Default for ZeroPadding2D {
     fn default() -> Self {
-        ZeroPadding2D { padding: [[1, 1], [1, 1]] }
+        ZeroPadding2D {
+            padding: [[1, 1], [1, 1]],
+        }
     }
 }
 
@@ -294,7 +372,11 @@ impl LayerRules for ZeroPadding2D {
         need_rank(input, 3, IMG)?;
         let d = input.dims();
         let p = self.padding;
-        Ok(Shape::new(vec![d[0] + p[0][0] + p[0][1], d[1] + p[1][0] + p[1][1], d[2]]))
+        Ok(Shape::new(vec![
+            d[0] + p[0][0] + p[0][1],
+            d[1] + p[1][0] + p[1][1],
+            d[2],
+        ]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         Ok(zero_pad(x, &self.padding))
@@ -302,8 +384,20 @@ impl LayerRules for ZeroPadding2D {
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let (i, o, p) = (input.dims(), output.dims(), self.padding);
         Explanation::new("ZeroPadding2D adds rows and columns of zeros around each image.")
-            .step(format!("height: {} + {} + {} = {}", p[0][0], i.first().unwrap_or(&0), p[0][1], o.first().unwrap_or(&0)))
-            .step(format!("width: {} + {} + {} = {}", p[1][0], i.get(1).unwrap_or(&0), p[1][1], o.get(1).unwrap_or(&0)))
+            .step(format!(
+                "height: {} + {} + {} = {}",
+                p[0][0],
+                i.first().unwrap_or(&0),
+                p[0][1],
+                o.first().unwrap_or(&0)
+            ))
+            .step(format!(
+                "width: {} + {} + {} = {}",
+                p[1][0],
+                i.get(1).unwrap_or(&0),
+                p[1][1],
+                o.get(1).unwrap_or(&0)
+            ))
     }
     fn settings(&self) -> String {
         format!("pad {:?}", self.padding)
@@ -339,15 +433,21 @@ impl LayerRules for Cropping1D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         need_rank(input, 2, SEQ)?;
         let d = input.dims();
-        Ok(Shape::new(vec![cropped(d[0], self.cropping, "steps")?, d[1]]))
+        Ok(Shape::new(vec![
+            cropped(d[0], self.cropping, "steps")?,
+            d[1],
+        ]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         Ok(crop(x, &[self.cropping]))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let [a, b] = self.cropping;
-        Explanation::new("Cropping1D removes steps from the start and the end.")
-            .step(format!("steps: {} − {a} − {b} = {}", input.dims().first().unwrap_or(&0), output.dims().first().unwrap_or(&0)))
+        Explanation::new("Cropping1D removes steps from the start and the end.").step(format!(
+            "steps: {} − {a} − {b} = {}",
+            input.dims().first().unwrap_or(&0),
+            output.dims().first().unwrap_or(&0)
+        ))
     }
     fn settings(&self) -> String {
         format!("crop {:?}", self.cropping)
@@ -378,8 +478,20 @@ impl LayerRules for Cropping2D {
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let (i, o, c) = (input.dims(), output.dims(), self.cropping);
         Explanation::new("Cropping2D removes rows and columns at the borders of each image.")
-            .step(format!("height: {} − {} − {} = {}", i.first().unwrap_or(&0), c[0][0], c[0][1], o.first().unwrap_or(&0)))
-            .step(format!("width: {} − {} − {} = {}", i.get(1).unwrap_or(&0), c[1][0], c[1][1], o.get(1).unwrap_or(&0)))
+            .step(format!(
+                "height: {} − {} − {} = {}",
+                i.first().unwrap_or(&0),
+                c[0][0],
+                c[0][1],
+                o.first().unwrap_or(&0)
+            ))
+            .step(format!(
+                "width: {} − {} − {} = {}",
+                i.get(1).unwrap_or(&0),
+                c[1][0],
+                c[1][1],
+                o.get(1).unwrap_or(&0)
+            ))
     }
     fn settings(&self) -> String {
         format!("crop {:?}", self.cropping)
@@ -405,7 +517,8 @@ fn repeat_axis(x: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
     shape[axis] = n * k;
     let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
     for i in 0..n * k {
-        out.index_axis_mut(Axis(axis), i).assign(&x.index_axis(Axis(axis), i / k));
+        out.index_axis_mut(Axis(axis), i)
+            .assign(&x.index_axis(Axis(axis), i / k));
     }
     out
 }
@@ -417,15 +530,21 @@ impl LayerRules for UpSampling1D {
             return Err(Problem::config("size", "must be a positive integer, got 0"));
         }
         let d = input.dims();
-        let n = d[0].checked_mul(self.size).ok_or(Problem::Overflow { what: "upsampled length" })?;
+        let n = d[0].checked_mul(self.size).ok_or(Problem::Overflow {
+            what: "upsampled length",
+        })?;
         Ok(Shape::new(vec![n, d[1]]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         Ok(repeat_axis(x, 1, self.size))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        Explanation::new("UpSampling1D repeats every step `size` times.")
-            .step(format!("steps: {} × {} = {}", input.dims().first().unwrap_or(&0), self.size, output.dims().first().unwrap_or(&0)))
+        Explanation::new("UpSampling1D repeats every step `size` times.").step(format!(
+            "steps: {} × {} = {}",
+            input.dims().first().unwrap_or(&0),
+            self.size,
+            output.dims().first().unwrap_or(&0)
+        ))
     }
     fn settings(&self) -> String {
         format!("× {}", self.size)
@@ -474,7 +593,10 @@ fn linear_axis(x: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
         let a = x.index_axis(Axis(axis), i0);
         let b = x.index_axis(Axis(axis), i1);
         let mut o = out.index_axis_mut(Axis(axis), i);
-        ndarray::Zip::from(&mut o).and(&a).and(&b).for_each(|o, &a, &b| *o = a * (1.0 - t) + b * t);
+        ndarray::Zip::from(&mut o)
+            .and(&a)
+            .and(&b)
+            .for_each(|o, &a, &b| *o = a * (1.0 - t) + b * t);
     }
     out
 }
@@ -485,7 +607,9 @@ impl LayerRules for UpSampling2D {
         let s = expand(&self.size, 2, "size")?;
         positive(&s, "size")?;
         let d = input.dims();
-        let ovf = Problem::Overflow { what: "upsampled size" };
+        let ovf = Problem::Overflow {
+            what: "upsampled size",
+        };
         Ok(Shape::new(vec![
             d[0].checked_mul(s[0]).ok_or(ovf.clone())?,
             d[1].checked_mul(s[1]).ok_or(ovf)?,
@@ -503,8 +627,18 @@ impl LayerRules for UpSampling2D {
         let s = expand(&self.size, 2, "size").unwrap_or_default();
         let (i, o) = (input.dims(), output.dims());
         Explanation::new("UpSampling2D enlarges each image by an integer factor per axis.")
-            .step(format!("height: {} × {} = {}", i.first().unwrap_or(&0), s.first().unwrap_or(&0), o.first().unwrap_or(&0)))
-            .step(format!("width: {} × {} = {}", i.get(1).unwrap_or(&0), s.get(1).unwrap_or(&0), o.get(1).unwrap_or(&0)))
+            .step(format!(
+                "height: {} × {} = {}",
+                i.first().unwrap_or(&0),
+                s.first().unwrap_or(&0),
+                o.first().unwrap_or(&0)
+            ))
+            .step(format!(
+                "width: {} × {} = {}",
+                i.get(1).unwrap_or(&0),
+                s.get(1).unwrap_or(&0),
+                o.get(1).unwrap_or(&0)
+            ))
     }
     fn settings(&self) -> String {
         format!("× {:?}", self.size)
@@ -518,24 +652,44 @@ mod tests {
     #[test]
     fn flatten_table() {
         let f = Flatten {};
-        assert_eq!(f.output_shape(&Shape::new(vec![3, 16])), Ok(Shape::new(vec![48])));
-        assert_eq!(f.output_shape(&Shape::new(vec![10, 64])), Ok(Shape::new(vec![640])));
-        assert_eq!(f.output_shape(&Shape::new(vec![1, 15, 32])), Ok(Shape::new(vec![480])));
+        assert_eq!(
+            f.output_shape(&Shape::new(vec![3, 16])),
+            Ok(Shape::new(vec![48]))
+        );
+        assert_eq!(
+            f.output_shape(&Shape::new(vec![10, 64])),
+            Ok(Shape::new(vec![640]))
+        );
+        assert_eq!(
+            f.output_shape(&Shape::new(vec![1, 15, 32])),
+            Ok(Shape::new(vec![480]))
+        );
     }
 
     #[test]
     fn reshape_rules() {
-        let r = Reshape { target_shape: vec![-1, 4] };
-        assert_eq!(r.output_shape(&Shape::new(vec![3, 8])), Ok(Shape::new(vec![6, 4])));
-        let r = Reshape { target_shape: vec![-1, -1] };
+        let r = Reshape {
+            target_shape: vec![-1, 4],
+        };
+        assert_eq!(
+            r.output_shape(&Shape::new(vec![3, 8])),
+            Ok(Shape::new(vec![6, 4]))
+        );
+        let r = Reshape {
+            target_shape: vec![-1, -1],
+        };
         assert!(r.output_shape(&Shape::new(vec![3, 8])).is_err());
-        let r = Reshape { target_shape: vec![5] };
+        let r = Reshape {
+            target_shape: vec![5],
+        };
         assert!(r.output_shape(&Shape::new(vec![3, 8])).is_err());
     }
 
     #[test]
     fn bilinear_upsample_matches_half_pixel() {
-        let x = ndarray::Array::from_shape_vec((1, 2, 1, 1), vec![0.0f32, 1.0]).unwrap().into_dyn();
+        let x = ndarray::Array::from_shape_vec((1, 2, 1, 1), vec![0.0f32, 1.0])
+            .unwrap()
+            .into_dyn();
         let y = linear_axis(&x, 1, 2);
         let v: Vec<f32> = y.iter().copied().collect();
         assert_eq!(v, vec![0.0, 0.25, 0.75, 1.0]);
