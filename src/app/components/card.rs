@@ -1,0 +1,199 @@
+//! One layer card: name and type, key settings, the output shape as the hero number, the
+//! parameter count, and the engine's error when the layer is invalid.
+
+use web_sys::{KeyboardEvent, PointerEvent};
+use yew::prelude::*;
+
+use super::dnd::{DragApi, DragSource};
+use super::group_class;
+use crate::app::state::Action;
+use crate::engine::summary::commas;
+use crate::engine::{LayerReport, Status};
+
+#[derive(Properties, PartialEq)]
+pub struct CardProps {
+    pub index: usize,
+    pub count: usize,
+    pub settings: AttrValue,
+    pub report: LayerReport,
+    pub selected: bool,
+    /// This card is being dragged.
+    #[prop_or_default]
+    pub dragging: bool,
+    /// Being dragged out of the stack: release deletes.
+    #[prop_or_default]
+    pub deleting: bool,
+    /// Show the drop indicator in the gap above this card.
+    #[prop_or_default]
+    pub drop_before: bool,
+    pub dispatch: Callback<Action>,
+    pub drag: DragApi,
+    /// Ask the stack to focus the card at this index after the next render.
+    pub focus_after: Callback<Option<usize>>,
+}
+
+/// What the card shows in place of a shape, and the status hook value.
+fn shape_text(report: &LayerReport) -> (String, &'static str) {
+    match (&report.status, &report.output) {
+        (Status::Ok, Some(s)) => (s.to_string(), "ok"),
+        (Status::Error(_), _) => ("error".into(), "error"),
+        _ => ("not computed".into(), "not-computed"),
+    }
+}
+
+#[function_component(Card)]
+pub fn card(props: &CardProps) -> Html {
+    let r = &props.report;
+    let index = props.index;
+    let (shape, status) = shape_text(r);
+    let ok = status == "ok";
+    let params = if ok { commas(r.params()) } else { "—".into() };
+
+    let onclick = {
+        let dispatch = props.dispatch.clone();
+        let drag = props.drag.clone();
+        Callback::from(move |_: MouseEvent| {
+            if !drag.swallow_click() {
+                dispatch.emit(Action::Select(Some(index)));
+            }
+        })
+    };
+    let onpointerdown = {
+        let drag = props.drag.clone();
+        let label = format!("{} ({})", r.name, r.class_name);
+        Callback::from(move |e: PointerEvent| {
+            drag.press(DragSource::Card(index), label.clone(), &e)
+        })
+    };
+    let onkeydown = {
+        let dispatch = props.dispatch.clone();
+        let focus_after = props.focus_after.clone();
+        let count = props.count;
+        Callback::from(move |e: KeyboardEvent| {
+            // Only keys pressed on the card itself, not on its buttons.
+            if e.target() != e.current_target() {
+                return;
+            }
+            let key = e.key();
+            match key.as_str() {
+                "ArrowUp" | "ArrowDown" if e.alt_key() => {
+                    e.prevent_default();
+                    let to = if key == "ArrowUp" {
+                        index.checked_sub(1)
+                    } else {
+                        Some(index + 1).filter(|&t| t < count)
+                    };
+                    if let Some(to) = to {
+                        dispatch.emit(Action::Move { from: index, to });
+                        focus_after.emit(Some(to));
+                    }
+                }
+                "ArrowUp" | "ArrowDown" => {
+                    e.prevent_default();
+                    let to = if key == "ArrowUp" {
+                        index.checked_sub(1)
+                    } else {
+                        Some(index + 1).filter(|&t| t < count)
+                    };
+                    focus_after.emit(to);
+                }
+                "Delete" | "Backspace" => {
+                    e.prevent_default();
+                    dispatch.emit(Action::Delete(index));
+                    let next = if index + 1 < count {
+                        Some(index)
+                    } else {
+                        index.checked_sub(1)
+                    };
+                    focus_after.emit(next);
+                }
+                "Enter" | " " => {
+                    e.prevent_default();
+                    dispatch.emit(Action::Select(Some(index)));
+                }
+                "Escape" => dispatch.emit(Action::Select(None)),
+                _ => {}
+            }
+        })
+    };
+    let on_duplicate = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            dispatch.emit(Action::Duplicate(index));
+        })
+    };
+    let on_delete = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            dispatch.emit(Action::Delete(index));
+        })
+    };
+
+    let aria = format!(
+        "Layer {} of {}: {} ({}), output {}, {} params. Alt+arrows move, Delete removes.",
+        index + 1,
+        props.count,
+        r.name,
+        r.class_name,
+        shape,
+        params
+    );
+    let class = classes!(
+        "card",
+        group_class(&r.class_name),
+        props.selected.then_some("selected"),
+        (status == "error").then_some("has-error"),
+        (status == "not-computed").then_some("not-computed"),
+        props.dragging.then_some("dragging"),
+        props.deleting.then_some("deleting"),
+    );
+    html! {
+        <li {class} data-testid="layer-card" data-status={status} data-index={index.to_string()}
+            tabindex="0" aria-label={aria} aria-current={props.selected.then_some("true")}
+            {onclick} {onpointerdown} {onkeydown}>
+            if props.drop_before {
+                <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
+            }
+            <div class="card-top">
+                <span class="grip" aria-hidden="true" title="Drag to move; drag out of the stack to delete">{"⠿"}</span>
+                <span class="card-index" aria-hidden="true">{index + 1}</span>
+                <div class="card-title">
+                    <span class="card-name" data-testid="layer-name">{r.name.clone()}</span>
+                    <span class="card-class" data-testid="layer-class">{r.class_name.clone()}</span>
+                </div>
+                <div class="card-actions">
+                    <button type="button" class="icon-btn" data-testid="duplicate-layer"
+                        aria-label={format!("Duplicate {}", r.name)} title="Duplicate" onclick={on_duplicate}>
+                        <svg viewBox="0 0 20 20" aria-hidden="true"><rect x="6.5" y="6.5" width="10" height="10" rx="2"/><path d="M13.5 4.5v-1a1.5 1.5 0 0 0-1.5-1.5h-8a1.5 1.5 0 0 0-1.5 1.5v8a1.5 1.5 0 0 0 1.5 1.5h1"/></svg>
+                    </button>
+                    <button type="button" class="icon-btn danger" data-testid="delete-layer"
+                        aria-label={format!("Delete {}", r.name)} title="Delete" onclick={on_delete}>
+                        <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M5 5l10 10M15 5L5 15"/></svg>
+                    </button>
+                </div>
+            </div>
+            <div class="card-settings" data-testid="layer-settings">{props.settings.clone()}</div>
+            <div class="card-metrics">
+                <div class="metric metric-shape">
+                    <span class="metric-label">{"Output shape"}</span>
+                    <span class="shape" data-testid="output-shape">{shape}</span>
+                </div>
+                <div class="metric metric-params">
+                    <span class="metric-label">{"Params"}</span>
+                    <span class="params" data-testid="param-count">{params}</span>
+                </div>
+            </div>
+            if let Some(err) = r.error() {
+                <p class="badge badge-error" data-testid="layer-error" role="alert">
+                    <span class="badge-icon" aria-hidden="true">{"!"}</span>
+                    <span>{err.to_string()}</span>
+                </p>
+            }
+            if status == "not-computed" {
+                <p class="badge badge-muted" data-testid="not-computed">{"Not computed: an earlier layer has an error."}</p>
+            }
+        </li>
+    }
+}

@@ -1,0 +1,38 @@
+//! Copy text to the clipboard with `navigator.clipboard.writeText`, reporting whether it
+//! worked so the caller can fall back to a selected textarea.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsValue;
+use web_sys::js_sys::Reflect;
+use yew::Callback;
+
+/// Copy `text`; `done` gets `true` when the browser accepted it, `false` otherwise (no
+/// clipboard API, permission refused, not a secure context).
+pub fn copy_text(text: &str, done: Callback<bool>) {
+    let nav = gloo::utils::window().navigator();
+    let has_api = Reflect::get(&nav, &JsValue::from_str("clipboard"))
+        .map(|c| !c.is_undefined() && !c.is_null())
+        .unwrap_or(false);
+    if !has_api {
+        done.emit(false);
+        return;
+    }
+    let promise = nav.clipboard().write_text(text);
+    let ok = {
+        let done = done.clone();
+        Closure::once(move |_: JsValue| done.emit(true))
+    };
+    let err = Closure::once(move |_: JsValue| done.emit(false));
+    let _ = promise.then2(&ok, &err);
+    // The promise owns the callbacks from here on; they run at most once.
+    ok.forget();
+    err.forget();
+}
+
+/// Select all the text of a textarea (the manual-copy fallback).
+pub fn select_all(node: &yew::NodeRef) {
+    if let Some(t) = node.cast::<web_sys::HtmlTextAreaElement>() {
+        let _ = t.focus();
+        t.select();
+    }
+}

@@ -1,0 +1,146 @@
+//! The inspector: every Keras setting of the selected layer, one control per config field
+//! (see [`crate::app::state::fields`]), the layer name, and the weights it creates.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::field::{ConfigField, DraftInput};
+use super::group_class;
+use crate::app::state::{validate_name, Action};
+use crate::engine::summary::commas;
+use crate::engine::{Analysis, Model};
+
+#[derive(Properties, PartialEq)]
+pub struct InspectorProps {
+    pub model: Rc<Model>,
+    pub analysis: Rc<Analysis>,
+    pub selected: Option<usize>,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component(Inspector)]
+pub fn inspector(props: &InspectorProps) -> Html {
+    let body = match props
+        .selected
+        .and_then(|i| Some((i, props.model.layers.get(i)?, props.analysis.layers.get(i)?)))
+    {
+        None => html! {
+            <div class="inspector-empty">
+                <p>{"Select a layer to edit its settings."}</p>
+                <p class="muted">{"Tip: Tab to a card, Enter selects it, Alt+↑/↓ moves it, Delete removes it. Ctrl+Z undoes."}</p>
+            </div>
+        },
+        Some((index, layer, report)) => {
+            let class = layer.spec.class_name().to_string();
+            let rename = {
+                let dispatch = props.dispatch.clone();
+                let model = props.model.clone();
+                Callback::from(move |text: String| -> Result<String, String> {
+                    validate_name(&model, index, &text)?;
+                    let name = text.trim().to_string();
+                    dispatch.emit(Action::Rename {
+                        index,
+                        name: name.clone(),
+                    });
+                    Ok(name)
+                })
+            };
+            let fields = crate::app::state::fields(&layer.spec);
+            let controls = fields.into_iter().map(|(key, kind, value)| {
+                let id = format!("{index}:{class}:{key}");
+                html! {
+                    <ConfigField
+                        key={id}
+                        {index}
+                        spec={layer.spec.clone()}
+                        key_name={AttrValue::from(key)}
+                        {kind}
+                        {value}
+                        dispatch={props.dispatch.clone()}
+                    />
+                }
+            });
+            let shape = |s: &Option<crate::engine::Shape>| {
+                s.as_ref()
+                    .map_or_else(|| "—".to_string(), ToString::to_string)
+            };
+            let weights = report.weights.iter().map(|w| {
+                let dims = crate::app::state::format_shape(&w.shape);
+                let n = w.shape.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+                html! {
+                    <li>
+                        <code>{w.name}</code>
+                        <span class="mono">{dims}</span>
+                        <span class="mono muted">{format!("{} params{}", commas(n), if w.trainable { "" } else { ", frozen" })}</span>
+                    </li>
+                }
+            });
+            let on_dup = {
+                let d = props.dispatch.clone();
+                Callback::from(move |_| d.emit(Action::Duplicate(index)))
+            };
+            let on_del = {
+                let d = props.dispatch.clone();
+                Callback::from(move |_| d.emit(Action::Delete(index)))
+            };
+            let on_close = {
+                let d = props.dispatch.clone();
+                Callback::from(move |_| d.emit(Action::Select(None)))
+            };
+            html! {
+                <div class="inspector-body" key={format!("{index}:{class}")}>
+                    <div class={classes!("inspector-title", group_class(&class))}>
+                        <span class="card-index">{index + 1}</span>
+                        <div class="card-title">
+                            <span class="card-name">{layer.name.clone()}</span>
+                            <span class="card-class">{format!("keras.layers.{class}")}</span>
+                        </div>
+                        <button type="button" class="icon-btn" aria-label="Close settings" title="Close" onclick={on_close}>
+                            <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M5 5l10 10M15 5L5 15"/></svg>
+                        </button>
+                    </div>
+                    <p class="flowline">
+                        <span class="mono" data-testid="inspector-input">{shape(&report.input)}</span>
+                        <span class="arrow" aria-hidden="true">{"→"}</span>
+                        <span class="mono strong" data-testid="inspector-output">{shape(&report.output)}</span>
+                    </p>
+                    <div class="fields">
+                        <div class="field-row">
+                            <label class="field">
+                                <span class="field-label"><code>{"name"}</code></span>
+                                <DraftInput
+                                    key={format!("name:{index}")}
+                                    value={AttrValue::from(layer.name.clone())}
+                                    on_commit={rename}
+                                    testid="field-name"
+                                    label="Layer name"
+                                />
+                            </label>
+                        </div>
+                        { for controls }
+                    </div>
+                    if let Some(e) = report.error() {
+                        <p class="badge badge-error" role="status">{e.problem.to_string()}</p>
+                    }
+                    <h3 class="subhead">{"Weights"}</h3>
+                    if report.weights.is_empty() {
+                        <p class="muted">{ if report.output.is_some() { "No weights: this layer has 0 parameters." } else { "Not built: fix the error above first." } }</p>
+                    } else {
+                        <ul class="weights" data-testid="inspector-weights">{ for weights }</ul>
+                    }
+                    <div class="inspector-actions">
+                        <button type="button" class="btn" onclick={on_dup} aria-label={format!("Duplicate {}", layer.name)}>{"Duplicate"}</button>
+                        <button type="button" class="btn btn-danger" onclick={on_del} aria-label={format!("Delete {}", layer.name)}>{"Delete"}</button>
+                    </div>
+                </div>
+            }
+        }
+    };
+    html! {
+        <aside class="inspector" data-testid="inspector" aria-label="Layer settings">
+            <h2>{"Settings"}</h2>
+            {body}
+        </aside>
+    }
+}

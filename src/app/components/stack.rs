@@ -1,0 +1,193 @@
+//! The stack: the input shape, then one card per layer with a flow arrow between them, the
+//! drop indicator while dragging, and the parameter totals.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+use super::card::Card;
+use super::dnd::{DragApi, DragSource, DragView};
+use super::field::DraftInput;
+use crate::app::state::{format_shape, parse_shape, Action};
+use crate::engine::summary::commas;
+use crate::engine::{Analysis, Model, Shape};
+
+#[derive(Properties, PartialEq)]
+pub struct StackProps {
+    pub model: Rc<Model>,
+    pub analysis: Rc<Analysis>,
+    pub selected: Option<usize>,
+    pub dispatch: Callback<Action>,
+    pub drag: DragApi,
+    pub drag_view: Option<DragView>,
+}
+
+#[function_component(Stack)]
+pub fn stack(props: &StackProps) -> Html {
+    let list = use_node_ref();
+    let pending_focus: Rc<RefCell<Option<usize>>> = use_mut_ref(|| None);
+
+    // After a keyboard move/delete, put focus back on the right card.
+    {
+        let list = list.clone();
+        let pending = pending_focus.clone();
+        use_effect(move || {
+            if let Some(i) = pending.borrow_mut().take() {
+                focus_card(&list, i);
+            }
+        });
+    }
+    let focus_after = {
+        let pending = pending_focus.clone();
+        let list = list.clone();
+        Callback::from(move |i: Option<usize>| match i {
+            Some(i) => *pending.borrow_mut() = Some(i),
+            None => {
+                if let Some(el) = list.cast::<HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        })
+    };
+
+    let on_input = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |text: String| -> Result<String, String> {
+            let dims = parse_shape(&text)?;
+            let canon = format_shape(&dims);
+            dispatch.emit(Action::SetInput(dims));
+            Ok(canon)
+        })
+    };
+
+    let view = props.drag_view.as_ref();
+    let indicator = view.and_then(DragView::indicator);
+    let dragged = view.and_then(|v| match v.source {
+        DragSource::Card(i) => Some(i),
+        DragSource::Palette(_) => None,
+    });
+    let deleting = view.is_some_and(DragView::deleting);
+    let count = props.model.layers.len();
+
+    let cards = props
+        .model
+        .layers
+        .iter()
+        .zip(props.analysis.layers.iter())
+        .enumerate()
+        .map(|(i, (layer, report))| {
+            html! {
+                <Card
+                    key={i}
+                    index={i}
+                    {count}
+                    settings={AttrValue::from(layer.spec.rules().settings())}
+                    report={report.clone()}
+                    selected={props.selected == Some(i)}
+                    dragging={dragged == Some(i)}
+                    deleting={deleting && dragged == Some(i)}
+                    drop_before={indicator == Some(i)}
+                    dispatch={props.dispatch.clone()}
+                    drag={props.drag.clone()}
+                    focus_after={focus_after.clone()}
+                />
+            }
+        });
+
+    let a = &props.analysis;
+    let end_class = classes!(
+        "stack-end",
+        (indicator == Some(count)).then_some("drop-here"),
+        (count == 0).then_some("empty")
+    );
+    let section_class = classes!(
+        "stack-panel",
+        view.is_some().then_some("drag-active"),
+        deleting.then_some("drag-deleting")
+    );
+    html! {
+        <section class={section_class} aria-label="Model stack" ref={props.drag.stack_ref()}>
+            <div class="input-card" data-testid="input-card">
+                <div class="input-row">
+                    <div class="input-label">
+                        <span class="card-name">{"Input"}</span>
+                        <span class="card-class">{"shape, without the batch axis"}</span>
+                    </div>
+                    <DraftInput
+                        value={AttrValue::from(format_shape(&props.model.input_shape))}
+                        on_commit={on_input}
+                        testid="input-shape"
+                        error_testid="input-error"
+                        label="Input shape, without the batch axis, e.g. (28, 28, 1)"
+                        placeholder={AttrValue::Static("(28, 28, 1)")}
+                        class="input-shape-field"
+                    />
+                </div>
+                <div class="metric metric-shape">
+                    <span class="metric-label">{"Batch shape"}</span>
+                    <span class="shape" data-testid="input-batch-shape">{Shape::new(props.model.input_shape.clone()).to_string()}</span>
+                </div>
+            </div>
+            <ol class="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
+                { for cards }
+            </ol>
+            <div class={end_class} data-testid="stack-end">
+                if indicator == Some(count) {
+                    <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
+                }
+                if count == 0 {
+                    <p>{"Empty model. Drag a layer here, or focus a layer in the palette and press Enter."}</p>
+                } else if deleting {
+                    <p class="delete-hint">{"Release outside the stack to delete"}</p>
+                } else {
+                    <p>{"Drop layers here"}</p>
+                }
+            </div>
+            <dl class="totals" aria-label="Parameter totals">
+                <div class="total total-main">
+                    <dt>{"Total params"}</dt>
+                    <dd data-testid="total-params">{commas(a.total())}</dd>
+                </div>
+                <div class="total">
+                    <dt>{"Trainable"}</dt>
+                    <dd data-testid="trainable-params">{commas(a.trainable)}</dd>
+                </div>
+                <div class="total">
+                    <dt>{"Non-trainable"}</dt>
+                    <dd data-testid="non-trainable-params">{commas(a.non_trainable)}</dd>
+                </div>
+                <div class="total">
+                    <dt>{"MACs"}</dt>
+                    <dd data-testid="total-macs">{commas(a.macs)}</dd>
+                </div>
+            </dl>
+        </section>
+    }
+}
+
+/// Focus the `i`-th card (or the last one) in the list.
+fn focus_card(list: &NodeRef, i: usize) {
+    let Some(ol) = list.cast::<Element>() else {
+        return;
+    };
+    let Ok(cards) = ol.query_selector_all("[data-testid='layer-card']") else {
+        return;
+    };
+    let n = cards.length();
+    if n == 0 {
+        if let Some(el) = list.cast::<HtmlElement>() {
+            let _ = el.focus();
+        }
+        return;
+    }
+    let idx = u32::try_from(i).unwrap_or(u32::MAX).min(n - 1);
+    if let Some(el) = cards
+        .item(idx)
+        .and_then(|c| c.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}

@@ -1,0 +1,124 @@
+//! Keras-style `model.summary()` table (plus a MACs column), with "Copy as text" copying
+//! exactly what `flatland summary` prints.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::clipboard::{copy_text, select_all};
+use crate::engine::summary::{commas, readable_memory_size, summary_text};
+use crate::engine::{Analysis, Status};
+
+#[derive(Properties, PartialEq)]
+pub struct SummaryProps {
+    pub model_name: AttrValue,
+    pub analysis: Rc<Analysis>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum CopyState {
+    Idle,
+    Copied,
+    /// The clipboard refused: the text is shown selected for Ctrl+C.
+    Manual,
+}
+
+#[function_component(Summary)]
+pub fn summary(props: &SummaryProps) -> Html {
+    let copy_state = use_state(|| CopyState::Idle);
+    let area = use_node_ref();
+    let a = &props.analysis;
+    let text = summary_text(&props.model_name, a);
+
+    {
+        // Select the fallback text once it is on screen.
+        let area = area.clone();
+        use_effect_with(*copy_state == CopyState::Manual, move |manual| {
+            if *manual {
+                select_all(&area);
+            }
+        });
+    }
+    {
+        // A changed model makes an old "Copied" stale.
+        let copy_state = copy_state.clone();
+        use_effect_with(text.clone(), move |_| copy_state.set(CopyState::Idle));
+    }
+
+    let on_copy = {
+        let copy_state = copy_state.clone();
+        let text = text.clone();
+        Callback::from(move |_: MouseEvent| {
+            let copy_state = copy_state.clone();
+            copy_text(
+                &text,
+                Callback::from(move |ok: bool| {
+                    copy_state.set(if ok {
+                        CopyState::Copied
+                    } else {
+                        CopyState::Manual
+                    })
+                }),
+            );
+        })
+    };
+
+    let rows = a.layers.iter().map(|l| {
+        let (shape, cls) = match (&l.status, &l.output) {
+            (_, Some(s)) => (s.to_string(), None),
+            (Status::Error(_), None) => ("error".to_string(), Some("row-error")),
+            _ => ("not computed".to_string(), Some("row-muted")),
+        };
+        html! {
+            <tr class={classes!(cls)} data-testid="summary-row">
+                <td><span class="mono">{l.name.clone()}</span>{" "}<span class="muted">{format!("({})", l.class_name)}</span></td>
+                <td class="mono" data-testid="summary-shape">{shape}</td>
+                <td class="num" data-testid="summary-params">{commas(l.params())}</td>
+                <td class="num muted">{commas(l.macs)}</td>
+            </tr>
+        }
+    });
+    let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
+    html! {
+        <section class="summary panel" aria-label="Model summary">
+            <div class="panel-head">
+                <h2>{"Summary"}</h2>
+                <div class="panel-tools">
+                    <span class="copy-status" role="status" aria-live="polite">
+                        { match *copy_state {
+                            CopyState::Copied => "Copied ✓",
+                            CopyState::Manual => "Press Ctrl+C to copy",
+                            CopyState::Idle => "",
+                        } }
+                    </span>
+                    <button type="button" class="btn" data-testid="copy-summary"
+                        aria-label="Copy the summary as text" onclick={on_copy}>{"Copy as text"}</button>
+                </div>
+            </div>
+            <div class="table-wrap">
+                <table class="summary-table" data-testid="summary-table">
+                    <caption>{format!("Model: \"{}\"", props.model_name)}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{"Layer (type)"}</th>
+                            <th scope="col">{"Output Shape"}</th>
+                            <th scope="col" class="num">{"Param #"}</th>
+                            <th scope="col" class="num">{"MACs"}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+            <dl class="summary-totals">
+                <div><dt>{"Total params:"}</dt><dd data-testid="summary-total">{format!("{} ({})", commas(a.total()), mem(a.total()))}</dd></div>
+                <div><dt>{"Trainable params:"}</dt><dd data-testid="summary-trainable">{format!("{} ({})", commas(a.trainable), mem(a.trainable))}</dd></div>
+                <div><dt>{"Non-trainable params:"}</dt><dd data-testid="summary-non-trainable">{format!("{} ({})", commas(a.non_trainable), mem(a.non_trainable))}</dd></div>
+                <div><dt>{"Total MACs:"}</dt><dd>{commas(a.macs)}</dd></div>
+            </dl>
+            if *copy_state == CopyState::Manual {
+                <textarea ref={area} class="summary-text mono" data-testid="summary-text" readonly=true
+                    aria-label="Summary as text, selected for copying" rows="12" value={text.clone()} />
+            }
+        </section>
+    }
+}
