@@ -1,10 +1,33 @@
-//! Teaching visuals (placeholder until the visuals work lands): Dense per position vs after
-//! Flatten, A/B compare, forward values, "why this shape", convolution window view.
+//! Teaching visuals: Dense per position vs after Flatten, A/B compare, forward values,
+//! "why this shape", and the convolution/pooling window view.
+//!
+//! Every number shown comes from the engine: shapes and parameters from [`Analysis`], the
+//! Dense and window arithmetic from [`crate::engine::teach`], explanations from
+//! [`crate::engine::model::explain`], values from [`crate::engine::forward`].
+
+mod compare;
+mod dense;
+pub mod fmt;
+mod heat;
+pub mod stepper;
+mod why;
+mod window;
 
 use std::rc::Rc;
+
+use ndarray::{ArrayD, Axis};
 use yew::prelude::*;
 
-use crate::engine::{Analysis, Model};
+use crate::engine::forward::{forward, init_weights, Limits, Weights};
+use crate::engine::teach::{self, thousands};
+use crate::engine::{Analysis, LayerSpec, Model, Status};
+
+use compare::CompareView;
+use dense::DenseDiagram;
+use fmt::Hue;
+use heat::HeatMap;
+use why::WhyPanel;
+use window::WindowView;
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct VisualsProps {
@@ -22,7 +45,304 @@ pub struct VisualsProps {
     pub on_replace: Callback<Model>,
 }
 
+/// The example input fed to the forward pass (one sample, no batch axis).
+#[derive(Clone, PartialEq, Debug)]
+pub enum Example {
+    /// Nested-list JSON typed by the user (or the counting default).
+    Text(String),
+    /// Seeded random values in [−1, 1).
+    Random(u64),
+}
+
+/// The default example: counting `1, 2, …` for small inputs, seeded random otherwise.
+pub fn default_example(dims: &[usize]) -> Example {
+    match teach::counting_example(dims) {
+        Some(a) => Example::Text(teach::to_nested_text(&a)),
+        None => Example::Random(1),
+    }
+}
+
+/// One forward pass of the model on the example input with seeded weights.
+#[derive(Debug)]
+pub struct Run {
+    /// Batched input `(1, …)`, or why it could not be read.
+    pub input: Result<ArrayD<f32>, String>,
+    pub weights: Result<Weights, String>,
+    /// Every layer's output (batched), or the engine's error.
+    pub outputs: Result<Vec<ArrayD<f32>>, String>,
+}
+
+impl Run {
+    pub fn compute(model: &Model, analysis: &Analysis, example: &Example, seed: u64) -> Run {
+        let dims = &model.input_shape;
+        let input = match example {
+            Example::Text(t) => teach::parse_example(t, dims),
+            Example::Random(s) => teach::random_example(dims, *s),
+        }
+        .map(|a| a.insert_axis(Axis(0)));
+        let weights = init_weights(analysis, seed, Limits::default()).map_err(|e| e.to_string());
+        let outputs = match (&input, &weights) {
+            (Err(e), _) => Err(format!("example input: {e}")),
+            (_, Err(e)) => Err(e.clone()),
+            (Ok(x), Ok(w)) => {
+                forward(model, analysis, w, x.clone(), Limits::default()).map_err(|e| e.to_string())
+            }
+        };
+        Run {
+            input,
+            weights,
+            outputs,
+        }
+    }
+    /// Input of layer `i` (the example for layer 0).
+    pub fn layer_input(&self, i: usize) -> Option<&ArrayD<f32>> {
+        if i == 0 {
+            self.input.as_ref().ok()
+        } else {
+            self.outputs.as_ref().ok()?.get(i - 1)
+        }
+    }
+    pub fn layer_output(&self, i: usize) -> Option<&ArrayD<f32>> {
+        self.outputs.as_ref().ok()?.get(i)
+    }
+    pub fn layer_weights(&self, i: usize) -> Option<&[ArrayD<f32>]> {
+        self.weights.as_ref().ok()?.get(i).map(Vec::as_slice)
+    }
+}
+
+/// A shared [`Run`] compared by identity (it is memoised).
+#[derive(Clone, Debug)]
+pub struct RunRef(pub Rc<Run>);
+
+impl PartialEq for RunRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[function_component(Visuals)]
-pub fn visuals(_props: &VisualsProps) -> Html {
-    html! {}
+pub fn visuals(props: &VisualsProps) -> Html {
+    let model = props.model.clone();
+    let analysis = props.analysis.clone();
+    let n = model.layers.len();
+
+    // Focus: a layer picked here wins until the app's selection changes.
+    let local = use_state_eq(|| None::<usize>);
+    {
+        let local = local.clone();
+        use_effect_with(props.selected, move |_| local.set(None));
+    }
+    let focus = (*local)
+        .or(props.selected)
+        .filter(|&i| i < n)
+        .or((n > 0).then_some(0));
+    let dense_idx = focus
+        .filter(|&i| matches!(model.layers[i].spec, LayerSpec::Dense(_)))
+        .or_else(|| teach::dense_indices(&model).first().copied());
+    let window_idx = focus
+        .filter(|&i| teach::has_window(&model.layers[i].spec))
+        .or_else(|| model.layers.iter().position(|l| teach::has_window(&l.spec)));
+    let pick = {
+        let local = local.clone();
+        let on_select = props.on_select.clone();
+        Callback::from(move |i: usize| {
+            local.set(Some(i));
+            on_select.emit(i);
+        })
+    };
+
+    // Forward values: example input and weight seed.
+    let example_state = use_state_eq(|| {
+        (
+            model.input_shape.clone(),
+            default_example(&model.input_shape),
+        )
+    });
+    let example = if example_state.0 == model.input_shape {
+        example_state.1.clone()
+    } else {
+        default_example(&model.input_shape)
+    };
+    let seed = use_state_eq(|| 1u64);
+    let run = use_memo(
+        (model.clone(), analysis.clone(), example.clone(), *seed),
+        |(m, a, e, s)| Run::compute(m, a, e, *s),
+    );
+    let run = RunRef(run);
+    let set_example = {
+        let example_state = example_state.clone();
+        let dims = model.input_shape.clone();
+        Callback::from(move |e: Example| example_state.set((dims.clone(), e)))
+    };
+
+    let dense_story = dense_idx
+        .and_then(|i| teach::dense_story(&model, &analysis, i))
+        .map(Rc::new);
+    let window_story = window_idx
+        .and_then(|i| teach::window_story(&model, &analysis, i))
+        .map(Rc::new);
+    let dense_choices: Vec<(usize, String)> = teach::dense_indices(&model)
+        .into_iter()
+        .map(|i| (i, model.layers[i].name.clone()))
+        .collect();
+
+    html! {
+        <div class="vz" aria-label="Teaching visuals">
+            <nav class="vz-focus" aria-label="Layer to explain">
+                <span class="vz-focus-label">{"Explain layer:"}</span>
+                { for model.layers.iter().enumerate().map(|(i, l)| {
+                    let pick = pick.clone();
+                    let on = focus == Some(i);
+                    html! {
+                        <button type="button" class={classes!("vz-chip", on.then_some("vz-on"))} aria-pressed={on.to_string()}
+                            onclick={Callback::from(move |_| pick.emit(i))}>
+                            <span class="vz-chip-name">{&l.name}</span>
+                            <span class="vz-chip-class">{l.spec.class_name()}</span>
+                        </button>
+                    }
+                }) }
+            </nav>
+            { match &dense_story {
+                Some(story) => html! {
+                    <DenseDiagram story={story.clone()} model={model.clone()} run={run.clone()} example={example.clone()} seed={*seed}
+                        choices={dense_choices.clone()} on_pick={pick.clone()} />
+                },
+                None => html! {},
+            } }
+            <WhyPanel model={model.clone()} analysis={analysis.clone()} index={focus} />
+            { match &window_story {
+                Some(story) => html! { <WindowView story={story.clone()} run={run.clone()} /> },
+                None => html! {},
+            } }
+            <ForwardValues model={model.clone()} analysis={analysis.clone()} run={run.clone()} example={example.clone()}
+                seed={*seed} on_example={set_example} on_seed={{ let seed = seed.clone(); Callback::from(move |s: u64| seed.set(s)) }}
+                focus={focus} />
+            <CompareView model={model.clone()} analysis={analysis.clone()} on_replace={props.on_replace.clone()} />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ForwardProps {
+    model: Rc<Model>,
+    analysis: Rc<Analysis>,
+    run: RunRef,
+    example: Example,
+    seed: u64,
+    on_example: Callback<Example>,
+    on_seed: Callback<u64>,
+    focus: Option<usize>,
+}
+
+/// Largest input written into the editor as text.
+const TEXT_MAX: u64 = 600;
+
+#[function_component(ForwardValues)]
+fn forward_values(p: &ForwardProps) -> Html {
+    let run = &p.run.0;
+    let dims = &p.model.input_shape;
+    let elements = crate::engine::Shape::new(dims.clone())
+        .elements()
+        .unwrap_or(u64::MAX);
+    let text = match &p.example {
+        Example::Text(t) => Some(t.clone()),
+        Example::Random(_) if elements <= TEXT_MAX => run
+            .input
+            .as_ref()
+            .ok()
+            .map(|x| teach::to_nested_text(&x.index_axis(Axis(0), 0).to_owned())),
+        Example::Random(_) => None,
+    };
+    let on_input = {
+        let cb = p.on_example.clone();
+        Callback::from(move |e: InputEvent| {
+            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+            cb.emit(Example::Text(el.value()));
+        })
+    };
+    let random_seed = match &p.example {
+        Example::Random(s) => s + 1,
+        Example::Text(_) => 1,
+    };
+    let on_random = {
+        let cb = p.on_example.clone();
+        Callback::from(move |_| cb.emit(Example::Random(random_seed)))
+    };
+    let counting = teach::counting_example(dims).map(|a| teach::to_nested_text(&a));
+    let on_counting = {
+        let cb = p.on_example.clone();
+        let counting = counting.clone();
+        Callback::from(move |_| {
+            if let Some(t) = &counting {
+                cb.emit(Example::Text(t.clone()));
+            }
+        })
+    };
+    let on_weights = {
+        let cb = p.on_seed.clone();
+        let s = p.seed;
+        Callback::from(move |_| cb.emit(s.wrapping_add(1)))
+    };
+    let shape_text = crate::engine::Shape::new(dims.clone()).to_string();
+    html! {
+        <section class="vz-card vz-forward" aria-labelledby="vz-forward-h">
+            <h2 id="vz-forward-h">{"Forward values"}</h2>
+            <p class="vz-lead">{"One example goes through every layer with seeded weights (inference mode). Hover or focus a cell to read its value."}</p>
+            <div class="vz-forward-controls">
+                <label class="vz-input-label" for="vz-example">{format!("Example input, one sample of {shape_text} (nested list)")}</label>
+                { match &text {
+                    Some(t) => html! {
+                        <textarea id="vz-example" data-testid="example-input" class="vz-example" spellcheck="false" rows="3"
+                            value={t.clone()} oninput={on_input} />
+                    },
+                    None => html! {
+                        <p id="vz-example" class="vz-note">{match &p.example {
+                            Example::Random(s) => format!("{} random values in [−1, 1) (seed {s}): too many to edit as text", thousands(elements)),
+                            Example::Text(_) => String::new(),
+                        }}</p>
+                    },
+                } }
+                <div class="vz-row">
+                    { if counting.is_some() { html! { <button type="button" class="vz-btn" onclick={on_counting}>{"Counting 1, 2, 3…"}</button> } } else { html!{} } }
+                    <button type="button" class="vz-btn" data-testid="random-input" onclick={on_random}>{"Random input"}</button>
+                    <button type="button" class="vz-btn vz-primary" data-testid="new-weights" onclick={on_weights}>{"New weights"}</button>
+                    <span class="vz-note">{format!("weights seed {}", p.seed)}</span>
+                </div>
+            </div>
+            { match &run.outputs {
+                Err(e) => html! { <p class="vz-error" role="alert" data-testid="forward-error">{e.clone()}</p> },
+                Ok(outs) => html! {
+                    <div class="vz-tensors">
+                        { match run.input.as_ref().ok().and_then(teach::first_item_grid) {
+                            Some(g) => html! {
+                                <figure class="vz-tensor vz-tensor-input" data-testid="input-view">
+                                    <figcaption><b>{"input"}</b>{format!(" {shape_text}")}</figcaption>
+                                    <HeatMap grid={Rc::new(g)} hue={Hue::Input} label="input" />
+                                </figure>
+                            },
+                            None => html! {},
+                        } }
+                        { for outs.iter().enumerate().map(|(i, y)| {
+                            let report = &p.analysis.layers[i.min(p.analysis.layers.len().saturating_sub(1))];
+                            let shape = report.output.as_ref().map(ToString::to_string).unwrap_or_default();
+                            let name = p.model.layers.get(i).map(|l| l.name.clone()).unwrap_or_default();
+                            let focused = p.focus == Some(i);
+                            html! {
+                                <figure class={classes!("vz-tensor", focused.then_some("vz-on"))} data-testid="tensor-view">
+                                    <figcaption><b>{&name}</b>{format!(" {} → {shape}", report.class_name)}</figcaption>
+                                    { match teach::first_item_grid(y) {
+                                        Some(g) => html! { <HeatMap grid={Rc::new(g)} hue={Hue::Output} label={format!("{name} output")} /> },
+                                        None => html! { <p class="vz-note">{"no values"}</p> },
+                                    } }
+                                </figure>
+                            }
+                        }) }
+                    </div>
+                },
+            } }
+            { if p.analysis.layers.iter().any(|l| l.status != Status::Ok) {
+                html! { <p class="vz-note">{"Values appear once every layer has a valid shape."}</p> }
+            } else { html!{} } }
+        </section>
+    }
 }

@@ -1,0 +1,276 @@
+//! The window view of a convolution or pooling layer: the (padded) input grid with the
+//! kernel window sliding over it (padding cells and stride visible), and the output grid
+//! with the current cell. Geometry from [`crate::engine::teach::window_story`], values from
+//! the forward pass (input channel 0, output channel 0).
+
+use std::rc::Rc;
+
+use ndarray::{ArrayD, IxDyn};
+use yew::prelude::*;
+
+use super::fmt::{long, max_abs, short, Hue};
+use super::stepper::{use_stepper, StepControls};
+use super::RunRef;
+use crate::engine::teach::{thousands, WindowAxis, WindowStory};
+
+/// Drawing caps (padded input cells per axis).
+const MAX_ROWS: usize = 14;
+const MAX_COLS: usize = 22;
+const C: usize = 34;
+
+#[derive(Properties, PartialEq)]
+pub struct WindowProps {
+    pub story: Rc<WindowStory>,
+    pub run: RunRef,
+}
+
+/// A single dummy row axis for 1-D layers.
+fn unit_axis() -> WindowAxis {
+    WindowAxis {
+        name: "",
+        n: 1,
+        kernel: 1,
+        stride: 1,
+        dilation: 1,
+        out: 1,
+        pad_before: 0,
+        pad_after: 0,
+        formula: String::new(),
+    }
+}
+
+/// Output cells along an axis whose whole window fits in the first `cap` padded cells.
+fn visible_out(ax: &WindowAxis, cap: usize) -> usize {
+    (0..ax.out)
+        .take_while(|&o| ax.taps(o).last().is_some_and(|&t| t < cap))
+        .count()
+}
+
+fn value(a: Option<&ArrayD<f32>>, two_d: bool, i: usize, j: usize) -> Option<f32> {
+    let a = a?;
+    if two_d {
+        a.get(IxDyn(&[0, i, j, 0])).copied()
+    } else {
+        a.get(IxDyn(&[0, j, 0])).copied()
+    }
+}
+
+fn join(v: &[usize]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
+#[function_component(WindowView)]
+pub fn window_view(p: &WindowProps) -> Html {
+    let s = &p.story;
+    let two_d = s.axes.len() == 2;
+    let (ra, ca) = match s.axes.as_slice() {
+        [r, c] => (r.clone(), c.clone()),
+        [c] => (unit_axis(), c.clone()),
+        _ => return html! {},
+    };
+    let dr = ra.padded().min(MAX_ROWS);
+    let dc = ca.padded().min(MAX_COLS);
+    let (oh, ow) = (visible_out(&ra, dr), visible_out(&ca, dc));
+    let cropped = dr < ra.padded() || dc < ca.padded();
+    let stepper = use_stepper(oh * ow);
+    let pos = stepper.pos;
+    let (oi, oj) = (
+        pos.checked_div(ow).unwrap_or(0),
+        pos.checked_rem(ow).unwrap_or(0),
+    );
+
+    let run = &p.run.0;
+    let x = run.layer_input(s.index);
+    let y = run.layer_output(s.index);
+    let xs: Vec<f32> = (0..dr)
+        .flat_map(|r| (0..dc).map(move |c| (r, c)))
+        .filter_map(|(r, c)| match (ra.source(r), ca.source(c)) {
+            (Some(i), Some(j)) => value(x, two_d, i, j),
+            _ => None,
+        })
+        .collect();
+    let xmax = max_abs(xs.iter());
+    let ys: Vec<f32> = (0..oh)
+        .flat_map(|i| (0..ow).map(move |j| (i, j)))
+        .filter_map(|(i, j)| value(y, two_d, i, j))
+        .collect();
+    let ymax = max_abs(ys.iter());
+
+    let lm = 56;
+    let top = 46;
+    let y_out = top + dr * C + 74;
+    let width = lm + dc.max(ow) * C + 24;
+    let height = y_out + oh.max(1) * C + 24;
+    let taps_r = ra.taps(oi);
+    let taps_c = ca.taps(oj);
+    let in_window = |r: usize, c: usize| taps_r.contains(&r) && taps_c.contains(&c);
+    let pad_text = if s.pooling { "·" } else { "0" };
+
+    let input_cells = (0..dr).flat_map(|r| (0..dc).map(move |c| (r, c))).map(|(r, c)| {
+        let (cx, cy) = (lm + c * C, top + r * C);
+        let src = (ra.source(r), ca.source(c));
+        let win = in_window(r, c);
+        match src {
+            (Some(i), Some(j)) => {
+                let v = value(x, two_d, i, j);
+                let idx = if two_d { format!("[{i}, {j}]") } else { format!("[{j}]") };
+                let label = match v {
+                    Some(v) => format!("input {idx} channel 0 = {}", long(v)),
+                    None => format!("input {idx}"),
+                };
+                html! {
+                    <g class={classes!("vz-wcell", win.then_some("vz-in-win"))}>
+                        <rect class="vz-cell" x={cx.to_string()} y={cy.to_string()} width={(C - 3).to_string()} height={(C - 3).to_string()} rx="4"
+                            fill={v.map(|v| Hue::Input.fill(v, xmax)).unwrap_or_else(|| "transparent".into())}>
+                            <title>{label}</title>
+                        </rect>
+                        { v.map(|v| html!{ <text class={classes!("vz-val", "vz-small", Hue::light_text(v, xmax).then_some("vz-light"))} x={(cx + C / 2 - 1).to_string()} y={(cy + C / 2 + 4).to_string()} text-anchor="middle" aria-hidden="true">{short(v)}</text> }).unwrap_or_default() }
+                    </g>
+                }
+            }
+            _ => html! {
+                <g class={classes!("vz-wcell", "vz-pad", win.then_some("vz-in-win"))}>
+                    <rect class="vz-cell vz-pad-cell" x={cx.to_string()} y={cy.to_string()} width={(C - 3).to_string()} height={(C - 3).to_string()} rx="4">
+                        <title>{if s.pooling { "padding (ignored by pooling)" } else { "zero padding" }}</title>
+                    </rect>
+                    <text class="vz-val vz-small vz-pad-t" x={(cx + C / 2 - 1).to_string()} y={(cy + C / 2 + 4).to_string()} text-anchor="middle" aria-hidden="true">{pad_text}</text>
+                </g>
+            },
+        }
+    });
+    let window_taps = taps_r
+        .iter()
+        .flat_map(|&r| taps_c.iter().map(move |&c| (r, c)))
+        .filter(|&(r, c)| r < dr && c < dc)
+        .map(|(r, c)| {
+            html! { <rect class="vz-tap" x={(lm + c * C - 1).to_string()} y={(top + r * C - 1).to_string()} width={(C - 1).to_string()} height={(C - 1).to_string()} rx="5" /> }
+        });
+    let frame = |o_r: usize, o_c: usize, class: &'static str| -> Html {
+        let (tr, tc) = (ra.taps(o_r), ca.taps(o_c));
+        let (r0, r1) = (
+            tr.first().copied().unwrap_or(0),
+            tr.last().copied().unwrap_or(0),
+        );
+        let (c0, c1) = (
+            tc.first().copied().unwrap_or(0),
+            tc.last().copied().unwrap_or(0),
+        );
+        html! {
+            <rect class={classes!("vz-frame", class)} x={(lm + c0 * C - 5).to_string()} y={(top + r0 * C - 5).to_string()}
+                width={((c1 - c0 + 1) * C + 7).to_string()} height={((r1 - r0 + 1) * C + 7).to_string()} rx="8" />
+        }
+    };
+    let output_cells = (0..oh).flat_map(|i| (0..ow).map(move |j| (i, j))).map(|(i, j)| {
+        let (cx, cy) = (lm + j * C, y_out + i * C);
+        let v = value(y, two_d, i, j);
+        let idx = if two_d { format!("[{i}, {j}]") } else { format!("[{j}]") };
+        let cur = i == oi && j == oj;
+        html! {
+            <g class={classes!("vz-wcell", cur.then_some("vz-current"))}>
+                <rect class="vz-cell" x={cx.to_string()} y={cy.to_string()} width={(C - 3).to_string()} height={(C - 3).to_string()} rx="4"
+                    fill={v.map(|v| Hue::Output.fill(v, ymax)).unwrap_or_else(|| "transparent".into())}>
+                    <title>{match v { Some(v) => format!("output {idx} channel 0 = {}", long(v)), None => format!("output {idx}") }}</title>
+                </rect>
+                { v.map(|v| html!{ <text class={classes!("vz-val", "vz-small", Hue::light_text(v, ymax).then_some("vz-light"))} x={(cx + C / 2 - 1).to_string()} y={(cy + C / 2 + 4).to_string()} text-anchor="middle" aria-hidden="true">{short(v)}</text> }).unwrap_or_default() }
+            </g>
+        }
+    });
+    let col_labels = (0..dc).map(|c| {
+        let t = ca.source(c).map(|j| j.to_string()).unwrap_or_else(|| "pad".into());
+        html! { <text class={classes!("vz-idx", ca.is_pad(c).then_some("vz-pad-t"))} x={(lm + c * C + C / 2 - 1).to_string()} y={(top - 8).to_string()} text-anchor="middle">{t}</text> }
+    });
+    let row_labels = (0..dr).filter(|_| two_d).map(|r| {
+        let t = ra.source(r).map(|i| i.to_string()).unwrap_or_else(|| "pad".into());
+        html! { <text class={classes!("vz-idx", ra.is_pad(r).then_some("vz-pad-t"))} x={(lm - 8).to_string()} y={(top + r * C + C / 2 + 4).to_string()} text-anchor="end">{t}</text> }
+    });
+
+    let ks: Vec<usize> = s.axes.iter().map(|a| a.kernel).collect();
+    let ss: Vec<usize> = s.axes.iter().map(|a| a.stride).collect();
+    let ds: Vec<usize> = s.axes.iter().map(|a| a.dilation).collect();
+    let range = |ax: &WindowAxis, o: usize| -> String {
+        let src: Vec<usize> = ax.taps(o).iter().filter_map(|&t| ax.source(t)).collect();
+        let pads = ax.kernel - src.len();
+        let core = match (src.first(), src.last()) {
+            (Some(a), Some(b)) if a == b => format!("{a}"),
+            (Some(a), Some(b)) => format!("{a}–{b}"),
+            _ => "none".into(),
+        };
+        if pads > 0 {
+            format!("{core} + {pads} padding")
+        } else {
+            core
+        }
+    };
+    let current = if two_d {
+        format!(
+            "output [{oi}, {oj}] ← input rows {}, columns {}",
+            range(&ra, oi),
+            range(&ca, oj)
+        )
+    } else {
+        format!("output [{oj}] ← input steps {}", range(&ca, oj))
+    };
+    let what = if s.pooling {
+        format!(
+            "takes the {} of the window, channel by channel ({} channels in and out)",
+            if s.class_name.starts_with("Max") {
+                "maximum"
+            } else {
+                "mean"
+            },
+            s.in_channels
+        )
+    } else {
+        format!(
+            "mixes the window across all {} input channels for each of {} output channels",
+            s.in_channels, s.out_channels
+        )
+    };
+
+    html! {
+        <section class="vz-card vz-window" data-testid="window-view" aria-labelledby="vz-window-h">
+            <h2 id="vz-window-h">{format!("{}: the window slides", s.name)}</h2>
+            <p class="vz-lead">
+                {format!("{} {} → {}: window {}, stride {}{}, padding \"{}\". Each output cell {what}.",
+                    s.class_name, s.input, s.output, join(&ks), join(&ss),
+                    if ds.iter().any(|&d| d > 1) { format!(", dilation {}", join(&ds)) } else { String::new() },
+                    s.padding.as_str())}
+            </p>
+            <div class="vz-svgwrap">
+                <svg class="vz-window-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img"
+                    aria-label={format!("Sliding window over the {}input; {current}", if ra.pad_before + ra.pad_after + ca.pad_before + ca.pad_after > 0 { "padded " } else { "" })}>
+                    <text class="vz-title vz-input-t" x={lm.to_string()} y="18">{format!("input{} (channel 0)", if ra.pad_before + ra.pad_after + ca.pad_before + ca.pad_after > 0 { ", padded" } else { "" })}</text>
+                    { for col_labels }
+                    { for row_labels }
+                    { for input_cells }
+                    { if oj > 0 { frame(oi, oj - 1, "vz-frame-ghost") } else { html!{} } }
+                    { for window_taps }
+                    { frame(oi, oj, "vz-frame-k") }
+                    { if oj > 0 && ca.stride > 0 { html! {
+                        <text class="vz-stride" x={(lm + ca.taps(oj).first().copied().unwrap_or(0) * C).to_string()} y={(top + dr * C + 22).to_string()}>
+                            {format!("stride {} →", ca.stride)}
+                        </text>
+                    } } else { html!{} } }
+                    <text class="vz-title vz-output-t" x={lm.to_string()} y={(y_out - 14).to_string()}>{format!("output {} (channel 0)", s.output)}</text>
+                    { for output_cells }
+                </svg>
+            </div>
+            <StepControls label="Slide the window" status={format!("{current} (step {} of {})", pos + 1, thousands((oh * ow) as u64))}
+                playing={stepper.playing} disabled={oh * ow <= 1} prev={stepper.prev.clone()} next={stepper.next.clone()} toggle={stepper.toggle.clone()} testid="window-step" />
+            <ul class="vz-formulas">
+                { for s.axes.iter().map(|a| html! {
+                    <li>
+                        <b>{a.name}</b>{": out = "}<code>{a.formula.clone()}</code>
+                        { if a.pad_before + a.pad_after > 0 {
+                            format!("; padding {} before, {} after{}", a.pad_before, a.pad_after, if s.pooling { " (ignored by pooling)" } else { " (zeros)" })
+                        } else { String::new() } }
+                    </li>
+                }) }
+                { if cropped { html!{ <li class="vz-note">{format!("Large input: drawing the first {dr} × {dc} padded cells.")}</li> } } else { html!{} } }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,205 @@
+//! Browser tests of the teaching visuals (wasm-bindgen-test in headless Chromium).
+#![cfg(target_arch = "wasm32")]
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use flatland::app::visuals::{Visuals, VisualsProps};
+use flatland::engine::{analyze, teach, Model};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn new_root() -> Element {
+    let doc = gloo::utils::document();
+    let div = doc.create_element("div").expect("div");
+    doc.body().expect("body").append_child(&div).expect("append");
+    div
+}
+
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(60)).await;
+}
+
+fn props(model: Model) -> VisualsProps {
+    let analysis = Rc::new(analyze(&model));
+    VisualsProps {
+        model: Rc::new(model),
+        analysis,
+        selected: None,
+        on_select: Callback::noop(),
+        on_replace: Callback::noop(),
+    }
+}
+
+async fn mount(model: Model) -> Element {
+    let root = new_root();
+    yew::Renderer::<Visuals>::with_root_and_props(root.clone(), props(model)).render();
+    settle().await;
+    root
+}
+
+fn q(root: &Element, testid: &str) -> Element {
+    root.query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .expect("selector")
+        .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
+}
+
+fn count(root: &Element, testid: &str) -> u32 {
+    root.query_selector_all(&format!("[data-testid=\"{testid}\"]")).expect("selector").length()
+}
+
+fn text(e: &Element) -> String {
+    e.text_content().unwrap_or_default()
+}
+
+async fn click(root: &Element, testid: &str) {
+    q(root, testid).dyn_into::<HtmlElement>().expect("html element").click();
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn seed_dense_diagram_then_flatten() {
+    let root = mount(Model::seed()).await;
+    let d = q(&root, "dense-diagram");
+    assert_eq!(count(&d, "dense-input-row"), 3);
+    assert_eq!(count(&d, "dense-output-row"), 3);
+    assert_eq!(text(&q(&d, "dense-kernel-label")).split("  ").next(), Some("kernel 2 × 16"));
+    let t = text(&d);
+    assert!(t.contains("params = (2 + 1) × 16 = 48"), "{t}");
+    assert!(t.contains("multiply-adds = 3 × 2 × 16 = 96"), "{t}");
+    assert!(!t.contains("112"), "{t}");
+    // Real forward numbers: the counting input row [1, 2] is shown.
+    assert!(text(&q(&d, "dense-step-text")).contains("[1, 2]"));
+
+    click(&root, "flatten-toggle").await;
+    let d = q(&root, "dense-diagram");
+    let t = text(&d);
+    assert!(t.contains("112"), "{t}");
+    assert!(t.contains("6 × 16"), "{t}");
+    assert!(t.contains("params = (6 + 1) × 16 = 112"), "{t}");
+    assert!(t.contains("3 × 2 = 6"), "{t}");
+    assert!(t.contains("+64"), "{t}");
+    assert_eq!(count(&d, "dense-input-row"), 1);
+    assert_eq!(q(&root, "flatten-toggle").get_attribute("aria-pressed").as_deref(), Some("true"));
+
+    click(&root, "flatten-toggle").await;
+    assert_eq!(count(&q(&root, "dense-diagram"), "dense-input-row"), 3);
+}
+
+#[wasm_bindgen_test]
+async fn stepping_moves_through_positions() {
+    let root = mount(Model::seed()).await;
+    assert!(text(&q(&root, "dense-step-text")).starts_with("position 1 of 3"));
+    click(&root, "dense-step-next").await;
+    let t = text(&q(&root, "dense-step-text"));
+    assert!(t.starts_with("position 2 of 3: [3, 4]"), "{t}");
+    click(&root, "dense-step-prev").await;
+    click(&root, "dense-step-prev").await;
+    let t = text(&q(&root, "dense-step-text"));
+    assert!(t.starts_with("position 3 of 3: [5, 6]"), "{t}");
+}
+
+#[wasm_bindgen_test]
+async fn forward_why_and_compare_on_the_seed() {
+    let root = mount(Model::seed()).await;
+    assert_eq!(count(&root, "tensor-view"), 4);
+    assert!(count(&root, "input-view") == 1);
+    let why = text(&q(&root, "why-panel"));
+    assert!(why.contains("(None, 3, 16)"), "{why}");
+    assert!(why.contains("params = (2 + 1) × 16 = 48"), "{why}");
+    q(&root, "compare-view");
+    assert_eq!(text(&q(&root, "compare-total-a")), "244");
+    assert_eq!(text(&q(&root, "compare-total-b")), "244");
+    click(&root, "compare-flatten").await;
+    // Flatten before the first Dense: 112 + 68 params.
+    assert_eq!(text(&q(&root, "compare-total-b")), "180");
+    assert_eq!(text(&q(&root, "compare-diff")), "−64");
+    assert_eq!(count(&root, "compare-row"), 5);
+    // The main stack's test ids are not used here.
+    for id in ["output-shape", "param-count", "layer-card", "total-params"] {
+        assert_eq!(count(&root, id), 0, "{id}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn new_weights_change_values() {
+    let root = mount(Model::seed()).await;
+    let before = text(&q(&root, "dense-step-text"));
+    click(&root, "new-weights").await;
+    let after = text(&q(&root, "dense-step-text"));
+    assert!(before.starts_with("position 1 of 3: [1, 2]"));
+    assert_ne!(before, after);
+}
+
+#[wasm_bindgen_test]
+async fn presets_without_a_parent_still_show_the_pair() {
+    let root = mount(Model::seed()).await;
+    click(&root, "compare-preset-seed004").await;
+    assert_eq!(text(&q(&root, "compare-total-a")), "13,698");
+    assert_eq!(text(&q(&root, "compare-total-b")), "58,498");
+    click(&root, "compare-preset-seed000").await;
+    assert_eq!(text(&q(&root, "compare-total-a")), "3,601");
+    assert_eq!(text(&q(&root, "compare-total-b")), "9,301");
+}
+
+#[function_component(Host)]
+fn host() -> Html {
+    let model = use_state(|| Rc::new(Model::seed()));
+    let analysis = Rc::new(analyze(&model));
+    let on_replace = {
+        let model = model.clone();
+        Callback::from(move |m: Model| model.set(Rc::new(m)))
+    };
+    html! { <Visuals model={(*model).clone()} analysis={analysis} selected={None::<usize>} on_replace={on_replace} /> }
+}
+
+#[wasm_bindgen_test]
+async fn preset_replaces_a_through_the_parent() {
+    let root = new_root();
+    yew::Renderer::<Host>::with_root(root.clone()).render();
+    settle().await;
+    click(&root, "compare-preset-seed004").await;
+    settle().await;
+    assert_eq!(text(&q(&root, "compare-total-a")), "13,698");
+    assert_eq!(text(&q(&root, "compare-total-b")), "58,498");
+    // A is now the seed-004 model: its first Dense sits after the Conv2D.
+    assert_eq!(count(&root, "tensor-view"), 6);
+    q(&root, "window-view");
+    let d = text(&q(&root, "dense-diagram"));
+    assert!(d.contains("params = (32 + 1) × 100 = 3,300"), "{d}");
+    click(&root, "flatten-toggle").await;
+    let d = text(&q(&root, "dense-diagram"));
+    assert!(d.contains("1 × 15 × 32 = 480"), "{d}");
+    assert!(d.contains("params = (480 + 1) × 100 = 48,100"), "{d}");
+    assert!(d.contains("13,698 → 58,498"), "{d}");
+}
+
+#[wasm_bindgen_test]
+async fn window_view_for_a_conv_layer() {
+    let p = teach::seed004();
+    let root = mount(p.a).await;
+    let w = q(&root, "window-view");
+    let t = text(&w);
+    assert!(t.contains("⌊(15 − 1)/1⌋ + 1 = 15"), "{t}");
+    assert!(t.contains("output [0, 0] ← input rows 0–1, columns 0"), "{t}");
+    click(&root, "window-step-next").await;
+    let t = text(&q(&root, "window-view"));
+    assert!(t.contains("output [0, 1] ← input rows 0–1, columns 1"), "{t}");
+}
+
+#[wasm_bindgen_test]
+async fn bad_example_text_shows_the_error() {
+    let root = mount(Model::seed()).await;
+    let ta = q(&root, "example-input").dyn_into::<web_sys::HtmlTextAreaElement>().expect("textarea");
+    ta.set_value("[[1, 2], [3, 4]]");
+    let ev = web_sys::InputEvent::new("input").expect("event");
+    ta.dispatch_event(&ev).expect("dispatch");
+    settle().await;
+    let e = text(&q(&root, "forward-error"));
+    assert!(e.contains("expected 3 items"), "{e}");
+    assert_eq!(count(&root, "tensor-view"), 0);
+}
