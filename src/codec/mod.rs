@@ -1,11 +1,13 @@
 //! Model formats: our versioned model JSON, Keras JSON import (Keras 3, Keras 2 / tf.keras,
 //! TensorFlow.js), share links, and NumPy `.npy` / `.npz` files.
 
+pub mod export;
 pub mod keras;
 pub mod keras_code;
 pub mod link;
 pub mod model_json;
 pub mod npy;
+pub mod qr;
 
 use thiserror::Error;
 
