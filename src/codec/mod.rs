@@ -1,12 +1,14 @@
 //! Model formats: our versioned model JSON, Keras JSON import (Keras 3, Keras 2 / tf.keras,
 //! TensorFlow.js), share links, and NumPy `.npy` / `.npz` files.
 
+pub mod exercise;
 pub mod export;
 pub mod keras;
 pub mod keras_code;
 pub mod link;
 pub mod model_json;
 pub mod npy;
+pub mod presets;
 pub mod qr;
 
 use thiserror::Error;

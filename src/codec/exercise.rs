@@ -1,0 +1,263 @@
+//! Exercises: a goal for the learner (output shape, parameter budget, layers to use or
+//! avoid), an optional starting model, and panels to hide. An exercise travels in a share
+//! link's `exercise` value as compact JSON ([`Exercise::to_value`] / [`Exercise::from_value`]);
+//! [`check`] lists the goals and whether a model meets each.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+
+use super::CodecError;
+use crate::engine::layers::args::canonical_class;
+use crate::engine::summary::commas;
+use crate::engine::{analyze, Layer, LayerSpec, Model, Shape};
+
+/// One exercise. Serialised with short keys to keep links small.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Exercise {
+    #[serde(rename = "t", default)]
+    pub title: String,
+    #[serde(rename = "d", default)]
+    pub instructions: String,
+    /// Output shape without the batch axis, e.g. `[4]` for `(None, 4)`.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub target_output_shape: Option<Vec<usize>>,
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max_params: Option<u64>,
+    #[serde(rename = "eq", default, skip_serializing_if = "Option::is_none")]
+    pub exact_params: Option<u64>,
+    /// Keras class names that must appear.
+    #[serde(rename = "inc", default, skip_serializing_if = "Vec::is_empty")]
+    pub must_include: Vec<String>,
+    /// Keras class names that must not appear.
+    #[serde(rename = "exc", default, skip_serializing_if = "Vec::is_empty")]
+    pub must_exclude: Vec<String>,
+    /// UI panels to hide while solving (ids chosen by the app, e.g. "params").
+    #[serde(rename = "hide", default, skip_serializing_if = "Vec::is_empty")]
+    pub hide_panels: Vec<String>,
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none", serialize_with = "ser_model", deserialize_with = "de_model")]
+    pub start: Option<Model>,
+}
+
+/// One goal and whether the model meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Goal {
+    pub label: String,
+    pub met: bool,
+}
+
+/// Compact model: `{"n": name, "i": input, "l": [[class, name, {non-default config}]]}`.
+pub fn compact_model(m: &Model) -> Value {
+    let layers: Vec<Value> = m
+        .layers
+        .iter()
+        .map(|l| {
+            let cfg = l.spec.to_config();
+            let def = LayerSpec::default_of(l.spec.class_name()).map(|d| d.to_config());
+            let slim: Map<String, Value> = match (&cfg, def) {
+                (Value::Object(c), Some(Value::Object(d))) => c.iter().filter(|(k, v)| d.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                (Value::Object(c), _) => c.clone(),
+                _ => Map::new(),
+            };
+            json!([l.spec.class_name(), l.name, slim])
+        })
+        .collect();
+    json!({"n": m.name, "i": m.input_shape, "l": layers})
+}
+
+/// Read [`compact_model`] output.
+///
+/// # Errors
+/// [`CodecError::NotAModel`] when the value is not a compact model.
+pub fn expand_model(v: &Value) -> Result<Model, CodecError> {
+    let bad = |m: &str| CodecError::NotAModel(format!("exercise start model: {m}"));
+    let input = v
+        .get("i")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no input shape"))?
+        .iter()
+        .map(|d| d.as_u64().and_then(|u| usize::try_from(u).ok()).ok_or_else(|| bad("bad input dimension")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut model = Model {
+        name: v.get("n").and_then(Value::as_str).unwrap_or("model").to_string(),
+        input_shape: input,
+        layers: Vec::new(),
+    };
+    for l in v.get("l").and_then(Value::as_array).ok_or_else(|| bad("no layers"))? {
+        let class = l.get(0).and_then(Value::as_str).unwrap_or("");
+        let empty = Value::Object(Map::new());
+        let spec = LayerSpec::from_config(class, l.get(2).unwrap_or(&empty));
+        let name = match l.get(1).and_then(Value::as_str) {
+            Some(n) if !n.is_empty() => n.to_string(),
+            _ => model.fresh_name(spec.prefix()),
+        };
+        model.layers.push(Layer::new(name, spec));
+    }
+    Ok(model)
+}
+
+fn ser_model<S: Serializer>(m: &Option<Model>, s: S) -> Result<S::Ok, S::Error> {
+    m.as_ref().map(compact_model).serialize(s)
+}
+
+fn de_model<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Model>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => expand_model(&v).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+impl Exercise {
+    /// Compact JSON for a link payload.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Read an exercise from a link payload value.
+    ///
+    /// # Errors
+    /// [`CodecError::Link`] when the value is not an exercise.
+    pub fn from_value(v: &Value) -> Result<Exercise, CodecError> {
+        serde_json::from_value(v.clone()).map_err(|e| CodecError::Link(format!("the link's exercise is damaged ({e})")))
+    }
+}
+
+/// The goals of an exercise and whether `model` meets each. The first goal is always
+/// "the model is valid"; size goals are only met by a valid model.
+pub fn check(ex: &Exercise, model: &Model) -> Vec<Goal> {
+    let a = analyze(model);
+    let valid = a.valid();
+    let mut goals = vec![Goal {
+        label: "Every layer computes (no errors)".into(),
+        met: valid,
+    }];
+    if let Some(t) = &ex.target_output_shape {
+        goals.push(Goal {
+            label: format!("Output shape is {}", Shape::new(t.clone())),
+            met: a.output().is_some_and(|o| o.dims() == t.as_slice()),
+        });
+    }
+    if let Some(n) = ex.exact_params {
+        goals.push(Goal {
+            label: format!("Exactly {} parameters", commas(n)),
+            met: valid && a.total() == n,
+        });
+    }
+    if let Some(n) = ex.max_params {
+        goals.push(Goal {
+            label: format!("At most {} parameters", commas(n)),
+            met: valid && a.total() <= n,
+        });
+    }
+    let uses = |c: &str| model.layers.iter().any(|l| canonical_class(l.spec.class_name()) == canonical_class(c));
+    for c in &ex.must_include {
+        goals.push(Goal {
+            label: format!("Uses {c}"),
+            met: uses(c),
+        });
+    }
+    for c in &ex.must_exclude {
+        goals.push(Goal {
+            label: format!("Does not use {c}"),
+            met: !uses(c),
+        });
+    }
+    goals
+}
+
+/// Whether every goal is met.
+pub fn solved(ex: &Exercise, model: &Model) -> bool {
+    check(ex, model).iter().all(|g| g.met)
+}
+
+fn seed001_start() -> Model {
+    super::presets::preset("seed001").map_or_else(Model::seed, |p| p.model)
+}
+
+fn seed004_start() -> Model {
+    super::presets::preset("seed004").map_or_else(Model::seed, |p| p.model)
+}
+
+/// The built-in exercises, based on the seed questions.
+pub fn exercises() -> Vec<Exercise> {
+    vec![
+        Exercise {
+            title: "One vector for Dense".into(),
+            instructions: "Dense only looks at the last axis, so this model gives a (None, 3, 4) output with 116 params. Make the last Dense see the whole (3, 2) input as one vector: reach (None, 4) with exactly 244 parameters.".into(),
+            target_output_shape: Some(vec![4]),
+            max_params: None,
+            exact_params: Some(244),
+            must_include: vec!["Dense".into()],
+            must_exclude: Vec::new(),
+            hide_panels: Vec::new(),
+            start: Some(seed001_start()),
+        },
+        Exercise {
+            title: "Seed 004 on a budget".into(),
+            instructions: "Get from (2, 15, 1) to one prediction of 2 classes, (None, 2), with at most 15,000 parameters, using Conv2D then Dense layers. Flatten works but costs 58,498 parameters: find a cheaper way.".into(),
+            target_output_shape: Some(vec![2]),
+            max_params: Some(15_000),
+            exact_params: None,
+            must_include: vec!["Conv2D".into(), "Dense".into()],
+            must_exclude: Vec::new(),
+            hide_panels: Vec::new(),
+            start: Some(seed004_start()),
+        },
+    ]
+}
+
+/// Reference solutions of [`exercises`], in the same order.
+pub fn solutions() -> Vec<Model> {
+    let first = super::presets::preset("seed001").and_then(|p| p.compare_with).unwrap_or_else(Model::seed);
+    let mut second = seed004_start();
+    second.name = "seed004_gap".into();
+    second.layers.insert(
+        1,
+        Layer::new("global_average_pooling2d", LayerSpec::from_config("GlobalAveragePooling2D", &json!({}))),
+    );
+    vec![first, second]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_solutions_meet_every_goal_and_starts_do_not() {
+        for (ex, sol) in exercises().iter().zip(solutions()) {
+            let goals = check(ex, &sol);
+            assert!(goals.iter().all(|g| g.met), "{}: {goals:?}", ex.title);
+            let start = ex.start.clone().unwrap();
+            assert!(!solved(ex, &start), "{}", ex.title);
+        }
+        // The Flatten answer to the second exercise is over budget.
+        let flat = crate::codec::presets::preset("seed004").and_then(|p| p.compare_with).unwrap();
+        let goals = check(&exercises()[1], &flat);
+        assert_eq!(goals.iter().filter(|g| !g.met).map(|g| g.label.as_str()).collect::<Vec<_>>(), vec!["At most 15,000 parameters"]);
+    }
+
+    #[test]
+    fn labels() {
+        let goals = check(&exercises()[0], &seed001_start());
+        let labels: Vec<&str> = goals.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, vec!["Every layer computes (no errors)", "Output shape is (None, 4)", "Exactly 244 parameters", "Uses Dense"]);
+        assert_eq!(goals.iter().map(|g| g.met).collect::<Vec<_>>(), vec![true, false, false, true]);
+    }
+
+    #[test]
+    fn json_round_trip_and_link() {
+        for ex in exercises() {
+            let v = ex.to_value();
+            assert_eq!(Exercise::from_value(&v).unwrap(), ex);
+            let link = crate::codec::link::encode(&crate::codec::link::Payload {
+                model: ex.start.clone().unwrap(),
+                exercise: Some(v),
+                view: None,
+            });
+            let back = crate::codec::link::decode(&link).unwrap();
+            assert_eq!(Exercise::from_value(&back.exercise.unwrap()).unwrap(), ex);
+        }
+        assert!(Exercise::from_value(&json!({"s": {"i": "x"}})).is_err());
+        assert_eq!(Exercise::from_value(&json!({})).unwrap(), Exercise::default());
+    }
+}
