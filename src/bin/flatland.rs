@@ -4,6 +4,7 @@
 //! flatland summary [MODEL] [--json]
 //! flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
 //! flatland link MODEL | flatland link --decode FRAGMENT
+//! flatland export MODEL --keras|--pytorch
 //! ```
 //! Exit codes: 0 ok; 1 invalid model / weights / input; 2 unreadable file or bad usage.
 
@@ -19,7 +20,8 @@ const USAGE: &str = "usage:
   flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
   flatland link MODEL
   flatland link --decode FRAGMENT
-MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, or a TF.js model.json";
+  flatland export MODEL --keras|--pytorch
+MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, a TF.js model.json, or Keras Python code (.py)";
 
 enum Fail {
     Invalid(String),
@@ -35,12 +37,25 @@ fn load_model(path: Option<&str>) -> Result<Model, Fail> {
         return Ok(Model::seed());
     };
     let bytes = read_bytes(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| Fail::Unreadable(format!("{path} is not UTF-8 text")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Fail::Unreadable(format!("{path} is not UTF-8 text")))?;
+    if path.ends_with(".py") {
+        // Keras Python code: parsed, never executed; warnings go to stderr.
+        let imported = codec::keras_code::parse_keras_code(&text)
+            .map_err(|e| Fail::Unreadable(format!("{path}: {e}")))?;
+        for w in &imported.warnings {
+            eprintln!("{path}:{}:{}: warning: {}", w.line, w.column, w.message);
+        }
+        return Ok(imported.model);
+    }
     codec::read_model(&text).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
 }
 
 fn positional(args: &[String], with_value: &[&str]) -> Vec<String> {
@@ -65,7 +80,10 @@ fn summary(args: &[String]) -> Result<(), Fail> {
     let model = load_model(pos.first().map(String::as_str))?;
     let a = analyze(&model);
     if args.iter().any(|a| a == "--json") {
-        println!("{}", serde_json::to_string_pretty(&a.to_json()).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&a.to_json()).unwrap_or_default()
+        );
     } else {
         print!("{}", summary_text(&model.name, &a));
     }
@@ -77,15 +95,22 @@ fn summary(args: &[String]) -> Result<(), Fail> {
 
 fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     let pos = positional(args, &["--input", "--output", "--weights", "--seed"]);
-    let model_path = pos.first().ok_or_else(|| Fail::Unreadable(format!("forward needs MODEL\n{USAGE}")))?;
-    let input = flag(args, "--input").ok_or_else(|| Fail::Unreadable("forward needs --input X.npy".into()))?;
-    let output = flag(args, "--output").ok_or_else(|| Fail::Unreadable("forward needs --output Y.npy".into()))?;
+    let model_path = pos
+        .first()
+        .ok_or_else(|| Fail::Unreadable(format!("forward needs MODEL\n{USAGE}")))?;
+    let input = flag(args, "--input")
+        .ok_or_else(|| Fail::Unreadable("forward needs --input X.npy".into()))?;
+    let output = flag(args, "--output")
+        .ok_or_else(|| Fail::Unreadable("forward needs --output Y.npy".into()))?;
     let seed = match flag(args, "--seed") {
-        Some(s) => s.parse::<u64>().map_err(|_| Fail::Unreadable(format!("--seed {s} is not a number")))?,
+        Some(s) => s
+            .parse::<u64>()
+            .map_err(|_| Fail::Unreadable(format!("--seed {s} is not a number")))?,
         None => 0,
     };
     let model = load_model(Some(model_path))?;
-    let x = npy::read_npy(&read_bytes(input)?).map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?;
+    let x = npy::read_npy(&read_bytes(input)?)
+        .map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?;
     let a = analyze(&model);
     if let Some(e) = a.first_error() {
         return Err(Fail::Invalid(e.to_string()));
@@ -93,14 +118,17 @@ fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     let limits = Limits::default();
     let weights = match flag(args, "--weights") {
         Some(w) => {
-            let list = npy::read_weight_list(&read_bytes(w)?).map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
+            let list = npy::read_weight_list(&read_bytes(w)?)
+                .map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
             split_weights(&a, list).map_err(|e| Fail::Invalid(e.to_string()))?
         }
         None => init_weights(&a, seed, limits).map_err(|e| Fail::Invalid(e.to_string()))?,
     };
-    let outs = forward(&model, &a, &weights, x.clone(), limits).map_err(|e| Fail::Invalid(e.to_string()))?;
+    let outs = forward(&model, &a, &weights, x.clone(), limits)
+        .map_err(|e| Fail::Invalid(e.to_string()))?;
     let y = outs.last().cloned().unwrap_or(x);
-    std::fs::write(output, npy::write_npy(&y)).map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
+    std::fs::write(output, npy::write_npy(&y))
+        .map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
     eprintln!("output shape {:?}", y.shape());
     Ok(())
 }
@@ -112,9 +140,36 @@ fn link_cmd(args: &[String]) -> Result<(), Fail> {
         return Ok(());
     }
     let pos = positional(args, &[]);
-    let model = load_model(Some(pos.first().ok_or_else(|| Fail::Unreadable(format!("link needs MODEL\n{USAGE}")))?))?;
+    let model =
+        load_model(Some(pos.first().ok_or_else(|| {
+            Fail::Unreadable(format!("link needs MODEL\n{USAGE}"))
+        })?))?;
     println!("{}", link::encode_model(&model));
     Ok(())
+}
+
+fn export_cmd(args: &[String]) -> Result<(), Fail> {
+    let pos = positional(args, &[]);
+    let path = pos
+        .first()
+        .ok_or_else(|| Fail::Unreadable(format!("export needs MODEL\n{USAGE}")))?;
+    let pytorch = args.iter().any(|a| a == "--pytorch");
+    if !pytorch && !args.iter().any(|a| a == "--keras") {
+        return Err(Fail::Unreadable(format!(
+            "export needs --keras or --pytorch\n{USAGE}"
+        )));
+    }
+    let model = load_model(Some(path))?;
+    let code = if pytorch {
+        codec::export::to_pytorch_code(&model)
+    } else {
+        codec::export::to_keras_code(&model)
+    };
+    print!("{code}");
+    match analyze(&model).first_error() {
+        Some(e) => Err(Fail::Invalid(e.to_string())),
+        None => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -124,6 +179,7 @@ fn main() -> ExitCode {
         Some("summary") => summary(rest),
         Some("forward") => forward_cmd(rest),
         Some("link") => link_cmd(rest),
+        Some("export") => export_cmd(rest),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             Ok(())
