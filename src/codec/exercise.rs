@@ -34,7 +34,13 @@ pub struct Exercise {
     /// UI panels to hide while solving (ids chosen by the app, e.g. "params").
     #[serde(rename = "hide", default, skip_serializing_if = "Vec::is_empty")]
     pub hide_panels: Vec<String>,
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none", serialize_with = "ser_model", deserialize_with = "de_model")]
+    #[serde(
+        rename = "s",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_model",
+        deserialize_with = "de_model"
+    )]
     pub start: Option<Model>,
 }
 
@@ -54,7 +60,11 @@ pub fn compact_model(m: &Model) -> Value {
             let cfg = l.spec.to_config();
             let def = LayerSpec::default_of(l.spec.class_name()).map(|d| d.to_config());
             let slim: Map<String, Value> = match (&cfg, def) {
-                (Value::Object(c), Some(Value::Object(d))) => c.iter().filter(|(k, v)| d.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                (Value::Object(c), Some(Value::Object(d))) => c
+                    .iter()
+                    .filter(|(k, v)| d.get(*k) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 (Value::Object(c), _) => c.clone(),
                 _ => Map::new(),
             };
@@ -75,14 +85,26 @@ pub fn expand_model(v: &Value) -> Result<Model, CodecError> {
         .and_then(Value::as_array)
         .ok_or_else(|| bad("no input shape"))?
         .iter()
-        .map(|d| d.as_u64().and_then(|u| usize::try_from(u).ok()).ok_or_else(|| bad("bad input dimension")))
+        .map(|d| {
+            d.as_u64()
+                .and_then(|u| usize::try_from(u).ok())
+                .ok_or_else(|| bad("bad input dimension"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut model = Model {
-        name: v.get("n").and_then(Value::as_str).unwrap_or("model").to_string(),
+        name: v
+            .get("n")
+            .and_then(Value::as_str)
+            .unwrap_or("model")
+            .to_string(),
         input_shape: input,
         layers: Vec::new(),
     };
-    for l in v.get("l").and_then(Value::as_array).ok_or_else(|| bad("no layers"))? {
+    for l in v
+        .get("l")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no layers"))?
+    {
         let class = l.get(0).and_then(Value::as_str).unwrap_or("");
         let empty = Value::Object(Map::new());
         let spec = LayerSpec::from_config(class, l.get(2).unwrap_or(&empty));
@@ -118,7 +140,8 @@ impl Exercise {
     /// # Errors
     /// [`CodecError::Link`] when the value is not an exercise.
     pub fn from_value(v: &Value) -> Result<Exercise, CodecError> {
-        serde_json::from_value(v.clone()).map_err(|e| CodecError::Link(format!("the link's exercise is damaged ({e})")))
+        serde_json::from_value(v.clone())
+            .map_err(|e| CodecError::Link(format!("the link's exercise is damaged ({e})")))
     }
 }
 
@@ -149,7 +172,12 @@ pub fn check(ex: &Exercise, model: &Model) -> Vec<Goal> {
             met: valid && a.total() <= n,
         });
     }
-    let uses = |c: &str| model.layers.iter().any(|l| canonical_class(l.spec.class_name()) == canonical_class(c));
+    let uses = |c: &str| {
+        model
+            .layers
+            .iter()
+            .any(|l| canonical_class(l.spec.class_name()) == canonical_class(c))
+    };
     for c in &ex.must_include {
         goals.push(Goal {
             label: format!("Uses {c}"),
@@ -208,12 +236,17 @@ pub fn exercises() -> Vec<Exercise> {
 
 /// Reference solutions of [`exercises`], in the same order.
 pub fn solutions() -> Vec<Model> {
-    let first = super::presets::preset("seed001").and_then(|p| p.compare_with).unwrap_or_else(Model::seed);
+    let first = super::presets::preset("seed001")
+        .and_then(|p| p.compare_with)
+        .unwrap_or_else(Model::seed);
     let mut second = seed004_start();
     second.name = "seed004_gap".into();
     second.layers.insert(
         1,
-        Layer::new("global_average_pooling2d", LayerSpec::from_config("GlobalAveragePooling2D", &json!({}))),
+        Layer::new(
+            "global_average_pooling2d",
+            LayerSpec::from_config("GlobalAveragePooling2D", &json!({})),
+        ),
     );
     vec![first, second]
 }
@@ -231,17 +264,37 @@ mod tests {
             assert!(!solved(ex, &start), "{}", ex.title);
         }
         // The Flatten answer to the second exercise is over budget.
-        let flat = crate::codec::presets::preset("seed004").and_then(|p| p.compare_with).unwrap();
+        let flat = crate::codec::presets::preset("seed004")
+            .and_then(|p| p.compare_with)
+            .unwrap();
         let goals = check(&exercises()[1], &flat);
-        assert_eq!(goals.iter().filter(|g| !g.met).map(|g| g.label.as_str()).collect::<Vec<_>>(), vec!["At most 15,000 parameters"]);
+        assert_eq!(
+            goals
+                .iter()
+                .filter(|g| !g.met)
+                .map(|g| g.label.as_str())
+                .collect::<Vec<_>>(),
+            vec!["At most 15,000 parameters"]
+        );
     }
 
     #[test]
     fn labels() {
         let goals = check(&exercises()[0], &seed001_start());
         let labels: Vec<&str> = goals.iter().map(|g| g.label.as_str()).collect();
-        assert_eq!(labels, vec!["Every layer computes (no errors)", "Output shape is (None, 4)", "Exactly 244 parameters", "Uses Dense"]);
-        assert_eq!(goals.iter().map(|g| g.met).collect::<Vec<_>>(), vec![true, false, false, true]);
+        assert_eq!(
+            labels,
+            vec![
+                "Every layer computes (no errors)",
+                "Output shape is (None, 4)",
+                "Exactly 244 parameters",
+                "Uses Dense"
+            ]
+        );
+        assert_eq!(
+            goals.iter().map(|g| g.met).collect::<Vec<_>>(),
+            vec![true, false, false, true]
+        );
     }
 
     #[test]
@@ -258,6 +311,9 @@ mod tests {
             assert_eq!(Exercise::from_value(&back.exercise.unwrap()).unwrap(), ex);
         }
         assert!(Exercise::from_value(&json!({"s": {"i": "x"}})).is_err());
-        assert_eq!(Exercise::from_value(&json!({})).unwrap(), Exercise::default());
+        assert_eq!(
+            Exercise::from_value(&json!({})).unwrap(),
+            Exercise::default()
+        );
     }
 }

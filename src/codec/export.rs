@@ -51,7 +51,11 @@ pub fn py_float(f: f64) -> String {
         };
     }
     let narrow = f as f32;
-    let s = if f64::from(narrow) == f { format!("{narrow}") } else { format!("{f}") };
+    let s = if f64::from(narrow) == f {
+        format!("{narrow}")
+    } else {
+        format!("{f}")
+    };
     if s.contains(['.', 'e', 'E']) {
         s
     } else {
@@ -76,22 +80,38 @@ pub fn py_value(v: &Value) -> String {
         Value::String(s) => py_str(s),
         Value::Array(items) => match items.as_slice() {
             [one] => format!("({},)", py_value(one)),
-            _ => format!("({})", items.iter().map(py_value).collect::<Vec<_>>().join(", ")),
+            _ => format!(
+                "({})",
+                items.iter().map(py_value).collect::<Vec<_>>().join(", ")
+            ),
         },
-        Value::Object(o) => format!("{{{}}}", o.iter().map(|(k, v)| format!("{}: {}", py_str(k), py_value(v))).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", py_str(k), py_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
 fn shape_tuple(dims: &[usize]) -> String {
     match dims {
         [one] => format!("({one},)"),
-        _ => format!("({})", dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 // ---------------------------------------------------------------------------------------
@@ -134,8 +154,13 @@ fn keras_args(spec: &LayerSpec, name: &str) -> String {
 
 /// Runnable Keras 3 Python code for the model.
 pub fn to_keras_code(model: &Model) -> String {
-    let mut out = String::from("import keras\nfrom keras import layers\n\nmodel = keras.Sequential(\n    [\n");
-    out.push_str(&format!("        keras.Input(shape={}),\n", shape_tuple(&model.input_shape)));
+    let mut out = String::from(
+        "import keras\nfrom keras import layers\n\nmodel = keras.Sequential(\n    [\n",
+    );
+    out.push_str(&format!(
+        "        keras.Input(shape={}),\n",
+        shape_tuple(&model.input_shape)
+    ));
     for layer in &model.layers {
         match &layer.spec {
             LayerSpec::Unknown(u) => {
@@ -144,20 +169,37 @@ pub fn to_keras_code(model: &Model) -> String {
                 } else {
                     u.reason.replace('\n', " ")
                 };
-                out.push_str(&format!("        # NOTE: Flatland could not read this layer: {why}\n"));
+                out.push_str(&format!(
+                    "        # NOTE: Flatland could not read this layer: {why}\n"
+                ));
                 if is_identifier(&u.class_name) && u.class_name != "Unreadable" {
                     let mut args: Vec<String> = match &u.config {
-                        Value::Object(o) => o.iter().filter(|(k, _)| is_identifier(k) && k.as_str() != "name").map(|(k, v)| format!("{k}={}", py_value(v))).collect(),
+                        Value::Object(o) => o
+                            .iter()
+                            .filter(|(k, _)| is_identifier(k) && k.as_str() != "name")
+                            .map(|(k, v)| format!("{k}={}", py_value(v)))
+                            .collect(),
                         _ => Vec::new(),
                     };
                     args.push(format!("name={}", py_str(&layer.name)));
-                    out.push_str(&format!("        layers.{}({}),\n", u.class_name, args.join(", ")));
+                    out.push_str(&format!(
+                        "        layers.{}({}),\n",
+                        u.class_name,
+                        args.join(", ")
+                    ));
                 }
             }
-            spec => out.push_str(&format!("        layers.{}({}),\n", spec.class_name(), keras_args(spec, &layer.name))),
+            spec => out.push_str(&format!(
+                "        layers.{}({}),\n",
+                spec.class_name(),
+                keras_args(spec, &layer.name)
+            )),
         }
     }
-    out.push_str(&format!("    ],\n    name={},\n)\nmodel.summary()\n", py_str(&model.name)));
+    out.push_str(&format!(
+        "    ],\n    name={},\n)\nmodel.summary()\n",
+        py_str(&model.name)
+    ));
     out
 }
 
@@ -186,7 +228,10 @@ struct Torch {
 }
 
 fn cfg_usize(cfg: &Value, key: &str) -> usize {
-    cfg.get(key).and_then(Value::as_u64).and_then(|u| usize::try_from(u).ok()).unwrap_or(0)
+    cfg.get(key)
+        .and_then(Value::as_u64)
+        .and_then(|u| usize::try_from(u).ok())
+        .unwrap_or(0)
 }
 
 fn cfg_f64(cfg: &Value, key: &str) -> f64 {
@@ -204,8 +249,16 @@ fn cfg_str<'a>(cfg: &'a Value, key: &str) -> &'a str {
 /// An int-or-tuple config value broadcast to `rank` values.
 fn cfg_ints(cfg: &Value, key: &str, rank: usize, default: usize) -> Vec<usize> {
     let v: Vec<usize> = match cfg.get(key) {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_u64).filter_map(|u| usize::try_from(u).ok()).collect(),
-        Some(Value::Number(n)) => n.as_u64().and_then(|u| usize::try_from(u).ok()).into_iter().collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_u64)
+            .filter_map(|u| usize::try_from(u).ok())
+            .collect(),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|u| usize::try_from(u).ok())
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     };
     match v.len() {
@@ -227,12 +280,18 @@ fn same_pads(n: usize, k: usize, s: usize, d: usize) -> (usize, usize) {
     let s = s.max(1);
     let out = n.div_ceil(s);
     let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
-    let total = (out.saturating_sub(1)).saturating_mul(s).saturating_add(span).saturating_sub(n);
+    let total = (out.saturating_sub(1))
+        .saturating_mul(s)
+        .saturating_add(span)
+        .saturating_sub(n);
     (total / 2, total - total / 2)
 }
 
 fn perm_text(p: &[usize]) -> String {
-    p.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    p.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Torch {
@@ -255,7 +314,10 @@ impl Torch {
         if !self.cf && self.rank >= 2 {
             let mut p = vec![0, self.rank];
             p.extend(1..self.rank);
-            self.lambda(&format!("x.permute({})", perm_text(&p)), "channels last (Keras) → channels first (PyTorch)");
+            self.lambda(
+                &format!("x.permute({})", perm_text(&p)),
+                "channels last (Keras) → channels first (PyTorch)",
+            );
             self.cf = true;
         }
     }
@@ -265,7 +327,10 @@ impl Torch {
             let mut p = vec![0];
             p.extend(2..=self.rank);
             p.push(1);
-            self.lambda(&format!("x.permute({})", perm_text(&p)), "channels first → channels last (Keras layout)");
+            self.lambda(
+                &format!("x.permute({})", perm_text(&p)),
+                "channels first → channels last (Keras layout)",
+            );
         }
         self.cf = false;
     }
@@ -290,7 +355,9 @@ impl Torch {
             "silu" | "swish" => self.push("nn.SiLU(),"),
             "hard_silu" | "hard_swish" => self.push("nn.Hardswish(),"),
             "mish" => self.push("nn.Mish(),"),
-            "leaky_relu" => self.push("nn.LeakyReLU(0.2),  # keras.activations.leaky_relu default slope"),
+            "leaky_relu" => {
+                self.push("nn.LeakyReLU(0.2),  # keras.activations.leaky_relu default slope")
+            }
             "exponential" => self.lambda("torch.exp(x)", "activation=\"exponential\""),
             other => self.note(format!("activation `{other}` has no PyTorch module here")),
         }
@@ -304,8 +371,12 @@ impl Torch {
             return false;
         }
         let spatial = inp;
-        let pads: Vec<(usize, usize)> = (0..n).map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), k[i], s[i], d[i])).collect();
-        self.push("# Keras 'same' padding with stride >1 is asymmetric; no direct PyTorch equivalent:");
+        let pads: Vec<(usize, usize)> = (0..n)
+            .map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), k[i], s[i], d[i]))
+            .collect();
+        self.push(
+            "# Keras 'same' padding with stride >1 is asymmetric; no direct PyTorch equivalent:",
+        );
         self.push("# the explicit zero padding below reproduces TensorFlow's (extra row/column at the end).");
         match pads.as_slice() {
             [(a, b)] => self.push(format!("nn.ConstantPad1d(({a}, {b}), 0.0),")),
@@ -342,7 +413,11 @@ impl Torch {
             let left = d[0].saturating_mul(k[0].saturating_sub(1));
             self.push(format!("nn.ConstantPad1d(({left}, 0), 0.0),  # Keras padding=\"causal\": pad the start only"));
         }
-        let bias = if use_bias { String::new() } else { ", bias=False".into() };
+        let bias = if use_bias {
+            String::new()
+        } else {
+            ", bias=False".into()
+        };
         match class {
             "Conv1D" | "Conv2D" => {
                 let filters = cfg_usize(cfg, "filters");
@@ -350,20 +425,38 @@ impl Torch {
                 if groups != 1 {
                     extra.push(format!("groups={groups}"));
                 }
-                let extra = if extra.is_empty() { String::new() } else { format!(", {}", extra.join(", ")) };
-                self.push(format!("nn.Conv{dims}({c_in}, {filters}, kernel_size={}{extra}{bias}),", int_or_tuple(&k)));
+                let extra = if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", extra.join(", "))
+                };
+                self.push(format!(
+                    "nn.Conv{dims}({c_in}, {filters}, kernel_size={}{extra}{bias}),",
+                    int_or_tuple(&k)
+                ));
             }
             "DepthwiseConv2D" => {
                 let m = cfg_usize(cfg, "depth_multiplier").max(1);
-                let extra = if extra.is_empty() { String::new() } else { format!(", {}", extra.join(", ")) };
+                let extra = if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", extra.join(", "))
+                };
                 self.push(format!("nn.Conv2d({c_in}, {}, kernel_size={}{extra}, groups={c_in}{bias}),  # depthwise", c_in * m, int_or_tuple(&k)));
             }
             "SeparableConv2D" => {
                 let m = cfg_usize(cfg, "depth_multiplier").max(1);
                 let filters = cfg_usize(cfg, "filters");
-                let extra = if extra.is_empty() { String::new() } else { format!(", {}", extra.join(", ")) };
+                let extra = if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", extra.join(", "))
+                };
                 self.push(format!("nn.Conv2d({c_in}, {}, kernel_size={}{extra}, groups={c_in}, bias=False),  # depthwise part", c_in * m, int_or_tuple(&k)));
-                self.push(format!("nn.Conv2d({}, {filters}, kernel_size=1{bias}),  # pointwise part", c_in * m));
+                self.push(format!(
+                    "nn.Conv2d({}, {filters}, kernel_size=1{bias}),  # pointwise part",
+                    c_in * m
+                ));
             }
             _ => {}
         }
@@ -423,8 +516,15 @@ impl Torch {
         if same {
             self.note("Keras 'same' transposed convolution crops asymmetrically; these padding values give the same output size but values may be shifted by one position");
         }
-        let extra = if extra.is_empty() { String::new() } else { format!(", {}", extra.join(", ")) };
-        self.push(format!("nn.ConvTranspose{dims}({c_in}, {filters}, kernel_size={}{extra}),", int_or_tuple(&k)));
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", extra.join(", "))
+        };
+        self.push(format!(
+            "nn.ConvTranspose{dims}({c_in}, {filters}, kernel_size={}{extra}),",
+            int_or_tuple(&k)
+        ));
         self.activation(cfg_str(cfg, "activation"));
     }
 
@@ -444,7 +544,9 @@ impl Torch {
             args.push(format!("stride={}", int_or_tuple(&s)));
         }
         if cfg_str(cfg, "padding") == "same" {
-            let pads: Vec<(usize, usize)> = (0..r).map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), p[i], s[i], 1)).collect();
+            let pads: Vec<(usize, usize)> = (0..r)
+                .map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), p[i], s[i], 1))
+                .collect();
             if pads.iter().any(|&(a, b)| a + b > 0) {
                 args.push("ceil_mode=True".into());
                 if pads.iter().all(|&(a, _)| a == 0) {
@@ -469,17 +571,32 @@ impl Torch {
             "Dense" => {
                 self.to_cl();
                 let units = cfg_usize(&cfg, "units");
-                let bias = if cfg_bool(&cfg, "use_bias", true) { "" } else { ", bias=False" };
+                let bias = if cfg_bool(&cfg, "use_bias", true) {
+                    ""
+                } else {
+                    ", bias=False"
+                };
                 self.push(format!("nn.Linear({c}, {units}{bias}),"));
                 self.activation(cfg_str(&cfg, "activation"));
             }
-            "Conv1D" | "Conv2D" | "DepthwiseConv2D" | "SeparableConv2D" => self.conv(&class, &cfg, inp),
+            "Conv1D" | "Conv2D" | "DepthwiseConv2D" | "SeparableConv2D" => {
+                self.conv(&class, &cfg, inp)
+            }
             "Conv1DTranspose" | "Conv2DTranspose" => self.conv_transpose(&class, &cfg, inp),
-            "MaxPooling1D" | "MaxPooling2D" | "AveragePooling1D" | "AveragePooling2D" => self.pool(&class, &cfg, inp),
-            "GlobalAveragePooling1D" | "GlobalAveragePooling2D" | "GlobalMaxPooling1D" | "GlobalMaxPooling2D" => {
+            "MaxPooling1D" | "MaxPooling2D" | "AveragePooling1D" | "AveragePooling2D" => {
+                self.pool(&class, &cfg, inp)
+            }
+            "GlobalAveragePooling1D"
+            | "GlobalAveragePooling2D"
+            | "GlobalMaxPooling1D"
+            | "GlobalMaxPooling2D" => {
                 self.to_cf();
                 let dims = if class.contains("1D") { "1d" } else { "2d" };
-                let kind = if class.starts_with("GlobalMax") { "AdaptiveMaxPool" } else { "AdaptiveAvgPool" };
+                let kind = if class.starts_with("GlobalMax") {
+                    "AdaptiveMaxPool"
+                } else {
+                    "AdaptiveAvgPool"
+                };
                 self.push(format!("nn.{kind}{dims}(1),"));
                 if !cfg_bool(&cfg, "keepdims", false) {
                     self.push("nn.Flatten(),");
@@ -508,21 +625,34 @@ impl Torch {
                 };
                 let m = cfg_f64(&cfg, "momentum");
                 let eps = cfg_f64(&cfg, "epsilon");
-                self.push(format!("# PyTorch momentum = 1 - Keras momentum (Keras {})", py_float(m)));
+                self.push(format!(
+                    "# PyTorch momentum = 1 - Keras momentum (Keras {})",
+                    py_float(m)
+                ));
                 let center = cfg_bool(&cfg, "center", true);
                 let scale = cfg_bool(&cfg, "scale", true);
-                let affine = if !center && !scale { ", affine=False" } else { "" };
+                let affine = if !center && !scale {
+                    ", affine=False"
+                } else {
+                    ""
+                };
                 if center != scale {
                     self.note("Keras learns only one of beta/gamma here (center/scale); PyTorch's affine=True learns both");
                 }
-                self.push(format!("nn.{bn}({c}, eps={}, momentum={}{affine}),", py_float(eps), py_float(((1.0 - m) * 1e6).round() / 1e6)));
+                self.push(format!(
+                    "nn.{bn}({c}, eps={}, momentum={}{affine}),",
+                    py_float(eps),
+                    py_float(((1.0 - m) * 1e6).round() / 1e6)
+                ));
             }
             "LayerNormalization" => {
                 self.to_cl();
                 let eps = py_float(cfg_f64(&cfg, "epsilon"));
                 let axis = cfg.get("axis").and_then(Value::as_i64).unwrap_or(-1);
                 if axis != -1 && axis != self.rank as i64 {
-                    self.note(format!("LayerNormalization(axis={axis}) is translated over the last axis only"));
+                    self.note(format!(
+                        "LayerNormalization(axis={axis}) is translated over the last axis only"
+                    ));
                 }
                 if cfg_bool(&cfg, "rms_scaling", false) {
                     self.push(format!("nn.RMSNorm({c}, eps={eps}),  # PyTorch >= 2.4"));
@@ -577,7 +707,9 @@ impl Torch {
                 if cfg_bool(&cfg, "go_backwards", false) {
                     self.note("go_backwards=True: flip the sequence (x.flip(1)) before this layer");
                 }
-                self.push(format!("nn.{module}({c}, {units}, batch_first=True{extra}),"));
+                self.push(format!(
+                    "nn.{module}({c}, {units}, batch_first=True{extra}),"
+                ));
                 if cfg_bool(&cfg, "return_sequences", false) {
                     self.push("# return_sequences=True: keep the whole output sequence");
                     self.lambda("x[0]", "(output, state) → output");
@@ -600,7 +732,10 @@ impl Torch {
                 if o == 0.0 {
                     self.lambda(&format!("x * {}", py_float(s)), "Rescaling");
                 } else {
-                    self.lambda(&format!("x * {} + {}", py_float(s), py_float(o)), "Rescaling");
+                    self.lambda(
+                        &format!("x * {} + {}", py_float(s), py_float(o)),
+                        "Rescaling",
+                    );
                 }
             }
             "Identity" => self.push("nn.Identity(),"),
@@ -610,7 +745,11 @@ impl Torch {
             }
             "Reshape" => {
                 self.to_cl();
-                let t = out.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                let t = out
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.lambda(&format!("x.reshape(x.shape[0], {t})"), "Reshape");
             }
             "Permute" => {
@@ -618,57 +757,110 @@ impl Torch {
                 let dims: Vec<usize> = cfg_ints(&cfg, "dims", 0, 0);
                 let mut p = vec![0];
                 p.extend(dims);
-                self.lambda(&format!("x.permute({})", perm_text(&p)), "Permute (Keras dims are 1-based)");
+                self.lambda(
+                    &format!("x.permute({})", perm_text(&p)),
+                    "Permute (Keras dims are 1-based)",
+                );
             }
             "RepeatVector" => {
                 self.to_cl();
                 let n = cfg_usize(&cfg, "n");
-                self.lambda(&format!("x.unsqueeze(1).expand(-1, {n}, -1)"), "RepeatVector");
+                self.lambda(
+                    &format!("x.unsqueeze(1).expand(-1, {n}, -1)"),
+                    "RepeatVector",
+                );
             }
             "ZeroPadding1D" => {
                 self.to_cf();
                 let p = cfg_ints(&cfg, "padding", 2, 0);
-                self.push(format!("nn.ConstantPad1d(({}, {}), 0.0),", p[0], p.get(1).copied().unwrap_or(p[0])));
+                self.push(format!(
+                    "nn.ConstantPad1d(({}, {}), 0.0),",
+                    p[0],
+                    p.get(1).copied().unwrap_or(p[0])
+                ));
             }
             "ZeroPadding2D" => {
                 self.to_cf();
                 let p: Vec<usize> = flat_pairs(&cfg, "padding");
-                self.push(format!("nn.ZeroPad2d(({}, {}, {}, {})),", p[2], p[3], p[0], p[1]));
+                self.push(format!(
+                    "nn.ZeroPad2d(({}, {}, {}, {})),",
+                    p[2], p[3], p[0], p[1]
+                ));
             }
             "Cropping1D" => {
                 self.to_cf();
                 let p = cfg_ints(&cfg, "cropping", 2, 0);
                 let n = inp.first().copied().unwrap_or(0);
-                self.lambda(&format!("x[:, :, {}:{}]", p[0], n.saturating_sub(p.get(1).copied().unwrap_or(0))), "Cropping1D");
+                self.lambda(
+                    &format!(
+                        "x[:, :, {}:{}]",
+                        p[0],
+                        n.saturating_sub(p.get(1).copied().unwrap_or(0))
+                    ),
+                    "Cropping1D",
+                );
             }
             "Cropping2D" => {
                 self.to_cf();
                 let p = flat_pairs(&cfg, "cropping");
-                let (h, w) = (inp.first().copied().unwrap_or(0), inp.get(1).copied().unwrap_or(0));
-                self.lambda(&format!("x[:, :, {}:{}, {}:{}]", p[0], h.saturating_sub(p[1]), p[2], w.saturating_sub(p[3])), "Cropping2D");
+                let (h, w) = (
+                    inp.first().copied().unwrap_or(0),
+                    inp.get(1).copied().unwrap_or(0),
+                );
+                self.lambda(
+                    &format!(
+                        "x[:, :, {}:{}, {}:{}]",
+                        p[0],
+                        h.saturating_sub(p[1]),
+                        p[2],
+                        w.saturating_sub(p[3])
+                    ),
+                    "Cropping2D",
+                );
             }
             "UpSampling1D" => {
                 self.to_cf();
-                self.push(format!("nn.Upsample(scale_factor={}, mode=\"nearest\"),", cfg_usize(&cfg, "size")));
+                self.push(format!(
+                    "nn.Upsample(scale_factor={}, mode=\"nearest\"),",
+                    cfg_usize(&cfg, "size")
+                ));
             }
             "UpSampling2D" => {
                 self.to_cf();
                 let s = cfg_ints(&cfg, "size", 2, 2);
-                let mode = if cfg_str(&cfg, "interpolation") == "bilinear" { "bilinear" } else { "nearest" };
-                self.push(format!("nn.Upsample(scale_factor=({}, {}), mode=\"{mode}\"),", s[0], s[1]));
+                let mode = if cfg_str(&cfg, "interpolation") == "bilinear" {
+                    "bilinear"
+                } else {
+                    "nearest"
+                };
+                self.push(format!(
+                    "nn.Upsample(scale_factor=({}, {}), mode=\"{mode}\"),",
+                    s[0], s[1]
+                ));
             }
             "Dropout" => self.push(format!("nn.Dropout({}),", py_float(cfg_f64(&cfg, "rate")))),
             "SpatialDropout1D" => {
                 self.to_cf();
-                self.push(format!("nn.Dropout1d({}),", py_float(cfg_f64(&cfg, "rate"))));
+                self.push(format!(
+                    "nn.Dropout1d({}),",
+                    py_float(cfg_f64(&cfg, "rate"))
+                ));
             }
             "SpatialDropout2D" => {
                 self.to_cf();
-                self.push(format!("nn.Dropout2d({}),", py_float(cfg_f64(&cfg, "rate"))));
+                self.push(format!(
+                    "nn.Dropout2d({}),",
+                    py_float(cfg_f64(&cfg, "rate"))
+                ));
             }
-            "AlphaDropout" => self.push(format!("nn.AlphaDropout({}),", py_float(cfg_f64(&cfg, "rate")))),
+            "AlphaDropout" => self.push(format!(
+                "nn.AlphaDropout({}),",
+                py_float(cfg_f64(&cfg, "rate"))
+            )),
             "GaussianNoise" | "GaussianDropout" => {
-                self.note(format!("{class} only acts in training and has no nn module; identity at inference"));
+                self.note(format!(
+                    "{class} only acts in training and has no nn module; identity at inference"
+                ));
                 self.push("nn.Identity(),");
             }
             "Activation" => {
@@ -684,13 +876,23 @@ impl Torch {
             "ReLU" => {
                 let slope = cfg_f64(&cfg, "negative_slope");
                 let thr = cfg_f64(&cfg, "threshold");
-                match (cfg.get("max_value").and_then(Value::as_f64), slope == 0.0, thr == 0.0) {
+                match (
+                    cfg.get("max_value").and_then(Value::as_f64),
+                    slope == 0.0,
+                    thr == 0.0,
+                ) {
                     (None, true, true) => self.push("nn.ReLU(),"),
                     (None, false, true) => self.push(format!("nn.LeakyReLU({}),", py_float(slope))),
                     (Some(m), true, true) if m == 6.0 => self.push("nn.ReLU6(),"),
-                    (Some(m), true, true) => self.push(format!("nn.Hardtanh(0.0, {}),", py_float(m))),
+                    (Some(m), true, true) => {
+                        self.push(format!("nn.Hardtanh(0.0, {}),", py_float(m)))
+                    }
                     (m, _, _) => {
-                        let mut body = format!("torch.where(x >= {t}, x, {s} * (x - {t}))", t = py_float(thr), s = py_float(slope));
+                        let mut body = format!(
+                            "torch.where(x >= {t}, x, {s} * (x - {t}))",
+                            t = py_float(thr),
+                            s = py_float(slope)
+                        );
                         if let Some(m) = m {
                             body = format!("torch.clamp({body}, max={})", py_float(m));
                         }
@@ -698,14 +900,20 @@ impl Torch {
                     }
                 }
             }
-            "LeakyReLU" => self.push(format!("nn.LeakyReLU({}),", py_float(cfg_f64(&cfg, "negative_slope")))),
+            "LeakyReLU" => self.push(format!(
+                "nn.LeakyReLU({}),",
+                py_float(cfg_f64(&cfg, "negative_slope"))
+            )),
             "PReLU" => {
                 self.to_cl();
                 let n: usize = inp.iter().product();
                 self.note(format!("Keras PReLU learns one alpha per element ({n} values, initialised to 0); nn.PReLU learns one per channel of dim 1"));
                 self.push("nn.PReLU(init=0.0),");
             }
-            "ELU" => self.push(format!("nn.ELU(alpha={}),", py_float(cfg_f64(&cfg, "alpha")))),
+            "ELU" => self.push(format!(
+                "nn.ELU(alpha={}),",
+                py_float(cfg_f64(&cfg, "alpha"))
+            )),
             "Softmax" => {
                 self.to_cl();
                 let axis = cfg.get("axis").and_then(Value::as_i64).unwrap_or(-1);
@@ -721,9 +929,16 @@ fn flat_pairs(cfg: &Value, key: &str) -> Vec<usize> {
     if let Some(Value::Array(a)) = cfg.get(key) {
         for p in a {
             match p {
-                Value::Array(q) => out.extend(q.iter().filter_map(Value::as_u64).filter_map(|u| usize::try_from(u).ok())),
+                Value::Array(q) => out.extend(
+                    q.iter()
+                        .filter_map(Value::as_u64)
+                        .filter_map(|u| usize::try_from(u).ok()),
+                ),
                 Value::Number(n) => {
-                    let v = n.as_u64().and_then(|u| usize::try_from(u).ok()).unwrap_or(0);
+                    let v = n
+                        .as_u64()
+                        .and_then(|u| usize::try_from(u).ok())
+                        .unwrap_or(0);
                     out.extend([v, v]);
                 }
                 _ => {}
@@ -756,7 +971,10 @@ pub fn to_pytorch_code(model: &Model) -> String {
                 }
             }
             _ => {
-                let why = report.error().map_or_else(|| "an earlier layer has an error".to_string(), ToString::to_string);
+                let why = report.error().map_or_else(
+                    || "an earlier layer has an error".to_string(),
+                    ToString::to_string,
+                );
                 t.note(format!("not translated: {why}"));
                 stopped = true;
             }
@@ -764,14 +982,22 @@ pub fn to_pytorch_code(model: &Model) -> String {
     }
     t.to_cl();
 
-    let embedding_first = matches!(model.layers.first().map(|l| &l.spec), Some(LayerSpec::Embedding(_)));
+    let embedding_first = matches!(
+        model.layers.first().map(|l| &l.spec),
+        Some(LayerSpec::Embedding(_))
+    );
     let mut out = String::from("import torch\nfrom torch import nn\n\n");
     if t.lambda {
         out.push_str(LAMBDA_HELPER);
         out.push_str("\n\n");
     }
-    out.push_str(&format!("# PyTorch translation of the Keras model {} (generated by Flatland).\n", py_str(&model.name)));
-    out.push_str("# Tensors keep Keras's channels-last layout between layers; convolution and pooling\n");
+    out.push_str(&format!(
+        "# PyTorch translation of the Keras model {} (generated by Flatland).\n",
+        py_str(&model.name)
+    ));
+    out.push_str(
+        "# Tensors keep Keras's channels-last layout between layers; convolution and pooling\n",
+    );
     out.push_str("# blocks are wrapped in permutes to PyTorch's channels-first layout.\n");
     out.push_str("model = nn.Sequential(\n");
     for item in &t.items {
@@ -780,14 +1006,23 @@ pub fn to_pytorch_code(model: &Model) -> String {
         out.push('\n');
     }
     out.push_str(")\n\n");
-    let dims = std::iter::once("1".to_string()).chain(model.input_shape.iter().map(ToString::to_string)).collect::<Vec<_>>().join(", ");
+    let dims = std::iter::once("1".to_string())
+        .chain(model.input_shape.iter().map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join(", ");
     if embedding_first {
-        out.push_str(&format!("x = torch.zeros({dims}, dtype=torch.long)  # token indices\n"));
+        out.push_str(&format!(
+            "x = torch.zeros({dims}, dtype=torch.long)  # token indices\n"
+        ));
     } else {
         out.push_str(&format!("x = torch.zeros({dims})\n"));
     }
-    let keras_out = analysis.output().map_or_else(|| "invalid model".to_string(), ToString::to_string);
-    out.push_str(&format!("print(model(x).shape)  # Keras output shape: {keras_out}\n"));
+    let keras_out = analysis
+        .output()
+        .map_or_else(|| "invalid model".to_string(), ToString::to_string);
+    out.push_str(&format!(
+        "print(model(x).shape)  # Keras output shape: {keras_out}\n"
+    ));
     out
 }
 
@@ -799,7 +1034,10 @@ mod tests {
     #[test]
     fn literals() {
         assert_eq!(py_value(&serde_json::json!([3])), "(3,)");
-        assert_eq!(py_value(&serde_json::json!([[1, 1], [2, 2]])), "((1, 1), (2, 2))");
+        assert_eq!(
+            py_value(&serde_json::json!([[1, 1], [2, 2]])),
+            "((1, 1), (2, 2))"
+        );
         assert_eq!(py_value(&serde_json::json!(null)), "None");
         assert_eq!(py_value(&serde_json::json!("a\"b")), "\"a\\\"b\"");
         assert_eq!(py_float(f64::from(0.2f32)), "0.2");
@@ -810,7 +1048,12 @@ mod tests {
     #[test]
     fn seed_keras_code_shape() {
         let code = to_keras_code(&Model::seed());
-        assert!(code.starts_with("import keras\nfrom keras import layers\n\nmodel = keras.Sequential(\n"), "{code}");
+        assert!(
+            code.starts_with(
+                "import keras\nfrom keras import layers\n\nmodel = keras.Sequential(\n"
+            ),
+            "{code}"
+        );
         assert!(code.contains("keras.Input(shape=(3, 2)),"));
         assert!(code.contains("layers.Dense(16, name=\"dense\"),"));
         assert!(code.contains("layers.Activation(\"relu\", name=\"activation\"),"));
@@ -823,7 +1066,10 @@ mod tests {
     #[test]
     fn seed_pytorch() {
         let code = to_pytorch_code(&Model::seed());
-        assert!(code.starts_with("import torch\nfrom torch import nn\n"), "{code}");
+        assert!(
+            code.starts_with("import torch\nfrom torch import nn\n"),
+            "{code}"
+        );
         assert!(code.contains("nn.Linear(2, 16),"), "{code}");
         assert!(code.contains("nn.Linear(48, 4),"), "{code}");
         assert!(code.contains("nn.ReLU(),"));
@@ -835,10 +1081,19 @@ mod tests {
         let src = "import keras\nfrom keras import layers\nm = keras.Sequential([keras.Input((9, 9, 3)), layers.Conv2D(4, 3, strides=2, padding='same'), layers.BatchNormalization(), layers.Flatten(), layers.Reshape((25, 4)), layers.LSTM(5)])";
         let m = parse_keras_code(src).unwrap().model;
         let code = to_pytorch_code(&m);
-        assert!(code.contains("Keras 'same' padding with stride >1 is asymmetric"), "{code}");
+        assert!(
+            code.contains("Keras 'same' padding with stride >1 is asymmetric"),
+            "{code}"
+        );
         assert!(code.contains("nn.ZeroPad2d((1, 1, 1, 1)),"), "{code}");
-        assert!(code.contains("nn.Conv2d(3, 4, kernel_size=3, stride=2),"), "{code}");
-        assert!(code.contains("nn.BatchNorm2d(4, eps=0.001, momentum=0.01),"), "{code}");
+        assert!(
+            code.contains("nn.Conv2d(3, 4, kernel_size=3, stride=2),"),
+            "{code}"
+        );
+        assert!(
+            code.contains("nn.BatchNorm2d(4, eps=0.001, momentum=0.01),"),
+            "{code}"
+        );
         assert!(code.contains("x.permute(0, 3, 1, 2)"), "{code}");
         assert!(code.contains("x.permute(0, 2, 3, 1)"), "{code}");
         assert!(code.contains("nn.LSTM(4, 5, batch_first=True),"), "{code}");

@@ -32,10 +32,20 @@ fn model(name: &str, input: &[usize], layers: Vec<Layer>) -> Model {
 }
 
 fn dense(name: &str, units: usize, activation: &str) -> Layer {
-    layer("Dense", name, json!({"units": units, "activation": activation}))
+    layer(
+        "Dense",
+        name,
+        json!({"units": units, "activation": activation}),
+    )
 }
 
-fn conv2d(name: &str, filters: usize, kernel: [usize; 2], activation: &str, padding: &str) -> Layer {
+fn conv2d(
+    name: &str,
+    filters: usize,
+    kernel: [usize; 2],
+    activation: &str,
+    padding: &str,
+) -> Layer {
     layer(
         "Conv2D",
         name,
@@ -61,16 +71,35 @@ fn seed000(with_flatten: bool) -> Model {
         layers.push(flatten("flatten"));
     }
     layers.push(dense("dense_1", 1, "relu"));
-    model(if with_flatten { "seed000_flatten" } else { "seed000" }, &[20, 10], layers)
+    model(
+        if with_flatten {
+            "seed000_flatten"
+        } else {
+            "seed000"
+        },
+        &[20, 10],
+        layers,
+    )
 }
 
 fn seed001(with_flatten: bool) -> Model {
-    let mut layers = vec![dense("dense", 16, "linear"), layer("Activation", "activation", json!({"activation": "relu"}))];
+    let mut layers = vec![
+        dense("dense", 16, "linear"),
+        layer("Activation", "activation", json!({"activation": "relu"})),
+    ];
     if with_flatten {
         layers.push(flatten("flatten"));
     }
     layers.push(dense("dense_1", 4, "linear"));
-    model(if with_flatten { "seed001_flatten" } else { "seed001" }, &[3, 2], layers)
+    model(
+        if with_flatten {
+            "seed001_flatten"
+        } else {
+            "seed001"
+        },
+        &[3, 2],
+        layers,
+    )
 }
 
 fn seed004(with_flatten: bool) -> Model {
@@ -85,7 +114,15 @@ fn seed004(with_flatten: bool) -> Model {
         dropout("dropout_1", 0.2),
         dense("dense_2", 2, "softmax"),
     ]);
-    model(if with_flatten { "seed004_flatten" } else { "seed004" }, &[2, 15, 1], layers)
+    model(
+        if with_flatten {
+            "seed004_flatten"
+        } else {
+            "seed004"
+        },
+        &[2, 15, 1],
+        layers,
+    )
 }
 
 fn small_cnn(head_flatten: bool) -> Model {
@@ -97,10 +134,22 @@ fn small_cnn(head_flatten: bool) -> Model {
     layers.push(if head_flatten {
         flatten("flatten")
     } else {
-        layer("GlobalAveragePooling2D", "global_average_pooling2d", json!({}))
+        layer(
+            "GlobalAveragePooling2D",
+            "global_average_pooling2d",
+            json!({}),
+        )
     });
     layers.push(dense("dense", 10, "softmax"));
-    model(if head_flatten { "flatten_head" } else { "gap_head" }, &[32, 32, 3], layers)
+    model(
+        if head_flatten {
+            "flatten_head"
+        } else {
+            "gap_head"
+        },
+        &[32, 32, 3],
+        layers,
+    )
 }
 
 /// All presets, seeds first.
@@ -296,7 +345,11 @@ mod tests {
         for (p, (id, total, other)) in all.iter().zip(TOTALS) {
             assert_eq!(p.id, *id);
             let a = analyze(&p.model);
-            assert!(a.valid(), "{id}: {:?}", a.first_error().map(ToString::to_string));
+            assert!(
+                a.valid(),
+                "{id}: {:?}",
+                a.first_error().map(ToString::to_string)
+            );
             assert_eq!(a.total(), *total, "{id}");
             let b = p.compare_with.as_ref().map(|m| {
                 let b = analyze(m);
@@ -310,8 +363,14 @@ mod tests {
     #[test]
     fn flatten_10x64_output() {
         let p = preset("flatten_10x64").unwrap();
-        assert_eq!(analyze(&p.model).output().map(ToString::to_string), Some("(None, 640)".to_string()));
+        assert_eq!(
+            analyze(&p.model).output().map(ToString::to_string),
+            Some("(None, 640)".to_string())
+        );
         let s = preset("seed004").unwrap();
-        assert_eq!(analyze(&s.model).output().map(ToString::to_string), Some("(None, 1, 15, 2)".to_string()));
+        assert_eq!(
+            analyze(&s.model).output().map(ToString::to_string),
+            Some("(None, 1, 15, 2)".to_string())
+        );
     }
 }

@@ -34,20 +34,24 @@ impl Ecc {
 /// Error-correction codewords per block, by level (L, M) and version (index 0 unused).
 const ECC_PER_BLOCK: [[u8; 41]; 2] = [
     [
-        0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
+        0, 7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28,
+        30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
     ],
     [
-        0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+        0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28,
+        28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
     ],
 ];
 
 /// Number of error-correction blocks, by level (L, M) and version.
 const NUM_BLOCKS: [[u8; 41]; 2] = [
     [
-        0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13, 14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25,
+        0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13,
+        14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25,
     ],
     [
-        0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
+        0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21,
+        23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
     ],
 ];
 
@@ -68,7 +72,8 @@ pub fn raw_data_modules(version: usize) -> usize {
 /// Data codewords (bytes) at a version and level.
 pub fn data_codewords(version: usize, ecc: Ecc) -> usize {
     let e = ecc.index();
-    raw_data_modules(version) / 8 - usize::from(ECC_PER_BLOCK[e][version]) * usize::from(NUM_BLOCKS[e][version])
+    raw_data_modules(version) / 8
+        - usize::from(ECC_PER_BLOCK[e][version]) * usize::from(NUM_BLOCKS[e][version])
 }
 
 /// Largest byte-mode payload at a version and level.
@@ -225,7 +230,11 @@ impl QrCode {
                     for dy in -2i32..=2 {
                         for dx in -2i32..=2 {
                             let dist = dx.abs().max(dy.abs());
-                            self.set_function((ax as i32 + dx) as usize, (ay as i32 + dy) as usize, dist != 1);
+                            self.set_function(
+                                (ax as i32 + dx) as usize,
+                                (ay as i32 + dy) as usize,
+                                dist != 1,
+                            );
                         }
                     }
                 }
@@ -331,7 +340,9 @@ impl QrCode {
     fn draw_codewords(&mut self, data: &[u8]) {
         let positions = self.data_positions();
         for (i, (x, y)) in positions.into_iter().enumerate() {
-            let dark = data.get(i / 8).is_some_and(|b| (b >> (7 - (i % 8))) & 1 != 0);
+            let dark = data
+                .get(i / 8)
+                .is_some_and(|b| (b >> (7 - (i % 8))) & 1 != 0);
             self.modules[y * self.size + x] = dark;
         }
     }
@@ -381,8 +392,12 @@ impl QrCode {
                 s += 3 + (run as u64 - 5);
             }
             // Finder-like 1:1:3:1:1 with four light modules on one side.
-            const A: [bool; 11] = [true, false, true, true, true, false, true, false, false, false, false];
-            const B: [bool; 11] = [false, false, false, false, true, false, true, true, true, false, true];
+            const A: [bool; 11] = [
+                true, false, true, true, true, false, true, false, false, false, false,
+            ];
+            const B: [bool; 11] = [
+                false, false, false, false, true, false, true, true, true, false, true,
+            ];
             if size >= 11 {
                 for i in 0..=size - 11 {
                     let m = |p: &[bool; 11]| (0..11).all(|k| get(i + k) == p[k]);
@@ -405,14 +420,20 @@ impl QrCode {
         for y in 0..size - 1 {
             for x in 0..size - 1 {
                 let c = self.modules[y * size + x];
-                if c == self.modules[y * size + x + 1] && c == self.modules[(y + 1) * size + x] && c == self.modules[(y + 1) * size + x + 1] {
+                if c == self.modules[y * size + x + 1]
+                    && c == self.modules[(y + 1) * size + x]
+                    && c == self.modules[(y + 1) * size + x + 1]
+                {
                     score += 3;
                 }
             }
         }
         let dark = self.modules.iter().filter(|&&m| m).count() as u64;
         let total = (size * size) as u64;
-        let k = (dark * 20).abs_diff(total * 10).div_ceil(total).saturating_sub(1);
+        let k = (dark * 20)
+            .abs_diff(total * 10)
+            .div_ceil(total)
+            .saturating_sub(1);
         score + k * 10
     }
 }
@@ -436,7 +457,10 @@ fn codewords(data: &[u8], version: usize, ecc: Ecc) -> Vec<u8> {
     while bits.len() % 8 != 0 {
         bits.push(false);
     }
-    let mut bytes: Vec<u8> = bits.chunks(8).map(|c| c.iter().fold(0u8, |acc, &b| (acc << 1) | u8::from(b))).collect();
+    let mut bytes: Vec<u8> = bits
+        .chunks(8)
+        .map(|c| c.iter().fold(0u8, |acc, &b| (acc << 1) | u8::from(b)))
+        .collect();
     let mut pad = [0xEC, 0x11].into_iter().cycle();
     while bytes.len() < capacity {
         bytes.push(pad.next().unwrap_or(0xEC));
@@ -453,7 +477,10 @@ fn codewords(data: &[u8], version: usize, ecc: Ecc) -> Vec<u8> {
     let mut k = 0;
     for i in 0..num_blocks {
         let len = short_len + usize::from(i >= num_short);
-        let d = bytes.get(k..k + len).map(<[u8]>::to_vec).unwrap_or_default();
+        let d = bytes
+            .get(k..k + len)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         k += len;
         let ec = rs_remainder(&d, &generator);
         blocks.push((d, ec));
@@ -481,7 +508,11 @@ fn codewords(data: &[u8], version: usize, ecc: Ecc) -> Vec<u8> {
 /// # Errors
 /// [`CodecError::Link`] when the text is longer than a version-40 symbol holds.
 pub fn encode(data: &[u8]) -> Result<QrCode, CodecError> {
-    let pick = [Ecc::M, Ecc::L].into_iter().find_map(|ecc| (1..=40).find(|&v| byte_capacity(v, ecc) >= data.len()).map(|v| (v, ecc)));
+    let pick = [Ecc::M, Ecc::L].into_iter().find_map(|ecc| {
+        (1..=40)
+            .find(|&v| byte_capacity(v, ecc) >= data.len())
+            .map(|v| (v, ecc))
+    });
     let Some((version, ecc)) = pick else {
         return Err(CodecError::Link(format!(
             "{} bytes do not fit in a QR code (at most {} at level L)",
@@ -527,7 +558,13 @@ pub fn to_svg(qr: &QrCode) -> String {
                 while x < qr.size && qr.get(x, y) {
                     x += 1;
                 }
-                path.push_str(&format!("M{},{}h{}v1h-{}z", start + border, y + border, x - start, x - start));
+                path.push_str(&format!(
+                    "M{},{}h{}v1h-{}z",
+                    start + border,
+                    y + border,
+                    x - start,
+                    x - start
+                ));
             } else {
                 x += 1;
             }
@@ -554,27 +591,63 @@ mod tests {
     fn generator_for_10_ec_codewords_matches_the_spec() {
         // ISO/IEC 18004 Annex A: g(x) for 10 EC codewords, α exponents from x^10 down.
         let g = rs_generator(10);
-        let exps: Vec<u8> = std::iter::once(0).chain(g.iter().map(|&c| gf_log(c).unwrap())).collect();
+        let exps: Vec<u8> = std::iter::once(0)
+            .chain(g.iter().map(|&c| gf_log(c).unwrap()))
+            .collect();
         assert_eq!(exps, vec![0, 251, 67, 46, 61, 118, 70, 64, 94, 32, 45]);
     }
 
     #[test]
     fn rs_matches_the_spec_examples() {
         // ISO/IEC 18004 Annex I: "01234567", version 1-M.
-        let data = [16, 32, 12, 86, 97, 128, 236, 17, 236, 17, 236, 17, 236, 17, 236, 17];
-        assert_eq!(rs_remainder(&data, &rs_generator(10)), vec![165, 36, 212, 193, 237, 54, 199, 135, 44, 85]);
+        let data = [
+            16, 32, 12, 86, 97, 128, 236, 17, 236, 17, 236, 17, 236, 17, 236, 17,
+        ];
+        assert_eq!(
+            rs_remainder(&data, &rs_generator(10)),
+            vec![165, 36, 212, 193, 237, 54, 199, 135, 44, 85]
+        );
         // "HELLO WORLD", version 1-M.
-        let data = [32, 91, 11, 120, 209, 114, 220, 77, 67, 64, 236, 17, 236, 17, 236, 17];
-        assert_eq!(rs_remainder(&data, &rs_generator(10)), vec![196, 35, 39, 119, 235, 215, 231, 226, 93, 23]);
+        let data = [
+            32, 91, 11, 120, 209, 114, 220, 77, 67, 64, 236, 17, 236, 17, 236, 17,
+        ];
+        assert_eq!(
+            rs_remainder(&data, &rs_generator(10)),
+            vec![196, 35, 39, 119, 235, 215, 231, 226, 93, 23]
+        );
     }
 
     #[test]
     fn capacities_match_the_spec_tables() {
-        let m = [(1, 14), (2, 26), (3, 42), (4, 62), (5, 84), (6, 106), (7, 122), (8, 152), (9, 180), (10, 213), (40, 2331)];
+        let m = [
+            (1, 14),
+            (2, 26),
+            (3, 42),
+            (4, 62),
+            (5, 84),
+            (6, 106),
+            (7, 122),
+            (8, 152),
+            (9, 180),
+            (10, 213),
+            (40, 2331),
+        ];
         for (v, c) in m {
             assert_eq!(byte_capacity(v, Ecc::M), c, "version {v}-M");
         }
-        let l = [(1, 17), (2, 32), (3, 53), (4, 78), (5, 106), (6, 134), (7, 154), (8, 192), (9, 230), (10, 271), (40, 2953)];
+        let l = [
+            (1, 17),
+            (2, 32),
+            (3, 53),
+            (4, 78),
+            (5, 106),
+            (6, 134),
+            (7, 154),
+            (8, 192),
+            (9, 230),
+            (10, 271),
+            (40, 2953),
+        ];
         for (v, c) in l {
             assert_eq!(byte_capacity(v, Ecc::L), c, "version {v}-L");
         }
@@ -595,8 +668,14 @@ mod tests {
     fn alignment_positions_match_the_spec() {
         assert_eq!(QrCode::alignment_positions(2), vec![6, 18]);
         assert_eq!(QrCode::alignment_positions(7), vec![6, 22, 38]);
-        assert_eq!(QrCode::alignment_positions(32), vec![6, 34, 60, 86, 112, 138]);
-        assert_eq!(QrCode::alignment_positions(40), vec![6, 30, 58, 86, 114, 142, 170]);
+        assert_eq!(
+            QrCode::alignment_positions(32),
+            vec![6, 34, 60, 86, 112, 138]
+        );
+        assert_eq!(
+            QrCode::alignment_positions(40),
+            vec![6, 30, 58, 86, 114, 142, 170]
+        );
     }
 }
 
@@ -611,7 +690,11 @@ mod decode_tests {
         let version = (size - 17) / 4;
         // Format bits, first copy.
         let mut bits = 0u32;
-        let coords: Vec<(usize, usize)> = (0..=5).map(|i| (8, i)).chain([(8, 7), (8, 8), (7, 8)]).chain((9..15).map(|i| (14 - i, 8))).collect();
+        let coords: Vec<(usize, usize)> = (0..=5)
+            .map(|i| (8, i))
+            .chain([(8, 7), (8, 8), (7, 8)])
+            .chain((9..15).map(|i| (14 - i, 8)))
+            .collect();
         for (i, (x, y)) in coords.into_iter().enumerate() {
             if qr.get(x, y) {
                 bits |= 1 << i;
@@ -642,7 +725,8 @@ mod decode_tests {
         // Function patterns must be identical (finders, timing, alignment, version).
         for y in 0..size {
             for x in 0..size {
-                let fmt_area = (x == 8 || y == 8) && (x < 9 || y < 9 || x >= size - 8 || y >= size - 8);
+                let fmt_area =
+                    (x == 8 || y == 8) && (x < 9 || y < 9 || x >= size - 8 || y >= size - 8);
                 if reference.is_function(x, y) && !fmt_area && reference.get(x, y) != qr.get(x, y) {
                     return Err(format!("function module ({x}, {y}) differs"));
                 }
@@ -661,7 +745,9 @@ mod decode_tests {
         let total = raw_data_modules(version) / 8;
         let num_short = nb - total % nb;
         let short_len = total / nb - ecl;
-        let lens: Vec<usize> = (0..nb).map(|i| short_len + usize::from(i >= num_short)).collect();
+        let lens: Vec<usize> = (0..nb)
+            .map(|i| short_len + usize::from(i >= num_short))
+            .collect();
         let mut blocks: Vec<Vec<u8>> = vec![Vec::new(); nb];
         let mut k = 0;
         for i in 0..=short_len {
@@ -692,7 +778,9 @@ mod decode_tests {
             data.extend_from_slice(&block[..lens[b]]);
         }
         let bit = |i: usize| (data[i / 8] >> (7 - i % 8)) & 1;
-        let read = |from: usize, n: usize| (from..from + n).fold(0usize, |acc, i| (acc << 1) | usize::from(bit(i)));
+        let read = |from: usize, n: usize| {
+            (from..from + n).fold(0usize, |acc, i| (acc << 1) | usize::from(bit(i)))
+        };
         if read(0, 4) != 0b0100 {
             return Err("not byte mode".into());
         }
@@ -703,17 +791,33 @@ mod decode_tests {
 
     #[test]
     fn encoded_symbols_decode_back() {
-        let long_link = format!("https://example.org/flatland/#m1.{}", "AbCdEfGh0123_-".repeat(140));
-        for text in ["", "a", "HELLO WORLD", "https://flatland.example/#m1.eJyrVkrOz0nNS1eyUlAqS8wpTVWqBQA", &long_link] {
+        let long_link = format!(
+            "https://example.org/flatland/#m1.{}",
+            "AbCdEfGh0123_-".repeat(140)
+        );
+        for text in [
+            "",
+            "a",
+            "HELLO WORLD",
+            "https://flatland.example/#m1.eJyrVkrOz0nNS1eyUlAqS8wpTVWqBQA",
+            &long_link,
+        ] {
             let qr = encode(text.as_bytes()).unwrap();
-            assert_eq!(decode(&qr).unwrap(), text.as_bytes(), "version {}", qr.version);
+            assert_eq!(
+                decode(&qr).unwrap(),
+                text.as_bytes(),
+                "version {}",
+                qr.version
+            );
         }
         assert!(long_link.len() > 1990);
         let qr = encode(long_link.as_bytes()).unwrap();
         assert!(qr.version <= 40 && qr.ecc == Ecc::M);
         for v in [1, 2, 6, 7, 14, 25, 40] {
             for ecc in [Ecc::L, Ecc::M] {
-                let data: Vec<u8> = (0..byte_capacity(v, ecc)).map(|i| (i * 7 + v) as u8).collect();
+                let data: Vec<u8> = (0..byte_capacity(v, ecc))
+                    .map(|i| (i * 7 + v) as u8)
+                    .collect();
                 let qr = encode_at(&data, v, ecc);
                 assert_eq!(decode(&qr).unwrap(), data, "{v} {ecc:?}");
             }
@@ -726,7 +830,11 @@ mod decode_tests {
         assert_eq!(qr.version, 1);
         assert_eq!(qr.size, 21);
         // Finder pattern rows: 1111111 / 1000001 / 1011101.
-        let row = |y: usize, x0: usize| (x0..x0 + 7).map(|x| if qr.get(x, y) { '1' } else { '0' }).collect::<String>();
+        let row = |y: usize, x0: usize| {
+            (x0..x0 + 7)
+                .map(|x| if qr.get(x, y) { '1' } else { '0' })
+                .collect::<String>()
+        };
         for x0 in [0, 14] {
             assert_eq!(row(0, x0), "1111111");
             assert_eq!(row(1, x0), "1000001");
@@ -736,7 +844,11 @@ mod decode_tests {
         assert_eq!(row(14, 0), "1111111");
         assert!(qr.get(8, 13), "dark module");
         let svg = qr_svg("flatland").unwrap();
-        assert!(svg.starts_with("<svg") && svg.matches("<path").count() == 1 && svg.contains("viewBox=\"0 0 29 29\""));
+        assert!(
+            svg.starts_with("<svg")
+                && svg.matches("<path").count() == 1
+                && svg.contains("viewBox=\"0 0 29 29\"")
+        );
         assert!(qr_svg(&"x".repeat(3000)).is_err());
     }
 }
