@@ -141,10 +141,8 @@ fn keras_args(spec: &LayerSpec, name: &str) -> String {
                 continue;
             }
             let always = k == "pool_size" || required.contains(&k.as_str());
-            if always || defaults.get(k) != Some(v) {
-                if is_identifier(k) {
-                    args.push(format!("{k}={}", py_value(v)));
-                }
+            if (always || defaults.get(k) != Some(v)) && is_identifier(k) {
+                args.push(format!("{k}={}", py_value(v)));
             }
         }
     }
@@ -310,7 +308,7 @@ impl Torch {
         }
     }
     /// Make the current tensor channels-first (for conv/pool layers).
-    fn to_cf(&mut self) {
+    fn make_channels_first(&mut self) {
         if !self.cf && self.rank >= 2 {
             let mut p = vec![0, self.rank];
             p.extend(1..self.rank);
@@ -322,7 +320,7 @@ impl Torch {
         }
     }
     /// Back to Keras's channels-last layout.
-    fn to_cl(&mut self) {
+    fn make_channels_last(&mut self) {
         if self.cf && self.rank >= 2 {
             let mut p = vec![0];
             p.extend(2..=self.rank);
@@ -390,7 +388,7 @@ impl Torch {
         let r = if class.contains("1D") { 1 } else { 2 };
         let dims = if r == 1 { "1d" } else { "2d" };
         let spatial: Vec<usize> = inp.iter().take(r).copied().collect();
-        self.to_cf();
+        self.make_channels_first();
         let c_in = inp.last().copied().unwrap_or(0);
         let k = cfg_ints(cfg, "kernel_size", r, 1);
         let s = cfg_ints(cfg, "strides", r, 1);
@@ -466,7 +464,7 @@ impl Torch {
     fn conv_transpose(&mut self, class: &str, cfg: &Value, inp: &[usize]) {
         let r = if class.contains("1D") { 1 } else { 2 };
         let dims = if r == 1 { "1d" } else { "2d" };
-        self.to_cf();
+        self.make_channels_first();
         let c_in = inp.last().copied().unwrap_or(0);
         let filters = cfg_usize(cfg, "filters");
         let k = cfg_ints(cfg, "kernel_size", r, 1);
@@ -533,7 +531,7 @@ impl Torch {
         let dims = if r == 1 { "1d" } else { "2d" };
         let is_max = class.starts_with("Max");
         let spatial: Vec<usize> = inp.iter().take(r).copied().collect();
-        self.to_cf();
+        self.make_channels_first();
         let p = cfg_ints(cfg, "pool_size", r, 2);
         let s = match cfg.get("strides") {
             Some(Value::Null) | None => p.clone(),
@@ -569,7 +567,7 @@ impl Torch {
         let c = inp.last().copied().unwrap_or(0);
         match class.as_str() {
             "Dense" => {
-                self.to_cl();
+                self.make_channels_last();
                 let units = cfg_usize(&cfg, "units");
                 let bias = if cfg_bool(&cfg, "use_bias", true) {
                     ""
@@ -590,7 +588,7 @@ impl Torch {
             | "GlobalAveragePooling2D"
             | "GlobalMaxPooling1D"
             | "GlobalMaxPooling2D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let dims = if class.contains("1D") { "1d" } else { "2d" };
                 let kind = if class.starts_with("GlobalMax") {
                     "AdaptiveMaxPool"
@@ -611,15 +609,15 @@ impl Torch {
                 let bn = match self.rank {
                     0 | 1 => "BatchNorm1d",
                     2 => {
-                        self.to_cf();
+                        self.make_channels_first();
                         "BatchNorm1d"
                     }
                     3 => {
-                        self.to_cf();
+                        self.make_channels_first();
                         "BatchNorm2d"
                     }
                     _ => {
-                        self.to_cf();
+                        self.make_channels_first();
                         "BatchNorm3d"
                     }
                 };
@@ -646,7 +644,7 @@ impl Torch {
                 ));
             }
             "LayerNormalization" => {
-                self.to_cl();
+                self.make_channels_last();
                 let eps = py_float(cfg_f64(&cfg, "epsilon"));
                 let axis = cfg.get("axis").and_then(Value::as_i64).unwrap_or(-1);
                 if axis != -1 && axis != self.rank as i64 {
@@ -672,11 +670,11 @@ impl Torch {
                 }
             }
             "UnitNormalization" => {
-                self.to_cl();
+                self.make_channels_last();
                 self.lambda("nn.functional.normalize(x, dim=-1)", "UnitNormalization");
             }
             "SimpleRNN" | "LSTM" | "GRU" => {
-                self.to_cl();
+                self.make_channels_last();
                 let units = cfg_usize(&cfg, "units");
                 let module = match class.as_str() {
                     "SimpleRNN" => "RNN",
@@ -740,11 +738,11 @@ impl Torch {
             }
             "Identity" => self.push("nn.Identity(),"),
             "Flatten" => {
-                self.to_cl();
+                self.make_channels_last();
                 self.push("nn.Flatten(),");
             }
             "Reshape" => {
-                self.to_cl();
+                self.make_channels_last();
                 let t = out
                     .iter()
                     .map(ToString::to_string)
@@ -753,7 +751,7 @@ impl Torch {
                 self.lambda(&format!("x.reshape(x.shape[0], {t})"), "Reshape");
             }
             "Permute" => {
-                self.to_cl();
+                self.make_channels_last();
                 let dims: Vec<usize> = cfg_ints(&cfg, "dims", 0, 0);
                 let mut p = vec![0];
                 p.extend(dims);
@@ -763,7 +761,7 @@ impl Torch {
                 );
             }
             "RepeatVector" => {
-                self.to_cl();
+                self.make_channels_last();
                 let n = cfg_usize(&cfg, "n");
                 self.lambda(
                     &format!("x.unsqueeze(1).expand(-1, {n}, -1)"),
@@ -771,7 +769,7 @@ impl Torch {
                 );
             }
             "ZeroPadding1D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let p = cfg_ints(&cfg, "padding", 2, 0);
                 self.push(format!(
                     "nn.ConstantPad1d(({}, {}), 0.0),",
@@ -780,7 +778,7 @@ impl Torch {
                 ));
             }
             "ZeroPadding2D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let p: Vec<usize> = flat_pairs(&cfg, "padding");
                 self.push(format!(
                     "nn.ZeroPad2d(({}, {}, {}, {})),",
@@ -788,7 +786,7 @@ impl Torch {
                 ));
             }
             "Cropping1D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let p = cfg_ints(&cfg, "cropping", 2, 0);
                 let n = inp.first().copied().unwrap_or(0);
                 self.lambda(
@@ -801,7 +799,7 @@ impl Torch {
                 );
             }
             "Cropping2D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let p = flat_pairs(&cfg, "cropping");
                 let (h, w) = (
                     inp.first().copied().unwrap_or(0),
@@ -819,14 +817,14 @@ impl Torch {
                 );
             }
             "UpSampling1D" => {
-                self.to_cf();
+                self.make_channels_first();
                 self.push(format!(
                     "nn.Upsample(scale_factor={}, mode=\"nearest\"),",
                     cfg_usize(&cfg, "size")
                 ));
             }
             "UpSampling2D" => {
-                self.to_cf();
+                self.make_channels_first();
                 let s = cfg_ints(&cfg, "size", 2, 2);
                 let mode = if cfg_str(&cfg, "interpolation") == "bilinear" {
                     "bilinear"
@@ -840,14 +838,14 @@ impl Torch {
             }
             "Dropout" => self.push(format!("nn.Dropout({}),", py_float(cfg_f64(&cfg, "rate")))),
             "SpatialDropout1D" => {
-                self.to_cf();
+                self.make_channels_first();
                 self.push(format!(
                     "nn.Dropout1d({}),",
                     py_float(cfg_f64(&cfg, "rate"))
                 ));
             }
             "SpatialDropout2D" => {
-                self.to_cf();
+                self.make_channels_first();
                 self.push(format!(
                     "nn.Dropout2d({}),",
                     py_float(cfg_f64(&cfg, "rate"))
@@ -866,7 +864,7 @@ impl Torch {
             "Activation" => {
                 let a = cfg_str(&cfg, "activation").to_string();
                 if a == "softmax" || a == "log_softmax" {
-                    self.to_cl();
+                    self.make_channels_last();
                 }
                 self.activation(&a);
                 if a == "linear" {
@@ -883,7 +881,7 @@ impl Torch {
                 ) {
                     (None, true, true) => self.push("nn.ReLU(),"),
                     (None, false, true) => self.push(format!("nn.LeakyReLU({}),", py_float(slope))),
-                    (Some(m), true, true) if m == 6.0 => self.push("nn.ReLU6(),"),
+                    (Some(6.0), true, true) => self.push("nn.ReLU6(),"),
                     (Some(m), true, true) => {
                         self.push(format!("nn.Hardtanh(0.0, {}),", py_float(m)))
                     }
@@ -905,7 +903,7 @@ impl Torch {
                 py_float(cfg_f64(&cfg, "negative_slope"))
             )),
             "PReLU" => {
-                self.to_cl();
+                self.make_channels_last();
                 let n: usize = inp.iter().product();
                 self.note(format!("Keras PReLU learns one alpha per element ({n} values, initialised to 0); nn.PReLU learns one per channel of dim 1"));
                 self.push("nn.PReLU(init=0.0),");
@@ -915,7 +913,7 @@ impl Torch {
                 py_float(cfg_f64(&cfg, "alpha"))
             )),
             "Softmax" => {
-                self.to_cl();
+                self.make_channels_last();
                 let axis = cfg.get("axis").and_then(Value::as_i64).unwrap_or(-1);
                 self.push(format!("nn.Softmax(dim={axis}),"));
             }
@@ -980,7 +978,7 @@ pub fn to_pytorch_code(model: &Model) -> String {
             }
         }
     }
-    t.to_cl();
+    t.make_channels_last();
 
     let embedding_first = matches!(
         model.layers.first().map(|l| &l.spec),

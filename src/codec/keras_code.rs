@@ -2488,7 +2488,7 @@ impl Interp {
                         let v = self.eval(iter);
                         match seq_of(&v) {
                             Some(items) => {
-                                for it in items.to_vec() {
+                                for it in items.iter().cloned() {
                                     if self.steps > MAX_STEPS {
                                         break;
                                     }

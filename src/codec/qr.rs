@@ -225,7 +225,7 @@ impl QrCode {
         let n = align.len();
         for (i, &ax) in align.iter().enumerate() {
             for (j, &ay) in align.iter().enumerate() {
-                let corner = (i == 0 && j == 0) || (i == 0 && j + 1 == n) || (i + 1 == n && j == 0);
+                let corner = (i == 0 && (j == 0 || j + 1 == n)) || (i + 1 == n && j == 0);
                 if !corner {
                     for dy in -2i32..=2 {
                         for dx in -2i32..=2 {
@@ -453,7 +453,7 @@ fn codewords(data: &[u8], version: usize, ecc: Ecc) -> Vec<u8> {
         push(u32::from(b), 8);
     }
     let terminator = (capacity * 8).saturating_sub(bits.len()).min(4);
-    bits.extend(std::iter::repeat_n(false, terminator));
+    bits.extend(std::iter::repeat(false).take(terminator));
     while bits.len() % 8 != 0 {
         bits.push(false);
     }
@@ -533,7 +533,7 @@ pub fn encode_at(data: &[u8], version: usize, ecc: Ecc) -> QrCode {
         qr.apply_mask(mask);
         qr.draw_format_bits(mask);
         let p = qr.penalty();
-        if best.is_none_or(|(bp, _)| p < bp) {
+        if best.map_or(true, |(bp, _)| p < bp) {
             best = Some((p, mask));
         }
         qr.apply_mask(mask);
