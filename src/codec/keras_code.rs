@@ -2552,7 +2552,18 @@ impl Interp {
 // Values to Keras config
 // ---------------------------------------------------------------------------------------
 
+/// JSON for a layer argument. Undefined names are refused (see [`to_json_loose`]).
 fn to_json(v: &Val) -> Option<Value> {
+    to_json_with(v, false)
+}
+
+/// Like [`to_json`], but dotted names become their last segment (for display configs).
+fn to_json_loose(v: &Val) -> Option<Value> {
+    to_json_with(v, true)
+}
+
+fn to_json_with(v: &Val, loose: bool) -> Option<Value> {
+    let rec = |x: &Val| to_json_with(x, loose);
     Some(match v {
         Val::None => Value::Null,
         Val::Bool(b) => Value::Bool(*b),
@@ -2560,19 +2571,28 @@ fn to_json(v: &Val) -> Option<Value> {
         Val::Float(f) => Value::Number(Number::from_f64(*f)?),
         Val::Str(s) => Value::String(s.clone()),
         Val::Tuple(x) | Val::List(x) => {
-            Value::Array(x.iter().map(to_json).collect::<Option<Vec<_>>>()?)
+            Value::Array(x.iter().map(rec).collect::<Option<Vec<_>>>()?)
         }
         Val::Dict(pairs) => {
             let mut m = Map::new();
             for (k, v) in pairs {
                 let Val::Str(k) = k else { return None };
-                m.insert(k.clone(), to_json(v)?);
+                m.insert(k.clone(), rec(v)?);
             }
             Value::Object(m)
         }
-        Val::Path(p) => Value::String(p.rsplit('.').next().unwrap_or(p).to_string()),
+        Val::Path(p) if loose => Value::String(p.rsplit('.').next().unwrap_or(p).to_string()),
         _ => return None,
     })
+}
+
+/// The first undefined name inside a value, if any.
+fn undefined_name(v: &Val) -> Option<String> {
+    match v {
+        Val::Path(p) => Some(p.clone()),
+        Val::Tuple(x) | Val::List(x) => x.iter().find_map(undefined_name),
+        _ => None,
+    }
 }
 
 /// Read a shape value. `batch`: the first entry is the batch axis (dropped).
@@ -2712,7 +2732,7 @@ fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>)
                 format!("Keras 3 does not accept `{key}=` in {class} (Keras 1/2 argument): {fix}");
             warn(*line, *col, msg.clone());
             problems.push(msg);
-            if let Some(j) = to_json(v) {
+            if let Some(j) = to_json_loose(v) {
                 config.insert(key.to_string(), j);
             }
             continue;
@@ -2772,7 +2792,7 @@ fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>)
             _ => {}
         }
         if !known {
-            if let Some(j) = to_json(v) {
+            if let Some(j) = to_json_loose(v) {
                 config.insert(key.to_string(), j);
             }
             continue;
@@ -2801,6 +2821,10 @@ fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>)
                 }
                 a.map(Value::from)
             }
+            // `activation=tf.nn.relu`, `activation=keras.activations.softmax`.
+            (Some(Value::String(_)), Val::Path(p)) => {
+                Some(Value::from(p.rsplit('.').next().unwrap_or(p)))
+            }
             _ => to_json(v),
         };
         match value {
@@ -2808,7 +2832,10 @@ fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>)
                 config.insert(key.to_string(), j);
             }
             None => {
-                let msg = format!("cannot read `{key}={src}`: Flatland reads literal values (numbers, strings, tuples) and simple variables only");
+                let msg = match undefined_name(v) {
+                    Some(n) => format!("cannot read `{key}={src}`: `{n}` is not defined in the code (Flatland reads variables assigned a literal, e.g. `{n} = 10`)"),
+                    None => format!("cannot read `{key}={src}`: Flatland reads literal values (numbers, strings, tuples) and simple variables only"),
+                };
                 warn(*line, *col, msg.clone());
                 problems.push(msg);
             }
@@ -3184,6 +3211,41 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.message.contains("input_length")));
+    }
+
+    #[test]
+    fn undefined_names_and_channels_first_are_reported() {
+        let src = "model = Sequential()\nmodel.add(Dense(num_classes, input_shape=(4,), activation=tf.nn.relu))\nmodel.add(Conv2D(8, 3, data_format='channels_first'))";
+        let imp = parse_keras_code(src).unwrap();
+        assert!(
+            imp.warnings
+                .iter()
+                .any(|w| w.line == 2 && w.message.contains("`num_classes` is not defined")),
+            "{:?}",
+            imp.warnings
+        );
+        assert!(
+            imp.warnings
+                .iter()
+                .any(|w| w.line == 3 && w.message.contains("channels_last")),
+            "{:?}",
+            imp.warnings
+        );
+        assert!(matches!(&imp.model.layers[0].spec, LayerSpec::Unknown(_)));
+        let ok = parse_keras_code("num_classes = 3\nm = Sequential([Dense(num_classes, input_shape=(4,), activation=tf.nn.relu)])").unwrap();
+        assert_eq!(ok.model.layers[0].spec.to_config()["activation"], "relu");
+        assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    }
+
+    #[test]
+    fn several_models_import_the_last() {
+        let src = "g = Sequential([Input((4,)), Dense(2)])\nd = Sequential([Input((2,)), Dense(1)], name='disc')";
+        let imp = parse_keras_code(src).unwrap();
+        assert_eq!(imp.model.name, "disc");
+        assert!(imp
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("builds 2 models")));
     }
 
     #[test]
