@@ -183,6 +183,9 @@ impl Activation {
             Activation::Linear => {}
             Activation::Softmax => softmax_last(x, false),
             Activation::LogSoftmax => softmax_last(x, true),
+            Activation::Relu => x.mapv_inplace(|v| v.max(0.0)),
+            Activation::Tanh => x.mapv_inplace(f32::tanh),
+            Activation::Sigmoid => x.mapv_inplace(sigmoid),
             a => x.mapv_inplace(|v| a.scalar(v)),
         }
     }

@@ -80,13 +80,21 @@ fn conv2d_core(
     let kvol = kh * kw * cg;
     let mut y = Array2::<f32>::zeros((rows, f));
     let mut cols = Array2::<f32>::zeros((rows, kvol));
+    let xs = x.as_standard_layout();
+    let xv = xs
+        .as_slice()
+        .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
     for gi in 0..groups {
-        cols.fill(0.0);
+        let cv = cols
+            .as_slice_mut()
+            .ok_or_else(|| Problem::geometry("im2col buffer is not contiguous"))?;
+        cv.fill(0.0);
+        // im2col on raw slices: row r = output position, columns (a, bb, channel).
         for bi in 0..b {
             for oi in 0..oh {
                 for oj in 0..ow {
                     let r = (bi * oh + oi) * ow + oj;
-                    let mut row = cols.row_mut(r);
+                    let row = &mut cv[r * kvol..(r + 1) * kvol];
                     for a in 0..kh {
                         let i = (oi * g.s[0] + a * g.d[0]) as isize - pad[0] as isize;
                         if i < 0 || i as usize >= h {
@@ -97,10 +105,9 @@ fn conv2d_core(
                             if j < 0 || j as usize >= w {
                                 continue;
                             }
-                            let src =
-                                x.slice(s![bi, i as usize, j as usize, gi * cg..(gi + 1) * cg]);
+                            let src = ((bi * h + i as usize) * w + j as usize) * c + gi * cg;
                             let base = (a * kw + bb) * cg;
-                            row.slice_mut(s![base..base + cg]).assign(&src);
+                            row[base..base + cg].copy_from_slice(&xv[src..src + cg]);
                         }
                     }
                 }
@@ -136,11 +143,18 @@ fn add_bias_act(
     r: usize,
 ) -> Result<ArrayD<f32>, Problem> {
     if let Some(b) = bias {
-        let b1 = b
-            .view()
-            .into_shape_with_order(y.dim().3)
-            .map_err(|_| Problem::geometry("bias size"))?;
-        y += &b1;
+        let f = y.dim().3;
+        let bv = b
+            .as_slice()
+            .filter(|bv| bv.len() == f)
+            .ok_or_else(|| Problem::geometry("bias size"))?;
+        if let Some(yv) = y.as_slice_mut() {
+            for row in yv.chunks_exact_mut(f.max(1)) {
+                for (o, &bb) in row.iter_mut().zip(bv) {
+                    *o += bb;
+                }
+            }
+        }
     }
     let mut y = from_4d(y, r);
     act.apply(&mut y);

@@ -32,6 +32,7 @@ pub fn as_4d(x: &ArrayD<f32>) -> Result<Array4<f32>, Problem> {
         x.clone()
     };
     x.into_dimensionality::<Ix4>()
+        .map(|a| a.as_standard_layout().into_owned())
         .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
 }
 
@@ -139,35 +140,45 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         };
         let tw = pad_before(w, ow, pw, sw, self.padding);
         let mut y = Array4::<f32>::zeros((b, oh, ow, c));
+        let xv = x4
+            .as_slice()
+            .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
+        let yv = y
+            .as_slice_mut()
+            .ok_or_else(|| Problem::geometry("output is not contiguous"))?;
+        let mut acc = vec![0.0f32; c];
         for bi in 0..b {
             for oi in 0..oh {
                 for oj in 0..ow {
-                    for ch in 0..c {
-                        let mut acc = if M::MAX { f32::NEG_INFINITY } else { 0.0 };
-                        let mut n = 0u32;
-                        for a in 0..ph {
-                            let i = (oi * sh + a) as isize - th as isize;
-                            if i < 0 || i as usize >= h {
+                    acc.fill(if M::MAX { f32::NEG_INFINITY } else { 0.0 });
+                    let mut n = 0u32;
+                    for a in 0..ph {
+                        let i = (oi * sh + a) as isize - th as isize;
+                        if i < 0 || i as usize >= h {
+                            continue;
+                        }
+                        for bb in 0..pw {
+                            let j = (oj * sw + bb) as isize - tw as isize;
+                            if j < 0 || j as usize >= w {
                                 continue;
                             }
-                            for bb in 0..pw {
-                                let j = (oj * sw + bb) as isize - tw as isize;
-                                if j < 0 || j as usize >= w {
-                                    continue;
-                                }
-                                let v = x4[[bi, i as usize, j as usize, ch]];
+                            let src = ((bi * h + i as usize) * w + j as usize) * c;
+                            for (acc, &v) in acc.iter_mut().zip(&xv[src..src + c]) {
                                 if M::MAX {
-                                    acc = acc.max(v);
+                                    *acc = acc.max(v);
                                 } else {
-                                    acc += v;
+                                    *acc += v;
                                 }
-                                n += 1;
                             }
+                            n += 1;
                         }
-                        y[[bi, oi, oj, ch]] = if M::MAX {
-                            acc
+                    }
+                    let dst = ((bi * oh + oi) * ow + oj) * c;
+                    for (o, &v) in yv[dst..dst + c].iter_mut().zip(&acc) {
+                        *o = if M::MAX {
+                            v
                         } else if n > 0 {
-                            acc / n as f32
+                            v / n as f32
                         } else {
                             0.0
                         };
