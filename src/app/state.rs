@@ -43,16 +43,32 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Insert a default-configured layer of a catalogue class at `at` (append when `None`).
-    Add { class: String, at: Option<usize> },
+    Add {
+        class: String,
+        at: Option<usize>,
+    },
     /// Move the layer at `from` so that it ends up at index `to`.
-    Move { from: usize, to: usize },
+    Move {
+        from: usize,
+        to: usize,
+    },
     /// Replace a layer's spec (one undo step).
-    Edit { index: usize, spec: LayerSpec },
+    Edit {
+        index: usize,
+        spec: LayerSpec,
+    },
     /// Replace a layer's spec after editing one field; consecutive edits of the same field
     /// of the same layer are one undo step.
-    EditField { index: usize, field: String, spec: LayerSpec },
+    EditField {
+        index: usize,
+        field: String,
+        spec: LayerSpec,
+    },
     /// Rename a layer (names must be non-empty and unique).
-    Rename { index: usize, name: String },
+    Rename {
+        index: usize,
+        name: String,
+    },
     Delete(usize),
     /// Insert a copy (with a fresh name) right after the layer.
     Duplicate(usize),
@@ -297,8 +313,15 @@ pub fn validate_name(model: &Model, index: usize, name: &str) -> Result<(), Stri
     if name.chars().any(|c| c == '/' || c.is_control()) {
         return Err("names cannot contain `/`".into());
     }
-    if model.layers.iter().enumerate().any(|(i, l)| i != index && l.name == name) {
-        return Err(format!("`{name}` is already used: layer names must be unique"));
+    if model
+        .layers
+        .iter()
+        .enumerate()
+        .any(|(i, l)| i != index && l.name == name)
+    {
+        return Err(format!(
+            "`{name}` is already used: layer names must be unique"
+        ));
     }
     Ok(())
 }
@@ -319,7 +342,10 @@ pub fn format_shape(dims: &[usize]) -> String {
         [d] => format!("({d},)"),
         _ => format!(
             "({})",
-            dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            dims.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -399,10 +425,32 @@ pub fn field_kind(class: &str, key: &str, current: &Value) -> FieldKind {
 
 /// Preferred field order (Keras constructor order); the rest follow alphabetically.
 const FIELD_ORDER: &[&str] = &[
-    "units", "filters", "input_dim", "output_dim", "kernel_size", "pool_size", "size", "strides",
-    "padding", "output_padding", "dilation_rate", "depth_multiplier", "groups", "activation",
-    "recurrent_activation", "use_bias", "return_sequences", "return_state", "target_shape", "dims",
-    "n", "cropping", "interpolation", "rate", "stddev", "axis",
+    "units",
+    "filters",
+    "input_dim",
+    "output_dim",
+    "kernel_size",
+    "pool_size",
+    "size",
+    "strides",
+    "padding",
+    "output_padding",
+    "dilation_rate",
+    "depth_multiplier",
+    "groups",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "return_sequences",
+    "return_state",
+    "target_shape",
+    "dims",
+    "n",
+    "cropping",
+    "interpolation",
+    "rate",
+    "stddev",
+    "axis",
 ];
 
 /// The editable fields of a spec: `(key, kind, value)` in a sensible order.
@@ -416,7 +464,12 @@ pub fn fields(spec: &LayerSpec) -> Vec<(String, FieldKind, Value)> {
         .map(|(k, v)| (field_kind(&class, &k, &v), k, v))
         .map(|(kind, k, v)| (k, kind, v))
         .collect();
-    let rank = |k: &str| FIELD_ORDER.iter().position(|o| *o == k).unwrap_or(FIELD_ORDER.len());
+    let rank = |k: &str| {
+        FIELD_ORDER
+            .iter()
+            .position(|o| *o == k)
+            .unwrap_or(FIELD_ORDER.len())
+    };
     out.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -478,7 +531,11 @@ fn parse_number(s: &str) -> Result<Value, String> {
 }
 
 /// Parse a comma-separated sequence of numbers and parenthesised groups.
-fn parse_items(chars: &[char], pos: &mut usize, closing: Option<char>) -> Result<Vec<Value>, String> {
+fn parse_items(
+    chars: &[char],
+    pos: &mut usize,
+    closing: Option<char>,
+) -> Result<Vec<Value>, String> {
     let mut items = Vec::new();
     let mut token = String::new();
     let mut expect_item = true;
@@ -617,7 +674,11 @@ pub fn with_field(spec: &LayerSpec, key: &str, value: Value) -> Result<LayerSpec
     match LayerSpec::from_config(&class, &Value::Object(cfg)) {
         LayerSpec::Unknown(u) if !u.reason.is_empty() => {
             let prefix = format!("invalid {class} config: ");
-            Err(u.reason.strip_prefix(&prefix).unwrap_or(&u.reason).to_string())
+            Err(u
+                .reason
+                .strip_prefix(&prefix)
+                .unwrap_or(&u.reason)
+                .to_string())
         }
         other => Ok(other),
     }
@@ -626,7 +687,10 @@ pub fn with_field(spec: &LayerSpec, key: &str, value: Value) -> Result<LayerSpec
 /// Text shown in a field after a successful edit of `key` (so the field can tell its own
 /// edits from outside changes such as undo).
 pub fn field_text(spec: &LayerSpec, key: &str) -> String {
-    spec.to_config().get(key).map(value_text).unwrap_or_default()
+    spec.to_config()
+        .get(key)
+        .map(value_text)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -639,7 +703,12 @@ mod tests {
         analyze(&s.model)
             .layers
             .iter()
-            .map(|l| l.output.as_ref().map(ToString::to_string).unwrap_or_default())
+            .map(|l| {
+                l.output
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
@@ -648,19 +717,36 @@ mod tests {
     }
 
     fn dense(units: usize) -> LayerSpec {
-        with_field(&LayerSpec::default_of("Dense").unwrap(), "units", json!(units)).unwrap()
+        with_field(
+            &LayerSpec::default_of("Dense").unwrap(),
+            "units",
+            json!(units),
+        )
+        .unwrap()
     }
 
     #[test]
     fn add_appends_with_keras_names_and_selects() {
-        let s = State::default().reduce(Action::Add { class: "Dense".into(), at: None });
-        assert_eq!(names(&s), ["dense", "activation", "flatten", "dense_1", "dense_2"]);
+        let s = State::default().reduce(Action::Add {
+            class: "Dense".into(),
+            at: None,
+        });
+        assert_eq!(
+            names(&s),
+            ["dense", "activation", "flatten", "dense_1", "dense_2"]
+        );
         assert_eq!(s.selected, Some(4));
         assert!(s.can_undo());
-        let s = s.reduce(Action::Add { class: "Conv2D".into(), at: Some(1) });
+        let s = s.reduce(Action::Add {
+            class: "Conv2D".into(),
+            at: Some(1),
+        });
         assert_eq!(names(&s)[1], "conv2d");
         assert_eq!(s.selected, Some(1));
-        let s2 = s.reduce(Action::Add { class: "Nope".into(), at: None });
+        let s2 = s.reduce(Action::Add {
+            class: "Nope".into(),
+            at: None,
+        });
         assert_eq!(s2.model, s.model);
         assert!(s2.notice.is_some());
     }
@@ -671,7 +757,9 @@ mod tests {
         let s = s.reduce(Action::Move { from: 0, to: 2 });
         assert_eq!(names(&s), ["activation", "flatten", "dense", "dense_1"]);
         assert_eq!(s.selected, Some(2));
-        let s = s.reduce(Action::Select(Some(3))).reduce(Action::Move { from: 0, to: 3 });
+        let s = s
+            .reduce(Action::Select(Some(3)))
+            .reduce(Action::Move { from: 0, to: 3 });
         assert_eq!(names(&s), ["flatten", "dense", "dense_1", "activation"]);
         assert_eq!(s.selected, Some(2));
         // Out-of-range moves clamp or do nothing.
@@ -683,7 +771,15 @@ mod tests {
     #[test]
     fn moved_index_and_drop_target_tables() {
         // (i, from, to) -> new i
-        for (i, from, to, want) in [(0, 0, 2, 2), (1, 0, 2, 0), (2, 0, 2, 1), (3, 0, 2, 3), (0, 2, 0, 1), (2, 2, 0, 0), (1, 3, 1, 2)] {
+        for (i, from, to, want) in [
+            (0, 0, 2, 2),
+            (1, 0, 2, 0),
+            (2, 0, 2, 1),
+            (3, 0, 2, 3),
+            (0, 2, 0, 1),
+            (2, 2, 0, 0),
+            (1, 3, 1, 2),
+        ] {
             assert_eq!(moved_index(i, from, to), want, "{i} {from} {to}");
         }
         // (from, slot) -> to
@@ -696,25 +792,50 @@ mod tests {
 
     #[test]
     fn edit_updates_shapes_below() {
-        let s = State::default().reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(32) });
-        assert_eq!(shapes(&s), ["(None, 3, 32)", "(None, 3, 32)", "(None, 96)", "(None, 4)"]);
+        let s = State::default().reduce(Action::EditField {
+            index: 0,
+            field: "units".into(),
+            spec: dense(32),
+        });
+        assert_eq!(
+            shapes(&s),
+            ["(None, 3, 32)", "(None, 3, 32)", "(None, 96)", "(None, 4)"]
+        );
         assert_eq!(analyze(&s.model).total(), 3 * 32 + 97 * 4);
     }
 
     #[test]
     fn same_field_edits_coalesce_into_one_undo_step() {
         let s = State::default()
-            .reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(3) })
-            .reduce(Action::EditField { index: 0, field: "units".into(), spec: dense(32) });
+            .reduce(Action::EditField {
+                index: 0,
+                field: "units".into(),
+                spec: dense(3),
+            })
+            .reduce(Action::EditField {
+                index: 0,
+                field: "units".into(),
+                spec: dense(32),
+            });
         assert_eq!(s.history.len(), 1);
-        let other = s.reduce(Action::EditField { index: 3, field: "units".into(), spec: dense(8) });
+        let other = s.reduce(Action::EditField {
+            index: 3,
+            field: "units".into(),
+            spec: dense(8),
+        });
         assert_eq!(other.history.len(), 2);
         let undone = s.reduce(Action::Undo);
         assert_eq!(undone.model, Model::seed());
         // A plain Edit never merges.
         let e = State::default()
-            .reduce(Action::Edit { index: 0, spec: dense(3) })
-            .reduce(Action::Edit { index: 0, spec: dense(4) });
+            .reduce(Action::Edit {
+                index: 0,
+                spec: dense(3),
+            })
+            .reduce(Action::Edit {
+                index: 0,
+                spec: dense(4),
+            });
         assert_eq!(e.history.len(), 2);
     }
 
@@ -722,25 +843,47 @@ mod tests {
     fn invalid_edit_is_rejected() {
         let bad = LayerSpec::from_config("Dense", &json!({"units": "many"}));
         assert!(matches!(bad, LayerSpec::Unknown(_)));
-        let s = State::default().reduce(Action::Edit { index: 0, spec: bad });
+        let s = State::default().reduce(Action::Edit {
+            index: 0,
+            spec: bad,
+        });
         assert_eq!(s.model, Model::seed());
         assert!(!s.can_undo());
-        assert!(s.notice.as_deref().unwrap_or("").contains("invalid Dense config"));
+        assert!(s
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("invalid Dense config"));
         // with_field reports the same problem for the field, without the prefix.
         let e = with_field(&dense(16), "units", json!(-3)).unwrap_err();
         assert!(!e.starts_with("invalid Dense config"), "{e}");
         // Engine-level invalidity is applied (the card shows the error, like Keras).
-        let big = with_field(&LayerSpec::default_of("Conv1D").unwrap(), "kernel_size", json!([9])).unwrap();
-        let s = State::default().reduce(Action::Add { class: "Conv1D".into(), at: Some(0) });
-        let s = s.reduce(Action::Edit { index: 0, spec: big });
+        let big = with_field(
+            &LayerSpec::default_of("Conv1D").unwrap(),
+            "kernel_size",
+            json!([9]),
+        )
+        .unwrap();
+        let s = State::default().reduce(Action::Add {
+            class: "Conv1D".into(),
+            at: Some(0),
+        });
+        let s = s.reduce(Action::Edit {
+            index: 0,
+            spec: big,
+        });
         let a = analyze(&s.model);
         assert!(a.layers[0].error().is_some());
-        assert!(a.layers[1..].iter().all(|l| l.status == crate::engine::Status::NotComputed));
+        assert!(a.layers[1..]
+            .iter()
+            .all(|l| l.status == crate::engine::Status::NotComputed));
     }
 
     #[test]
     fn delete_and_duplicate() {
-        let s = State::default().reduce(Action::Select(Some(3))).reduce(Action::Delete(1));
+        let s = State::default()
+            .reduce(Action::Select(Some(3)))
+            .reduce(Action::Delete(1));
         assert_eq!(names(&s), ["dense", "flatten", "dense_1"]);
         assert_eq!(s.selected, Some(2));
         let s = s.reduce(Action::Delete(2));
@@ -757,7 +900,10 @@ mod tests {
     fn undo_redo_round_trip() {
         let s0 = State::default();
         let s1 = s0.reduce(Action::Delete(0));
-        let s2 = s1.reduce(Action::Add { class: "Dropout".into(), at: None });
+        let s2 = s1.reduce(Action::Add {
+            class: "Dropout".into(),
+            at: None,
+        });
         let u1 = s2.reduce(Action::Undo);
         assert_eq!(u1.model, s1.model);
         let u0 = u1.reduce(Action::Undo);
@@ -777,10 +923,17 @@ mod tests {
 
     #[test]
     fn reset_and_load_are_undoable() {
-        let s = State::default().reduce(Action::Delete(0)).reduce(Action::Delete(0)).reduce(Action::Reset);
+        let s = State::default()
+            .reduce(Action::Delete(0))
+            .reduce(Action::Delete(0))
+            .reduce(Action::Reset);
         assert_eq!(s.model, Model::seed());
         assert_eq!(s.reduce(Action::Undo).model.layers.len(), 2);
-        let m = Model { name: "m".into(), input_shape: vec![4], layers: vec![] };
+        let m = Model {
+            name: "m".into(),
+            input_shape: vec![4],
+            layers: vec![],
+        };
         let l = s.reduce(Action::Load(m.clone()));
         assert_eq!(l.model, m);
         assert_eq!(l.reduce(Action::Undo).model, Model::seed());
@@ -790,7 +943,10 @@ mod tests {
     fn history_is_capped() {
         let mut s = State::default();
         for i in 0..(HISTORY_CAP + 50) {
-            s.apply(Action::Edit { index: 0, spec: dense(i % 7 + 1 + (i / 7) * 7) });
+            s.apply(Action::Edit {
+                index: 0,
+                spec: dense(i % 7 + 1 + (i / 7) * 7),
+            });
         }
         assert_eq!(s.history.len(), HISTORY_CAP);
         let mut undos = 0;
@@ -804,14 +960,23 @@ mod tests {
 
     #[test]
     fn rename_validates() {
-        let s = State::default().reduce(Action::Rename { index: 0, name: "hidden".into() });
+        let s = State::default().reduce(Action::Rename {
+            index: 0,
+            name: "hidden".into(),
+        });
         assert_eq!(names(&s)[0], "hidden");
-        let d = s.reduce(Action::Rename { index: 0, name: "flatten".into() });
+        let d = s.reduce(Action::Rename {
+            index: 0,
+            name: "flatten".into(),
+        });
         assert_eq!(d.model, s.model);
         assert!(d.notice.is_some());
         assert!(validate_name(&s.model, 0, "  ").is_err());
         assert!(validate_name(&s.model, 0, "hidden").is_ok());
-        let two = s.reduce(Action::Rename { index: 0, name: "hidden2".into() });
+        let two = s.reduce(Action::Rename {
+            index: 0,
+            name: "hidden2".into(),
+        });
         assert_eq!(two.history.len(), 1, "typing a name is one undo step");
     }
 
@@ -821,7 +986,13 @@ mod tests {
         assert_eq!(shapes(&s)[2], "(None, 80)");
         let bad = s.reduce(Action::SetInput(vec![0, 2]));
         assert_eq!(bad.model, s.model);
-        for (text, want) in [("(3, 2)", vec![3, 2]), ("28, 28, 1", vec![28, 28, 1]), ("[784]", vec![784]), ("(784,)", vec![784]), (" 4 5 ", vec![4, 5])] {
+        for (text, want) in [
+            ("(3, 2)", vec![3, 2]),
+            ("28, 28, 1", vec![28, 28, 1]),
+            ("[784]", vec![784]),
+            ("(784,)", vec![784]),
+            (" 4 5 ", vec![4, 5]),
+        ] {
             assert_eq!(parse_shape(text), Ok(want), "{text}");
         }
         for text in ["", "()", "(3, x)", "(None, 3)", "(0, 2)", "((3, 2))", "-1"] {
@@ -866,18 +1037,26 @@ mod tests {
                     FieldKind::Bool => value.to_string(),
                     _ => value_text(&value),
                 };
-                let parsed = parse_field(&kind, &text).unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
-                let rebuilt = with_field(&spec, &key, parsed).unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
+                let parsed = parse_field(&kind, &text)
+                    .unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
+                let rebuilt = with_field(&spec, &key, parsed)
+                    .unwrap_or_else(|e| panic!("{} {key}: {e}", k.class_name));
                 assert_eq!(rebuilt, spec, "{} {key}", k.class_name);
             }
         }
         let conv = LayerSpec::default_of("Conv2D").unwrap();
-        let kinds: Vec<(String, FieldKind)> = fields(&conv).into_iter().map(|(k, kind, _)| (k, kind)).collect();
+        let kinds: Vec<(String, FieldKind)> = fields(&conv)
+            .into_iter()
+            .map(|(k, kind, _)| (k, kind))
+            .collect();
         assert_eq!(kinds[0], ("filters".into(), FieldKind::Int));
         assert_eq!(kinds[1], ("kernel_size".into(), FieldKind::Tuple));
         assert!(matches!(&kinds[3].1, FieldKind::Choice(o) if o == &["valid", "same", "causal"]));
         let pool = LayerSpec::default_of("MaxPooling2D").unwrap();
-        assert_eq!(field_kind("MaxPooling2D", "strides", &json!([2, 2])), FieldKind::Optional);
+        assert_eq!(
+            field_kind("MaxPooling2D", "strides", &json!([2, 2])),
+            FieldKind::Optional
+        );
         assert_eq!(parse_field(&FieldKind::Optional, ""), Ok(Value::Null));
         assert_eq!(parse_field(&FieldKind::Optional, "1, 1"), Ok(json!([1, 1])));
         assert_eq!(parse_field(&FieldKind::Optional, "42"), Ok(json!(42)));

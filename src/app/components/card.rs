@@ -4,11 +4,20 @@
 use web_sys::{KeyboardEvent, PointerEvent};
 use yew::prelude::*;
 
-use super::dnd::{DragApi, DragSource};
+use super::dnd::{within, DragApi, DragSource};
 use super::group_class;
 use crate::app::state::Action;
 use crate::engine::summary::commas;
 use crate::engine::{LayerReport, Status};
+
+/// Where keyboard focus should go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Focus {
+    /// The card at this index, right now.
+    Now(usize),
+    /// The card at this index (the list when `None`), after the dispatched action renders.
+    AfterRender(Option<usize>),
+}
 
 #[derive(Properties, PartialEq)]
 pub struct CardProps {
@@ -28,8 +37,8 @@ pub struct CardProps {
     pub drop_before: bool,
     pub dispatch: Callback<Action>,
     pub drag: DragApi,
-    /// Ask the stack to focus the card at this index after the next render.
-    pub focus_after: Callback<Option<usize>>,
+    /// Ask the stack to move keyboard focus.
+    pub focus: Callback<Focus>,
 }
 
 /// What the card shows in place of a shape, and the status hook value.
@@ -67,11 +76,11 @@ pub fn card(props: &CardProps) -> Html {
     };
     let onkeydown = {
         let dispatch = props.dispatch.clone();
-        let focus_after = props.focus_after.clone();
+        let focus = props.focus.clone();
         let count = props.count;
         Callback::from(move |e: KeyboardEvent| {
             // Only keys pressed on the card itself, not on its buttons.
-            if e.target() != e.current_target() {
+            if within(e.target(), "button, input, select, textarea") {
                 return;
             }
             let key = e.key();
@@ -85,7 +94,7 @@ pub fn card(props: &CardProps) -> Html {
                     };
                     if let Some(to) = to {
                         dispatch.emit(Action::Move { from: index, to });
-                        focus_after.emit(Some(to));
+                        focus.emit(Focus::AfterRender(Some(to)));
                     }
                 }
                 "ArrowUp" | "ArrowDown" => {
@@ -95,7 +104,9 @@ pub fn card(props: &CardProps) -> Html {
                     } else {
                         Some(index + 1).filter(|&t| t < count)
                     };
-                    focus_after.emit(to);
+                    if let Some(to) = to {
+                        focus.emit(Focus::Now(to));
+                    }
                 }
                 "Delete" | "Backspace" => {
                     e.prevent_default();
@@ -105,7 +116,7 @@ pub fn card(props: &CardProps) -> Html {
                     } else {
                         index.checked_sub(1)
                     };
-                    focus_after.emit(next);
+                    focus.emit(Focus::AfterRender(next));
                 }
                 "Enter" | " " => {
                     e.prevent_default();

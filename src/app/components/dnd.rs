@@ -127,8 +127,8 @@ fn point(e: &PointerEvent) -> (f64, f64) {
     (f64::from(e.client_x()), f64::from(e.client_y()))
 }
 
-/// Whether an element (or an ancestor up to the item) matches a selector.
-fn within(target: Option<web_sys::EventTarget>, selector: &str) -> bool {
+/// Whether the event target is, or is inside, an element matching `selector`.
+pub fn within(target: Option<web_sys::EventTarget>, selector: &str) -> bool {
     target
         .and_then(|t| t.dyn_into::<Element>().ok())
         .and_then(|el| el.closest(selector).ok().flatten())

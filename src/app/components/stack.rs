@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
-use super::card::Card;
+use super::card::{Card, Focus};
 use super::dnd::{DragApi, DragSource, DragView};
 use super::field::DraftInput;
 use crate::app::state::{format_shape, parse_shape, Action};
@@ -40,16 +40,13 @@ pub fn stack(props: &StackProps) -> Html {
             }
         });
     }
-    let focus_after = {
+    let focus = {
         let pending = pending_focus.clone();
         let list = list.clone();
-        Callback::from(move |i: Option<usize>| match i {
-            Some(i) => *pending.borrow_mut() = Some(i),
-            None => {
-                if let Some(el) = list.cast::<HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
+        Callback::from(move |f: Focus| match f {
+            Focus::Now(i) => focus_card(&list, i),
+            // An empty list focuses itself (see focus_card).
+            Focus::AfterRender(i) => *pending.borrow_mut() = Some(i.unwrap_or(0)),
         })
     };
 
@@ -92,7 +89,7 @@ pub fn stack(props: &StackProps) -> Html {
                     drop_before={indicator == Some(i)}
                     dispatch={props.dispatch.clone()}
                     drag={props.drag.clone()}
-                    focus_after={focus_after.clone()}
+                    focus={focus.clone()}
                 />
             }
         });

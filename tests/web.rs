@@ -1,0 +1,525 @@
+//! Browser component tests of the playground (wasm-bindgen-test in headless Chromium): mount
+//! the whole `App` into its own div, act through the DOM (clicks, input events, keyboard and
+//! pointer events), and read results back through `data-testid` hooks.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use flatland::app::storage;
+use flatland::app::App;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::js_sys::{Array, Function, Object, Reflect};
+use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use yew::AppHandle;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+struct Mounted {
+    root: Element,
+    handle: Option<AppHandle<App>>,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+/// Mount a fresh App (no autosave unless `keep_storage`).
+async fn mount_with(keep_storage: bool) -> Mounted {
+    if !keep_storage {
+        storage::clear();
+    }
+    let doc = gloo::utils::document();
+    let root = doc.create_element("div").expect("div");
+    doc.body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    settle().await;
+    Mounted {
+        root,
+        handle: Some(handle),
+    }
+}
+
+async fn mount() -> Mounted {
+    mount_with(false).await
+}
+
+fn all(root: &Element, testid: &str) -> Vec<Element> {
+    let list = root
+        .query_selector_all(&format!("[data-testid=\"{testid}\"]"))
+        .expect("selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+fn q(root: &Element, testid: &str) -> Element {
+    all(root, testid)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
+}
+
+fn text(e: &Element) -> String {
+    e.text_content().unwrap_or_default().trim().to_string()
+}
+
+fn texts(root: &Element, testid: &str) -> Vec<String> {
+    all(root, testid).iter().map(text).collect()
+}
+
+fn shapes(root: &Element) -> Vec<String> {
+    texts(root, "output-shape")
+}
+
+async fn click(e: &Element) {
+    e.dyn_ref::<HtmlElement>().expect("html element").click();
+    settle().await;
+}
+
+fn cards(root: &Element) -> Vec<Element> {
+    all(root, "layer-card")
+}
+
+fn palette_item(root: &Element, class: &str) -> Element {
+    root.query_selector(&format!(
+        "[data-testid=\"palette-item\"][data-class=\"{class}\"]"
+    ))
+    .expect("selector")
+    .unwrap_or_else(|| panic!("no palette item {class}"))
+}
+
+fn bubbling(kind: &str) -> Event {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    Event::new_with_event_init_dict(kind, &init).expect("event")
+}
+
+/// Type into an input the way a user does: set the value, fire `input`.
+async fn type_into(e: &Element, value: &str) {
+    let input = e.dyn_ref::<HtmlInputElement>().expect("input");
+    input.set_value(value);
+    input.dispatch_event(&bubbling("input")).expect("dispatch");
+    settle().await;
+}
+
+async fn choose(e: &Element, value: &str) {
+    let sel = e.dyn_ref::<HtmlSelectElement>().expect("select");
+    sel.set_value(value);
+    sel.dispatch_event(&bubbling("change")).expect("dispatch");
+    settle().await;
+}
+
+/// Build a DOM event through its JS constructor (no extra web-sys init features needed).
+fn js_event(ctor: &str, kind: &str, fields: &[(&str, JsValue)]) -> Event {
+    let init = Object::new();
+    Reflect::set(&init, &"bubbles".into(), &JsValue::TRUE).expect("set");
+    Reflect::set(&init, &"cancelable".into(), &JsValue::TRUE).expect("set");
+    for (k, v) in fields {
+        Reflect::set(&init, &JsValue::from_str(k), v).expect("set");
+    }
+    let class: Function = Reflect::get(&web_sys::js_sys::global(), &ctor.into())
+        .expect("constructor")
+        .dyn_into()
+        .expect("function");
+    let args = Array::of2(&kind.into(), &init);
+    Reflect::construct(&class, &args)
+        .expect("construct")
+        .dyn_into()
+        .expect("event")
+}
+
+async fn key(target: &web_sys::EventTarget, key: &str, mods: &[&str]) {
+    let mut fields = vec![("key", JsValue::from_str(key))];
+    for m in mods {
+        fields.push((m, JsValue::TRUE));
+    }
+    target
+        .dispatch_event(&js_event("KeyboardEvent", "keydown", &fields))
+        .expect("dispatch");
+    settle().await;
+}
+
+fn pointer(kind: &str, x: f64, y: f64) -> Event {
+    js_event(
+        "PointerEvent",
+        kind,
+        &[
+            ("clientX", x.into()),
+            ("clientY", y.into()),
+            ("pointerId", 7.into()),
+            ("pointerType", "mouse".into()),
+            ("isPrimary", JsValue::TRUE),
+            ("button", 0.into()),
+        ],
+    )
+}
+
+fn center(e: &Element) -> (f64, f64) {
+    let r = e.get_bounding_client_rect();
+    (r.left() + r.width() / 2.0, r.top() + r.height() / 2.0)
+}
+
+/// Press on `from`, move in steps to (x, y), release there.
+async fn drag(from: &Element, x: f64, y: f64) {
+    let (sx, sy) = center(from);
+    from.dispatch_event(&pointer("pointerdown", sx, sy))
+        .expect("down");
+    let doc = gloo::utils::document();
+    for i in 1..=4 {
+        let t = f64::from(i) / 4.0;
+        doc.dispatch_event(&pointer(
+            "pointermove",
+            sx + (x - sx) * t,
+            sy + (y - sy) * t,
+        ))
+        .expect("move");
+        settle().await;
+    }
+    doc.dispatch_event(&pointer("pointerup", x, y)).expect("up");
+    settle().await;
+}
+
+const SEED: [&str; 4] = ["(None, 3, 16)", "(None, 3, 16)", "(None, 48)", "(None, 4)"];
+
+#[wasm_bindgen_test]
+async fn seed_cards_totals_and_palette() {
+    let m = mount().await;
+    let r = &m.root;
+    assert_eq!(cards(r).len(), 4);
+    assert_eq!(shapes(r), SEED);
+    assert_eq!(texts(r, "param-count"), ["48", "0", "0", "196"]);
+    assert_eq!(text(&q(r, "total-params")), "244");
+    assert_eq!(text(&q(r, "trainable-params")), "244");
+    assert_eq!(text(&q(r, "non-trainable-params")), "0");
+    assert_eq!(
+        all(r, "palette-item").len(),
+        flatland::engine::CATALOGUE.len()
+    );
+    assert_eq!(all(r, "summary-row").len(), 4);
+    assert_eq!(texts(r, "summary-shape"), SEED);
+    assert!(text(&q(r, "summary-total")).starts_with("244 (976.00 B)"));
+    assert_eq!(all(r, "layer-error").len(), 0);
+    let undo = q(r, "undo");
+    assert!(undo.has_attribute("disabled"), "nothing to undo yet");
+    // Every control has an accessible name.
+    let unnamed = r
+        .query_selector_all(
+            "button:not([aria-label]), input:not([aria-label]), select:not([aria-label])",
+        )
+        .expect("selector");
+    let mut names = Vec::new();
+    for i in 0..unnamed.length() {
+        let e: Element = unnamed.item(i).expect("item").dyn_into().expect("el");
+        // The visuals (another module) name their buttons by their text.
+        if e.closest(".visuals-area").expect("closest").is_none() {
+            names.push(e.outer_html());
+        }
+    }
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[wasm_bindgen_test]
+async fn recompute_is_measured() {
+    let _m = mount().await;
+    let perf = gloo::utils::window().performance().expect("performance");
+    assert!(perf.get_entries_by_name("flatland:recompute").length() > 0);
+}
+
+#[wasm_bindgen_test]
+async fn inspector_edit_updates_cards_below_and_undo_redo() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&cards(r)[0]).await;
+    assert_eq!(
+        cards(r)[0].get_attribute("aria-current").as_deref(),
+        Some("true")
+    );
+    let units = q(&q(r, "inspector"), "field-units");
+    assert_eq!(
+        units.dyn_ref::<HtmlInputElement>().expect("input").value(),
+        "16"
+    );
+    type_into(&units, "3").await;
+    type_into(&units, "32").await;
+    assert_eq!(
+        shapes(r),
+        ["(None, 3, 32)", "(None, 3, 32)", "(None, 96)", "(None, 4)"]
+    );
+    assert_eq!(texts(r, "param-count"), ["96", "0", "0", "388"]);
+    assert_eq!(text(&q(r, "total-params")), "484");
+
+    // Typing "32" was one undo step.
+    click(&q(r, "undo")).await;
+    assert_eq!(shapes(r), SEED);
+    assert_eq!(text(&q(r, "total-params")), "244");
+    let units = q(r, "field-units");
+    assert_eq!(
+        units.dyn_ref::<HtmlInputElement>().expect("input").value(),
+        "16"
+    );
+    click(&q(r, "redo")).await;
+    assert_eq!(text(&q(r, "total-params")), "484");
+
+    // Keyboard: Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y.
+    let doc: web_sys::EventTarget = gloo::utils::document().into();
+    key(&doc, "z", &["ctrlKey"]).await;
+    assert_eq!(text(&q(r, "total-params")), "244");
+    key(&doc, "Z", &["ctrlKey", "shiftKey"]).await;
+    assert_eq!(text(&q(r, "total-params")), "484");
+    key(&doc, "z", &["ctrlKey"]).await;
+    key(&doc, "y", &["ctrlKey"]).await;
+    assert_eq!(text(&q(r, "total-params")), "484");
+}
+
+#[wasm_bindgen_test]
+async fn invalid_field_text_is_shown_and_not_applied() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&cards(r)[0]).await;
+    let units = q(r, "field-units");
+    type_into(&units, "-3").await;
+    let err = text(&q(r, "field-error"));
+    assert!(!err.is_empty());
+    assert_eq!(shapes(r), SEED, "refused edits are not applied");
+    assert!(q(r, "undo").has_attribute("disabled"));
+    type_into(&units, "8").await;
+    assert!(all(r, "field-error").is_empty());
+    assert_eq!(shapes(r)[0], "(None, 3, 8)");
+
+    // Dropdown and checkbox.
+    choose(&q(r, "field-activation"), "relu").await;
+    assert_eq!(text(&all(r, "layer-settings")[0]), "8 units, relu");
+    click(&q(r, "field-use_bias")).await;
+    assert_eq!(texts(r, "param-count")[0], "16");
+}
+
+#[wasm_bindgen_test]
+async fn input_shape_field() {
+    let m = mount().await;
+    let r = &m.root;
+    let input = q(r, "input-shape");
+    assert_eq!(
+        input.dyn_ref::<HtmlInputElement>().expect("input").value(),
+        "(3, 2)"
+    );
+    type_into(&input, "(5, x)").await;
+    assert!(!text(&q(r, "input-error")).is_empty());
+    assert_eq!(shapes(r), SEED);
+    type_into(&input, "(5, 2)").await;
+    assert!(all(r, "input-error").is_empty());
+    assert_eq!(shapes(r)[2], "(None, 80)");
+    assert_eq!(text(&q(r, "input-batch-shape")), "(None, 5, 2)");
+}
+
+#[wasm_bindgen_test]
+async fn invalid_conv2d_stops_the_chain_and_keyboard_moves() {
+    let m = mount().await;
+    let r = &m.root;
+    // Enter on a focused palette item = click on a button: appends at the end.
+    click(&palette_item(r, "Conv2D")).await;
+    assert_eq!(cards(r).len(), 5);
+    assert!(text(&q(r, "layer-error")).contains("Conv2D"));
+    // Alt+↑ four times moves it to the top, onto the (3, 2) input.
+    for _ in 0..4 {
+        let conv = cards(r)
+            .into_iter()
+            .find(|c| text(&q(c, "layer-class")) == "Conv2D")
+            .expect("conv card");
+        key(&conv.into(), "ArrowUp", &["altKey"]).await;
+    }
+    let cs = cards(r);
+    assert_eq!(text(&q(&cs[0], "layer-class")), "Conv2D");
+    let err = text(&q(&cs[0], "layer-error"));
+    assert!(
+        err.contains("needs a 3-D input (height, width, channels) but got (None, 3, 2)"),
+        "{err}"
+    );
+    assert_eq!(cs[0].get_attribute("data-status").as_deref(), Some("error"));
+    for c in &cs[1..] {
+        assert_eq!(
+            c.get_attribute("data-status").as_deref(),
+            Some("not-computed")
+        );
+        assert_eq!(text(&q(c, "output-shape")), "not computed");
+        assert!(text(c).contains("Not computed"));
+    }
+    assert_eq!(all(r, "not-computed").len(), 4);
+    // Focus followed the card.
+    let focused = gloo::utils::document().active_element().expect("focus");
+    assert_eq!(focused, cs[0]);
+    // Undo the four moves and the add.
+    for _ in 0..5 {
+        click(&q(r, "undo")).await;
+    }
+    assert_eq!(shapes(r), SEED);
+    assert!(all(r, "layer-error").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_delete_duplicate_and_add_after_selection() {
+    let m = mount().await;
+    let r = &m.root;
+    // Delete on the focused card.
+    let flatten = cards(r)[2].clone();
+    flatten
+        .dyn_ref::<HtmlElement>()
+        .expect("el")
+        .focus()
+        .expect("focus");
+    key(&flatten.into(), "Delete", &[]).await;
+    assert_eq!(cards(r).len(), 3);
+    assert_eq!(
+        shapes(r),
+        ["(None, 3, 16)", "(None, 3, 16)", "(None, 3, 4)"]
+    );
+    click(&q(r, "undo")).await;
+    assert_eq!(shapes(r), SEED);
+
+    // Buttons on the card.
+    click(&q(&cards(r)[0], "duplicate-layer")).await;
+    assert_eq!(
+        texts(r, "layer-name")[..2],
+        ["dense".to_string(), "dense_2".to_string()]
+    );
+    click(&q(&cards(r)[1], "delete-layer")).await;
+    assert_eq!(shapes(r), SEED);
+
+    // With a card selected, a palette item goes right after it.
+    click(&cards(r)[1]).await;
+    click(&palette_item(r, "Dropout")).await;
+    assert_eq!(texts(r, "layer-class")[2], "Dropout");
+    assert_eq!(cards(r).len(), 5);
+}
+
+#[wasm_bindgen_test]
+async fn drag_from_palette_reorder_and_drag_out_to_delete() {
+    let m = mount().await;
+    let r = &m.root;
+    // Palette → between card 1 and card 2 (upper half of card 2).
+    let target = cards(r)[1].get_bounding_client_rect();
+    drag(
+        &palette_item(r, "Dropout"),
+        target.left() + 40.0,
+        target.top() + 5.0,
+    )
+    .await;
+    assert_eq!(
+        texts(r, "layer-class"),
+        ["Dense", "Dropout", "Activation", "Flatten", "Dense"]
+    );
+    assert!(
+        all(r, "drop-indicator").is_empty(),
+        "indicator gone after the drop"
+    );
+
+    // Reorder: drag the Dropout card below the last card.
+    let last = cards(r)[4].get_bounding_client_rect();
+    drag(
+        &q(&cards(r)[1], "layer-settings"),
+        last.left() + 40.0,
+        last.bottom() - 4.0,
+    )
+    .await;
+    assert_eq!(
+        texts(r, "layer-class"),
+        ["Dense", "Activation", "Flatten", "Dense", "Dropout"]
+    );
+
+    // Drag out of the stack (far right of the page) deletes.
+    let stack = cards(r)[0]
+        .parent_element()
+        .expect("list")
+        .get_bounding_client_rect();
+    drag(
+        &q(&cards(r)[4], "layer-settings"),
+        stack.right() + 400.0,
+        stack.top() + 10.0,
+    )
+    .await;
+    assert_eq!(shapes(r), SEED);
+    assert!(!q(r, "undo").has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+async fn drop_indicator_shows_while_dragging_and_escape_cancels() {
+    let m = mount().await;
+    let r = &m.root;
+    let item = palette_item(r, "Dense");
+    let (sx, sy) = center(&item);
+    item.dispatch_event(&pointer("pointerdown", sx, sy))
+        .expect("down");
+    let t = cards(r)[0].get_bounding_client_rect();
+    let doc = gloo::utils::document();
+    doc.dispatch_event(&pointer("pointermove", t.left() + 30.0, t.top() + 3.0))
+        .expect("move");
+    settle().await;
+    let ind = all(r, "drop-indicator");
+    assert_eq!(ind.len(), 1);
+    assert!(cards(r)[0].contains(Some(&ind[0])));
+    key(&doc.clone().into(), "Escape", &[]).await;
+    assert!(all(r, "drop-indicator").is_empty());
+    doc.dispatch_event(&pointer("pointerup", t.left() + 30.0, t.top() + 3.0))
+        .expect("up");
+    settle().await;
+    assert_eq!(cards(r).len(), 4, "cancelled drags change nothing");
+}
+
+#[wasm_bindgen_test]
+async fn autosave_restores_and_reset() {
+    let m = mount().await;
+    click(&cards(&m.root)[0]).await;
+    type_into(&q(&m.root, "field-units"), "7").await;
+    drop(m);
+    let saved = gloo::utils::window()
+        .local_storage()
+        .expect("storage")
+        .expect("storage")
+        .get_item(storage::KEY)
+        .expect("get")
+        .expect("saved");
+    assert!(saved.contains("\"units\": 7"), "{saved}");
+
+    let m = mount_with(true).await;
+    let r = &m.root;
+    assert_eq!(shapes(r)[0], "(None, 3, 7)");
+    click(&q(r, "reset")).await;
+    assert_eq!(shapes(r), SEED);
+    click(&q(r, "undo")).await;
+    assert_eq!(shapes(r)[0], "(None, 3, 7)");
+    storage::clear();
+}
+
+#[wasm_bindgen_test]
+async fn palette_search_and_collapsed_groups_keep_items() {
+    let m = mount().await;
+    let r = &m.root;
+    let n = all(r, "palette-item").len();
+    let toggles = r.query_selector_all(".group-toggle").expect("sel");
+    for i in 0..toggles.length() {
+        let t: Element = toggles.item(i).expect("item").dyn_into().expect("el");
+        click(&t).await;
+    }
+    assert_eq!(
+        all(r, "palette-item").len(),
+        n,
+        "collapsed groups keep their items in the DOM"
+    );
+    type_into(&q(r, "palette-search"), "pool").await;
+    let found = all(r, "palette-item");
+    assert_eq!(found.len(), 8);
+    assert!(found.iter().all(|e| text(e).contains("Pooling")));
+}
