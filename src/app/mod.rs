@@ -33,7 +33,7 @@ pub use web::{recompute, start, App};
 mod web {
     use std::rc::Rc;
 
-    use gloo::events::EventListener;
+    use gloo::events::{EventListener, EventListenerOptions};
     use wasm_bindgen::JsCast;
     use web_sys::KeyboardEvent;
     use yew::prelude::*;
@@ -114,12 +114,18 @@ mod web {
         {
             let dispatch = dispatch.clone();
             use_effect_with((), move |_| {
-                let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
-                    if let Some(action) = e.dyn_ref::<KeyboardEvent>().and_then(shortcut) {
-                        e.prevent_default();
-                        dispatch.emit(action);
-                    }
-                });
+                let opts = EventListenerOptions::enable_prevent_default();
+                let listener = EventListener::new_with_options(
+                    &gloo::utils::document(),
+                    "keydown",
+                    opts,
+                    move |e| {
+                        if let Some(action) = e.dyn_ref::<KeyboardEvent>().and_then(shortcut) {
+                            e.prevent_default();
+                            dispatch.emit(action);
+                        }
+                    },
+                );
                 move || drop(listener)
             });
         }

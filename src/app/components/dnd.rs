@@ -191,15 +191,20 @@ impl DragApi {
             me.cancel()
         }));
         let me = self.clone();
-        listeners.push(EventListener::new(&doc, "keydown", move |ev| {
-            if ev
-                .dyn_ref::<KeyboardEvent>()
-                .is_some_and(|k| k.key() == "Escape")
-            {
-                ev.prevent_default();
-                me.cancel();
-            }
-        }));
+        listeners.push(EventListener::new_with_options(
+            &doc,
+            "keydown",
+            opts,
+            move |ev| {
+                if ev
+                    .dyn_ref::<KeyboardEvent>()
+                    .is_some_and(|k| k.key() == "Escape")
+                {
+                    ev.prevent_default();
+                    me.cancel();
+                }
+            },
+        ));
         *self.inner.session.borrow_mut() = Some(Session {
             source,
             label,

@@ -61,9 +61,10 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     />
                 }
             });
-            let shape = |s: &Option<crate::engine::Shape>| {
-                s.as_ref()
-                    .map_or_else(|| "—".to_string(), ToString::to_string)
+            let (in_text, out_text) = match (&report.input, &report.output) {
+                (Some(i), Some(o)) => (i.to_string(), o.to_string()),
+                (Some(i), None) => (i.to_string(), "error".to_string()),
+                _ => ("not computed".to_string(), "not computed".to_string()),
             };
             let weights = report.weights.iter().map(|w| {
                 let dims = crate::app::state::format_shape(&w.shape);
@@ -101,9 +102,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
                         </button>
                     </div>
                     <p class="flowline">
-                        <span class="mono" data-testid="inspector-input">{shape(&report.input)}</span>
+                        <span class="mono" data-testid="inspector-input">{in_text}</span>
                         <span class="arrow" aria-hidden="true">{"→"}</span>
-                        <span class="mono strong" data-testid="inspector-output">{shape(&report.output)}</span>
+                        <span class="mono strong" data-testid="inspector-output">{out_text}</span>
                     </p>
                     <div class="fields">
                         <div class="field-row">
