@@ -8,7 +8,8 @@ Writes, under tests/fixtures/ (see tools/README.md):
   VERSIONS.txt
 
 Fully seeded (--seed, default 0): rerunning with the same versions gives byte-identical files.
-Usage:  KERAS_BACKEND=jax python tools/keras_fixtures.py [--seed 0] [--out tests/fixtures]
+Usage:  python tools/keras_fixtures.py [--seed 0] [--out tests/fixtures]   (sets KERAS_BACKEND=jax itself)
+        python tools/keras_fixtures.py --verify     (reload every fixture with Keras and re-check it)
 """
 import argparse
 import io
@@ -22,6 +23,12 @@ import sys
 import time
 import zipfile
 from collections import Counter
+
+# Keras prints Python sets in some error messages ({'same', 'valid'}); pin the hash seed so the
+# recorded keras_error strings are identical from run to run.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 os.environ["KERAS_BACKEND"] = "jax"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -109,7 +116,7 @@ def clean_error(e):
     return msg[:300]
 
 
-def summarize(layers, input_shape, model_name=None):
+def summarize(layers, input_shape):
     """The expected.json body for a built model (layers excludes the InputLayer)."""
     rows = []
     tot = tr = ntr = 0
@@ -140,9 +147,40 @@ def summarize(layers, input_shape, model_name=None):
     }
 
 
+def clear():
+    # free_memory=False skips a gc.collect() per call (it dominated the run time)
+    keras.backend.clear_session(free_memory=False)
+
+
+_INIT_RNG = [np.random.default_rng(0)]
+
+
+def install_fast_init():
+    """Draw initial weights with numpy instead of jax.random. jax compiles a random kernel for every new
+    weight shape (~0.25 s each on 2 cores), which dominated the run. Initial values never reach a
+    fixture: summary cases only use shapes, forward cases overwrite every weight with seeded values."""
+    import jax.numpy as jnp
+    import keras.src.backend.jax.random as jr
+
+    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        v = _INIT_RNG[0].standard_normal(tuple(shape)) * stddev + mean
+        return jnp.asarray(v.astype(dtype or keras.config.floatx()))
+
+    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        v = _INIT_RNG[0].uniform(minval, maxval, size=tuple(shape))
+        return jnp.asarray(v.astype(dtype or keras.config.floatx()))
+
+    def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        v = np.clip(_INIT_RNG[0].standard_normal(tuple(shape)), -2.0, 2.0) * stddev + mean
+        return jnp.asarray(v.astype(dtype or keras.config.floatx()))
+
+    jr.normal, jr.uniform, jr.truncated_normal = normal, uniform, truncated_normal
+
+
 def fresh(seed):
-    keras.backend.clear_session()
+    clear()
     keras.utils.set_random_seed(seed)
+    _INIT_RNG[0] = np.random.default_rng(seed)
 
 
 def build_sequential(name, input_shape, specs):
@@ -697,7 +735,7 @@ class RandomStackGen:
         R = self.R
         used = set()
         for _ in range(50):
-            keras.backend.clear_session()
+            clear()
             n_layers = R.randint(1, max_layers)
             specs = []
             if focus == "Embedding":
@@ -1165,7 +1203,7 @@ class Gen:
             dicts.append(ser(mk(spec)))
         mj = sequential_json_by_hand(name, res["input_layer"], dicts)
         # does Keras also refuse the JSON itself?
-        keras.backend.clear_session()
+        clear()
         try:
             keras.models.model_from_json(json.dumps(mj))
             from_json_raises = False
@@ -1272,6 +1310,10 @@ def k2_layer(ld, input_length=None):
             cfg["implementation"] = 2
     if cn == "Embedding":
         cfg["input_length"] = input_length
+    if cn == "Dense" and "activity_regularizer" not in cfg:  # tf.keras 2 Dense wrote it; Keras 3 does not
+        items = list(cfg.items())
+        at = [k for k, _ in items].index("bias_regularizer") + 1
+        cfg = dict(items[:at] + [("activity_regularizer", None)] + items[at:])
     return {"class_name": cn, "config": cfg}
 
 
@@ -1339,7 +1381,7 @@ def legacy_load_matches(k2, exp):
     """Does Keras 3's legacy (h5-era) config loader read the Keras-2 dialect back to the same summary?"""
     try:
         from keras.src.legacy.saving import saving_utils
-        keras.backend.clear_session()
+        clear()
         m = saving_utils.model_from_config(json.loads(json.dumps(k2)))
         layers = [layer for layer in m.layers if layer.__class__.__name__ != "InputLayer"]
         got = summarize(layers, exp["input_shape"])
@@ -1348,6 +1390,75 @@ def legacy_load_matches(k2, exp):
         return same, None
     except Exception as e:  # noqa: BLE001
         return False, clean_error(e)[:160]
+
+
+# ----------------------------------------------------------------------------------------------
+# --verify: reload what was written and check it against Keras again
+# ----------------------------------------------------------------------------------------------
+def same_summary(got, exp):
+    keys = ("name", "class_name", "output_shape", "params", "trainable_params", "non_trainable_params",
+            "weight_shapes")
+    if len(got["layers"]) != len(exp["layers"]):
+        return f"{len(got['layers'])} layers vs {len(exp['layers'])}"
+    for a, b in zip(got["layers"], exp["layers"]):
+        for k in keys:
+            if a[k] != b[k]:
+                return f"{b['name']} {k}: {a[k]} vs {b[k]}"
+    for k in ("total_params", "trainable_params", "non_trainable_params", "input_shape"):
+        if got[k] != exp[k]:
+            return f"{k}: {got[k]} vs {exp[k]}"
+    return None
+
+
+def verify(out):
+    bad = []
+    n = Counter()
+    for sub in ("summary", "forward"):
+        root = os.path.join(out, sub)
+        for case in sorted(os.listdir(root)):
+            d = os.path.join(root, case)
+            exp = json.load(open(os.path.join(d, "expected.json")))
+            text = open(os.path.join(d, "model.json")).read()
+            clear()
+            if not exp["valid"]:
+                try:
+                    keras.models.model_from_json(text)
+                    if exp.get("model_from_json_raises", True):
+                        bad.append((sub, case, "model_from_json accepted an invalid model"))
+                except Exception:  # noqa: BLE001
+                    pass
+                n[sub + "_invalid"] += 1
+                continue
+            m = keras.models.model_from_json(text)
+            why = same_summary(summarize(m.layers, exp["input_shape"]), exp)
+            if why:
+                bad.append((sub, case, why))
+            if sub == "forward":
+                w = np.load(os.path.join(d, "weights.npz"))
+                m.set_weights([w[f"arr_{i}"] for i in range(len(w.files))])
+                x = np.load(os.path.join(d, "input.npy"))
+                y = np.load(os.path.join(d, "expected.npy"))
+                got = np.asarray(m.predict(x, verbose=0))
+                if got.shape != y.shape or not np.allclose(got, y, rtol=1e-5, atol=1e-6):
+                    bad.append((sub, case, "predict differs after reload"))
+            n[sub + "_valid"] += 1
+    imp = os.path.join(out, "import")
+    for f in sorted(os.listdir(imp)):
+        if f.endswith(".expected.json") or not (f.startswith("fn") or f.startswith("vgg")):
+            continue
+        exp = json.load(open(os.path.join(imp, f[:-5] + ".expected.json")))
+        clear()
+        m = keras.models.model_from_json(open(os.path.join(imp, f)).read())
+        lays = [layer for layer in m.layers if layer.__class__.__name__ != "InputLayer"]
+        why = same_summary(summarize(lays, exp["input_shape"]), exp)
+        if why:
+            bad.append(("import", f, why))
+        n["import_keras3"] += 1
+    print("verify:", dict(n))
+    for b in bad:
+        print("  MISMATCH", *b)
+    print("verify:", "OK" if not bad else f"{len(bad)} problems")
+    return 1 if bad else 0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1360,9 +1471,18 @@ def main():
     ap.add_argument("--random-summary", type=int, default=300, help="random valid summary stacks")
     ap.add_argument("--random-forward", type=int, default=50, help="random valid forward stacks")
     ap.add_argument("--skip-vgg", action="store_true")
+    ap.add_argument("--jax-init", action="store_true",
+                    help="keep jax.random weight initialisation (slow; fixtures are identical either way)")
+    ap.add_argument("--verify", action="store_true",
+                    help="do not generate: reload every fixture under --out with Keras and check it")
     args = ap.parse_args()
+    if args.verify:
+        install_fast_init()
+        return verify(os.path.abspath(args.out))
 
     t0 = time.time()
+    if not args.jax_init:
+        install_fast_init()
     random.seed(args.seed)
     np.random.seed(args.seed)
     keras.utils.set_random_seed(args.seed)
