@@ -16,7 +16,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn new_root() -> Element {
     let doc = gloo::utils::document();
     let div = doc.create_element("div").expect("div");
-    doc.body().expect("body").append_child(&div).expect("append");
+    doc.body()
+        .expect("body")
+        .append_child(&div)
+        .expect("append");
     div
 }
 
@@ -49,7 +52,9 @@ fn q(root: &Element, testid: &str) -> Element {
 }
 
 fn count(root: &Element, testid: &str) -> u32 {
-    root.query_selector_all(&format!("[data-testid=\"{testid}\"]")).expect("selector").length()
+    root.query_selector_all(&format!("[data-testid=\"{testid}\"]"))
+        .expect("selector")
+        .length()
 }
 
 fn text(e: &Element) -> String {
@@ -57,7 +62,10 @@ fn text(e: &Element) -> String {
 }
 
 async fn click(root: &Element, testid: &str) {
-    q(root, testid).dyn_into::<HtmlElement>().expect("html element").click();
+    q(root, testid)
+        .dyn_into::<HtmlElement>()
+        .expect("html element")
+        .click();
     settle().await;
 }
 
@@ -67,7 +75,10 @@ async fn seed_dense_diagram_then_flatten() {
     let d = q(&root, "dense-diagram");
     assert_eq!(count(&d, "dense-input-row"), 3);
     assert_eq!(count(&d, "dense-output-row"), 3);
-    assert_eq!(text(&q(&d, "dense-kernel-label")).split("  ").next(), Some("kernel 2 × 16"));
+    assert_eq!(
+        text(&q(&d, "dense-kernel-label")).split("  ").next(),
+        Some("kernel 2 × 16")
+    );
     let t = text(&d);
     assert!(t.contains("params = (2 + 1) × 16 = 48"), "{t}");
     assert!(t.contains("multiply-adds = 3 × 2 × 16 = 96"), "{t}");
@@ -84,7 +95,12 @@ async fn seed_dense_diagram_then_flatten() {
     assert!(t.contains("3 × 2 = 6"), "{t}");
     assert!(t.contains("+64"), "{t}");
     assert_eq!(count(&d, "dense-input-row"), 1);
-    assert_eq!(q(&root, "flatten-toggle").get_attribute("aria-pressed").as_deref(), Some("true"));
+    assert_eq!(
+        q(&root, "flatten-toggle")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
 
     click(&root, "flatten-toggle").await;
     assert_eq!(count(&q(&root, "dense-diagram"), "dense-input-row"), 3);
@@ -185,16 +201,24 @@ async fn window_view_for_a_conv_layer() {
     let w = q(&root, "window-view");
     let t = text(&w);
     assert!(t.contains("⌊(15 − 1)/1⌋ + 1 = 15"), "{t}");
-    assert!(t.contains("output [0, 0] ← input rows 0–1, columns 0"), "{t}");
+    assert!(
+        t.contains("output [0, 0] ← input rows 0–1, columns 0"),
+        "{t}"
+    );
     click(&root, "window-step-next").await;
     let t = text(&q(&root, "window-view"));
-    assert!(t.contains("output [0, 1] ← input rows 0–1, columns 1"), "{t}");
+    assert!(
+        t.contains("output [0, 1] ← input rows 0–1, columns 1"),
+        "{t}"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn bad_example_text_shows_the_error() {
     let root = mount(Model::seed()).await;
-    let ta = q(&root, "example-input").dyn_into::<web_sys::HtmlTextAreaElement>().expect("textarea");
+    let ta = q(&root, "example-input")
+        .dyn_into::<web_sys::HtmlTextAreaElement>()
+        .expect("textarea");
     ta.set_value("[[1, 2], [3, 4]]");
     let ev = web_sys::InputEvent::new("input").expect("event");
     ta.dispatch_event(&ev).expect("dispatch");

@@ -979,9 +979,11 @@ mod tests {
         assert_eq!(a.layers[0].output.as_ref().unwrap().dims(), &[3, 3, 1]);
 
         // Conv1D "same" with kernel 3: one cell of padding each side; causal pads 2 before.
-        let mut c = Conv::<crate::engine::layers::args::R1>::default();
-        c.padding = Padding::Same;
-        c.filters = 4;
+        let mut c = Conv::<crate::engine::layers::args::R1> {
+            padding: Padding::Same,
+            filters: 4,
+            ..Conv::default()
+        };
         let m = Model {
             name: "c".into(),
             input_shape: vec![7, 2],
@@ -1008,11 +1010,13 @@ mod tests {
     fn window_taps_match_the_forward_pass() {
         // Conv1D valid, stride 2, dilation 1 on counting input with an all-ones kernel:
         // each output equals the sum of its window's inputs.
-        let mut c = Conv::<crate::engine::layers::args::R1>::default();
-        c.filters = 1;
-        c.kernel_size = vec![3];
-        c.strides = vec![2];
-        c.use_bias = false;
+        let c = Conv::<crate::engine::layers::args::R1> {
+            filters: 1,
+            kernel_size: vec![3],
+            strides: vec![2],
+            use_bias: false,
+            ..Conv::default()
+        };
         let m = Model {
             name: "c".into(),
             input_shape: vec![9, 1],

@@ -150,9 +150,16 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
         s.features as u64
     };
     let units = s.units;
-    let pr = rows_total.min(MAX_POS as u64) as usize;
-    let fc = feats_total.min(MAX_FEAT as u64) as usize;
-    let uc = units.min(MAX_UNITS);
+    // Fewer cells on a phone so the numbers stay readable.
+    let small = super::fmt::narrow();
+    let (max_pos, max_feat, max_units) = if small {
+        (6, 4, 4)
+    } else {
+        (MAX_POS, MAX_FEAT, MAX_UNITS)
+    };
+    let pr = rows_total.min(max_pos as u64) as usize;
+    let fc = feats_total.min(max_feat as u64) as usize;
+    let uc = units.min(max_units);
     let feats = feats_total as usize;
     let stepper = use_stepper(pr);
     let pos = stepper.pos;
@@ -167,7 +174,7 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
     let more_feats = feats_total > fc as u64;
     let more_rows = rows_total > pr as u64;
     let more_units = units > uc;
-    let lm = 84;
+    let lm = if small { 62 } else { 84 };
     let top = 52;
     let in_w = fc * CW + if more_feats { CW } else { 0 };
     let x_in = lm;
@@ -256,13 +263,9 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
         s.kernel_label()
     };
     let input_label = if flat {
-        format!("flattened input 1 × {}", thousands(s.flat_features))
+        format!("input 1 × {}", thousands(s.flat_features))
     } else {
-        format!(
-            "input {} positions × {} features",
-            thousands(s.positions),
-            s.features
-        )
+        format!("input {} × {}", thousands(s.positions), s.features)
     };
     let output_label = if flat {
         format!("output 1 × {units}")
@@ -412,7 +415,7 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
                 } }
             </p>
             <div class="vz-svgwrap">
-                <svg class="vz-dense-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-label={svg_label}>
+                <svg class="vz-dense-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} style={super::fmt::min_width(width)} role="img" aria-label={svg_label}>
                     <defs>
                         <marker id="vz-arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                             <path d="M0,0 L10,5 L0,10 z" class="vz-arrowhead" />
@@ -447,13 +450,13 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
                             <rect class="vz-frame vz-frame-in" x={(x_in - 4).to_string()} y={(cur_y - 4).to_string()} width={(fc * CW + 5).to_string()} height={(CH + 5).to_string()} rx="7" />
                             <rect class="vz-frame vz-frame-out" x={(x_out - 4).to_string()} y={(cur_y - 4).to_string()} width={(uc * CW + 5).to_string()} height={(CH + 5).to_string()} rx="7" />
                             <line class="vz-arrow vz-arrow-in" x1={(x_in + in_w + 4).to_string()} y1={(cur_y + CH / 2).to_string()} x2={(x_out - 10).to_string()} y2={(cur_y + CH / 2).to_string()} marker-end="url(#vz-arrow)" />
-                            <line class="vz-arrow vz-arrow-k" x1={(x_out + (uc * CW) / 2).to_string()} y1={(y_k + k_h + 6).to_string()} x2={(x_out + (uc * CW) / 2).to_string()} y2={(cur_y - 10).to_string()} marker-end="url(#vz-arrow)" />
+                            <line class="vz-arrow vz-arrow-k" x1={(x_out + (uc * CW * 3) / 4).to_string()} y1={(y_k + k_h + 6).to_string()} x2={(x_out + (uc * CW * 3) / 4).to_string()} y2={(cur_y - 10).to_string()} marker-end="url(#vz-arrow)" />
                         </g>
                     } } else { html!{} } }
                 </svg>
             </div>
             { if !flat && pr > 1 { html! {
-                <StepControls label="Step through positions" status={format!("position {} of {}", pos + 1, pr)} playing={stepper.playing}
+                <StepControls label="Step through positions" status={if more_rows { format!("position {} of {} (first {pr} drawn)", pos + 1, thousands(rows_total)) } else { format!("position {} of {pr}", pos + 1) }} playing={stepper.playing}
                     disabled={false} prev={stepper.prev.clone()} next={stepper.next.clone()} toggle={stepper.toggle.clone()} testid="dense-step" />
             } } else { html!{} } }
             { flat_error.map(|e| html!{ <p class="vz-error" role="alert">{e}</p> }).unwrap_or_default() }

@@ -86,3 +86,18 @@ impl Hue {
         v.is_finite() && v.abs() / max > 0.6
     }
 }
+
+/// A phone-sized viewport (drawings show fewer cells).
+pub fn narrow() -> bool {
+    gloo::utils::window()
+        .inner_width()
+        .ok()
+        .and_then(|v| v.as_f64())
+        .is_some_and(|w| w < 640.0)
+}
+
+/// Inline style keeping an SVG readable: it shrinks with its container down to this width,
+/// then the wrapper scrolls.
+pub fn min_width(natural: usize) -> String {
+    format!("min-width: {}px", natural.min(400))
+}

@@ -65,7 +65,7 @@ pub fn heat_map(p: &HeatProps) -> Html {
         }
         (cells, rs, cs, g.rows - rs, g.cols - cs)
     };
-    let with_text = cells.len() <= 64;
+    let with_text = cells.len() <= 64 && per_line <= WRAP;
     let (cw, ch) = if with_text {
         (46usize, 30usize)
     } else {
@@ -98,8 +98,8 @@ pub fn heat_map(p: &HeatProps) -> Html {
         html! { <text class="vz-idx" x={(gx - 6).to_string()} y={(gy + i * ch + ch / 2 + 4).to_string()} text-anchor="end">{label}</text> }
     });
     html! {
-        <div class="vz-heat">
-            <svg viewBox={view} width={width.to_string()} role="group" aria-label={format!("{name}: heat map of {} × {} values", g.rows, g.cols)}>
+        <div class={classes!("vz-heat", (width > 420).then_some("vz-heat-wide"))}>
+            <svg viewBox={view} width={width.to_string()} style={super::fmt::min_width(width.min(420))} role="group" aria-label={format!("{name}: heat map of {} × {} values", g.rows, g.cols)}>
                 { if vector { html!{} } else { html!{ for col_labels } } }
                 { for row_labels }
                 { for cells.iter().map(|c| {

@@ -108,7 +108,7 @@ pub fn step_controls(p: &ControlsProps) -> Html {
             <button type="button" class="vz-btn" data-testid={tid("prev")} onclick={p.prev.clone()} disabled={p.disabled} aria-label="Previous step">{"◀ Prev"}</button>
             <button type="button" class="vz-btn" data-testid={tid("next")} onclick={p.next.clone()} disabled={p.disabled} aria-label="Next step">{"Next ▶"}</button>
             <button type="button" class="vz-btn vz-play" data-testid={tid("play")} onclick={p.toggle.clone()} disabled={p.disabled} aria-pressed={p.playing.to_string()}>
-                { if p.playing { "⏸ Pause" } else { "⏵ Auto-play" } }
+                { if p.playing { "❚❚ Pause" } else { "▷ Auto-play" } }
             </button>
             <span class="vz-step-status" aria-live="polite">{p.status.clone()}</span>
         </div>

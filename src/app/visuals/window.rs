@@ -213,20 +213,28 @@ pub fn window_view(p: &WindowProps) -> Html {
     } else {
         format!("output [{oj}] ← input steps {}", range(&ca, oj))
     };
+    let channels = |n: usize| {
+        if n == 1 {
+            "1 channel".to_string()
+        } else {
+            format!("{} channels", thousands(n as u64))
+        }
+    };
     let what = if s.pooling {
         format!(
-            "takes the {} of the window, channel by channel ({} channels in and out)",
+            "takes the {} of the window, channel by channel ({} in and out)",
             if s.class_name.starts_with("Max") {
                 "maximum"
             } else {
                 "mean"
             },
-            s.in_channels
+            channels(s.in_channels)
         )
     } else {
         format!(
-            "mixes the window across all {} input channels for each of {} output channels",
-            s.in_channels, s.out_channels
+            "weighs the window over its {} once per output channel ({} out)",
+            channels(s.in_channels),
+            thousands(s.out_channels as u64)
         )
     };
 
@@ -240,7 +248,7 @@ pub fn window_view(p: &WindowProps) -> Html {
                     s.padding.as_str())}
             </p>
             <div class="vz-svgwrap">
-                <svg class="vz-window-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img"
+                <svg class="vz-window-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} style={super::fmt::min_width(width)} role="img"
                     aria-label={format!("Sliding window over the {}input; {current}", if ra.pad_before + ra.pad_after + ca.pad_before + ca.pad_after > 0 { "padded " } else { "" })}>
                     <text class="vz-title vz-input-t" x={lm.to_string()} y="18">{format!("input{} (channel 0)", if ra.pad_before + ra.pad_after + ca.pad_before + ca.pad_after > 0 { ", padded" } else { "" })}</text>
                     { for col_labels }
