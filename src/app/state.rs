@@ -693,6 +693,37 @@ pub fn field_text(spec: &LayerSpec, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a catalogue class matches the search text (case-insensitive, ignoring spaces,
+/// `_` and `-`, so "max pool" finds MaxPooling2D).
+pub fn palette_matches(class: &str, query: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let q = norm(query);
+    q.is_empty() || norm(class).contains(&q)
+}
+
+/// Split a class name where a narrow screen may wrap it: `Conv1DTranspose` →
+/// `Conv1D`, `Transpose`.
+pub fn word_parts(class: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = class.char_indices().collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for w in chars.windows(2) {
+        let ((i, c), (_, next)) = (w[0], w[1]);
+        // A capitalised word starts here, and the part before it is not tiny.
+        if c.is_uppercase() && next.is_lowercase() && i >= start + 3 {
+            parts.push(&class[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&class[start..]);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1065,5 +1096,25 @@ mod tests {
         assert!(parse_field(&FieldKind::Int, "2.5").is_err());
         assert!(parse_field(&FieldKind::Int, "").is_err());
         assert_eq!(parse_field(&FieldKind::Float, "0.25"), Ok(json!(0.25)));
+    }
+
+    #[test]
+    fn class_names_wrap_between_words() {
+        assert_eq!(word_parts("Conv1DTranspose"), ["Conv1D", "Transpose"]);
+        assert_eq!(
+            word_parts("GlobalAveragePooling2D"),
+            ["Global", "Average", "Pooling2D"]
+        );
+        assert_eq!(word_parts("PReLU"), ["PReLU"]);
+        assert_eq!(word_parts("LeakyReLU"), ["Leaky", "ReLU"]);
+        assert_eq!(word_parts("Dense"), ["Dense"]);
+    }
+
+    #[test]
+    fn search_is_forgiving() {
+        assert!(palette_matches("MaxPooling2D", "max pool"));
+        assert!(palette_matches("Conv2DTranspose", "conv2d"));
+        assert!(!palette_matches("Dense", "conv"));
+        assert!(palette_matches("Dense", ""));
     }
 }

@@ -1,7 +1,8 @@
 //! One layer card: name and type, key settings, the output shape as the hero number, the
 //! parameter count, and the engine's error when the layer is invalid.
 
-use web_sys::{KeyboardEvent, PointerEvent};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, KeyboardEvent, PointerEvent};
 use yew::prelude::*;
 
 use super::dnd::{within, DragApi, DragSource};
@@ -142,6 +143,22 @@ pub fn card(props: &CardProps) -> Html {
         })
     };
 
+    // On narrow layouts the inspector is below the stack: a way to get there.
+    let jump_to_inspector = Callback::from(|e: MouseEvent| {
+        e.stop_propagation();
+        let inspector = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest(".app").ok().flatten())
+            .and_then(|app| {
+                app.query_selector("[data-testid='inspector']")
+                    .ok()
+                    .flatten()
+            });
+        if let Some(el) = inspector {
+            el.scroll_into_view_with_bool(true);
+        }
+    });
     let aria = format!(
         "Layer {} of {}: {} ({}), output {}, {} params. Alt+arrows move, Delete removes.",
         index + 1,
@@ -185,7 +202,15 @@ pub fn card(props: &CardProps) -> Html {
                     </button>
                 </div>
             </div>
-            <div class="card-settings" data-testid="layer-settings">{props.settings.clone()}</div>
+            <div class="card-row">
+                <div class="card-settings" data-testid="layer-settings">{props.settings.clone()}</div>
+                if props.selected {
+                    <button type="button" class="btn btn-quiet edit-jump"
+                        aria-label={format!("Edit the settings of {}", r.name)} onclick={jump_to_inspector}>
+                        {"Settings ↓"}
+                    </button>
+                }
+            </div>
             <div class="card-metrics">
                 <div class="metric metric-shape">
                     <span class="metric-label">{"Output shape"}</span>

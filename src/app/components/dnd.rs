@@ -165,6 +165,10 @@ impl DragApi {
         if e.pointer_type() == "touch" && !within(e.target(), ".grip") {
             return;
         }
+        if e.pointer_type() == "mouse" {
+            // No text selection while dragging with a mouse.
+            e.prevent_default();
+        }
         self.cancel();
         let doc = gloo::utils::document();
         let opts = EventListenerOptions::enable_prevent_default();

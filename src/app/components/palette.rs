@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::dnd::{DragApi, DragSource};
 use super::group_class;
-use crate::app::state::Action;
+use crate::app::state::{palette_matches, word_parts, Action};
 use crate::engine::{Group, CATALOGUE};
 
 #[derive(Properties, PartialEq)]
@@ -17,19 +17,6 @@ pub struct PaletteProps {
     pub selected: Option<usize>,
     pub dispatch: Callback<Action>,
     pub drag: DragApi,
-}
-
-/// Whether a catalogue class matches the search text (case-insensitive, ignoring spaces,
-/// `_` and `-`, so "max pool" finds MaxPooling2D).
-fn matches(class: &str, query: &str) -> bool {
-    let norm = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    };
-    let q = norm(query);
-    q.is_empty() || norm(class).contains(&q)
 }
 
 #[function_component(Palette)]
@@ -58,7 +45,7 @@ pub fn palette(props: &PaletteProps) -> Html {
     let groups = Group::ALL.iter().map(|&group| {
         let kinds: Vec<&'static str> = CATALOGUE
             .iter()
-            .filter(|k| k.group == group && matches(k.class_name, &query))
+            .filter(|k| k.group == group && palette_matches(k.class_name, &query))
             .map(|k| k.class_name)
             .collect();
         if kinds.is_empty() {
@@ -103,7 +90,9 @@ pub fn palette(props: &PaletteProps) -> Html {
                         title={format!("{class}: click or Enter adds it {where_}; drag to place it")}
                         {onclick} {onpointerdown}>
                         <span class="grip" aria-hidden="true">{"⠿"}</span>
-                        <span class="palette-name">{class}</span>
+                        <span class="palette-name">{ for word_parts(class).into_iter().enumerate().map(|(i, w)| html! {
+                            <>{ if i > 0 { html! { <wbr /> } } else { html! {} } }{w}</>
+                        }) }</span>
                     </button>
                 </li>
             }
@@ -152,17 +141,4 @@ fn kinds_first(group: Group) -> &'static str {
         .iter()
         .find(|k| k.group == group)
         .map_or("", |k| k.class_name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn search_is_forgiving() {
-        assert!(matches("MaxPooling2D", "max pool"));
-        assert!(matches("Conv2DTranspose", "conv2d"));
-        assert!(!matches("Dense", "conv"));
-        assert!(matches("Dense", ""));
-    }
 }
