@@ -288,3 +288,80 @@ fn vgg16_imports_with_keras_total() {
     );
     assert_eq!(Some(analyze(&m).total()), exp["total_params"].as_u64());
 }
+
+/// The CLI's JSON path (`flatland summary MODEL --json`) on every summary fixture: exit code
+/// 0 / 1 and the same fields Keras reports, exactly as `../shared/checks/contract` reads them.
+#[test]
+fn cli_summary_json_matches_keras() {
+    let bin = env!("CARGO_BIN_EXE_flatland");
+    let mut n = 0;
+    let mut fails = Vec::new();
+    for dir in cases("summary") {
+        n += 1;
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let exp = read_json(&dir.join("expected.json"));
+        let out = std::process::Command::new(bin)
+            .arg("summary")
+            .arg(dir.join("model.json"))
+            .arg("--json")
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        let got: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(e) => {
+                fails.push(format!("{name}: exit {code:?}, no JSON ({e})"));
+                continue;
+            }
+        };
+        let why = if exp["valid"] == Value::Bool(true) {
+            if code != Some(0) || got["valid"] != Value::Bool(true) {
+                Some(format!("exit {code:?}, valid={}", got["valid"]))
+            } else {
+                let gl = got["layers"].as_array().unwrap();
+                let el = exp["layers"].as_array().unwrap();
+                let mut w =
+                    (gl.len() != el.len()).then(|| format!("{} layers vs {}", gl.len(), el.len()));
+                for (g, e) in gl.iter().zip(el) {
+                    for k in [
+                        "name",
+                        "class_name",
+                        "output_shape",
+                        "params",
+                        "trainable_params",
+                        "non_trainable_params",
+                    ] {
+                        if w.is_none() && g[k] != e[k] {
+                            w = Some(format!("{k}: {} vs Keras {}", g[k], e[k]));
+                        }
+                    }
+                    if w.is_none() && !g["macs"].is_u64() {
+                        w = Some("no macs".into());
+                    }
+                }
+                for k in ["total_params", "trainable_params", "non_trainable_params"] {
+                    if w.is_none() && got[k] != exp[k] {
+                        w = Some(format!("{k}: {} vs Keras {}", got[k], exp[k]));
+                    }
+                }
+                w
+            }
+        } else {
+            let i = exp["bad_layer_index"].as_u64().unwrap() as usize;
+            let gl = got["layers"].as_array().unwrap();
+            let first = gl.iter().position(|l| !l["error"].is_null());
+            (code != Some(1) || got["valid"] != Value::Bool(false) || first != Some(i))
+                .then(|| format!("exit {code:?}, first error at {first:?}, Keras at {i}"))
+        };
+        if let Some(w) = why {
+            fails.push(format!("{name}: {w}"));
+        }
+    }
+    assert!(n >= 300);
+    assert!(
+        fails.is_empty(),
+        "{} of {n} CLI summaries differ:\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
+}
