@@ -810,9 +810,17 @@ impl<'a> Parser<'a> {
     }
 
     fn or_test(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.or_test_chain();
+        self.depth = base;
+        r
+    }
+
+    fn or_test_chain(&mut self) -> PResult<Expr> {
         let mut left = self.and_test()?;
         while self.is_kw("or") {
             self.pos += 1;
+            self.enter()?;
             let right = self.and_test()?;
             left = bin("or", left, right);
         }
@@ -820,9 +828,17 @@ impl<'a> Parser<'a> {
     }
 
     fn and_test(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.and_test_chain();
+        self.depth = base;
+        r
+    }
+
+    fn and_test_chain(&mut self) -> PResult<Expr> {
         let mut left = self.not_test()?;
         while self.is_kw("and") {
             self.pos += 1;
+            self.enter()?;
             let right = self.not_test()?;
             left = bin("and", left, right);
         }
@@ -845,6 +861,13 @@ impl<'a> Parser<'a> {
     }
 
     fn comparison(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.comparison_chain();
+        self.depth = base;
+        r
+    }
+
+    fn comparison_chain(&mut self) -> PResult<Expr> {
         let mut left = self.bitor()?;
         loop {
             let op: &'static str = match self.peek() {
@@ -865,12 +888,20 @@ impl<'a> Parser<'a> {
             } else {
                 op
             };
+            self.enter()?;
             let right = self.bitor()?;
             left = bin(op, left, right);
         }
     }
 
     fn bitor(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.bitor_chain();
+        self.depth = base;
+        r
+    }
+
+    fn bitor_chain(&mut self) -> PResult<Expr> {
         let mut left = self.arith()?;
         loop {
             let op: &'static str = match self.peek() {
@@ -878,12 +909,20 @@ impl<'a> Parser<'a> {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.enter()?;
             let right = self.arith()?;
             left = bin(op, left, right);
         }
     }
 
     fn arith(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.arith_chain();
+        self.depth = base;
+        r
+    }
+
+    fn arith_chain(&mut self) -> PResult<Expr> {
         let mut left = self.term()?;
         loop {
             let op: &'static str = match self.peek() {
@@ -891,12 +930,20 @@ impl<'a> Parser<'a> {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.enter()?;
             let right = self.term()?;
             left = bin(op, left, right);
         }
     }
 
     fn term(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.term_chain();
+        self.depth = base;
+        r
+    }
+
+    fn term_chain(&mut self) -> PResult<Expr> {
         let mut left = self.factor()?;
         loop {
             let op: &'static str = match self.peek() {
@@ -904,6 +951,7 @@ impl<'a> Parser<'a> {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.enter()?;
             let right = self.factor()?;
             left = bin(op, left, right);
         }
@@ -941,9 +989,18 @@ impl<'a> Parser<'a> {
     }
 
     fn primary(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let r = self.primary_chain();
+        self.depth = base;
+        r
+    }
+
+    /// An atom and its trailers; each trailer nests one level deeper.
+    fn primary_chain(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
         loop {
             if self.eat_op(".") {
+                self.enter()?;
                 match self.peek().cloned() {
                     Some(Tok::Name(n)) => {
                         self.pos += 1;
@@ -959,7 +1016,6 @@ impl<'a> Parser<'a> {
             } else if self.eat_op("(") {
                 self.enter()?;
                 let args = self.call_args();
-                self.depth -= 1;
                 let (line, col) = (e.line, e.col);
                 e = Expr {
                     kind: EK::Call(Box::new(e), args?),
@@ -969,7 +1025,6 @@ impl<'a> Parser<'a> {
             } else if self.eat_op("[") {
                 self.enter()?;
                 let idx = self.subscript();
-                self.depth -= 1;
                 let (line, col) = (e.line, e.col);
                 e = Expr {
                     kind: EK::Sub(Box::new(e), Box::new(idx?)),
@@ -1049,11 +1104,12 @@ impl<'a> Parser<'a> {
             if self.at_end() {
                 return self.err("missing `)`");
             }
-            let start = self.pos;
+            let (start, saved_depth) = (self.pos, self.depth);
             match self.call_arg() {
                 Ok(a) => args.push(a),
                 Err(e) => {
                     self.pos = start;
+                    self.depth = saved_depth;
                     self.skip_element();
                     args.push(Arg::Pos(Expr {
                         kind: EK::Opaque(format!("syntax error: {}", e.msg)),
@@ -1103,7 +1159,7 @@ impl<'a> Parser<'a> {
             if self.at_end() {
                 return self.err(format!("missing `{close}`"));
             }
-            let start = self.pos;
+            let (start, saved_depth) = (self.pos, self.depth);
             let item = if self.eat_op("*") {
                 self.expr().map(|e| Expr {
                     kind: EK::Opaque("starred".into()),
@@ -1117,6 +1173,7 @@ impl<'a> Parser<'a> {
                 Ok(e) => items.push(e),
                 Err(e) => {
                     self.pos = start;
+                    self.depth = saved_depth;
                     self.skip_element();
                     items.push(Expr {
                         kind: EK::Opaque(format!("syntax error: {}", e.msg)),
@@ -1369,6 +1426,8 @@ struct Stmt {
     recovered: Vec<SyntaxErr>,
     /// Whether the line mentions models or layers (decides if a syntax error is reported).
     relevant: bool,
+    /// Line and column of the first token.
+    pos: Option<(usize, usize)>,
 }
 
 fn relevant(tokens: &[Token]) -> bool {
@@ -1394,6 +1453,7 @@ fn parse_stmt(tokens: &[Token], indent: usize) -> Stmt {
         kind,
         recovered: p.recovered,
         relevant: relevant(tokens),
+        pos: tokens.first().map(|t| (t.line, t.col)),
     }
 }
 
@@ -1510,6 +1570,10 @@ fn stmt_kind(p: &mut Parser<'_>) -> PResult<StmtKind> {
 
 fn header(p: &mut Parser<'_>, head: Head) -> PResult<StmtKind> {
     p.expect_op(":")?;
+    let compound = matches!(p.peek(), Some(Tok::Name(n)) if matches!(n.as_str(), "for" | "if" | "elif" | "else" | "while" | "def" | "class" | "with" | "try" | "except" | "finally" | "async"));
+    if compound {
+        return p.err("a compound statement cannot follow `:` on the same line");
+    }
     let inline = if p.at_end() {
         None
     } else {
@@ -1679,10 +1743,16 @@ struct SeqModel {
 
 #[derive(Debug, Clone, PartialEq)]
 struct Tensor {
+    /// The input the chain starts from.
     input: ShapeHint,
     origin: usize,
-    layers: Vec<LayerCall>,
+    /// The tensor this one was computed from (`None` for an input).
+    parent: Option<usize>,
+    /// The layer applied to the parent.
+    layer: Option<LayerCall>,
     broken: Option<(usize, usize, String)>,
+    /// Layers from the input to here.
+    len: usize,
 }
 
 /// Most statements executed (loops included) before giving up.
@@ -1691,13 +1761,49 @@ const MAX_STEPS: usize = 100_000;
 const MAX_SEQ: usize = 10_000;
 
 struct Interp {
-    vars: HashMap<String, Val>,
+    /// Variables with their size in nodes.
+    vars: HashMap<String, (Val, usize)>,
+    /// Evaluation work done (nodes evaluated or copied), bounded by [`MAX_WORK`].
+    work: usize,
     models: Vec<SeqModel>,
     tensors: Vec<Tensor>,
     /// Model indices in order of last change.
     touched: Vec<usize>,
     warnings: Vec<CodeWarning>,
     steps: usize,
+    /// Nesting of blocks being executed.
+    nesting: usize,
+}
+
+/// Most evaluation work (nodes evaluated or copied from variables) before giving up.
+const MAX_WORK: usize = 2_000_000;
+/// Deepest block nesting executed (deeper bodies are skipped).
+const MAX_NESTING: usize = 40;
+/// Largest value (in nodes) a variable may hold, and its deepest nesting.
+const MAX_VALUE_NODES: usize = 20_000;
+const MAX_VALUE_DEPTH: usize = 24;
+
+/// Nodes in a value, counting at most `budget`; `None` when over budget or too deep.
+fn weight(v: &Val, depth: usize, budget: &mut usize) -> Option<()> {
+    if depth > MAX_VALUE_DEPTH || *budget == 0 {
+        return None;
+    }
+    *budget -= 1;
+    match v {
+        Val::Tuple(x) | Val::List(x) => x.iter().try_for_each(|i| weight(i, depth + 1, budget)),
+        Val::Dict(x) => x.iter().try_for_each(|(k, i)| {
+            weight(k, depth + 1, budget)?;
+            weight(i, depth + 1, budget)
+        }),
+        Val::Layer(l) => {
+            l.pos
+                .iter()
+                .try_for_each(|p| weight(&p.0, depth + 1, budget))?;
+            l.kw.iter()
+                .try_for_each(|p| weight(&p.1, depth + 1, budget))
+        }
+        _ => Some(()),
+    }
 }
 
 fn seq_of(v: &Val) -> Option<&[Val]> {
@@ -1766,7 +1872,11 @@ fn arith(op: &str, a: &Val, b: &Val) -> Option<Val> {
         ("+", Str(x), Str(y)) if x.len() + y.len() <= MAX_SEQ * 10 => Str(format!("{x}{y}")),
         ("*", Tuple(x) | List(x), Int(k)) | ("*", Int(k), Tuple(x) | List(x)) => {
             let k = usize::try_from(*k).unwrap_or(0);
-            if x.len().saturating_mul(k) > MAX_SEQ {
+            let mut budget = MAX_VALUE_NODES;
+            let seq = if matches!(a, Int(_)) { b } else { a };
+            weight(seq, 0, &mut budget)?;
+            let per = MAX_VALUE_NODES - budget;
+            if x.len().saturating_mul(k) > MAX_SEQ || per.saturating_mul(k) > MAX_VALUE_NODES {
                 return None;
             }
             let items: Vec<Val> = (0..k).flat_map(|_| x.iter().cloned()).collect();
@@ -1818,11 +1928,13 @@ impl Interp {
     fn new() -> Self {
         Interp {
             vars: HashMap::new(),
+            work: 0,
             models: Vec::new(),
             tensors: Vec::new(),
             touched: Vec::new(),
             warnings: Vec::new(),
             steps: 0,
+            nesting: 0,
         }
     }
 
@@ -1840,17 +1952,24 @@ impl Interp {
     }
 
     fn eval(&mut self, e: &Expr) -> Val {
+        self.work = self.work.saturating_add(1);
+        if self.work > MAX_WORK {
+            return Val::Opaque(text(e));
+        }
         match &e.kind {
             EK::Int(v) => Val::Int(*v),
             EK::Float(v) => Val::Float(*v),
             EK::Str(s) => Val::Str(s.clone()),
             EK::Bool(b) => Val::Bool(*b),
             EK::NoneLit => Val::None,
-            EK::Name(n) => self
-                .vars
-                .get(n)
-                .cloned()
-                .unwrap_or_else(|| Val::Path(n.clone())),
+            EK::Name(n) => match self.vars.get(n) {
+                Some((v, w)) => {
+                    let v = v.clone();
+                    self.work = self.work.saturating_add(*w);
+                    v
+                }
+                None => Val::Path(n.clone()),
+            },
             EK::Tuple(items) => Val::Tuple(items.iter().map(|x| self.eval(x)).collect()),
             EK::List(items) => Val::List(items.iter().map(|x| self.eval(x)).collect()),
             EK::Dict(pairs) => Val::Dict(
@@ -2112,8 +2231,10 @@ impl Interp {
                 self.tensors.push(Tensor {
                     input: hint,
                     origin: id,
-                    layers: Vec::new(),
+                    parent: None,
+                    layer: None,
                     broken: None,
+                    len: 0,
                 });
                 Val::Tensor(id)
             }
@@ -2227,6 +2348,23 @@ impl Interp {
         }
     }
 
+    /// The layers from a tensor's input to the tensor, in order.
+    fn chain(&self, t: usize) -> Vec<LayerCall> {
+        let mut out = Vec::new();
+        let mut cur = Some(t);
+        while let Some(i) = cur {
+            let Some(node) = self.tensors.get(i) else {
+                break;
+            };
+            if let Some(l) = &node.layer {
+                out.push(l.clone());
+            }
+            cur = node.parent.filter(|&p| p < i);
+        }
+        out.reverse();
+        out
+    }
+
     /// `layer(x)` in the functional style.
     fn apply_layer(&mut self, layer: LayerCall, arg: Option<&Val>, whole: &Expr) -> Val {
         match arg {
@@ -2234,8 +2372,14 @@ impl Interp {
                 let Some(src) = self.tensors.get(*t).cloned() else {
                     return Val::Opaque(text(whole));
                 };
-                let mut next = src;
-                next.layers.push(layer);
+                let next = Tensor {
+                    input: src.input,
+                    origin: src.origin,
+                    parent: Some(*t),
+                    layer: Some(layer),
+                    broken: src.broken,
+                    len: src.len + 1,
+                };
                 let id = self.tensors.len();
                 self.tensors.push(next);
                 Val::Tensor(id)
@@ -2244,11 +2388,16 @@ impl Interp {
                 if ts.iter().all(|t| matches!(t, Val::Tensor(_))) && !ts.is_empty() =>
             {
                 let first = match ts.first() {
-                    Some(Val::Tensor(t)) => self.tensors.get(*t).cloned(),
+                    Some(Val::Tensor(t)) => self.tensors.get(*t).map(|x| (*t, x.clone())),
                     _ => None,
                 };
-                let Some(mut next) = first else {
+                let Some((first_id, first)) = first else {
                     return Val::Opaque(text(whole));
+                };
+                let mut next = Tensor {
+                    parent: Some(first_id),
+                    layer: None,
+                    ..first
                 };
                 let msg = format!(
                     "`{}` takes {} inputs: Flatland models are a single chain of layers",
@@ -2299,11 +2448,11 @@ impl Interp {
                 (Ok(ti), Ok(to)) => {
                     match (self.tensors.get(ti).cloned(), self.tensors.get(to).cloned()) {
                         (Some(tin), Some(tout)) => {
-                            if tin.origin != tout.origin || !tin.layers.is_empty() {
+                            if tin.origin != tout.origin || tin.len != 0 {
                                 entries.push(bad("the model's outputs do not come from its inputs through one chain of layers".into()));
                             } else {
                                 entries.push(Entry::Input(tout.input.clone()));
-                                for l in tout.layers {
+                                for l in self.chain(to) {
                                     entries.push(Entry::Layer(l));
                                 }
                                 if let Some((bl, bc, msg)) = tout.broken {
@@ -2340,7 +2489,7 @@ impl Interp {
         let entry = match val {
             Val::Layer(l) => Entry::Layer(*l),
             Val::Tensor(t) => match self.tensors.get(t) {
-                Some(tensor) if tensor.layers.is_empty() => Entry::Input(tensor.input.clone()),
+                Some(tensor) if tensor.len == 0 => Entry::Input(tensor.input.clone()),
                 _ => Entry::Bad {
                     line: at.line,
                     col: at.col,
@@ -2348,9 +2497,12 @@ impl Interp {
                 },
             },
             Val::Model(inner) if inner != m => {
+                let room =
+                    MAX_SEQ.saturating_sub(self.models.get(m).map_or(0, |x| x.entries.len()));
                 let entries = self
                     .models
                     .get(inner)
+                    .filter(|x| x.entries.len() <= room)
                     .map(|x| x.entries.clone())
                     .unwrap_or_default();
                 let (line, col) = self
@@ -2363,7 +2515,9 @@ impl Interp {
                     "a model inside a Sequential model: Flatland reads its layers in place",
                 );
                 if let Some(model) = self.models.get_mut(m) {
-                    model.entries.extend(entries);
+                    if model.entries.len() + entries.len() <= MAX_SEQ {
+                        model.entries.extend(entries);
+                    }
                 }
                 self.touch(m);
                 return;
@@ -2399,7 +2553,12 @@ impl Interp {
     fn bind(&mut self, target: &Expr, val: Val) {
         match &target.kind {
             EK::Name(n) => {
-                self.vars.insert(n.clone(), val);
+                let mut budget = MAX_VALUE_NODES;
+                let entry = match weight(&val, 0, &mut budget) {
+                    Some(()) => (val, MAX_VALUE_NODES - budget),
+                    None => (Val::Opaque(format!("{n} (too large a value)")), 1),
+                };
+                self.vars.insert(n.clone(), entry);
             }
             EK::Tuple(ts) | EK::List(ts) => match seq_of(&val) {
                 Some(vs) if vs.len() == ts.len() => {
@@ -2419,11 +2578,25 @@ impl Interp {
     }
 
     fn exec_block(&mut self, stmts: &[Stmt]) {
+        if self.nesting >= MAX_NESTING {
+            if let Some(s) = stmts.first() {
+                if let Some((line, col)) = s.pos {
+                    self.warn(line, col, "blocks nested too deeply: skipped");
+                }
+            }
+            return;
+        }
+        self.nesting += 1;
+        self.exec_stmts(stmts);
+        self.nesting -= 1;
+    }
+
+    fn exec_stmts(&mut self, stmts: &[Stmt]) {
         let mut i = 0;
         let mut if_taken: Option<bool> = None;
         while i < stmts.len() {
             self.steps += 1;
-            if self.steps > MAX_STEPS {
+            if self.steps > MAX_STEPS || self.work > MAX_WORK {
                 return;
             }
             let s = &stmts[i];
@@ -2489,7 +2662,7 @@ impl Interp {
                         match seq_of(&v) {
                             Some(items) => {
                                 for it in items.iter().cloned() {
-                                    if self.steps > MAX_STEPS {
+                                    if self.steps > MAX_STEPS || self.work > MAX_WORK {
                                         break;
                                     }
                                     self.bind(target, it);
@@ -2536,7 +2709,14 @@ impl Interp {
                                 Some(d) => self.eval(d),
                                 None => Val::Opaque(name.clone()),
                             };
-                            self.vars.insert(name.clone(), v);
+                            self.bind(
+                                &Expr {
+                                    kind: EK::Name(name.clone()),
+                                    line: 0,
+                                    col: 0,
+                                },
+                                v,
+                            );
                         }
                         self.exec_block(body);
                     }
@@ -2623,6 +2803,36 @@ fn shape_hint(v: &Val, batch: bool, line: usize, col: usize, src: &str) -> Shape
     ShapeHint { shape, line, col }
 }
 
+/// Keras-style fresh names (`dense`, `dense_1`, ...), like [`Model::fresh_name`] but in
+/// constant time per name for long models.
+#[derive(Default)]
+struct Namer {
+    taken: std::collections::HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl Namer {
+    fn take(&mut self, name: &str) {
+        self.taken.insert(name.to_string());
+    }
+    fn fresh(&mut self, prefix: &str) -> String {
+        if !self.taken.contains(prefix) {
+            self.take(prefix);
+            return prefix.to_string();
+        }
+        let mut i = self.next.get(prefix).copied().unwrap_or(1);
+        loop {
+            let n = format!("{prefix}_{i}");
+            i += 1;
+            if !self.taken.contains(&n) {
+                self.next.insert(prefix.to_string(), i);
+                self.take(&n);
+                return n;
+            }
+        }
+    }
+}
+
 /// A layer built from a call, plus any input shape it gives.
 struct Built {
     layer: Option<Layer>,
@@ -2638,7 +2848,7 @@ fn error_layer(class: &str, config: Map<String, Value>, reason: String) -> Layer
     })
 }
 
-fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>) -> Built {
+fn build_layer(call: &LayerCall, namer: &mut Namer, warnings: &mut Vec<CodeWarning>) -> Built {
     let class = canonical_class(&call.class).to_string();
     let mut warn = |line: usize, col: usize, msg: String| {
         warnings.push(CodeWarning {
@@ -2875,7 +3085,13 @@ fn build_layer(call: &LayerCall, model: &Model, warnings: &mut Vec<CodeWarning>)
             error_layer(&class, config, problems.join("; "))
         }
     };
-    let name = name.unwrap_or_else(|| model.fresh_name(&prefix_of(&class)));
+    let name = match name {
+        Some(n) => {
+            namer.take(&n);
+            n
+        }
+        None => namer.fresh(&prefix_of(&class)),
+    };
     out.layer = Some(Layer::new(name, spec));
     out
 }
@@ -2890,6 +3106,7 @@ fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Model, CodecE
         input_shape: Vec::new(),
         layers: Vec::new(),
     };
+    let mut namer = Namer::default();
     let mut input: Option<ShapeHint> = None;
     let mut first_layer_hint: Option<ShapeHint> = None;
     let mut embedding_length: Option<ShapeHint> = None;
@@ -2908,7 +3125,7 @@ fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Model, CodecE
                 }
             }
             Entry::Layer(call) => {
-                let built = build_layer(call, &model, warnings);
+                let built = build_layer(call, &mut namer, warnings);
                 let first = model.layers.is_empty();
                 if let Some(h) = built.input {
                     if built.layer.is_none() {
@@ -2958,7 +3175,7 @@ fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Model, CodecE
                     column: *col,
                     message: msg.clone(),
                 });
-                let name = model.fresh_name("error");
+                let name = namer.fresh("error");
                 model.layers.push(Layer::new(
                     name,
                     LayerSpec::Unknown(Unknown {
@@ -3036,7 +3253,7 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
         .collect();
     let mut it = Interp::new();
     it.exec_block(&stmts);
-    if it.steps > MAX_STEPS {
+    if it.steps > MAX_STEPS || it.work > MAX_WORK {
         it.warn(
             1,
             1,
@@ -3086,13 +3303,14 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
             let best = it
                 .tensors
                 .iter()
-                .filter(|t| !t.layers.is_empty())
-                .max_by_key(|t| t.layers.len())
-                .cloned();
+                .enumerate()
+                .filter(|(_, t)| t.len > 0)
+                .max_by_key(|(_, t)| t.len)
+                .map(|(i, t)| (i, t.clone()));
             match best {
-                Some(t) => {
+                Some((id, t)) => {
                     let mut entries = vec![Entry::Input(t.input.clone())];
-                    entries.extend(t.layers.iter().cloned().map(Entry::Layer));
+                    entries.extend(it.chain(id).into_iter().map(Entry::Layer));
                     let m = SeqModel {
                         name: "functional".into(),
                         entries,
@@ -3266,6 +3484,26 @@ mod tests {
         }
         let deep = "(".repeat(100_000);
         let _ = parse_keras_code(&deep);
+        let stress = [
+            format!("x = {}1", "1+".repeat(100_000)),
+            format!("x = a{}", ".b".repeat(100_000)),
+            format!("x = f{}", "()".repeat(100_000)),
+            format!("x = a{}", "[0]".repeat(100_000)),
+            format!("x = {}", "not ".repeat(100_000)),
+            format!("x = 2{}", "**2".repeat(100_000)),
+            "x = 1\nfor i in range(10000):\n    x = [x, x]\n".to_string(),
+            "x = (1,)\nfor i in range(10000):\n    x = x * 2\n".to_string(),
+            "x = Input((3,))\nfor i in range(10000):\n    x = Dense(1)(x)\nm = Model(inputs=x, outputs=x)".to_string(),
+            "a = Sequential()\nb = Sequential([Dense(1)])\nfor i in range(10000):\n    a.add(b)\n    b.add(a)\n".to_string(),
+            (0..5000).map(|i| format!("{}if x:\n", " ".repeat(i))).collect::<String>(),
+            "if a: if b: if c: model.add(Dense(1))".repeat(10_000),
+            "for i in range(10000):\n for j in range(10000):\n  for k in range(10000):\n   m.add(Dense(1))\n".to_string(),
+        ];
+        for s in &stress {
+            let _ = parse_keras_code(s);
+        }
+        let chain = "x = inputs = Input((4,))\nfor i in range(300):\n    x = Dense(2)(x)\nm = Model(inputs, x)";
+        assert_eq!(parse_keras_code(chain).unwrap().model.layers.len(), 300);
         let deep = format!("x = {}", "-".repeat(100_000));
         let _ = parse_keras_code(&deep);
     }
