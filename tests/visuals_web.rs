@@ -227,3 +227,33 @@ async fn bad_example_text_shows_the_error() {
     assert!(e.contains("expected 3 items"), "{e}");
     assert_eq!(count(&root, "tensor-view"), 0);
 }
+
+#[wasm_bindgen_test]
+async fn large_models_compute_values_after_a_pause() {
+    use flatland::engine::layers::core::Dense;
+    use flatland::engine::{Layer, LayerSpec};
+    let model = Model {
+        name: "big".into(),
+        input_shape: vec![160, 500],
+        layers: vec![Layer::new(
+            "dense",
+            LayerSpec::Dense(Dense {
+                units: 256,
+                ..Dense::default()
+            }),
+        )],
+    };
+    assert!(analyze(&model).macs > 20_000_000);
+    let root = mount(model).await;
+    // Shapes and parameters show at once; values follow.
+    assert!(text(&q(&root, "dense-diagram")).contains("params = (500 + 1) × 256 = 128,256"));
+    assert_eq!(count(&root, "tensor-view"), 0);
+    for _ in 0..100 {
+        if count(&root, "tensor-view") == 1 {
+            break;
+        }
+        yew::platform::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&root, "tensor-view"), 1);
+    assert!(text(&q(&root, "dense-step-text")).starts_with("position 1 of 160"));
+}

@@ -9,8 +9,8 @@ use super::fmt::{long, max_abs, short, Hue};
 use crate::engine::teach::{thousands, Grid};
 
 /// Most rows / columns drawn; the rest is summarised as "… N more".
-pub const MAX_ROWS: usize = 16;
-pub const MAX_COLS: usize = 32;
+pub const MAX_ROWS: usize = 12;
+pub const MAX_COLS: usize = 24;
 /// Vectors longer than this wrap onto several lines.
 pub const WRAP: usize = 16;
 /// Most values of a vector drawn.

@@ -70,6 +70,8 @@ pub struct Run {
     pub weights: Result<Weights, String>,
     /// Every layer's output (batched), or the engine's error.
     pub outputs: Result<Vec<ArrayD<f32>>, String>,
+    /// Still waiting for a deferred computation (large models).
+    pub pending: bool,
 }
 
 impl Run {
@@ -92,6 +94,7 @@ impl Run {
             input,
             weights,
             outputs,
+            pending: false,
         }
     }
     /// Input of layer `i` (the example for layer 0).
@@ -107,6 +110,55 @@ impl Run {
     }
     pub fn layer_weights(&self, i: usize) -> Option<&[ArrayD<f32>]> {
         self.weights.as_ref().ok()?.get(i).map(Vec::as_slice)
+    }
+}
+
+/// Models with at most this many multiply-adds per sample run on every render; larger ones
+/// run once edits pause, so the stack stays responsive.
+const SYNC_MACS: u64 = 20_000_000;
+/// Pause before a deferred forward pass, in ms.
+const DEFER_MS: u32 = 300;
+
+type RunKey = (Rc<Model>, Rc<Analysis>, Example, u64);
+
+/// The forward pass for the current model, input and seed: memoised, and deferred for large
+/// models (a pending placeholder is returned until it has run).
+#[hook]
+fn use_run(model: Rc<Model>, analysis: Rc<Analysis>, example: Example, seed: u64) -> Rc<Run> {
+    let sync = analysis.macs <= SYNC_MACS;
+    let key: RunKey = (model, analysis, example, seed);
+    let now = use_memo((key.clone(), sync), |(k, sync)| {
+        sync.then(|| Rc::new(Run::compute(&k.0, &k.1, &k.2, k.3)))
+    });
+    let late = use_state(|| None::<(RunKey, Rc<Run>)>);
+    {
+        let late = late.clone();
+        use_effect_with((key.clone(), sync), move |(k, sync)| {
+            let timer = (!*sync).then(|| {
+                let k = k.clone();
+                gloo::timers::callback::Timeout::new(DEFER_MS, move || {
+                    let run = Rc::new(Run::compute(&k.0, &k.1, &k.2, k.3));
+                    late.set(Some((k, run)));
+                })
+            });
+            move || drop(timer)
+        });
+    }
+    let pending = use_memo((), |_| {
+        Rc::new(Run {
+            input: Err("computing…".into()),
+            weights: Err("computing…".into()),
+            outputs: Err("Computing values…".into()),
+            pending: true,
+        })
+    });
+    match (*now).clone() {
+        Some(run) => run,
+        None => late
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| (*pending).clone()),
     }
 }
 
@@ -164,11 +216,12 @@ pub fn visuals(props: &VisualsProps) -> Html {
         default_example(&model.input_shape)
     };
     let seed = use_state_eq(|| 1u64);
-    let run = use_memo(
-        (model.clone(), analysis.clone(), example.clone(), *seed),
-        |(m, a, e, s)| Run::compute(m, a, e, *s),
-    );
-    let run = RunRef(run);
+    let run = RunRef(use_run(
+        model.clone(),
+        analysis.clone(),
+        example.clone(),
+        *seed,
+    ));
     let set_example = {
         let example_state = example_state.clone();
         let dims = model.input_shape.clone();
@@ -310,6 +363,7 @@ fn forward_values(p: &ForwardProps) -> Html {
                 </div>
             </div>
             { match &run.outputs {
+                Err(e) if run.pending => html! { <p class="vz-note" aria-live="polite">{e.clone()}</p> },
                 Err(e) => html! { <p class="vz-error" role="alert" data-testid="forward-error">{e.clone()}</p> },
                 Ok(outs) => html! {
                     <div class="vz-tensors">
