@@ -257,3 +257,30 @@ async fn large_models_compute_values_after_a_pause() {
     assert_eq!(count(&root, "tensor-view"), 1);
     assert!(text(&q(&root, "dense-step-text")).starts_with("position 1 of 160"));
 }
+
+#[wasm_bindgen_test]
+async fn invalid_and_empty_models_still_render() {
+    use flatland::engine::{Layer, LayerSpec};
+    let mut bad = Model::seed();
+    bad.layers.insert(
+        1,
+        Layer::new("conv2d", LayerSpec::default_of("Conv2D").expect("Conv2D")),
+    );
+    let root = mount(bad).await;
+    // The first Dense is fine and still explained; the forward pass reports the error.
+    assert!(text(&q(&root, "dense-diagram")).contains("params = (2 + 1) × 16 = 48"));
+    let e = text(&q(&root, "forward-error"));
+    assert!(e.contains("needs a 3-D input"), "{e}");
+    assert_eq!(text(&q(&root, "compare-total-a")), "error");
+
+    let empty = Model {
+        name: "empty".into(),
+        input_shape: vec![3, 2],
+        layers: vec![],
+    };
+    let root = mount(empty).await;
+    assert_eq!(count(&root, "dense-diagram"), 0);
+    assert!(text(&q(&root, "why-panel")).contains("Add a layer"));
+    assert_eq!(count(&root, "tensor-view"), 0);
+    assert_eq!(text(&q(&root, "compare-total-a")), "0");
+}
