@@ -523,3 +523,52 @@ async fn palette_search_and_collapsed_groups_keep_items() {
     assert_eq!(found.len(), 8);
     assert!(found.iter().all(|e| text(e).contains("Pooling")));
 }
+
+#[wasm_bindgen_test]
+async fn copy_summary_copies_or_shows_selected_text() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&q(r, "copy-summary")).await;
+    yew::platform::time::sleep(Duration::from_millis(200)).await;
+    let want = flatland::engine::summary::summary_text(
+        "seed",
+        &flatland::engine::analyze(&flatland::engine::Model::seed()),
+    );
+    let status = text(
+        &r.query_selector(".copy-status")
+            .expect("sel")
+            .expect("status"),
+    );
+    match all(r, "summary-text").first() {
+        // The clipboard refused (no permission in the test browser): manual copy.
+        Some(area) => {
+            let area = area
+                .dyn_ref::<web_sys::HtmlTextAreaElement>()
+                .expect("textarea");
+            assert_eq!(area.value(), want);
+            assert_eq!(
+                area.selection_end().ok().flatten(),
+                Some(area.value().encode_utf16().count() as u32)
+            );
+        }
+        None => assert_eq!(status, "Copied ✓"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn share_link_in_the_fragment_opens_that_model() {
+    let mut model = flatland::engine::Model::seed();
+    model.input_shape = vec![6, 2];
+    let link = flatland::codec::link::encode_model(&model);
+    gloo::utils::window()
+        .location()
+        .set_hash(&link)
+        .expect("hash");
+    let m = mount().await;
+    assert_eq!(shapes(&m.root)[2], "(None, 96)");
+    assert_eq!(
+        gloo::utils::window().location().hash().expect("hash"),
+        "",
+        "fragment consumed"
+    );
+}

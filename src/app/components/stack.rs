@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
+use web_sys::js_sys::{Function, Object, Reflect};
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
@@ -39,6 +40,18 @@ pub fn stack(props: &StackProps) -> Html {
                 focus_card(&list, i);
             }
         });
+    }
+    // Keep the selected card on screen (e.g. one just added from the palette).
+    {
+        let list = list.clone();
+        use_effect_with(
+            (props.selected, props.model.layers.len()),
+            move |(sel, _)| {
+                if let Some(i) = *sel {
+                    reveal_card(&list, i);
+                }
+            },
+        );
     }
     let focus = {
         let pending = pending_focus.clone();
@@ -131,7 +144,7 @@ pub fn stack(props: &StackProps) -> Html {
             <ol class="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
                 { for cards }
             </ol>
-            <div class={end_class} data-testid="stack-end">
+            <div class={end_class} data-testid="stack-end" tabindex="-1">
                 if indicator == Some(count) {
                     <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
                 }
@@ -175,7 +188,12 @@ fn focus_card(list: &NodeRef, i: usize) {
     };
     let n = cards.length();
     if n == 0 {
-        if let Some(el) = list.cast::<HtmlElement>() {
+        // Nothing left to focus in the list: the drop zone says what to do next.
+        let end = ol
+            .parent_element()
+            .and_then(|p| p.query_selector("[data-testid='stack-end']").ok().flatten())
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+        if let Some(el) = end {
             let _ = el.focus();
         }
         return;
@@ -186,5 +204,26 @@ fn focus_card(list: &NodeRef, i: usize) {
         .and_then(|c| c.dyn_into::<HtmlElement>().ok())
     {
         let _ = el.focus();
+    }
+}
+
+/// Scroll the `i`-th card into view if it is not (`scrollIntoView({block: "nearest"})`).
+fn reveal_card(list: &NodeRef, i: usize) {
+    let Some(ol) = list.cast::<Element>() else {
+        return;
+    };
+    let Ok(cards) = ol.query_selector_all("[data-testid='layer-card']") else {
+        return;
+    };
+    let Some(card) = u32::try_from(i).ok().and_then(|i| cards.item(i)) else {
+        return;
+    };
+    let opts = Object::new();
+    let _ = Reflect::set(&opts, &"block".into(), &"nearest".into());
+    let _ = Reflect::set(&opts, &"behavior".into(), &"smooth".into());
+    if let Ok(f) = Reflect::get(&card, &"scrollIntoView".into())
+        .and_then(|f| f.dyn_into::<Function>().map_err(Into::into))
+    {
+        let _ = f.call1(&card, &opts);
     }
 }
