@@ -398,6 +398,14 @@ async fn keyboard_delete_duplicate_and_add_after_selection() {
     click(&q(&cards(r)[1], "delete-layer")).await;
     assert_eq!(shapes(r), SEED);
 
+    // A clicked card has focus, so Delete works right after a click.
+    click(&cards(r)[3]).await;
+    let active = gloo::utils::document().active_element().expect("focus");
+    assert_eq!(active, cards(r)[3]);
+    key(&active.into(), "Delete", &[]).await;
+    assert_eq!(cards(r).len(), 3);
+    click(&q(r, "undo")).await;
+
     // With a card selected, a palette item goes right after it.
     click(&cards(r)[1]).await;
     click(&palette_item(r, "Dropout")).await;

@@ -62,9 +62,20 @@ pub fn card(props: &CardProps) -> Html {
     let onclick = {
         let dispatch = props.dispatch.clone();
         let drag = props.drag.clone();
-        Callback::from(move |_: MouseEvent| {
-            if !drag.swallow_click() {
-                dispatch.emit(Action::Select(Some(index)));
+        Callback::from(move |e: MouseEvent| {
+            if drag.swallow_click() {
+                return;
+            }
+            dispatch.emit(Action::Select(Some(index)));
+            // Mouse presses do not focus the card (see DragApi::press): focus it so Delete
+            // and Alt+arrows work right after a click.
+            let card = e
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|el| el.closest("[data-testid='layer-card']").ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(card) = card {
+                let _ = card.focus();
             }
         })
     };
