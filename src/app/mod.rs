@@ -120,6 +120,19 @@ mod web {
                     "keydown",
                     opts,
                     move |e| {
+                        // Free text (search, example tensors in the visuals) keeps its own undo.
+                        let own_undo = e
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                            .and_then(|el| {
+                                el.closest("textarea, input[type=search], .visuals-area")
+                                    .ok()
+                                    .flatten()
+                            })
+                            .is_some();
+                        if own_undo {
+                            return;
+                        }
                         if let Some(action) = e.dyn_ref::<KeyboardEvent>().and_then(shortcut) {
                             e.prevent_default();
                             dispatch.emit(action);
