@@ -20,6 +20,7 @@ const USAGE: &str = "usage:
   flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
   flatland link MODEL
   flatland link --decode FRAGMENT
+  flatland presets [ID [--compare]]
   flatland export MODEL --keras|--pytorch
 MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, a TF.js model.json, or Keras Python code (.py)";
 
@@ -172,6 +173,37 @@ fn export_cmd(args: &[String]) -> Result<(), Fail> {
     }
 }
 
+/// `flatland presets` lists the gallery; `flatland presets ID [--compare]` prints that preset's
+/// model (or its compare partner) as Flatland model JSON.
+fn presets_cmd(args: &[String]) -> Result<(), Fail> {
+    let pos = positional(args, &[]);
+    let Some(id) = pos.first() else {
+        for p in codec::presets::presets() {
+            let total = analyze(&p.model).total();
+            let pair = p
+                .compare_with
+                .as_ref()
+                .map(|m| format!(" (compare: {})", analyze(m).total()))
+                .unwrap_or_default();
+            println!(
+                "{:<20} {:<9} {total:>12} params{pair}  {}",
+                p.id, p.group, p.title
+            );
+        }
+        return Ok(());
+    };
+    let p = codec::presets::preset(id)
+        .ok_or_else(|| Fail::Unreadable(format!("no preset `{id}` (run `flatland presets`)")))?;
+    let model = if args.iter().any(|a| a == "--compare") {
+        p.compare_with
+            .ok_or_else(|| Fail::Unreadable(format!("preset `{id}` has no compare model")))?
+    } else {
+        p.model
+    };
+    println!("{}", codec::model_json::to_string(&model));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
@@ -180,6 +212,7 @@ fn main() -> ExitCode {
         Some("forward") => forward_cmd(rest),
         Some("link") => link_cmd(rest),
         Some("export") => export_cmd(rest),
+        Some("presets") => presets_cmd(rest),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             Ok(())
