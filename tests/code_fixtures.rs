@@ -13,11 +13,14 @@ use flatland::codec::{export, keras_code, presets};
 use flatland::engine::{analyze, Analysis};
 use serde_json::Value;
 
+/// (name, class, output shape, trainable, non-trainable) of one summary row.
+type Row = (String, String, Vec<Option<u64>>, u64, u64);
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn rows(a: &Analysis, with_names: bool) -> Vec<(String, String, Vec<Option<u64>>, u64, u64)> {
+fn rows(a: &Analysis, with_names: bool) -> Vec<Row> {
     a.layers
         .iter()
         .map(|l| {
@@ -39,7 +42,7 @@ fn rows(a: &Analysis, with_names: bool) -> Vec<(String, String, Vec<Option<u64>>
         .collect()
 }
 
-fn keras_rows(exp: &Value, with_names: bool) -> Vec<(String, String, Vec<Option<u64>>, u64, u64)> {
+fn keras_rows(exp: &Value, with_names: bool) -> Vec<Row> {
     exp["layers"]
         .as_array()
         .unwrap()

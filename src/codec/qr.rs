@@ -453,7 +453,7 @@ fn codewords(data: &[u8], version: usize, ecc: Ecc) -> Vec<u8> {
         push(u32::from(b), 8);
     }
     let terminator = (capacity * 8).saturating_sub(bits.len()).min(4);
-    bits.extend(std::iter::repeat(false).take(terminator));
+    bits.extend(std::iter::repeat_n(false, terminator));
     while bits.len() % 8 != 0 {
         bits.push(false);
     }
@@ -533,7 +533,7 @@ pub fn encode_at(data: &[u8], version: usize, ecc: Ecc) -> QrCode {
         qr.apply_mask(mask);
         qr.draw_format_bits(mask);
         let p = qr.penalty();
-        if best.map_or(true, |(bp, _)| p < bp) {
+        if best.is_none_or(|(bp, _)| p < bp) {
             best = Some((p, mask));
         }
         qr.apply_mask(mask);

@@ -94,10 +94,10 @@ impl LayerRules for BatchNormalization {
         let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
         let mut y = (x - &mean) * &inv;
         if let Some(g) = gamma {
-            y = y * &g;
+            y *= &g;
         }
         if let Some(b) = beta {
-            y = y + &b;
+            y += &b;
         }
         Ok(y)
     }
@@ -199,7 +199,7 @@ impl LayerRules for LayerNormalization {
                 ndim,
                 axis,
             )?;
-            y = y * &g;
+            y *= &g;
             i += 1;
         }
         if self.center && !self.rms_scaling {
@@ -211,7 +211,7 @@ impl LayerRules for LayerNormalization {
                 ndim,
                 axis,
             )?;
-            y = y + &b;
+            y += &b;
         }
         Ok(y)
     }

@@ -187,7 +187,7 @@ fn std_weights(f: usize, units: usize, gates: usize, bias: Option<Vec<usize>>) -
     w
 }
 
-fn get<'a>(w: &'a [ArrayD<f32>], i: usize, n: usize) -> Result<&'a ArrayD<f32>, Problem> {
+fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
     w.get(i).ok_or(Problem::MissingWeights {
         expected: n,
         got: w.len(),
