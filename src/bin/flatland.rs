@@ -17,7 +17,7 @@ use flatland::engine::{analyze, Model};
 
 const USAGE: &str = "usage:
   flatland summary [MODEL] [--json]
-  flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
+  flatland forward [MODEL] --input X.npy --output Y.npy [--weights W.npz] [--seed N]
   flatland link MODEL
   flatland link --decode FRAGMENT
   flatland presets [ID [--compare]]
@@ -96,9 +96,8 @@ fn summary(args: &[String]) -> Result<(), Fail> {
 
 fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     let pos = positional(args, &["--input", "--output", "--weights", "--seed"]);
-    let model_path = pos
-        .first()
-        .ok_or_else(|| Fail::Unreadable(format!("forward needs MODEL\n{USAGE}")))?;
+    // Without MODEL, the default (seed) model, as for `summary`.
+    let model_path = pos.first().map(String::as_str);
     let input = flag(args, "--input")
         .ok_or_else(|| Fail::Unreadable("forward needs --input X.npy".into()))?;
     let output = flag(args, "--output")
@@ -109,7 +108,7 @@ fn forward_cmd(args: &[String]) -> Result<(), Fail> {
             .map_err(|_| Fail::Unreadable(format!("--seed {s} is not a number")))?,
         None => 0,
     };
-    let model = load_model(Some(model_path))?;
+    let model = load_model(model_path)?;
     let x = npy::read_npy(&read_bytes(input)?)
         .map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?;
     let a = analyze(&model);
@@ -130,7 +129,8 @@ fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     let y = outs.last().cloned().unwrap_or(x);
     std::fs::write(output, npy::write_npy(&y))
         .map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
-    eprintln!("output shape {:?}", y.shape());
+    let dims: Vec<String> = y.shape().iter().map(ToString::to_string).collect();
+    println!("output shape ({}) written to {output}", dims.join(", "));
     Ok(())
 }
 
