@@ -221,8 +221,8 @@ fn reveal_card(list: &NodeRef, i: usize) {
     let opts = Object::new();
     let _ = Reflect::set(&opts, &"block".into(), &"nearest".into());
     let _ = Reflect::set(&opts, &"behavior".into(), &"smooth".into());
-    if let Ok(f) = Reflect::get(&card, &"scrollIntoView".into())
-        .and_then(|f| f.dyn_into::<Function>().map_err(Into::into))
+    if let Ok(f) =
+        Reflect::get(&card, &"scrollIntoView".into()).and_then(JsCast::dyn_into::<Function>)
     {
         let _ = f.call1(&card, &opts);
     }
