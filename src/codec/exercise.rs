@@ -4,7 +4,7 @@
 //! [`check`] lists the goals and whether a model meets each.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::CodecError;
 use crate::engine::layers::args::canonical_class;
@@ -51,71 +51,8 @@ pub struct Goal {
     pub met: bool,
 }
 
-/// Compact model: `{"n": name, "i": input, "l": [[class, name, {non-default config}]]}`.
-pub fn compact_model(m: &Model) -> Value {
-    let layers: Vec<Value> = m
-        .layers
-        .iter()
-        .map(|l| {
-            let cfg = l.spec.to_config();
-            let def = LayerSpec::default_of(l.spec.class_name()).map(|d| d.to_config());
-            let slim: Map<String, Value> = match (&cfg, def) {
-                (Value::Object(c), Some(Value::Object(d))) => c
-                    .iter()
-                    .filter(|(k, v)| d.get(*k) != Some(*v))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                (Value::Object(c), _) => c.clone(),
-                _ => Map::new(),
-            };
-            json!([l.spec.class_name(), l.name, slim])
-        })
-        .collect();
-    json!({"n": m.name, "i": m.input_shape, "l": layers})
-}
-
-/// Read [`compact_model`] output.
-///
-/// # Errors
-/// [`CodecError::NotAModel`] when the value is not a compact model.
-pub fn expand_model(v: &Value) -> Result<Model, CodecError> {
-    let bad = |m: &str| CodecError::NotAModel(format!("exercise start model: {m}"));
-    let input = v
-        .get("i")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no input shape"))?
-        .iter()
-        .map(|d| {
-            d.as_u64()
-                .and_then(|u| usize::try_from(u).ok())
-                .ok_or_else(|| bad("bad input dimension"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut model = Model {
-        name: v
-            .get("n")
-            .and_then(Value::as_str)
-            .unwrap_or("model")
-            .to_string(),
-        input_shape: input,
-        layers: Vec::new(),
-    };
-    for l in v
-        .get("l")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no layers"))?
-    {
-        let class = l.get(0).and_then(Value::as_str).unwrap_or("");
-        let empty = Value::Object(Map::new());
-        let spec = LayerSpec::from_config(class, l.get(2).unwrap_or(&empty));
-        let name = match l.get(1).and_then(Value::as_str) {
-            Some(n) if !n.is_empty() => n.to_string(),
-            _ => model.fresh_name(spec.prefix()),
-        };
-        model.layers.push(Layer::new(name, spec));
-    }
-    Ok(model)
-}
+/// Compact model form shared with share links (non-default config values only).
+pub use super::link::{compact_model, expand_model};
 
 fn ser_model<S: Serializer>(m: &Option<Model>, s: S) -> Result<S::Ok, S::Error> {
     m.as_ref().map(compact_model).serialize(s)

@@ -29,7 +29,8 @@ impl Default for Model {
     }
 }
 
-fn compact_model(m: &Model) -> Value {
+/// Compact model: `{"n": name, "i": input, "l": [[class, name, {non-default config}]]}`.
+pub fn compact_model(m: &Model) -> Value {
     let layers: Vec<Value> = m
         .layers
         .iter()
@@ -51,7 +52,11 @@ fn compact_model(m: &Model) -> Value {
     json!({"n": m.name, "i": m.input_shape, "l": layers})
 }
 
-fn expand_model(v: &Value) -> Result<Model, CodecError> {
+/// Read [`compact_model`] output (missing config values take the layer kind's defaults).
+///
+/// # Errors
+/// [`CodecError::Link`] when the value is not a compact model.
+pub fn expand_model(v: &Value) -> Result<Model, CodecError> {
     let bad = |m: &str| CodecError::Link(format!("the link's model is damaged ({m})"));
     let layers = v
         .get("l")

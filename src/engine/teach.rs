@@ -23,18 +23,8 @@ use super::model::{analyze, Analysis, Layer, Model, Status};
 use super::rng::Rng;
 use super::shape::Shape;
 
-/// `13698` → `13,698`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+/// `13698` → `13,698` (the summary's formatting).
+pub use super::summary::commas as thousands;
 
 /// A signed difference with thousands separators: `+64`, `−64`, `0`.
 pub fn signed_thousands(d: i128) -> String {
