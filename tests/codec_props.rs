@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Codec properties: pasted code and link text never panic; links and exported Keras code
 //! round-trip; snippets import with their expected totals; the 50-layer link is short.
 
