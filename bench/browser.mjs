@@ -1,0 +1,308 @@
+// Browser benchmarks (see BENCHMARKS.md): headless Debian Chromium driven by playwright-core,
+// a release build served on loopback by bench/server.mjs. All figures come from one run:
+//   1. edit → repaint: 100 edits of `units` of the first Dense of a 50-layer stack
+//   2. cold load to interactive: navigation start → first layer card (fresh context, ×LOADS)
+//   3. gzip transfer size of the build
+//   4. forward / build: Flatland WASM vs TensorFlow.js CPU and WASM (bench/page.js)
+//   5. the same Flatland figures from the +simd128 build (bench/dist-simd), when it exists
+// Usage: node bench/browser.mjs [--dist DIR] [--simd DIR] [--edits N] [--loads N] [--rounds N]
+//                               [--only edit,load,page,simd] [--css 'CSS RULES']
+// --css adds a stylesheet to the page during the edit benchmark, for what-if experiments, e.g.
+// `.visuals-area { display: none }` (the app still renders it; the browser skips its style and
+// layout) or `.vz-card { content-visibility: auto }`.
+// Prints a table and writes bench/results/browser-<time>.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { serve, moduleName, root } from './server.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const dist = path.resolve(arg('dist', path.join(root, 'bench', 'dist')));
+const simdDist = path.resolve(arg('simd', path.join(root, 'bench', 'dist-simd')));
+const EDITS = Number(arg('edits', 100));
+const LOADS = Number(arg('loads', 10));
+const ROUNDS = Number(arg('rounds', 10));
+const ONLY = arg('only', 'edit,load,page,simd').split(',');
+const CSS = arg('css', '');
+const hasSimd = ONLY.includes('simd') && fs.existsSync(path.join(simdDist, 'index.html'));
+
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = v.length;
+  if (!n) return NaN;
+  return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+};
+const pct = (xs, p) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+};
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+const { server, base } = await serve({ dist, simd: simdDist });
+const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
+const results = { date: new Date().toISOString(), chromium: browser.version(), node: process.version, load_start: load(), dist };
+
+// ---------------------------------------------------------------- 3. size
+{
+  let raw = 0; let gz = 0;
+  for (const f of fs.readdirSync(dist)) {
+    const p = path.join(dist, f);
+    if (!fs.statSync(p).isFile()) continue;
+    const b = fs.readFileSync(p);
+    raw += b.length;
+    gz += zlib.gzipSync(b, { level: 9 }).length;
+  }
+  results.size = { raw, gzip: gz };
+}
+
+// ---------------------------------------------------------------- 1. edit → repaint
+const keras100 = fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8');
+function stack(n) {
+  const k = JSON.parse(keras100);
+  const ls = k.config.layers.filter((l) => l.class_name !== 'InputLayer').slice(0, n);
+  return JSON.stringify({
+    format: 'flatland-model', version: 1, name: `stack${n}`, input_shape: [32],
+    layers: ls.map((l) => ({ class_name: l.class_name, name: l.config.name, config: l.config })),
+  });
+}
+if (ONLY.includes('edit')) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stack(50)]);
+  if (CSS) {
+    await context.addInitScript((css) => addEventListener('DOMContentLoaded', () => {
+      const st = document.createElement('style');
+      st.textContent = css;
+      document.head.appendChild(st);
+    }), CSS);
+  }
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(base);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer-card"]').length === 50, null, { timeout: 30000 });
+  await page.locator('[data-testid="layer-card"]').first().click();
+  await page.waitForSelector('[data-testid="field-units"]');
+  results.edit = await page.evaluate(async (n) => {
+    const input = document.querySelector('[data-testid="field-units"]');
+    const total = document.querySelector('[data-testid="total-params"]');
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    // A task posted from a rAF callback runs once that frame's rendering (style, layout,
+    // paint on the main thread) is done: a "post animation frame" timestamp.
+    const afterFrame = () => new Promise((r) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => r(performance.now());
+      ch.port2.postMessage(0);
+    });
+    const idle = () => new Promise((r) => requestIdleCallback(r, { timeout: 500 }));
+    let lastMut = 0;
+    const mo = new MutationObserver(() => { lastMut = performance.now(); });
+    mo.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    let longTasks = 0;
+    try {
+      new PerformanceObserver((l) => { longTasks += l.getEntries().length; }).observe({ type: 'longtask' });
+    } catch { /* not supported */ }
+    const recs = () => performance.getEntriesByName('flatland:recompute', 'measure');
+    const out = { sync: [], dom: [], frame: [], idle: [], nextFrame: [], recompute: [], applied: 0, recomputes: 0 };
+    out.domNodes = document.querySelectorAll('*').length;
+    for (let i = 0; i < n; i++) {
+      // (a) the edit lands at the start of a frame: edit → DOM updated → that frame rendered.
+      // Values alternate between 33..92 and 100..159, so every edit changes the model.
+      let units = 33 + (i % 60);
+      const before = total.textContent;
+      const nRec = recs().length;
+      await frame();
+      const r = await new Promise((resolve) => requestAnimationFrame(() => {
+        const t0 = performance.now();
+        lastMut = 0;
+        input.value = String(units);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        const tSync = performance.now();
+        afterFrame().then((t2) => resolve({ t0, tSync, t2, tDom: lastMut, changed: total.textContent !== before }));
+      }));
+      out.sync.push(r.tSync - r.t0);
+      out.dom.push((r.tDom || r.t2) - r.t0);
+      out.frame.push(r.t2 - r.t0);
+      if (r.changed) out.applied++;
+      const rs = recs();
+      out.recomputes += rs.length - nRec;
+      if (rs.length > nRec) out.recompute.push(rs[rs.length - 1].duration);
+      // … → main thread idle again (any follow-up tasks of the edit done).
+      await idle();
+      out.idle.push(performance.now() - r.t0);
+
+      // (b) the edit lands at a random moment: edit → next animation frame → rendered. This
+      // adds the wait for the next frame (up to 16.7 ms at 60 Hz), which no work can remove.
+      units = 100 + (i % 60);
+      await frame();
+      await new Promise((r) => setTimeout(r, Math.random() * 16));
+      const t0 = performance.now();
+      input.value = String(units);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await frame();
+      const t3 = await afterFrame();
+      out.nextFrame.push(t3 - t0);
+      await idle();
+    }
+    mo.disconnect();
+    performance.clearMeasures();
+    out.longTasks = longTasks;
+    out.finalTotal = total.textContent;
+    return out;
+  }, EDITS);
+  results.edit.errors = errors;
+  await context.close();
+}
+
+// ---------------------------------------------------------------- 2. cold load
+if (ONLY.includes('load')) {
+  const loads = [];
+  for (let i = 0; i < LOADS; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.addInitScript(() => {
+      addEventListener('TrunkApplicationStarted', () => { window.__started = performance.now(); });
+      const mo = new MutationObserver(() => {
+        if (document.querySelector('[data-testid="layer-card"]')) {
+          mo.disconnect();
+          window.__card = performance.now();
+          requestAnimationFrame(() => {
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => { window.__painted = performance.now(); };
+            ch.port2.postMessage(0);
+          });
+        }
+      });
+      mo.observe(document, { subtree: true, childList: true });
+    });
+    await page.goto(base);
+    await page.waitForFunction(() => window.__painted, null, { timeout: 30000 });
+    loads.push(await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const res = performance.getEntriesByType('resource');
+      const wasm = res.find((e) => e.name.endsWith('.wasm'));
+      const js = res.find((e) => e.name.endsWith('.js'));
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      return {
+        card: window.__card, painted: window.__painted, started: window.__started,
+        html: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd,
+        jsStart: js ? js.startTime : NaN, jsFetched: js ? js.responseEnd : NaN,
+        wasmStart: wasm ? wasm.startTime : NaN, wasmFirstByte: wasm ? wasm.responseStart : NaN,
+        wasmFetched: wasm ? wasm.responseEnd : NaN, fcp: fcp ? fcp.startTime : NaN,
+      };
+    }));
+    await context.close();
+  }
+  results.load = loads;
+}
+
+// ---------------------------------------------------------------- 4/5. forward, build
+async function benchPage(prefix, d, tfjs) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(String(e)));
+  const url = `${base}bench/page.html?build=${encodeURIComponent(prefix)}&js=${moduleName(d)}&tfjs=${tfjs ? 1 : 0}&rounds=${ROUNDS}`;
+  await page.goto(url);
+  let r;
+  try {
+    r = await page.evaluate(() => window.benchDone);
+  } catch (e) {
+    throw new Error(`${url}: ${e.message}\n${logs.join('\n')}`);
+  }
+  await context.close();
+  return r;
+}
+if (ONLY.includes('page')) {
+  results.page = await benchPage('/', dist, true);
+  results.page.load = load();
+}
+if (hasSimd) {
+  // Alternate the two builds so both see the same machine load.
+  const simd = []; const plain = [];
+  for (let i = 0; i < 2; i++) {
+    simd.push(await benchPage('/simd/', simdDist, false));
+    plain.push(await benchPage('/', dist, false));
+  }
+  const keys = ['flatland_forward_mnist', 'flatland_analyze_stack100', 'flatland_read_analyze_stack100'];
+  results.simd = Object.fromEntries(keys.map((k) => [k, median(simd.flatMap((p) => p[`${k}_rounds`]))]));
+  results.simd.simd = simd[0].simd;
+  results.plain = Object.fromEntries(keys.map((k) => [k, median(plain.flatMap((p) => p[`${k}_rounds`]))]));
+  let raw = 0; let gz = 0;
+  for (const f of fs.readdirSync(simdDist)) {
+    const b = fs.readFileSync(path.join(simdDist, f));
+    raw += b.length;
+    gz += zlib.gzipSync(b, { level: 9 }).length;
+  }
+  results.simd.size = { raw, gzip: gz };
+}
+results.load_end = load();
+
+await browser.close();
+server.close();
+
+// ---------------------------------------------------------------- table
+const ms = (x, d = 2) => (Number.isFinite(x) ? `${x.toFixed(d)} ms` : 'n/a');
+const kb = (b) => `${(b / 1000).toFixed(1)} kB`;
+const rows = [];
+const e = results.edit;
+if (e) {
+  const tag = CSS ? ` [+ css: ${CSS}]` : '';
+  rows.push(
+    [`edit → DOM updated (50 layers, ${e.domNodes} DOM nodes, median of ${EDITS})${tag}`, ms(median(e.dom)), ''],
+    [`edit → frame rendered, edit at frame start (median)${tag}`, ms(median(e.frame)), '≤ 4 ms'],
+    ['  same, p90 / max', `${ms(pct(e.frame, 90))} / ${ms(Math.max(...e.frame))}`, ''],
+    ['edit at a random time → next frame rendered (median)', ms(median(e.nextFrame)), '(incl. wait for vsync)'],
+    ['edit → main thread idle again (median)', ms(median(e.idle)), ''],
+    ['flatland:recompute measure (median)', ms(median(e.recompute), 3), ''],
+    ['  edits applied / recomputes / long tasks (> 50 ms)', `${e.applied}/${EDITS} / ${e.recomputes} / ${e.longTasks}`, ''],
+  );
+}
+const L = results.load;
+if (L) {
+  const m = (k, d = 1) => ms(median(L.map((x) => x[k])), d);
+  rows.push(
+    [`cold load: navigation → first layer card in DOM (median of ${LOADS})`, m('card'), '≤ 300 ms'],
+    ['cold load: → first card rendered (median)', m('painted'), ''],
+    ['  html / js fetched / wasm requested / wasm fetched', `${m('html')} / ${m('jsFetched')} / ${m('wasmStart')} / ${m('wasmFetched')}`, ''],
+    ['  TrunkApplicationStarted (wasm compiled + main ran)', m('started'), ''],
+  );
+}
+rows.push(['transfer size, gzip -9 (raw)', `${kb(results.size.gzip)} (${kb(results.size.raw)})`, '≤ 250 kB']);
+const p = results.page;
+if (p) {
+  const x = (a, b, d) => `${(a / b).toFixed(d)}×`;
+  rows.push(
+    ['forward MNIST CNN, 1 image: Flatland WASM', ms(p.flatland_forward_mnist, 3), ''],
+    ['  TF.js 4.22 CPU backend', `${ms(p.tfjs_cpu_forward_mnist, 3)} (ours ${x(p.tfjs_cpu_forward_mnist, p.flatland_forward_mnist, 1)} faster)`, '≥ 5×'],
+    [`  TF.js 4.22 WASM backend (SIMD ${p.tfjs_wasm_simd}, threads ${p.tfjs_wasm_threads})`, `${ms(p.tfjs_wasm_forward_mnist, 3)} (ours ${x(p.flatland_forward_mnist, p.tfjs_wasm_forward_mnist, 2)} slower)`, '≈ 1×'],
+    ['  max |TF.js − Flatland| of the outputs (cpu / wasm)', `${p.tfjs_cpu_max_abs_diff?.toExponential(1)} / ${p.tfjs_wasm_max_abs_diff?.toExponential(1)}`, ''],
+    ['stack100 recompute (analyze): Flatland WASM', ms(p.flatland_analyze_stack100, 4), ''],
+    ['stack100 read Keras JSON + analyze: Flatland WASM', ms(p.flatland_read_analyze_stack100, 3), ''],
+    ['  TF.js CPU: JSON.parse + tf.sequential(100 layers) + countParams', `${ms(p.tfjs_cpu_build_stack100, 2)} (${x(p.tfjs_cpu_build_stack100, p.flatland_analyze_stack100, 0)} our recompute)`, ''],
+  );
+}
+if (results.simd) {
+  const s = results.simd; const q = results.plain;
+  rows.push(['+simd128 build: forward MNIST (plain build, alternated)', `${ms(s.flatland_forward_mnist, 3)} (${ms(q.flatland_forward_mnist, 3)})`, '']);
+  rows.push(['+simd128 build: stack100 analyze (plain build)', `${ms(s.flatland_analyze_stack100, 4)} (${ms(q.flatland_analyze_stack100, 4)})`, '']);
+  rows.push(['+simd128 build: transfer size gzip', kb(s.size.gzip), '']);
+}
+const w = Math.max(...rows.map((r) => r[0].length));
+const v = Math.max(...rows.map((r) => r[1].length));
+console.log(`Flatland browser benchmarks — Chromium ${results.chromium}, ${os.cpus().length} CPUs, ${results.date}`);
+console.log(`load average at start: ${results.load_start}; at end: ${results.load_end}`);
+for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padStart(v)}  ${c}`);
+if (e && e.errors.length) console.log(`page errors: ${e.errors.join(' | ')}`);
+const outDir = path.join(root, 'bench', 'results');
+fs.mkdirSync(outDir, { recursive: true });
+const outFile = path.join(outDir, `browser-${results.date.replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(outFile, JSON.stringify(results, null, 1));
+console.log(`raw results: ${path.relative(process.cwd(), outFile)}`);

@@ -1,0 +1,57 @@
+// Loopback static server for the browser benchmarks (127.0.0.1, random port).
+//   /            the release build (DIST, default bench/dist)
+//   /simd/       the +simd128 build (bench/dist-simd), when built
+//   /bench/      this folder (page.html, page.js)
+//   /fixtures/   tests/fixtures/bench (stack100.json, mnist_cnn.json)
+//   /node_modules/  npm packages (TensorFlow.js; no CDN: the machine has no internet)
+// Every response is sent uncompressed with `cache-control: no-store` and with COOP/COEP
+// headers, so pages are cross-origin isolated and performance.now() has 5 µs resolution
+// instead of 100 µs. (Everything is same-origin, so isolation changes nothing else.)
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..');
+
+const types = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+};
+
+export async function serve({ dist = path.join(root, 'bench', 'dist'), simd = path.join(root, 'bench', 'dist-simd') } = {}) {
+  const mounts = [
+    ['/simd/', simd],
+    ['/bench/', here],
+    ['/fixtures/', path.join(root, 'tests', 'fixtures', 'bench')],
+    ['/node_modules/', path.join(root, 'node_modules')],
+    ['/', path.resolve(dist)],
+  ];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const p = decodeURIComponent(url.pathname);
+    const [prefix, dir] = mounts.find(([m]) => p.startsWith(m));
+    let file = path.join(dir, p.slice(prefix.length));
+    if (!file.startsWith(dir)) { res.writeHead(403); return res.end(); }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (!fs.existsSync(file)) { res.writeHead(404); return res.end('not found'); }
+    res.writeHead(200, {
+      'content-type': types[path.extname(file)] || 'application/octet-stream',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, base: `http://127.0.0.1:${server.address().port}/` };
+}
+
+/// The wasm-bindgen module file name of a Trunk build (from its index.html).
+export function moduleName(dist) {
+  const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
+  const m = html.match(/from '\/([^']+\.js)'/);
+  if (!m) throw new Error(`no module import in ${dist}/index.html`);
+  return m[1];
+}
