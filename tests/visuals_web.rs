@@ -35,6 +35,8 @@ fn props(model: Model) -> VisualsProps {
         selected: None,
         on_select: Callback::noop(),
         on_replace: Callback::noop(),
+        compare_b: None,
+        compare_seq: 0,
     }
 }
 

@@ -33,11 +33,33 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
 }
 
-/// Mount a fresh App (no autosave unless `keep_storage`).
-async fn mount_with(keep_storage: bool) -> Mounted {
+/// Put `fragment` in the address bar (empty: none) without a hashchange event.
+fn set_fragment(fragment: &str) {
+    let win = gloo::utils::window();
+    let loc = win.location();
+    let url = format!(
+        "{}{}{}",
+        loc.pathname().expect("path"),
+        loc.search().expect("search"),
+        fragment
+    );
+    win.history()
+        .expect("history")
+        .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        .expect("replaceState");
+}
+
+fn fragment() -> String {
+    gloo::utils::window().location().hash().expect("hash")
+}
+
+/// Mount a fresh App (no autosave unless `keep_storage`) with `hash` in the address bar
+/// (the previous test's link is removed).
+async fn mount_at(keep_storage: bool, hash: &str) -> Mounted {
     if !keep_storage {
         storage::clear();
     }
+    set_fragment(hash);
     let doc = gloo::utils::document();
     let root = doc.create_element("div").expect("div");
     doc.body()
@@ -50,6 +72,10 @@ async fn mount_with(keep_storage: bool) -> Mounted {
         root,
         handle: Some(handle),
     }
+}
+
+async fn mount_with(keep_storage: bool) -> Mounted {
+    mount_at(keep_storage, "").await
 }
 
 async fn mount() -> Mounted {
@@ -564,19 +590,191 @@ async fn copy_summary_copies_or_shows_selected_text() {
 }
 
 #[wasm_bindgen_test]
-async fn share_link_in_the_fragment_opens_that_model() {
+async fn share_link_in_the_fragment_opens_that_model_and_then_tracks_it() {
     let mut model = flatland::engine::Model::seed();
     model.input_shape = vec![6, 2];
     let link = flatland::codec::link::encode_model(&model);
+    let m = mount_at(false, &link).await;
+    let r = &m.root;
+    assert_eq!(shapes(r)[2], "(None, 96)");
+    assert!(all(r, "link-error").is_empty());
+    // The fragment stays, and follows every edit.
+    let decoded = |f: &str| flatland::codec::link::decode(f).expect("a link").model;
+    assert_eq!(decoded(&fragment()), model);
+    let history = gloo::utils::window().history().expect("history");
+    let entries = history.length().expect("length");
+    click(&cards(r)[0]).await;
+    type_into(&q(r, "field-units"), "5").await;
+    assert_eq!(shapes(r)[2], "(None, 30)");
+    let now = decoded(&fragment());
+    assert_eq!(now.layers[0].spec.to_config()["units"], 5);
+    assert_eq!(
+        history.length().expect("length"),
+        entries,
+        "replaceState, not new entries"
+    );
+    click(&q(r, "undo")).await;
+    assert_eq!(decoded(&fragment()), model);
+}
+
+#[wasm_bindgen_test]
+async fn share_panel_shows_the_full_link_and_a_qr_code() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&q(r, "share")).await;
+    let link = q(r, "share-link")
+        .dyn_into::<HtmlInputElement>()
+        .expect("input")
+        .value();
+    let href = gloo::utils::window().location().href().expect("href");
+    let page = href.split('#').next().expect("page url");
+    assert!(link.starts_with(page), "{link} vs {page}");
+    assert!(link.contains("#m1."), "{link}");
+    assert_eq!(link, href, "the share link is the address bar");
+    assert_eq!(
+        text(&q(r, "share-length")),
+        format!("{} characters", link.chars().count())
+    );
+    assert!(q(r, "share-qr")
+        .query_selector("svg path")
+        .expect("sel")
+        .is_some());
+    // Escape closes the dialog.
+    key(&q(r, "share-dialog").into(), "Escape", &[]).await;
+    assert!(all(r, "share-dialog").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn corrupted_links_show_an_alert_and_fall_back() {
+    for bad in ["#m1.garbage", "#m9.x", "#m1.AAAA"] {
+        let m = mount_at(false, bad).await;
+        let r = &m.root;
+        let alert = q(r, "link-error");
+        assert_eq!(alert.get_attribute("role").as_deref(), Some("alert"));
+        assert!(text(&alert).contains("could not be opened"), "{bad}");
+        assert!(text(&alert).contains("default model"), "{bad}");
+        assert_eq!(shapes(r), SEED);
+        assert!(
+            fragment().starts_with("#m1.") && fragment() != bad,
+            "fragment put back"
+        );
+        click(&q(r, "link-error-dismiss")).await;
+        assert!(all(r, "link-error").is_empty());
+    }
+    // With autosaved work, that is what stays on screen.
+    let m = mount().await;
+    click(&q(&cards(&m.root)[1], "delete-layer")).await;
+    drop(m);
+    let m = mount_at(true, "#m1.garbage").await;
+    assert_eq!(cards(&m.root).len(), 3);
+    assert!(text(&q(&m.root, "link-error")).contains("autosaved"));
+    storage::clear();
+}
+
+#[wasm_bindgen_test]
+async fn a_link_pasted_into_the_open_tab_opens_it() {
+    let m = mount().await;
+    let r = &m.root;
+    let preset = flatland::codec::presets::preset("seed004").expect("preset");
+    let link = flatland::app::share::preset_fragment(&preset);
     gloo::utils::window()
         .location()
         .set_hash(&link)
         .expect("hash");
+    yew::platform::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(text(&q(r, "total-params")), "13,698");
+    assert_eq!(text(&q(r, "compare-total-b")), "58,498");
+    // A broken one keeps the model.
+    gloo::utils::window()
+        .location()
+        .set_hash("#m1.garbage")
+        .expect("hash");
+    yew::platform::time::sleep(Duration::from_millis(150)).await;
+    assert!(text(&q(r, "link-error")).contains("unchanged"));
+    assert_eq!(text(&q(r, "total-params")), "13,698");
+    click(&q(r, "undo")).await;
+    assert_eq!(shapes(r), SEED);
+}
+
+#[wasm_bindgen_test]
+async fn exercise_checklist_follows_the_model() {
     let m = mount().await;
-    assert_eq!(shapes(&m.root)[2], "(None, 96)");
-    assert_eq!(
-        gloo::utils::window().location().hash().expect("hash"),
-        "",
-        "fragment consumed"
-    );
+    let r = &m.root;
+    click(&q(r, "open-presets")).await;
+    click(&q(r, "exercise-0")).await;
+    assert!(all(r, "presets").is_empty(), "the gallery closes");
+    let met = |r: &Element| -> Vec<String> {
+        all(r, "exercise-goal")
+            .iter()
+            .map(|g| g.get_attribute("data-met").unwrap_or_default())
+            .collect()
+    };
+    q(r, "exercise-checklist");
+    assert_eq!(met(r), ["true", "false", "false", "true"]);
+    assert!(all(r, "exercise-success").is_empty());
+    // Flatten after the Activation card solves it.
+    click(&cards(r)[1]).await;
+    click(&palette_item(r, "Flatten")).await;
+    assert_eq!(shapes(r), SEED);
+    assert_eq!(met(r), ["true", "true", "true", "true"]);
+    q(r, "exercise-success");
+    click(&q(r, "undo")).await;
+    assert_eq!(met(r)[1], "false");
+    assert!(all(r, "exercise-success").is_empty());
+    // Start over, leave.
+    click(&q(r, "exercise-restart")).await;
+    assert_eq!(cards(r).len(), 3);
+    click(&q(r, "exercise-leave")).await;
+    assert!(all(r, "exercise-checklist").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn an_exercise_link_can_hide_param_counts() {
+    let ex = flatland::codec::exercise::Exercise {
+        title: "No peeking".into(),
+        exact_params: Some(244),
+        hide_panels: vec!["params".into(), "summary".into()],
+        ..Default::default()
+    };
+    let link = flatland::codec::link::encode(&flatland::codec::link::Payload {
+        model: flatland::engine::Model::seed(),
+        exercise: Some(ex.to_value()),
+        view: None,
+    });
+    let m = mount_at(false, &link).await;
+    let r = &m.root;
+    assert_eq!(texts(r, "param-count"), ["hidden"; 4]);
+    assert_eq!(text(&q(r, "total-params")), "hidden");
+    assert!(all(r, "summary-table").is_empty());
+    assert_eq!(shapes(r), SEED, "shapes stay");
+    q(r, "exercise-success");
+    // Teacher mode shows everything again.
+    click(&q(r, "exercise-mode")).await;
+    assert_eq!(texts(r, "param-count"), ["48", "0", "0", "196"]);
+    q(r, "exercise-editor");
+    q(r, "summary-table");
+}
+
+#[wasm_bindgen_test]
+async fn code_panel_imports_and_reports_errors() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&q(r, "open-code")).await;
+    let input = q(r, "code-input");
+    let area = input
+        .dyn_ref::<web_sys::HtmlTextAreaElement>()
+        .expect("textarea");
+    area.set_value("model = keras.Sequential([keras.Input((2, 15, 1)), layers.Conv2D(32, (2, 1)), layers.Flatten(), layers.Dense(2)])");
+    area.dispatch_event(&bubbling("input")).expect("input");
+    settle().await;
+    click(&q(r, "code-import")).await;
+    q(r, "code-imported");
+    assert_eq!(shapes(r)[1], "(None, 480)");
+    area.set_value("model = keras.Sequential([layers.Dense(2)");
+    area.dispatch_event(&bubbling("input")).expect("input");
+    settle().await;
+    click(&q(r, "code-import")).await;
+    assert!(!text(&q(r, "code-error")).is_empty());
+    assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
+    assert!(text(&q(r, "code-export")).contains("Conv2D"));
 }

@@ -1,24 +1,31 @@
 //! The Yew front end. [`state`] is the pure model of the page (compiled everywhere, so the
-//! reducer is tested natively); everything that touches yew or the DOM is wasm32-only.
+//! reducer is tested natively) and [`share`] the pure side of links, presets, exercises and
+//! import; everything that touches yew or the DOM is wasm32-only.
 //!
 //! Component tree:
 //! ```text
-//! App                      store (use_reducer<State>), analysis memo, autosave, shortcuts, drag
-//! ├── Toolbar              undo / redo / reset / share, notices
+//! App                      store (use_reducer<State>), analysis memo, autosave, the link in
+//! │                        the URL fragment (replaceState on every change; hashchange and
+//! │                        popstate open links), shortcuts, drag, file drop
+//! ├── Toolbar              undo / redo / reset, Examples, Code, Teacher, Share, notices
+//! ├── link error banner    a share link that could not be opened (role="alert")
 //! ├── Palette              grouped, searchable catalogue (click, Enter or drag to add)
-//! ├── Stack                input shape, cards, drop indicator, totals
-//! │   └── Card ×n          name, settings, output shape, params, error badge
-//! ├── Inspector            every Keras setting of the selected layer
-//! │   └── ConfigField ×k   checkbox / select / number / tuple text (DraftInput)
-//! ├── Visuals              teaching visuals (src/app/visuals)
-//! ├── Summary              Keras-style table, copy as text
-//! └── drag ghost
+//! ├── main column
+//! │   ├── Stack            input shape, cards, drop indicator, totals
+//! │   │   └── Card ×n      name, settings, output shape, params, error badge
+//! │   └── Summary          Keras-style table, copy as text
+//! ├── side column (desktop: its own scroll, so the visuals are on the first screen)
+//! │   ├── ExercisePanel    student checklist, or the teacher's goal editor
+//! │   ├── Inspector        every Keras setting of the selected layer
+//! │   │   └── ConfigField ×k
+//! │   └── Visuals          teaching visuals (src/app/visuals)
+//! ├── Dialog               Gallery (presets, exercises) | CodePanel | SharePanel (link, QR)
+//! └── drag ghost, file-drop overlay
 //! ```
 
+pub mod share;
 pub mod state;
 
-#[cfg(target_arch = "wasm32")]
-pub mod bench;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]
@@ -33,22 +40,31 @@ pub use web::{recompute, start, App};
 
 #[cfg(target_arch = "wasm32")]
 mod web {
+    use std::cell::RefCell;
     use std::rc::Rc;
 
     use gloo::events::{EventListener, EventListenerOptions};
+    use gloo::file::callbacks::FileReader;
     use wasm_bindgen::JsCast;
-    use web_sys::KeyboardEvent;
+    use web_sys::{DragEvent, KeyboardEvent};
     use yew::prelude::*;
 
+    use super::components::code_panel::{read_file, CodePanel, ImportReport, ImportRequest};
+    use super::components::dialog::Dialog;
     use super::components::dnd::{use_drag, DragView};
+    use super::components::exercise::ExercisePanel;
+    use super::components::gallery::Gallery;
     use super::components::inspector::Inspector;
     use super::components::palette::Palette;
+    use super::components::share_panel::SharePanel;
     use super::components::stack::Stack;
     use super::components::summary::Summary;
-    use super::components::toolbar::Toolbar;
-    use super::state::{Action, State};
+    use super::components::toolbar::{Panel, Toolbar};
+    use super::share;
+    use super::state::Action;
     use super::storage;
     use super::visuals::Visuals;
+    use crate::codec::link;
     use crate::engine::{analyze, Analysis, Model};
 
     /// Mount the app into `<body>`.
@@ -88,14 +104,15 @@ mod web {
         }
     }
 
+    /// Whether a drag carries files (not text or a link).
+    fn has_files(e: &DragEvent) -> bool {
+        e.data_transfer()
+            .is_some_and(|dt| dt.types().includes(&"Files".into(), 0))
+    }
+
     #[function_component(App)]
     pub fn app() -> Html {
-        let store = use_reducer(|| {
-            let (model, notice) = storage::initial();
-            let mut s = State::new(model);
-            s.notice = notice;
-            s
-        });
+        let store = use_reducer(storage::initial);
         let dispatcher = store.dispatcher();
         let dispatch = {
             let d = dispatcher.clone();
@@ -112,6 +129,55 @@ mod web {
         // Autosave.
         use_effect_with(model.clone(), |m| storage::save(m));
 
+        // The address bar holds the link to what is on screen: rewritten (no new history
+        // entry) whenever the model, the exercise or the compare preset changes.
+        let fragment = use_memo(
+            (
+                model.clone(),
+                store.exercise.clone(),
+                store.compare.as_ref().map(|c| c.preset.clone()),
+            ),
+            |(m, ex, c)| link::encode(&share::payload_of(m, ex.as_ref(), c.as_deref())),
+        );
+        let latest_fragment: Rc<RefCell<String>> = use_mut_ref(String::new);
+        latest_fragment.borrow_mut().clone_from(&*fragment);
+        use_effect_with(fragment.clone(), |f| storage::write_fragment(f));
+
+        // A link pasted into this tab, or Back / Forward to one, opens it.
+        {
+            let dispatch = dispatch.clone();
+            let latest = latest_fragment.clone();
+            use_effect_with((), move |_| {
+                let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
+                    let hash = storage::fragment();
+                    // Our own link (e.g. put back after an error, or the second of the
+                    // popstate + hashchange pair): nothing new to open.
+                    if hash == *latest.borrow() {
+                        return;
+                    }
+                    match share::open_link(&hash) {
+                        Some(Ok(action)) => dispatch.emit(action),
+                        Some(Err(reason)) => {
+                            dispatch.emit(Action::LinkError(share::link_error_text(
+                                &reason,
+                                "The model on screen is unchanged.",
+                            )));
+                            storage::write_fragment(&latest.borrow());
+                        }
+                        // Not a link (e.g. an emptied fragment): put ours back.
+                        None => storage::write_fragment(&latest.borrow()),
+                    }
+                });
+                let win = gloo::utils::window();
+                let a = {
+                    let f = on_nav.clone();
+                    EventListener::new(&win, "hashchange", move |e| f(e))
+                };
+                let b = EventListener::new(&win, "popstate", move |e| on_nav(e));
+                move || drop((a, b))
+            });
+        }
+
         // Undo / redo shortcuts anywhere on the page.
         {
             let dispatch = dispatch.clone();
@@ -122,14 +188,17 @@ mod web {
                     "keydown",
                     opts,
                     move |e| {
-                        // Free text (search, example tensors in the visuals) keeps its own undo.
+                        // Free text (search, example tensors in the visuals, the panels'
+                        // fields) keeps its own undo.
                         let own_undo = e
                             .target()
                             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                             .and_then(|el| {
-                                el.closest("textarea, input[type=search], .visuals-area")
-                                    .ok()
-                                    .flatten()
+                                el.closest(
+                                    "textarea, input[type=search], .visuals-area, .dialog input, .exercise input",
+                                )
+                                .ok()
+                                .flatten()
                             })
                             .is_some();
                         if own_undo {
@@ -142,6 +211,94 @@ mod web {
                     },
                 );
                 move || drop(listener)
+            });
+        }
+
+        // Panels (dialogs) and importing.
+        let panel = use_state_eq(|| None::<Panel>);
+        let import_report = use_state(|| None::<Rc<ImportReport>>);
+        let on_panel = {
+            let panel = panel.clone();
+            Callback::from(move |p: Panel| panel.set(Some(p)))
+        };
+        let close_panel = {
+            let panel = panel.clone();
+            Callback::from(move |()| panel.set(None))
+        };
+        let on_import = {
+            let dispatch = dispatch.clone();
+            let report = import_report.clone();
+            let panel = panel.clone();
+            Callback::from(move |(name, text): ImportRequest| {
+                let source = name
+                    .as_ref()
+                    .map_or_else(|| "the pasted text".to_string(), |n| format!("“{n}”"));
+                let outcome = text
+                    .and_then(|t| share::import_text(name.as_deref(), &t))
+                    .map(|(m, warnings)| {
+                        let summary = (m.name.clone(), m.layers.len(), warnings);
+                        dispatch.emit(Action::Load(m));
+                        summary
+                    });
+                report.set(Some(Rc::new(ImportReport { source, outcome })));
+                panel.set(Some(Panel::Code));
+            })
+        };
+
+        // Files dropped anywhere on the page are imported.
+        let file_drag = use_state_eq(|| false);
+        {
+            let file_drag = file_drag.clone();
+            let on_import = on_import.clone();
+            let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
+            use_effect_with((), move |_| {
+                let doc = gloo::utils::document();
+                let opts = EventListenerOptions::enable_prevent_default();
+                let over = {
+                    let file_drag = file_drag.clone();
+                    EventListener::new_with_options(&doc, "dragover", opts, move |e| {
+                        if e.dyn_ref::<DragEvent>().is_some_and(has_files) {
+                            e.prevent_default();
+                            file_drag.set(true);
+                        }
+                    })
+                };
+                let leave = {
+                    let file_drag = file_drag.clone();
+                    EventListener::new(&doc, "dragleave", move |e| {
+                        let left_window = e
+                            .dyn_ref::<web_sys::MouseEvent>()
+                            .is_some_and(|m| m.related_target().is_none());
+                        if left_window {
+                            file_drag.set(false);
+                        }
+                    })
+                };
+                let drop_files = EventListener::new_with_options(&doc, "drop", opts, move |e| {
+                    let Some(de) = e.dyn_ref::<DragEvent>() else {
+                        return;
+                    };
+                    if !has_files(de) {
+                        return;
+                    }
+                    e.prevent_default();
+                    file_drag.set(false);
+                    let file = de
+                        .data_transfer()
+                        .and_then(|dt| dt.files())
+                        .and_then(|f| f.get(0));
+                    if let Some(file) = file {
+                        let on_import = on_import.clone();
+                        read_file(
+                            file,
+                            &reader,
+                            Callback::from(move |(name, res): (String, Result<String, String>)| {
+                                on_import.emit((Some(name), res));
+                            }),
+                        );
+                    }
+                });
+                move || drop((over, leave, drop_files))
             });
         }
 
@@ -160,47 +317,122 @@ mod web {
             .map(|v| v.label.clone())
             .unwrap_or_default();
 
+        let compare_b = use_memo(store.compare.clone(), |c| {
+            c.as_ref().and_then(|c| c.model()).map(Rc::new)
+        });
+        let compare_seq = store.compare.as_ref().map_or(0, |c| c.seq);
+        let hide_params = store.hides("params");
+        let hide_visuals = store.hides("visuals");
+        let hide_summary = store.hides("summary");
+        let on_share = {
+            let panel = panel.clone();
+            Callback::from(move |()| panel.set(Some(Panel::Share)))
+        };
+        let dismiss = {
+            let d = dispatch.clone();
+            Callback::from(move |_: MouseEvent| d.emit(Action::DismissLinkError))
+        };
+
+        let dialog = match *panel {
+            None => html! {},
+            Some(Panel::Share) => html! {
+                <Dialog title="Share" testid="share-dialog" on_close={close_panel.clone()} class="dialog-share">
+                    <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), fragment))}
+                        exercise={store.exercise.is_some()} />
+                </Dialog>
+            },
+            Some(Panel::Examples) => html! {
+                <Dialog title="Examples" testid="presets-dialog" on_close={close_panel.clone()} class="dialog-wide">
+                    <Gallery dispatch={dispatch.clone()} on_done={close_panel.clone()} />
+                </Dialog>
+            },
+            Some(Panel::Code) => html! {
+                <Dialog title="Code and files" testid="code-dialog" on_close={close_panel.clone()} class="dialog-wide">
+                    <CodePanel model={model.clone()} on_import={on_import.clone()} report={(*import_report).clone()} />
+                </Dialog>
+            },
+        };
+
         html! {
             <div class={classes!("app", drag_view.is_some().then_some("is-dragging"))}>
                 <Toolbar
-                    model={model.clone()}
                     can_undo={store.can_undo()}
                     can_redo={store.can_redo()}
                     notice={store.notice.clone().map(AttrValue::from)}
                     dispatch={dispatch.clone()}
+                    teacher={store.teacher}
+                    {on_panel}
                 />
-                <main class="layout">
+                if let Some(message) = &store.link_error {
+                    <div class="link-error" role="alert" data-testid="link-error">
+                        <span class="badge-icon" aria-hidden="true">{"!"}</span>
+                        <p>{message.clone()}</p>
+                        <button type="button" class="btn btn-quiet" data-testid="link-error-dismiss"
+                            aria-label="Dismiss the link message" onclick={dismiss}>{"Dismiss"}</button>
+                    </div>
+                }
+                <main class={classes!("layout", store.exercise.is_some().then_some("has-exercise"))}>
                     <Palette selected={store.selected} dispatch={dispatch.clone()} drag={drag.clone()} />
-                    <Stack
-                        model={model.clone()}
-                        analysis={analysis.clone()}
-                        selected={store.selected}
-                        dispatch={dispatch.clone()}
-                        drag={drag.clone()}
-                        drag_view={drag_view.clone()}
-                    />
-                    <Inspector
-                        model={model.clone()}
-                        analysis={analysis.clone()}
-                        selected={store.selected}
-                        dispatch={dispatch.clone()}
-                    />
-                    <section class="visuals-area" aria-label="Visuals">
-                        <Visuals
+                    <div class="main-col">
+                        <Stack
                             model={model.clone()}
                             analysis={analysis.clone()}
                             selected={store.selected}
-                            {on_select}
-                            {on_replace}
+                            dispatch={dispatch.clone()}
+                            drag={drag.clone()}
+                            drag_view={drag_view.clone()}
+                            {hide_params}
                         />
-                    </section>
-                    <Summary model_name={AttrValue::from(model.name.clone())} analysis={analysis.clone()} />
+                        if !hide_summary {
+                            <Summary model_name={AttrValue::from(model.name.clone())} analysis={analysis.clone()} {hide_params} />
+                        }
+                    </div>
+                    <div class="side">
+                        if let Some(ex) = &store.exercise {
+                            <ExercisePanel
+                                exercise={ex.clone()}
+                                model={model.clone()}
+                                total={analysis.total()}
+                                teacher={store.teacher}
+                                dispatch={dispatch.clone()}
+                                {on_share}
+                            />
+                        }
+                        <Inspector
+                            model={model.clone()}
+                            analysis={analysis.clone()}
+                            selected={store.selected}
+                            dispatch={dispatch.clone()}
+                            {hide_params}
+                        />
+                        if hide_visuals {
+                            <p class="panel hidden-note" data-testid="visuals-hidden">{"The teaching visuals are hidden for this exercise."}</p>
+                        } else {
+                            <section class="visuals-area" aria-label="Visuals">
+                                <Visuals
+                                    model={model.clone()}
+                                    analysis={analysis.clone()}
+                                    selected={store.selected}
+                                    {on_select}
+                                    {on_replace}
+                                    compare_b={(*compare_b).clone()}
+                                    {compare_seq}
+                                />
+                            </section>
+                        }
+                    </div>
                 </main>
+                { dialog }
                 <div ref={drag.ghost_ref()} aria-hidden="true"
                     class={classes!("drag-ghost", drag_view.is_some().then_some("active"), deleting.then_some("deleting"))}>
                     <span class="ghost-label">{ghost_label}</span>
                     if deleting { <span class="ghost-hint">{"release to delete"}</span> }
                 </div>
+                if *file_drag {
+                    <div class="file-drop" aria-hidden="true">
+                        <p>{"Drop a model file to open it"}<br/><span>{".json (Flatland, Keras, TF.js) or .py (Keras code)"}</span></p>
+                    </div>
+                }
             </div>
         }
     }

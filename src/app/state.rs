@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::codec::exercise::Exercise;
+use crate::codec::presets;
 use crate::engine::layers::activation::Activation;
 use crate::engine::{LayerSpec, Model};
 
@@ -36,7 +38,30 @@ pub struct State {
     pub selected: Option<usize>,
     /// Why the last action was refused, if it was.
     pub notice: Option<String>,
+    /// The exercise being solved (or written, in teacher mode), if any.
+    pub exercise: Option<Exercise>,
+    /// Teacher mode: the exercise editor is open and no panel is hidden.
+    pub teacher: bool,
+    /// The compare view's B is this preset's partner (opened from the gallery or a link).
+    pub compare: Option<CompareB>,
+    /// Why a share link could not be opened (shown until dismissed).
+    pub link_error: Option<String>,
     last_edit: Option<Coalesce>,
+}
+
+/// Compare B = the partner model of a preset. `seq` grows each time one is opened, so
+/// opening the same preset again re-applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareB {
+    pub preset: String,
+    pub seq: u32,
+}
+
+impl CompareB {
+    /// The partner model, if the preset has one.
+    pub fn model(&self) -> Option<Model> {
+        presets::preset(&self.preset).and_then(|p| p.compare_with)
+    }
 }
 
 /// Everything the UI can ask for. Callbacks only build these.
@@ -81,6 +106,26 @@ pub enum Action {
     Reset,
     /// Replace the whole model (undoable).
     Load(Model),
+    /// Open a built-in preset by id (undoable); a preset with a partner also sets compare B.
+    OpenPreset(String),
+    /// Start an exercise: its starting model (undoable, when it has one) and its goals.
+    /// Leaves teacher mode.
+    OpenExercise(Exercise),
+    /// Change the exercise (teacher edits) or end it (`None`); the model is untouched.
+    SetExercise(Option<Exercise>),
+    /// Teacher mode on or off. Turning it on with no exercise starts a blank one.
+    SetTeacher(bool),
+    /// Back to the exercise's starting model (undoable).
+    RestartExercise,
+    /// Open a decoded share link: its model (undoable), exercise and compare preset.
+    OpenLink {
+        model: Model,
+        exercise: Option<Exercise>,
+        compare: Option<String>,
+    },
+    /// A share link could not be opened: the model stays, the message says why.
+    LinkError(String),
+    DismissLinkError,
 }
 
 impl Default for State {
@@ -97,8 +142,27 @@ impl State {
             future: Vec::new(),
             selected: None,
             notice: None,
+            exercise: None,
+            teacher: false,
+            compare: None,
+            link_error: None,
             last_edit: None,
         }
+    }
+
+    /// Whether a panel (`"params"`, `"visuals"`, `"summary"`) is hidden by the exercise
+    /// being solved. Teacher mode shows everything.
+    pub fn hides(&self, panel: &str) -> bool {
+        !self.teacher
+            && self
+                .exercise
+                .as_ref()
+                .is_some_and(|e| e.hide_panels.iter().any(|p| p == panel))
+    }
+
+    fn set_compare(&mut self, preset: Option<String>) {
+        let seq = self.compare.as_ref().map_or(0, |c| c.seq).wrapping_add(1);
+        self.compare = preset.map(|preset| CompareB { preset, seq });
     }
 
     pub fn can_undo(&self) -> bool {
@@ -253,10 +317,87 @@ impl State {
             Action::Reset => {
                 self.commit(Model::seed(), None);
                 self.selected = None;
+                self.compare = None;
             }
             Action::Load(model) => {
                 self.commit(model, None);
                 self.selected = None;
+                self.compare = None;
+            }
+            Action::OpenPreset(id) => {
+                let Some(p) = presets::preset(&id) else {
+                    self.notice = Some(format!("there is no preset `{id}`"));
+                    return;
+                };
+                self.commit(p.model, None);
+                self.selected = None;
+                self.set_compare(p.compare_with.is_some().then_some(id));
+            }
+            Action::OpenExercise(mut ex) => {
+                if let Some(start) = &ex.start {
+                    self.commit(start.clone(), None);
+                    self.selected = None;
+                    self.compare = None;
+                } else {
+                    ex.start = Some(self.model.clone());
+                }
+                self.exercise = Some(ex);
+                self.teacher = false;
+            }
+            Action::SetExercise(ex) => {
+                self.exercise = ex;
+                if self.exercise.is_none() {
+                    self.teacher = false;
+                }
+                self.last_edit = key_before;
+            }
+            Action::SetTeacher(on) => {
+                if on && self.exercise.is_none() {
+                    self.exercise = Some(Exercise {
+                        title: "Exercise".into(),
+                        start: Some(self.model.clone()),
+                        ..Exercise::default()
+                    });
+                }
+                self.teacher = on;
+                self.last_edit = key_before;
+            }
+            Action::RestartExercise => {
+                if let Some(start) = self.exercise.as_ref().and_then(|e| e.start.clone()) {
+                    self.commit(start, None);
+                    self.selected = None;
+                }
+            }
+            Action::OpenLink {
+                model,
+                exercise,
+                compare,
+            } => {
+                self.commit(model, None);
+                self.selected = None;
+                self.exercise = exercise.map(|mut ex| {
+                    ex.start.get_or_insert_with(|| self.model.clone());
+                    ex
+                });
+                if self.exercise.is_none() {
+                    self.teacher = false;
+                }
+                let compare = compare
+                    .filter(|c| presets::preset(c).is_some_and(|p| p.compare_with.is_some()));
+                match compare {
+                    // Already showing that pair: leave compare B as it is.
+                    Some(c) if self.compare.as_ref().is_some_and(|o| o.preset == c) => {}
+                    other => self.set_compare(other),
+                }
+                self.link_error = None;
+            }
+            Action::LinkError(message) => {
+                self.link_error = Some(message);
+                self.last_edit = key_before;
+            }
+            Action::DismissLinkError => {
+                self.link_error = None;
+                self.last_edit = key_before;
             }
         }
     }
@@ -1108,6 +1249,141 @@ mod tests {
         assert_eq!(word_parts("PReLU"), ["PReLU"]);
         assert_eq!(word_parts("LeakyReLU"), ["Leaky", "ReLU"]);
         assert_eq!(word_parts("Dense"), ["Dense"]);
+    }
+
+    #[test]
+    fn open_preset_loads_undoably_and_sets_compare_b() {
+        let s = State::default().reduce(Action::OpenPreset("seed004".into()));
+        assert_eq!(s.model.name, "seed004");
+        assert_eq!(analyze(&s.model).total(), 13_698);
+        let c = s.compare.clone().unwrap();
+        assert_eq!(c.preset, "seed004");
+        assert_eq!(c.model().map(|m| analyze(&m).total()), Some(58_498));
+        assert_eq!(s.reduce(Action::Undo).model, Model::seed());
+        // Opening the same preset again re-applies B.
+        let again = s.reduce(Action::OpenPreset("seed004".into()));
+        assert!(again.compare.as_ref().unwrap().seq > c.seq);
+        // No partner: no compare. Unknown ids are refused.
+        let plain = s.reduce(Action::OpenPreset("mnist_mlp".into()));
+        assert_eq!(plain.compare, None);
+        let bad = s.reduce(Action::OpenPreset("nope".into()));
+        assert_eq!(bad.model, s.model);
+        assert!(bad.notice.is_some());
+        // Other loads forget the preset pair.
+        assert_eq!(s.reduce(Action::Reset).compare, None);
+        assert_eq!(s.reduce(Action::Load(Model::seed())).compare, None);
+        // Edits keep it (A changes, B stays the partner).
+        assert!(s.reduce(Action::Delete(1)).compare.is_some());
+    }
+
+    #[test]
+    fn exercises_open_restart_and_end() {
+        let ex = crate::codec::exercise::exercises()[0].clone();
+        let s = State::default()
+            .reduce(Action::SetTeacher(true))
+            .reduce(Action::OpenExercise(ex.clone()));
+        assert!(!s.teacher, "opening an exercise leaves teacher mode");
+        assert_eq!(Some(&s.model), ex.start.as_ref());
+        assert_eq!(s.exercise.as_ref(), Some(&ex));
+        assert_eq!(s.reduce(Action::Undo).model, Model::seed());
+        // Solve it: Flatten before the last Dense.
+        let solved = s.reduce(Action::Add {
+            class: "Flatten".into(),
+            at: Some(2),
+        });
+        assert!(crate::codec::exercise::solved(&ex, &solved.model));
+        let restarted = solved.reduce(Action::RestartExercise);
+        assert_eq!(Some(&restarted.model), ex.start.as_ref());
+        assert!(restarted.can_undo(), "restarting is undoable");
+        let ended = solved.reduce(Action::SetExercise(None));
+        assert_eq!(ended.exercise, None);
+        assert_eq!(ended.model, solved.model);
+        // Without a start model, the current model becomes the start.
+        let bare = crate::codec::exercise::Exercise {
+            start: None,
+            ..ex.clone()
+        };
+        let s = State::default().reduce(Action::OpenExercise(bare));
+        assert_eq!(s.model, Model::seed());
+        assert_eq!(s.exercise.unwrap().start, Some(Model::seed()));
+    }
+
+    #[test]
+    fn teacher_mode_and_hidden_panels() {
+        let s = State::default().reduce(Action::SetTeacher(true));
+        assert!(s.teacher);
+        let ex = s.exercise.clone().unwrap();
+        assert_eq!(ex.start, Some(Model::seed()));
+        assert!(!s.can_undo(), "teacher mode is not a model edit");
+        let hiding = crate::codec::exercise::Exercise {
+            hide_panels: vec!["params".into(), "summary".into()],
+            ..ex
+        };
+        let s = s.reduce(Action::SetExercise(Some(hiding)));
+        assert!(!s.hides("params"), "the teacher sees everything");
+        let student = s.reduce(Action::SetTeacher(false));
+        assert!(student.hides("params") && student.hides("summary"));
+        assert!(!student.hides("visuals"));
+        assert!(
+            student.exercise.is_some(),
+            "leaving teacher mode keeps the exercise"
+        );
+        let ended = student.reduce(Action::SetExercise(None));
+        assert!(!ended.hides("params"));
+        let t = s.reduce(Action::SetExercise(None));
+        assert!(!t.teacher, "no exercise, no teacher mode");
+    }
+
+    #[test]
+    fn open_link_replaces_model_exercise_and_compare() {
+        let ex = crate::codec::exercise::exercises()[1].clone();
+        let link_model = ex.start.clone().unwrap();
+        let s = State::default()
+            .reduce(Action::Select(Some(1)))
+            .reduce(Action::LinkError("old".into()))
+            .reduce(Action::OpenLink {
+                model: link_model.clone(),
+                exercise: Some(crate::codec::exercise::Exercise {
+                    start: None,
+                    ..ex.clone()
+                }),
+                compare: Some("seed004".into()),
+            });
+        assert_eq!(s.model, link_model);
+        assert_eq!(s.selected, None);
+        assert_eq!(s.link_error, None);
+        assert_eq!(s.exercise.as_ref().unwrap().start, Some(link_model.clone()));
+        let seq = s.compare.as_ref().unwrap().seq;
+        assert_eq!(s.reduce(Action::Undo).model, Model::seed());
+        // The same link again (hashchange + popstate): nothing new to undo, B untouched.
+        let again = s.reduce(Action::OpenLink {
+            model: link_model.clone(),
+            exercise: None,
+            compare: Some("seed004".into()),
+        });
+        assert_eq!(again.history.len(), s.history.len());
+        assert_eq!(again.compare.as_ref().unwrap().seq, seq);
+        assert_eq!(again.exercise, None, "a link without an exercise ends it");
+        // Unknown or partnerless compare presets are ignored.
+        let odd = s.reduce(Action::OpenLink {
+            model: Model::seed(),
+            exercise: None,
+            compare: Some("mnist_mlp".into()),
+        });
+        assert_eq!(odd.compare, None);
+    }
+
+    #[test]
+    fn link_errors_keep_the_model_and_can_be_dismissed() {
+        let s = State::default()
+            .reduce(Action::Delete(0))
+            .reduce(Action::LinkError("corrupted".into()));
+        assert_eq!(s.link_error.as_deref(), Some("corrupted"));
+        assert_eq!(s.model.layers.len(), 3);
+        assert_eq!(s.history.len(), 1);
+        let s = s.reduce(Action::DismissLinkError);
+        assert_eq!(s.link_error, None);
+        assert_eq!(s.model.layers.len(), 3);
     }
 
     #[test]

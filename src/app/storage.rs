@@ -1,11 +1,15 @@
-//! Where the starting model comes from and where work is kept: a share link in the URL
+//! Where the starting state comes from and where work is kept: a share link in the URL
 //! fragment wins, then the autosave in `localStorage` (key [`KEY`], our model JSON), then
-//! [`Model::seed`].
+//! [`Model::seed`] (see [`share::initial_state`]). The fragment then stays and tracks the
+//! page: every change rewrites it with `history.replaceState` ([`write_fragment`]), so the
+//! address bar always holds a link to what is on screen.
 
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
 
-use crate::codec::{link, model_json};
+use super::share;
+use super::state::State;
+use crate::codec::model_json;
 use crate::engine::Model;
 
 /// `localStorage` key of the autosaved model.
@@ -36,37 +40,44 @@ pub fn clear() {
     }
 }
 
-/// A model from a share link in the URL fragment. The fragment is then removed, so a reload
-/// shows the autosaved work rather than the original link.
-fn from_link() -> Option<Result<Model, String>> {
-    let win = gloo::utils::window();
-    let hash = win.location().hash().ok()?;
-    if !hash.starts_with("#m") {
-        return None;
-    }
-    let result = link::decode(&hash)
-        .map(|p| p.model)
-        .map_err(|e| e.to_string());
-    if let Ok(history) = win.history() {
-        let loc = win.location();
-        let url = format!(
-            "{}{}",
-            loc.pathname().unwrap_or_default(),
-            loc.search().unwrap_or_default()
-        );
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
-    }
-    Some(result)
+/// The URL fragment, with its `#` (empty when there is none).
+pub fn fragment() -> String {
+    gloo::utils::window().location().hash().unwrap_or_default()
 }
 
-/// The model to start with, and a notice when a link could not be opened.
-pub fn initial() -> (Model, Option<String>) {
-    match from_link() {
-        Some(Ok(m)) => (m, None),
-        Some(Err(e)) => (
-            load().unwrap_or_else(Model::seed),
-            Some(format!("Could not open the link: {e}")),
-        ),
-        None => (load().unwrap_or_else(Model::seed), None),
+/// The page URL without the fragment.
+pub fn page_url() -> String {
+    let loc = gloo::utils::window().location();
+    format!(
+        "{}{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default(),
+        loc.search().unwrap_or_default()
+    )
+}
+
+/// Put `fragment` (`#…`, or empty to drop it) in the address bar without a new history
+/// entry and without a `hashchange` event. No-op when it is already there.
+pub fn write_fragment(fragment: &str) {
+    let win = gloo::utils::window();
+    let loc = win.location();
+    if loc.hash().unwrap_or_default() == fragment {
+        return;
     }
+    if let Ok(history) = win.history() {
+        let url = format!(
+            "{}{}{}",
+            loc.pathname().unwrap_or_default(),
+            loc.search().unwrap_or_default(),
+            fragment
+        );
+        // Keep whatever state the entry has (none of ours).
+        let state = history.state().unwrap_or(JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(&url));
+    }
+}
+
+/// The state to start with: the link in the address bar, else the autosave, else the seed.
+pub fn initial() -> State {
+    share::initial_state(&fragment(), load())
 }

@@ -36,6 +36,9 @@ pub struct CardProps {
     /// Show the drop indicator in the gap above this card.
     #[prop_or_default]
     pub drop_before: bool,
+    /// An exercise hides parameter counts: the metric says "hidden" instead.
+    #[prop_or_default]
+    pub hide_params: bool,
     pub dispatch: Callback<Action>,
     pub drag: DragApi,
     /// Ask the stack to move keyboard focus.
@@ -57,7 +60,13 @@ pub fn card(props: &CardProps) -> Html {
     let index = props.index;
     let (shape, status) = shape_text(r);
     let ok = status == "ok";
-    let params = if ok { commas(r.params()) } else { "—".into() };
+    let params = if props.hide_params {
+        "hidden".into()
+    } else if ok {
+        commas(r.params())
+    } else {
+        "—".into()
+    };
 
     let onclick = {
         let dispatch = props.dispatch.clone();
@@ -171,7 +180,7 @@ pub fn card(props: &CardProps) -> Html {
         }
     });
     let aria = format!(
-        "Layer {} of {}: {} ({}), output {}, {} params. Alt+arrows move, Delete removes.",
+        "Layer {} of {}: {} ({}), output {}, params {}. Alt+arrows move, Delete removes.",
         index + 1,
         props.count,
         r.name,
@@ -229,7 +238,7 @@ pub fn card(props: &CardProps) -> Html {
                 </div>
                 <div class="metric metric-params">
                     <span class="metric-label">{"Params"}</span>
-                    <span class="params" data-testid="param-count">{params}</span>
+                    <span class={classes!("params", props.hide_params.then_some("is-hidden"))} data-testid="param-count">{params}</span>
                 </div>
             </div>
             if let Some(err) = r.error() {

@@ -17,10 +17,15 @@ pub struct InspectorProps {
     pub analysis: Rc<Analysis>,
     pub selected: Option<usize>,
     pub dispatch: Callback<Action>,
+    /// An exercise hides parameter counts (the weights list shows shapes only).
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 #[function_component(Inspector)]
 pub fn inspector(props: &InspectorProps) -> Html {
+    let hide = props.hide_params;
+    let empty = props.selected.is_none_or(|i| i >= props.model.layers.len());
     let body = match props
         .selected
         .and_then(|i| Some((i, props.model.layers.get(i)?, props.analysis.layers.get(i)?)))
@@ -28,7 +33,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         None => html! {
             <div class="inspector-empty">
                 <p>{"Select a layer to edit its settings."}</p>
-                <p class="muted">{"Tip: Tab to a card, Enter selects it, Alt+↑/↓ moves it, Delete removes it. Ctrl+Z undoes."}</p>
+                <p class="muted inspector-tip">{"Tip: Tab to a card, Enter selects it, Alt+↑/↓ moves it, Delete removes it. Ctrl+Z undoes."}</p>
             </div>
         },
         Some((index, layer, report)) => {
@@ -73,7 +78,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     <li>
                         <code>{w.name}</code>
                         <span class="mono">{dims}</span>
-                        <span class="mono muted">{format!("{} params{}", commas(n), if w.trainable { "" } else { ", frozen" })}</span>
+                        if !hide {
+                            <span class="mono muted">{format!("{} params{}", commas(n), if w.trainable { "" } else { ", frozen" })}</span>
+                        }
                     </li>
                 }
             });
@@ -139,7 +146,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
     };
     html! {
-        <aside class="inspector" data-testid="inspector" aria-label="Layer settings">
+        <aside class={classes!("inspector", empty.then_some("is-empty"))} data-testid="inspector" aria-label="Layer settings">
             <h2>{"Settings"}</h2>
             {body}
         </aside>

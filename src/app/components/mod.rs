@@ -5,10 +5,15 @@
 
 pub mod card;
 pub mod clipboard;
+pub mod code_panel;
+pub mod dialog;
 pub mod dnd;
+pub mod exercise;
 pub mod field;
+pub mod gallery;
 pub mod inspector;
 pub mod palette;
+pub mod share_panel;
 pub mod stack;
 pub mod summary;
 pub mod toolbar;

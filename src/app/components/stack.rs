@@ -24,6 +24,9 @@ pub struct StackProps {
     pub dispatch: Callback<Action>,
     pub drag: DragApi,
     pub drag_view: Option<DragView>,
+    /// An exercise hides parameter counts (cards and totals say "hidden").
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 #[function_component(Stack)]
@@ -100,6 +103,7 @@ pub fn stack(props: &StackProps) -> Html {
                     dragging={dragged == Some(i)}
                     deleting={deleting && dragged == Some(i)}
                     drop_before={indicator == Some(i)}
+                    hide_params={props.hide_params}
                     dispatch={props.dispatch.clone()}
                     drag={props.drag.clone()}
                     focus={focus.clone()}
@@ -108,6 +112,13 @@ pub fn stack(props: &StackProps) -> Html {
         });
 
     let a = &props.analysis;
+    let count_text = |n: u64| {
+        if props.hide_params {
+            "hidden".to_string()
+        } else {
+            commas(n)
+        }
+    };
     let end_class = classes!(
         "stack-end",
         (indicator == Some(count)).then_some("drop-here"),
@@ -156,18 +167,18 @@ pub fn stack(props: &StackProps) -> Html {
                     <p>{"Drop layers here"}</p>
                 }
             </div>
-            <dl class="totals" aria-label="Parameter totals">
+            <dl class={classes!("totals", props.hide_params.then_some("params-hidden"))} aria-label="Parameter totals">
                 <div class="total total-main">
                     <dt>{"Total params"}</dt>
-                    <dd data-testid="total-params">{commas(a.total())}</dd>
+                    <dd data-testid="total-params">{count_text(a.total())}</dd>
                 </div>
                 <div class="total">
                     <dt>{"Trainable"}</dt>
-                    <dd data-testid="trainable-params">{commas(a.trainable)}</dd>
+                    <dd data-testid="trainable-params">{count_text(a.trainable)}</dd>
                 </div>
                 <div class="total">
                     <dt>{"Non-trainable"}</dt>
-                    <dd data-testid="non-trainable-params">{commas(a.non_trainable)}</dd>
+                    <dd data-testid="non-trainable-params">{count_text(a.non_trainable)}</dd>
                 </div>
                 <div class="total">
                     <dt>{"MACs"}</dt>

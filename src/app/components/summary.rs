@@ -13,6 +13,9 @@ use crate::engine::{Analysis, Status};
 pub struct SummaryProps {
     pub model_name: AttrValue,
     pub analysis: Rc<Analysis>,
+    /// An exercise hides parameter counts: the Param # column and totals say "hidden".
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -63,6 +66,14 @@ pub fn summary(props: &SummaryProps) -> Html {
         })
     };
 
+    let hide = props.hide_params;
+    let count = |n: u64| {
+        if hide {
+            "hidden".to_string()
+        } else {
+            commas(n)
+        }
+    };
     let rows = a.layers.iter().map(|l| {
         let (shape, cls) = match (&l.status, &l.output) {
             (_, Some(s)) => (s.to_string(), None),
@@ -73,12 +84,22 @@ pub fn summary(props: &SummaryProps) -> Html {
             <tr class={classes!(cls)} data-testid="summary-row">
                 <td><span class="mono">{l.name.clone()}</span>{" "}<span class="muted">{format!("({})", l.class_name)}</span></td>
                 <td class="mono" data-testid="summary-shape">{shape}</td>
-                <td class="num" data-testid="summary-params">{commas(l.params())}</td>
+                <td class="num" data-testid="summary-params">{count(l.params())}</td>
                 <td class="num muted">{commas(l.macs)}</td>
             </tr>
         }
     });
-    let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
+    let mem = |n: u64| {
+        if hide {
+            "hidden".to_string()
+        } else {
+            format!(
+                "{} ({})",
+                commas(n),
+                readable_memory_size(n.saturating_mul(4))
+            )
+        }
+    };
     html! {
         <section class="summary panel" aria-label="Model summary">
             <div class="panel-head">
@@ -91,8 +112,10 @@ pub fn summary(props: &SummaryProps) -> Html {
                             CopyState::Idle => "",
                         } }
                     </span>
-                    <button type="button" class="btn" data-testid="copy-summary"
-                        aria-label="Copy the summary as text" onclick={on_copy}>{"Copy as text"}</button>
+                    if !hide {
+                        <button type="button" class="btn" data-testid="copy-summary"
+                            aria-label="Copy the summary as text" onclick={on_copy}>{"Copy as text"}</button>
+                    }
                 </div>
             </div>
             <div class="table-wrap">
@@ -110,9 +133,9 @@ pub fn summary(props: &SummaryProps) -> Html {
                 </table>
             </div>
             <dl class="summary-totals">
-                <div><dt>{"Total params:"}</dt><dd data-testid="summary-total">{format!("{} ({})", commas(a.total()), mem(a.total()))}</dd></div>
-                <div><dt>{"Trainable params:"}</dt><dd data-testid="summary-trainable">{format!("{} ({})", commas(a.trainable), mem(a.trainable))}</dd></div>
-                <div><dt>{"Non-trainable params:"}</dt><dd data-testid="summary-non-trainable">{format!("{} ({})", commas(a.non_trainable), mem(a.non_trainable))}</dd></div>
+                <div><dt>{"Total params:"}</dt><dd data-testid="summary-total">{mem(a.total())}</dd></div>
+                <div><dt>{"Trainable params:"}</dt><dd data-testid="summary-trainable">{mem(a.trainable)}</dd></div>
+                <div><dt>{"Non-trainable params:"}</dt><dd data-testid="summary-non-trainable">{mem(a.non_trainable)}</dd></div>
                 <div><dt>{"Total MACs:"}</dt><dd>{commas(a.macs)}</dd></div>
             </dl>
             if *copy_state == CopyState::Manual {

@@ -15,6 +15,11 @@ pub struct CompareProps {
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
     pub on_replace: Callback<Model>,
+    /// B from outside (a preset's partner): applied when it or `compare_seq` changes.
+    #[prop_or_default]
+    pub compare_b: Option<Rc<Model>>,
+    #[prop_or_default]
+    pub compare_seq: u32,
 }
 
 /// B and how it was made.
@@ -56,6 +61,18 @@ fn cell(report: Option<&LayerReport>, side: &'static str) -> Html {
     }
 }
 
+/// `scrollIntoView({block: "nearest"})`: scroll only as far as needed.
+fn reveal(el: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    use web_sys::js_sys::{Function, Object, Reflect};
+    let opts = Object::new();
+    let _ = Reflect::set(&opts, &"block".into(), &"nearest".into());
+    if let Ok(f) = Reflect::get(el, &"scrollIntoView".into()).and_then(JsCast::dyn_into::<Function>)
+    {
+        let _ = f.call1(el, &opts);
+    }
+}
+
 #[function_component(CompareView)]
 pub fn compare_view(p: &CompareProps) -> Html {
     // A preset's A shows here at once, until the app's model changes.
@@ -64,8 +81,34 @@ pub fn compare_view(p: &CompareProps) -> Html {
         let a_override = a_override.clone();
         use_effect_with(p.model.clone(), move |_| a_override.set(None));
     }
-    let b_state = use_state_eq(|| None::<Variant>);
+    let b_state = use_state_eq(|| {
+        p.compare_b.as_ref().map(|b| Variant {
+            model: b.clone(),
+            label: format!("preset {}", b.name),
+        })
+    });
     let choice = use_state_eq(|| None::<usize>);
+    let node = use_node_ref();
+    // A B from outside replaces ours; after the first render it also scrolls into view.
+    {
+        let b_state = b_state.clone();
+        let node = node.clone();
+        let first = use_mut_ref(|| true);
+        use_effect_with((p.compare_b.clone(), p.compare_seq), move |(b, _)| {
+            let was_first = std::mem::replace(&mut *first.borrow_mut(), false);
+            if let Some(b) = b {
+                b_state.set(Some(Variant {
+                    model: b.clone(),
+                    label: format!("preset {}", b.name),
+                }));
+                if !was_first {
+                    if let Some(el) = node.cast::<web_sys::Element>() {
+                        reveal(&el);
+                    }
+                }
+            }
+        });
+    }
 
     let a_model = (*a_override).clone().unwrap_or_else(|| p.model.clone());
     let a_analysis = use_memo(
@@ -137,7 +180,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
     let both_valid = a_analysis.valid() && b_analysis.valid();
 
     html! {
-        <section class="vz-card vz-compare" data-testid="compare-view" aria-labelledby="vz-compare-h">
+        <section ref={node} class="vz-card vz-compare" data-testid="compare-view" aria-labelledby="vz-compare-h">
             <h2 id="vz-compare-h">{"A/B compare"}</h2>
             <p class="vz-lead">{"Two stacks side by side, layer by layer. A is the model in the playground; B is yours to change here."}</p>
             <div class="vz-row vz-compare-actions">

@@ -43,6 +43,13 @@ pub struct VisualsProps {
     /// Ask the app to replace the model (e.g. a compare preset opens A).
     #[prop_or_default]
     pub on_replace: Callback<Model>,
+    /// Set the compare view's B to this model (a preset's partner opened elsewhere, e.g.
+    /// from the gallery or a link). Applied when it or `compare_seq` changes.
+    #[prop_or_default]
+    pub compare_b: Option<Rc<Model>>,
+    /// Bumped each time B should be applied again.
+    #[prop_or_default]
+    pub compare_seq: u32,
 }
 
 /// The example input fed to the forward pass (one sample, no batch axis).
@@ -270,7 +277,8 @@ pub fn visuals(props: &VisualsProps) -> Html {
             <ForwardValues model={model.clone()} analysis={analysis.clone()} run={run.clone()} example={example.clone()}
                 seed={*seed} on_example={set_example} on_seed={{ let seed = seed.clone(); Callback::from(move |s: u64| seed.set(s)) }}
                 focus={focus} />
-            <CompareView model={model.clone()} analysis={analysis.clone()} on_replace={props.on_replace.clone()} />
+            <CompareView model={model.clone()} analysis={analysis.clone()} on_replace={props.on_replace.clone()}
+                compare_b={props.compare_b.clone()} compare_seq={props.compare_seq} />
         </div>
     }
 }

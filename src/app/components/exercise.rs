@@ -1,0 +1,285 @@
+//! Exercises. The student view shows the instructions and a live checklist of the goals
+//! (each met or not, from [`check`]) with a clear success state; the teacher view (teacher
+//! mode) edits the goals: target output shape, a parameter budget, layers that must or must
+//! not appear, and panels to hide. The exercise travels in the share link.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::field::DraftInput;
+use crate::app::share::{
+    classes_text, parse_classes, parse_count, parse_target_shape, target_shape_text, PANELS,
+};
+use crate::app::state::Action;
+use crate::codec::exercise::{check, Exercise};
+use crate::engine::summary::commas;
+use crate::engine::Model;
+
+#[derive(Properties, PartialEq)]
+pub struct ExerciseProps {
+    pub exercise: Exercise,
+    pub model: Rc<Model>,
+    /// Total params of the current model (the default budget in the editor).
+    pub total: u64,
+    pub teacher: bool,
+    pub dispatch: Callback<Action>,
+    /// Open the share panel.
+    pub on_share: Callback<()>,
+}
+
+#[derive(Properties, PartialEq)]
+struct ChecklistProps {
+    exercise: Exercise,
+    model: Rc<Model>,
+}
+
+#[function_component(Checklist)]
+fn checklist(p: &ChecklistProps) -> Html {
+    let goals = use_memo((p.exercise.clone(), p.model.clone()), |(e, m)| check(e, m));
+    let met = goals.iter().filter(|g| g.met).count();
+    let all = met == goals.len();
+    html! {
+        <div class="checklist-wrap">
+            <ul class="checklist" data-testid="exercise-checklist" aria-label={format!("Goals: {met} of {} met", goals.len())}>
+                { for goals.iter().map(|g| html! {
+                    <li class={classes!("goal", g.met.then_some("goal-met"))} data-testid="exercise-goal" data-met={g.met.to_string()}>
+                        <span class="goal-mark" aria-hidden="true">{ if g.met { "✓" } else { "○" } }</span>
+                        <span class="goal-label">{&g.label}</span>
+                        <span class="visually-hidden">{ if g.met { " (met)" } else { " (not met yet)" } }</span>
+                    </li>
+                }) }
+            </ul>
+            <p class="goal-count" aria-live="polite">{format!("{met} of {} goals met", goals.len())}</p>
+            if all {
+                <p class="exercise-success" data-testid="exercise-success" role="status">
+                    <span class="success-mark" aria-hidden="true">{"★"}</span>
+                    {"All goals met: well done! Share the link to hand in this model."}
+                </p>
+            }
+        </div>
+    }
+}
+
+#[function_component(ExercisePanel)]
+pub fn exercise_panel(p: &ExerciseProps) -> Html {
+    let ex = &p.exercise;
+    let set = {
+        let dispatch = p.dispatch.clone();
+        move |e: Exercise| dispatch.emit(Action::SetExercise(Some(e)))
+    };
+    let act = |a: Action| {
+        let d = p.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.emit(a.clone()))
+    };
+    let share = {
+        let cb = p.on_share.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
+
+    if !p.teacher {
+        return html! {
+            <section class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
+                <div class="panel-head">
+                    <h2 id="exercise-h"><span class="exercise-tag">{"Exercise"}</span>{" "}<span class="exercise-title">{&ex.title}</span></h2>
+                    <div class="panel-tools">
+                        if ex.start.is_some() {
+                            <button type="button" class="btn btn-quiet" data-testid="exercise-restart" aria-label="Start the exercise over (undoable)"
+                                onclick={act(Action::RestartExercise)}>{"Start over"}</button>
+                        }
+                        <button type="button" class="btn btn-quiet" data-testid="exercise-leave" aria-label="Leave the exercise"
+                            onclick={act(Action::SetExercise(None))}>{"Leave"}</button>
+                    </div>
+                </div>
+                if !ex.instructions.is_empty() {
+                    <p class="exercise-text" data-testid="exercise-instructions">{&ex.instructions}</p>
+                }
+                <Checklist exercise={ex.clone()} model={p.model.clone()} />
+            </section>
+        };
+    }
+
+    // Teacher view: the editor.
+    let on_title = {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |t: String| -> Result<String, String> {
+            set(Exercise {
+                title: t.clone(),
+                ..ex.clone()
+            });
+            Ok(t)
+        })
+    };
+    let on_text = {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlTextAreaElement = e.target_unchecked_into();
+            set(Exercise {
+                instructions: el.value(),
+                ..ex.clone()
+            });
+        })
+    };
+    let on_target = {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |t: String| -> Result<String, String> {
+            let dims = parse_target_shape(&t)?;
+            let canon = target_shape_text(dims.as_deref());
+            set(Exercise {
+                target_output_shape: dims,
+                ..ex.clone()
+            });
+            Ok(canon)
+        })
+    };
+    let kind = if ex.exact_params.is_some() {
+        "exact"
+    } else if ex.max_params.is_some() {
+        "max"
+    } else {
+        "none"
+    };
+    let budget = ex.exact_params.or(ex.max_params);
+    let on_kind = {
+        let ex = ex.clone();
+        let set = set.clone();
+        let total = p.total;
+        Callback::from(move |e: Event| {
+            let el: HtmlSelectElement = e.target_unchecked_into();
+            let n = ex.exact_params.or(ex.max_params).unwrap_or(total);
+            let (max, exact) = match el.value().as_str() {
+                "max" => (Some(n), None),
+                "exact" => (None, Some(n)),
+                _ => (None, None),
+            };
+            set(Exercise {
+                max_params: max,
+                exact_params: exact,
+                ..ex.clone()
+            });
+        })
+    };
+    let on_budget = {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |t: String| -> Result<String, String> {
+            let n = parse_count(&t)?.ok_or("give a number of parameters")?;
+            let mut next = ex.clone();
+            if next.exact_params.is_some() {
+                next.exact_params = Some(n);
+            } else {
+                next.max_params = Some(n);
+            }
+            set(next);
+            Ok(commas(n))
+        })
+    };
+    let classes_field = |include: bool| {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |t: String| -> Result<String, String> {
+            let list = parse_classes(&t)?;
+            let canon = classes_text(&list);
+            let mut next = ex.clone();
+            if include {
+                next.must_include = list;
+            } else {
+                next.must_exclude = list;
+            }
+            set(next);
+            Ok(canon)
+        })
+    };
+    let hide_toggle = |id: &'static str| {
+        let ex = ex.clone();
+        let set = set.clone();
+        Callback::from(move |e: Event| {
+            let el: HtmlInputElement = e.target_unchecked_into();
+            let mut next = ex.clone();
+            next.hide_panels.retain(|p| p != id);
+            if el.checked() {
+                next.hide_panels.push(id.to_string());
+            }
+            set(next);
+        })
+    };
+
+    html! {
+        <section class="exercise panel exercise-teacher" data-testid="exercise-editor" aria-labelledby="exercise-h">
+            <div class="panel-head">
+                <h2 id="exercise-h"><span class="exercise-tag">{"Teacher"}</span>{" Write an exercise"}</h2>
+                <div class="panel-tools">
+                    <button type="button" class="btn btn-quiet" data-testid="exercise-remove" aria-label="Remove the exercise"
+                        onclick={act(Action::SetExercise(None))}>{"Remove"}</button>
+                </div>
+            </div>
+            <p class="panel-lead">{"The model on the stack is where students start. Set the goals, then share the link: students see the instructions and a live checklist."}</p>
+            <div class="exercise-form">
+                <label class="field">
+                    <span class="field-label">{"Title"}</span>
+                    <DraftInput value={AttrValue::from(ex.title.clone())} on_commit={on_title} testid="exercise-title"
+                        label="Exercise title" error_testid="exercise-error" />
+                </label>
+                <label class="field field-wide">
+                    <span class="field-label">{"Instructions"}</span>
+                    <textarea class="input exercise-instructions-input" data-testid="exercise-instructions-input" rows="3"
+                        aria-label="Instructions for the students" value={ex.instructions.clone()} oninput={on_text} />
+                </label>
+                <label class="field">
+                    <span class="field-label">{"Target output shape"}</span>
+                    <DraftInput value={AttrValue::from(target_shape_text(ex.target_output_shape.as_deref()))} on_commit={on_target}
+                        testid="exercise-target" label="Target output shape, e.g. (None, 4); empty for none"
+                        placeholder={AttrValue::Static("(None, 4)")} error_testid="exercise-error" />
+                </label>
+                <div class="field">
+                    <span class="field-label">{"Total parameters"}</span>
+                    <div class="budget">
+                        <select class="input select" data-testid="exercise-params-kind" aria-label="Parameter goal" onchange={on_kind}>
+                            <option value="none" selected={kind == "none"}>{"any number"}</option>
+                            <option value="max" selected={kind == "max"}>{"at most"}</option>
+                            <option value="exact" selected={kind == "exact"}>{"exactly"}</option>
+                        </select>
+                        if budget.is_some() {
+                            <DraftInput value={AttrValue::from(budget.map(commas).unwrap_or_default())} on_commit={on_budget}
+                                testid="exercise-params" label="Number of parameters" inputmode={AttrValue::Static("numeric")}
+                                error_testid="exercise-error" />
+                        }
+                    </div>
+                </div>
+                <label class="field">
+                    <span class="field-label">{"Layers that must appear"}</span>
+                    <DraftInput value={AttrValue::from(classes_text(&ex.must_include))} on_commit={classes_field(true)}
+                        testid="exercise-include" label="Layer classes that must appear, comma separated"
+                        placeholder={AttrValue::Static("Dense, Conv2D")} error_testid="exercise-error" />
+                </label>
+                <label class="field">
+                    <span class="field-label">{"Layers that must not appear"}</span>
+                    <DraftInput value={AttrValue::from(classes_text(&ex.must_exclude))} on_commit={classes_field(false)}
+                        testid="exercise-exclude" label="Layer classes that must not appear, comma separated"
+                        placeholder={AttrValue::Static("Flatten")} error_testid="exercise-error" />
+                </label>
+                <fieldset class="field field-wide hide-panels">
+                    <legend class="field-label">{"Hide from students"}</legend>
+                    { for PANELS.iter().map(|(id, label)| html! {
+                        <label class="field-bool">
+                            <input type="checkbox" class="check" data-testid={format!("exercise-hide-{id}")} aria-label={format!("Hide {label}")}
+                                checked={ex.hide_panels.iter().any(|p| p == id)} onchange={hide_toggle(id)} />
+                            <span>{*label}</span>
+                        </label>
+                    }) }
+                </fieldset>
+            </div>
+            <h3 class="subhead">{"Live check on the current model"}</h3>
+            <Checklist exercise={ex.clone()} model={p.model.clone()} />
+            <div class="exercise-actions">
+                <button type="button" class="btn" data-testid="exercise-preview" aria-label="Preview as a student (leave teacher mode)"
+                    onclick={act(Action::SetTeacher(false))}>{"Preview as student"}</button>
+                <button type="button" class="btn btn-primary" data-testid="exercise-share" aria-label="Share the exercise link" onclick={share}>{"Share exercise link"}</button>
+            </div>
+        </section>
+    }
+}
