@@ -360,6 +360,10 @@ impl State {
                     });
                 }
                 self.teacher = on;
+                // Teacher mode tried and left without writing anything: no exercise.
+                if !on && self.exercise.as_ref().is_some_and(is_blank) {
+                    self.exercise = None;
+                }
                 self.last_edit = key_before;
             }
             Action::RestartExercise => {
@@ -420,6 +424,16 @@ impl State {
         m.layers[index].spec = spec;
         self.commit(m, key);
     }
+}
+
+/// An exercise with nothing set (what teacher mode starts with).
+fn is_blank(ex: &Exercise) -> bool {
+    Exercise {
+        start: None,
+        title: String::new(),
+        ..ex.clone()
+    } == Exercise::default()
+        && (ex.title.is_empty() || ex.title == "Exercise")
 }
 
 /// Where index `i` ends up after moving `from` to `to`.
@@ -1332,6 +1346,11 @@ mod tests {
         assert!(!ended.hides("params"));
         let t = s.reduce(Action::SetExercise(None));
         assert!(!t.teacher, "no exercise, no teacher mode");
+        // Trying teacher mode without writing anything leaves no exercise behind.
+        let tried = State::default()
+            .reduce(Action::SetTeacher(true))
+            .reduce(Action::SetTeacher(false));
+        assert_eq!(tried.exercise, None);
     }
 
     #[test]

@@ -271,6 +271,7 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
                             <span>{*label}</span>
                         </label>
                     }) }
+                    <p class="field-hint">{"The teaching visuals explain parameter counts too: hide them as well for a parameter puzzle."}</p>
                 </fieldset>
             </div>
             <h3 class="subhead">{"Live check on the current model"}</h3>

@@ -221,6 +221,18 @@ export const flows = [
       await page.click('[data-testid="dialog-close"]');
       await page.click('[data-testid="undo"]');
       await waitText(page, 'total-params', '13698');
+      // A file dropped anywhere on the page is imported too.
+      const dt = await page.evaluateHandle((text) => {
+        const d = new DataTransfer();
+        d.items.add(new File([text], 'seed004_flatten.py', { type: 'text/x-python' }));
+        return d;
+      }, snippet('seed004_flatten.py'));
+      await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
+      await page.waitForSelector('.file-drop');
+      await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+      await waitText(page, 'total-params', '58498');
+      await page.waitForSelector('.file-drop', { state: 'detached' });
+      await waitText(page, 'code-imported', 'seed004_flatten.py');
     },
   },
   {
