@@ -4,6 +4,9 @@
 //! page: every change rewrites it with `history.replaceState` ([`write_fragment`]), so the
 //! address bar always holds a link to what is on screen.
 
+use std::cell::RefCell;
+
+use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
 
@@ -56,9 +59,8 @@ pub fn page_url() -> String {
     )
 }
 
-/// Put `fragment` (`#…`, or empty to drop it) in the address bar without a new history
-/// entry and without a `hashchange` event. No-op when it is already there.
-pub fn write_fragment(fragment: &str) {
+/// Put `fragment` in the address bar now (no new history entry, no `hashchange`).
+fn replace_fragment(fragment: &str) {
     let win = gloo::utils::window();
     let loc = win.location();
     if loc.hash().unwrap_or_default() == fragment {
@@ -74,6 +76,76 @@ pub fn write_fragment(fragment: &str) {
         // Keep whatever state the entry has (none of ours).
         let state = history.state().unwrap_or(JsValue::NULL);
         let _ = history.replace_state_with_url(&state, "", Some(&url));
+    }
+}
+
+/// Browsers refuse `replaceState` floods (Safari: 100 per 30 s, Chrome: 200 per 10 s). A
+/// token bucket keeps us well below: bursts of [`BURST`] writes, then [`PER_SECOND`]; a
+/// write over the budget waits, and only the latest waiting one is kept.
+const BURST: f64 = 40.0;
+const PER_SECOND: f64 = 2.0;
+
+struct Writer {
+    tokens: f64,
+    at: f64,
+    /// The latest fragment over the budget, written when the timer fires.
+    waiting: Option<String>,
+    timer_set: bool,
+}
+
+thread_local! {
+    static WRITER: RefCell<Writer> = const {
+        RefCell::new(Writer {
+            tokens: BURST,
+            at: 0.0,
+            waiting: None,
+            timer_set: false,
+        })
+    };
+}
+
+fn now_ms() -> f64 {
+    gloo::utils::window().performance().map_or(0.0, |p| p.now())
+}
+
+/// Put `fragment` (`#…`) in the address bar without a new history entry and without a
+/// `hashchange` event, now or (after a flood of edits) shortly. No-op when it is already
+/// there.
+pub fn write_fragment(fragment: &str) {
+    let wait_ms = WRITER.with(|w| {
+        let mut w = w.borrow_mut();
+        let now = now_ms();
+        w.tokens = (w.tokens + (now - w.at).max(0.0) / 1000.0 * PER_SECOND).min(BURST);
+        w.at = now;
+        if w.tokens >= 1.0 {
+            w.tokens -= 1.0;
+            w.waiting = None;
+            return None;
+        }
+        w.waiting = Some(fragment.to_string());
+        if w.timer_set {
+            return Some(None);
+        }
+        w.timer_set = true;
+        Some(Some(((1.0 - w.tokens) / PER_SECOND * 1000.0).ceil()))
+    });
+    match wait_ms {
+        None => replace_fragment(fragment),
+        Some(None) => {}
+        Some(Some(ms)) => {
+            // Fires once; nothing to cancel (a newer fragment just replaces `waiting`).
+            Timeout::new(ms as u32, || {
+                let text = WRITER.with(|w| {
+                    let mut w = w.borrow_mut();
+                    w.timer_set = false;
+                    w.waiting.take()
+                });
+                if let Some(text) = text {
+                    write_fragment(&text);
+                }
+            })
+            .forget();
+        }
     }
 }
 
