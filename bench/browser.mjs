@@ -6,7 +6,9 @@
 //   4. forward / build: Flatland WASM vs TensorFlow.js CPU and WASM (bench/page.js)
 //   5. the same Flatland figures from the +simd128 build (bench/dist-simd), when it exists
 // Usage: node bench/browser.mjs [--dist DIR] [--simd DIR] [--edits N] [--loads N] [--rounds N]
-//                               [--only edit,load,page,simd] [--css 'CSS RULES']
+//                               [--only edit,load,page,simd] [--layers N] [--css 'CSS RULES']
+// --layers: size of the stack edited in the edit benchmark (default 50, the first N layers of
+// tests/fixtures/bench/stack100.json).
 // --css adds a stylesheet to the page during the edit benchmark, for what-if experiments, e.g.
 // `.visuals-area { display: none }` (the app still renders it; the browser skips its style and
 // layout) or `.vz-card { content-visibility: auto }`.
@@ -15,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { execSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { serve, moduleName, root } from './server.mjs';
 
@@ -25,6 +28,7 @@ const arg = (name, dflt) => {
 const dist = path.resolve(arg('dist', path.join(root, 'bench', 'dist')));
 const simdDist = path.resolve(arg('simd', path.join(root, 'bench', 'dist-simd')));
 const EDITS = Number(arg('edits', 100));
+const LAYERS = Number(arg('layers', 50));
 const LOADS = Number(arg('loads', 10));
 const ROUNDS = Number(arg('rounds', 10));
 const ONLY = arg('only', 'edit,load,page,simd').split(',');
@@ -47,20 +51,26 @@ const { server, base } = await serve({ dist, simd: simdDist });
 const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
-const results = { date: new Date().toISOString(), chromium: browser.version(), node: process.version, load_start: load(), dist };
+const git = (c) => { try { return execSync(`git ${c}`, { cwd: root }).toString().trim(); } catch { return '?'; } };
+const results = {
+  date: new Date().toISOString(), chromium: browser.version(), node: process.version, load_start: load(), dist,
+  commit: git('rev-parse --short HEAD'), dirty: git('status --porcelain --untracked-files=no -- src Cargo.toml index.html static') !== '',
+};
 
 // ---------------------------------------------------------------- 3. size
-{
-  let raw = 0; let gz = 0;
-  for (const f of fs.readdirSync(dist)) {
-    const p = path.join(dist, f);
+function sizes(d) {
+  let raw = 0; let gzip = 0; let brotli = 0;
+  for (const f of fs.readdirSync(d)) {
+    const p = path.join(d, f);
     if (!fs.statSync(p).isFile()) continue;
     const b = fs.readFileSync(p);
     raw += b.length;
-    gz += zlib.gzipSync(b, { level: 9 }).length;
+    gzip += execSync(`gzip -9 -c '${p}'`, { maxBuffer: 1 << 28 }).length; // as scripts/size-budget
+    brotli += zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   }
-  results.size = { raw, gzip: gz };
+  return { raw, gzip, brotli };
 }
+results.size = sizes(dist);
 
 // ---------------------------------------------------------------- 1. edit → repaint
 const keras100 = fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8');
@@ -74,7 +84,7 @@ function stack(n) {
 }
 if (ONLY.includes('edit')) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stack(50)]);
+  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stack(LAYERS)]);
   if (CSS) {
     await context.addInitScript((css) => addEventListener('DOMContentLoaded', () => {
       const st = document.createElement('style');
@@ -86,7 +96,7 @@ if (ONLY.includes('edit')) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer-card"]').length === 50, null, { timeout: 30000 });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, LAYERS, { timeout: 30000 });
   await page.locator('[data-testid="layer-card"]').first().click();
   await page.waitForSelector('[data-testid="field-units"]');
   results.edit = await page.evaluate(async (n) => {
@@ -227,7 +237,7 @@ if (ONLY.includes('page')) {
 if (hasSimd) {
   // Alternate the two builds so both see the same machine load.
   const simd = []; const plain = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 4; i++) {
     simd.push(await benchPage('/simd/', simdDist, false));
     plain.push(await benchPage('/', dist, false));
   }
@@ -235,13 +245,7 @@ if (hasSimd) {
   results.simd = Object.fromEntries(keys.map((k) => [k, median(simd.flatMap((p) => p[`${k}_rounds`]))]));
   results.simd.simd = simd[0].simd;
   results.plain = Object.fromEntries(keys.map((k) => [k, median(plain.flatMap((p) => p[`${k}_rounds`]))]));
-  let raw = 0; let gz = 0;
-  for (const f of fs.readdirSync(simdDist)) {
-    const b = fs.readFileSync(path.join(simdDist, f));
-    raw += b.length;
-    gz += zlib.gzipSync(b, { level: 9 }).length;
-  }
-  results.simd.size = { raw, gzip: gz };
+  results.simd.size = sizes(simdDist);
 }
 results.load_end = load();
 
@@ -256,7 +260,7 @@ const e = results.edit;
 if (e) {
   const tag = CSS ? ` [+ css: ${CSS}]` : '';
   rows.push(
-    [`edit → DOM updated (50 layers, ${e.domNodes} DOM nodes, median of ${EDITS})${tag}`, ms(median(e.dom)), ''],
+    [`edit → DOM updated (${LAYERS} layers, ${e.domNodes} DOM nodes, median of ${EDITS})${tag}`, ms(median(e.dom)), ''],
     [`edit → frame rendered, edit at frame start (median)${tag}`, ms(median(e.frame)), '≤ 4 ms'],
     ['  same, p90 / max', `${ms(pct(e.frame, 90))} / ${ms(Math.max(...e.frame))}`, ''],
     ['edit at a random time → next frame rendered (median)', ms(median(e.nextFrame)), '(incl. wait for vsync)'],
@@ -275,7 +279,7 @@ if (L) {
     ['  TrunkApplicationStarted (wasm compiled + main ran)', m('started'), ''],
   );
 }
-rows.push(['transfer size, gzip -9 (raw)', `${kb(results.size.gzip)} (${kb(results.size.raw)})`, '≤ 250 kB']);
+rows.push(['transfer size, gzip -9 (raw; brotli -11)', `${kb(results.size.gzip)} (${kb(results.size.raw)}; ${kb(results.size.brotli)})`, '≤ 250 kB']);
 const p = results.page;
 if (p) {
   const x = (a, b, d) => `${(a / b).toFixed(d)}×`;
@@ -291,13 +295,13 @@ if (p) {
 }
 if (results.simd) {
   const s = results.simd; const q = results.plain;
-  rows.push(['+simd128 build: forward MNIST (plain build, alternated)', `${ms(s.flatland_forward_mnist, 3)} (${ms(q.flatland_forward_mnist, 3)})`, '']);
+  rows.push(['+simd128 build: forward MNIST (plain build, alternated)', `${ms(s.flatland_forward_mnist, 3)} (${ms(q.flatland_forward_mnist, 3)}: ${(q.flatland_forward_mnist / s.flatland_forward_mnist).toFixed(2)}× faster)`, '']);
   rows.push(['+simd128 build: stack100 analyze (plain build)', `${ms(s.flatland_analyze_stack100, 4)} (${ms(q.flatland_analyze_stack100, 4)})`, '']);
-  rows.push(['+simd128 build: transfer size gzip', kb(s.size.gzip), '']);
+  rows.push(['+simd128 build: transfer size gzip', `${kb(s.size.gzip)} (${kb(s.size.gzip - results.size.gzip)})`, '']);
 }
 const w = Math.max(...rows.map((r) => r[0].length));
 const v = Math.max(...rows.map((r) => r[1].length));
-console.log(`Flatland browser benchmarks — Chromium ${results.chromium}, ${os.cpus().length} CPUs, ${results.date}`);
+console.log(`Flatland browser benchmarks — commit ${results.commit}${results.dirty ? ' + uncommitted changes' : ''}, Chromium ${results.chromium}, ${os.cpus().length} CPUs, ${results.date}`);
 console.log(`load average at start: ${results.load_start}; at end: ${results.load_end}`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padStart(v)}  ${c}`);
 if (e && e.errors.length) console.log(`page errors: ${e.errors.join(' | ')}`);

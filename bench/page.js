@@ -152,13 +152,16 @@ async function main() {
 
     // Flatland's weights (Keras get_weights() order and layout = TF.js's), and its output.
     const flat = fl.bench_weights(mnist, seed);
-    const shapes = JSON.parse(fl.bench_weight_shapes(mnist));
     const ours = fl.bench_forward_output(mnist, seed, x);
     if (ours.length !== 10 || !flat.length) throw new Error('Flatland could not run the MNIST CNN');
     const models = {};
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
       const model = tfMnist(tf);
+      // Keras get_weights() order and shapes = TF.js getWeights() order and shapes.
+      const shapes = model.getWeights().map((w) => w.shape);
+      const total = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+      if (total !== flat.length) throw new Error(`TF.js has ${total} weights, Flatland ${flat.length}`);
       let off = 0;
       model.setWeights(shapes.map((s) => {
         const n = s.reduce((a, b) => a * b, 1);

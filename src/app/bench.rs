@@ -139,25 +139,12 @@ pub fn bench_forward_output(model_text: &str, seed: u32, input: &[f32]) -> Vec<f
 }
 
 /// Every weight of the model seeded by `seed`, in Keras `get_weights()` order, concatenated
-/// (row-major); split it with [`bench_weight_shapes`]. Empty for an invalid model.
+/// (row-major). Empty for an invalid model. (The shapes are Keras's, so a TF.js copy of the
+/// model splits it by its own `getWeights()` shapes.)
 #[wasm_bindgen]
 pub fn bench_weights(model_text: &str, seed: u32) -> Vec<f32> {
     model(model_text)
         .and_then(|(_, a)| init_weights(&a, u64::from(seed), Limits::default()).ok())
         .map(|w| w.iter().flatten().flat_map(|t| t.iter().copied()).collect())
         .unwrap_or_default()
-}
-
-/// The shapes of [`bench_weights`], as a JSON list of lists (`[]` for an invalid model).
-#[wasm_bindgen]
-pub fn bench_weight_shapes(model_text: &str) -> String {
-    let shapes: Vec<Vec<usize>> = model(model_text)
-        .map(|(_, a)| {
-            a.layers
-                .iter()
-                .flat_map(|l| l.weights.iter().map(|w| w.shape.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    serde_json::to_string(&shapes).unwrap_or_default()
 }
