@@ -359,6 +359,13 @@ impl State {
                         ..Exercise::default()
                     });
                 }
+                if !on && self.teacher {
+                    // The model on the stack is where students start.
+                    let start = self.model.clone();
+                    if let Some(ex) = &mut self.exercise {
+                        ex.start = Some(start);
+                    }
+                }
                 self.teacher = on;
                 // Teacher mode tried and left without writing anything: no exercise.
                 if !on && self.exercise.as_ref().is_some_and(is_blank) {
@@ -1335,7 +1342,14 @@ mod tests {
         };
         let s = s.reduce(Action::SetExercise(Some(hiding)));
         assert!(!s.hides("params"), "the teacher sees everything");
-        let student = s.reduce(Action::SetTeacher(false));
+        let student = s
+            .reduce(Action::Delete(0))
+            .reduce(Action::SetTeacher(false));
+        assert_eq!(
+            student.exercise.as_ref().and_then(|e| e.start.as_ref()),
+            Some(&student.model),
+            "leaving teacher mode makes the stack the start"
+        );
         assert!(student.hides("params") && student.hides("summary"));
         assert!(!student.hides("visuals"));
         assert!(

@@ -112,7 +112,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
                             { Html::from_html_unchecked(svg.clone()) }
                         </div>
                         <figcaption>
-                            <span class="muted">{"Scan to open this model on a phone."}</span>
+                            <span class="muted">{ if props.exercise { "Scan to open this exercise on a phone." } else { "Scan to open this model on a phone." } }</span>
                             <button type="button" class="btn btn-quiet" data-testid="share-qr-big" aria-pressed={big.to_string()}
                                 aria-label={if *big { "Smaller QR code" } else { "Larger QR code for projecting" }} onclick={on_big}>
                                 { if *big { "Smaller" } else { "Larger, for projecting" } }
