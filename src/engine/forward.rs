@@ -87,14 +87,20 @@ fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
     }
 }
 
+/// Size of a tensor shape for the size guard. Zero-length axes count as 1: ndarray panics on
+/// a shape whose non-zero axes overflow `isize` even when the tensor is empty, so an empty
+/// tensor with a huge axis must not pass the guard (fuzz: empty_axis_huge_transpose_stride).
+fn guarded_size(shape: &[usize]) -> u64 {
+    shape
+        .iter()
+        .map(|&d| d.max(1) as u64)
+        .fold(1u64, u64::saturating_mul)
+}
+
 fn guard_weights(a: &Analysis, limits: Limits) -> Result<(), LayerError> {
     for (index, l) in a.layers.iter().enumerate() {
         for w in &l.weights {
-            let n: u64 = w
-                .shape
-                .iter()
-                .map(|&d| d as u64)
-                .fold(1u64, |x, y| x.saturating_mul(y));
+            let n = guarded_size(&w.shape);
             if n > limits.max_elements {
                 return Err(too_large(
                     a,
@@ -267,11 +273,7 @@ pub fn forward(
     let mut total_macs = 0u64;
     for (index, l) in a.layers.iter().enumerate() {
         for w in &l.weights {
-            let n = w
-                .shape
-                .iter()
-                .map(|&d| d as u64)
-                .fold(1u64, u64::saturating_mul);
+            let n = guarded_size(&w.shape);
             if n > limits.max_elements {
                 return Err(too_large(
                     a,
@@ -282,7 +284,8 @@ pub fn forward(
                 ));
             }
         }
-        let elems = (l.output_bytes / 4).saturating_mul(batch);
+        let out_dims = l.output.as_ref().map_or(&[][..], |s| s.dims());
+        let elems = guarded_size(out_dims).saturating_mul(batch.max(1));
         if elems > limits.max_elements {
             return Err(too_large(
                 a,

@@ -52,10 +52,21 @@ pub fn pad_before(n: usize, out: usize, k_eff: usize, s: usize, padding: Padding
         Padding::Valid => 0,
         Padding::Causal => k_eff.saturating_sub(1),
         Padding::Same => {
-            let total = ((out.saturating_sub(1)) * s + k_eff).saturating_sub(n);
-            total / 2
+            // In u128: k_eff (pool_size) may be any u64 from the config, and "same" padding
+            // accepts it (fuzz regression: max_pooling1d_same_huge_pool).
+            let total = (out.saturating_sub(1) as u128 * s as u128 + k_eff as u128)
+                .saturating_sub(n as u128);
+            usize::try_from(total / 2).unwrap_or(usize::MAX)
         }
     }
+}
+
+/// Input indices `o·s + a − pad` (a in `0..k`) of a pooling window that lie in `0..n`.
+fn window_cells(o: usize, s: usize, pad: usize, k: usize, n: usize) -> std::ops::Range<usize> {
+    let start = o as i128 * s as i128 - pad as i128;
+    let lo = start.clamp(0, n as i128);
+    let hi = (start + k as i128).clamp(lo, n as i128);
+    lo as usize..hi as usize
 }
 
 /// `keras.layers.{Max,Average}Pooling{1,2}D(pool_size=2, strides=None, padding="valid")`.
@@ -152,17 +163,12 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
                 for oj in 0..ow {
                     acc.fill(if M::MAX { f32::NEG_INFINITY } else { 0.0 });
                     let mut n = 0u32;
-                    for a in 0..ph {
-                        let i = (oi * sh + a) as isize - th as isize;
-                        if i < 0 || i as usize >= h {
-                            continue;
-                        }
-                        for bb in 0..pw {
-                            let j = (oj * sw + bb) as isize - tw as isize;
-                            if j < 0 || j as usize >= w {
-                                continue;
-                            }
-                            let src = ((bi * h + i as usize) * w + j as usize) * c;
+                    // Visit only the window cells inside the input: "same" padding accepts
+                    // any pool_size, and walking a pool_size of 10^12 cell by cell hung
+                    // (fuzz regression: max_pooling1d_same_huge_pool).
+                    for i in window_cells(oi, sh, th, ph, h) {
+                        for j in window_cells(oj, sw, tw, pw, w) {
+                            let src = ((bi * h + i) * w + j) * c;
                             for (acc, &v) in acc.iter_mut().zip(&xv[src..src + c]) {
                                 if M::MAX {
                                     *acc = acc.max(v);

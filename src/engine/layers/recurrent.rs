@@ -91,8 +91,16 @@ fn act2(a: Activation, m: &mut Array2<f32>) {
     *m = d.into_dimensionality::<Ix2>().unwrap_or_default();
 }
 
+/// `gates × units`, checked: `units` comes straight from the config and may be any u64
+/// (fuzz: gru_units_near_u64_max).
+fn gate_width(gates: usize, units: usize) -> Result<usize, Problem> {
+    gates
+        .checked_mul(units)
+        .ok_or(Problem::Overflow { what: "gate width" })
+}
+
 fn weight_macs(t: usize, f: usize, units: usize, gates: usize) -> Result<u64, Problem> {
-    let g = (gates * units) as u64;
+    let g = gate_width(gates, units)? as u64;
     let per = checked_sum(
         [
             checked_product([f as u64, g], "multiply-adds")?,
@@ -172,19 +180,21 @@ rnn_struct!(
     Gru { recurrent_activation: Activation = Activation::Sigmoid, reset_after: bool = true }
 );
 
-fn std_weights(f: usize, units: usize, gates: usize, bias: Option<Vec<usize>>) -> Vec<WeightSpec> {
+fn std_weights(
+    f: usize,
+    units: usize,
+    gates: usize,
+    bias: Option<Vec<usize>>,
+) -> Result<Vec<WeightSpec>, Problem> {
+    let g = gate_width(gates, units)?;
     let mut w = vec![
-        WeightSpec::new("kernel", vec![f, gates * units], Init::GlorotUniform),
-        WeightSpec::new(
-            "recurrent_kernel",
-            vec![units, gates * units],
-            Init::Orthogonal,
-        ),
+        WeightSpec::new("kernel", vec![f, g], Init::GlorotUniform),
+        WeightSpec::new("recurrent_kernel", vec![units, g], Init::Orthogonal),
     ];
     if let Some(b) = bias {
         w.push(WeightSpec::new("bias", b, Init::Zeros));
     }
-    w
+    Ok(w)
 }
 
 fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
@@ -201,12 +211,7 @@ impl LayerRules for SimpleRnn {
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(std_weights(
-            f,
-            self.units,
-            1,
-            self.use_bias.then(|| vec![self.units]),
-        ))
+        std_weights(f, self.units, 1, self.use_bias.then(|| vec![self.units]))
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
         let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
@@ -277,12 +282,8 @@ impl LayerRules for Lstm {
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(std_weights(
-            f,
-            self.units,
-            4,
-            self.use_bias.then(|| vec![4 * self.units]),
-        ))
+        let u4 = gate_width(4, self.units)?;
+        std_weights(f, self.units, 4, self.use_bias.then(|| vec![u4]))
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
         let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
@@ -360,7 +361,7 @@ impl LayerRules for Gru {
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        let u3 = 3 * self.units;
+        let u3 = gate_width(3, self.units)?;
         let bias = self.use_bias.then(|| {
             if self.reset_after {
                 vec![2, u3]
@@ -368,7 +369,7 @@ impl LayerRules for Gru {
                 vec![u3]
             }
         });
-        Ok(std_weights(f, self.units, 3, bias))
+        std_weights(f, self.units, 3, bias)
     }
     fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
         let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;

@@ -312,6 +312,15 @@ fn crop(x: &ArrayD<f32>, crops: &[[usize; 2]]) -> ArrayD<f32> {
     v.to_owned()
 }
 
+/// `n + before + after`, or [`Problem::Overflow`] (padding comes straight from the config).
+fn padded(n: usize, p: [usize; 2]) -> Result<usize, Problem> {
+    n.checked_add(p[0])
+        .and_then(|v| v.checked_add(p[1]))
+        .ok_or(Problem::Overflow {
+            what: "padded length",
+        })
+}
+
 /// `keras.layers.ZeroPadding1D(padding=1)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -330,10 +339,8 @@ impl LayerRules for ZeroPadding1D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         need_rank(input, 2, SEQ)?;
         let d = input.dims();
-        Ok(Shape::new(vec![
-            d[0] + self.padding[0] + self.padding[1],
-            d[1],
-        ]))
+        // Checked: a config may give any u64 padding (fuzz: zero_padding1d_huge_padding).
+        Ok(Shape::new(vec![padded(d[0], self.padding)?, d[1]]))
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         Ok(zero_pad(x, &[self.padding]))
@@ -373,8 +380,8 @@ impl LayerRules for ZeroPadding2D {
         let d = input.dims();
         let p = self.padding;
         Ok(Shape::new(vec![
-            d[0] + p[0][0] + p[0][1],
-            d[1] + p[1][0] + p[1][1],
+            padded(d[0], p[0])?,
+            padded(d[1], p[1])?,
             d[2],
         ]))
     }

@@ -1,0 +1,130 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Regression tests for the crashes the cargo-fuzz targets found (see `FUZZING.md`).
+//!
+//! One test per crash, named after its input. Each feeds the exact crashing input through
+//! the same code the fuzz target runs (`fuzz/src/harness.rs`, included below), which must
+//! return without panicking, then checks that the input now gets a typed error.
+//!
+//! `engine_spec` inputs are written in the JSON form `cargo fuzz fmt engine_spec ARTIFACT`
+//! prints (the decoded structured input), since the raw artifact bytes only mean something
+//! to `arbitrary`. The artifact each came from is named in the test's comment.
+
+#[path = "../fuzz/src/harness.rs"]
+mod harness;
+
+use flatland::engine::forward::init_weights;
+use flatland::engine::{analyze, Problem};
+
+/// The first layer error of an `engine_spec` case's model.
+fn first_problem(case: &str) -> Option<Problem> {
+    let (input_shape, layers, _, _) = harness::parse_case(case);
+    let a = analyze(&harness::spec_model(&input_shape, &layers));
+    a.first_error().map(|e| e.problem.clone())
+}
+
+fn assert_overflow(case: &str) {
+    harness::engine_case_json(case);
+    let p = first_problem(case);
+    assert!(
+        matches!(p, Some(Problem::Overflow { .. })),
+        "expected an overflow error, got {p:?}"
+    );
+}
+
+/// The case's model analyses as valid, but `init_weights` refuses it with the size guard.
+fn assert_init_refused(case: &str) {
+    harness::engine_case_json(case);
+    let (input_shape, layers, _, _) = harness::parse_case(case);
+    let a = analyze(&harness::spec_model(&input_shape, &layers));
+    let e = init_weights(&a, 7, harness::FUZZ_LIMITS).expect_err("size guard refuses");
+    assert!(
+        matches!(e.problem, Problem::TooLarge { .. }),
+        "expected TooLarge, got {e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// engine_spec
+// ---------------------------------------------------------------------------------------
+
+/// engine_spec crash-c14a0ca5c71530235327cb629d78742a2bfeeff1: `d + padding` overflowed in
+/// `ZeroPadding1D::output_shape` (reshaping.rs).
+#[test]
+fn zero_padding1d_huge_padding() {
+    assert_overflow(
+        r#"{"batch":1,"input_shape":[1,0],"layers":[["ZeroPadding1D",{"n":null,"padding":9223372036854775808}]],"values_bits":[4278255370]}"#,
+    );
+}
+
+/// engine_spec crash-58b4ac9fa6688612379054dd1ca9a45727e4d5cc (and 1524a962…): the same
+/// overflow in `ZeroPadding2D::output_shape`.
+#[test]
+fn zero_padding2d_huge_padding() {
+    assert_overflow(
+        r#"{"batch":2,"input_shape":[4,4,2],"layers":[["ZeroPadding2D",{"negative_slope":{"momentum":true},"padding":18446744073709551615}]],"values_bits":[]}"#,
+    );
+}
+
+/// engine_spec crash-ba887ce80bb084beb9d6d0a9ae31fcd4b89579ce: `3 * units` overflowed in
+/// `Gru::weights` (recurrent.rs).
+#[test]
+fn gru_units_near_u64_max() {
+    assert_overflow(
+        r#"{"batch":1,"input_shape":[2,1],"layers":[["GRU",{"activation":null,"go_backwards":false,"recurrent_activation":"sigmoid","reset_after":true,"return_sequences":false,"return_state":false,"stateful":false,"strides":[],"units":9223372036854775808,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}]],"values_bits":[]}"#,
+    );
+}
+
+/// engine_spec crash-5beb660d700668b754ae9e5087e13c0d259c3e66: the GRU config given as a
+/// list (`[units, ...]`, which serde accepts for a struct) with `units` near `u64::MAX`.
+#[test]
+fn gru_config_as_list_huge_units() {
+    assert_overflow(
+        r#"{"batch":1,"input_shape":[4,8],"layers":[["GRU",[18446744073709551614,null]],["PReLU",{"shared_axes":null}],["AlphaDropout",{"rate":0.10000000149011612,"seed":null}]],"values_bits":[]}"#,
+    );
+}
+
+/// engine_spec crash-214e8d504aa7de668e9bfb2549dc35a4bade290f: `4 * units` overflowed in
+/// `Lstm::weights` (recurrent.rs).
+#[test]
+fn lstm_units_2_pow_63() {
+    assert_overflow(
+        r#"{"batch":2,"input_shape":[8,4],"layers":[["LSTM",{"activation":null,"units":9223372036854775808}]],"values_bits":[20856382,1044266558,1052901694,184]}"#,
+    );
+}
+
+/// engine_spec crash-7c82add536e8da98a531ab8c3f87a2eb5ec3584f: an input with a zero-length
+/// axis and a Conv2DTranspose stride of 2^63 give PReLU an `alpha` of shape
+/// (0, 2^63, 16): zero elements, so the size guard let it through, and ndarray panicked
+/// ("Shape too large") allocating it in `init_weights` (forward.rs).
+#[test]
+fn empty_axis_huge_transpose_stride() {
+    assert_init_refused(
+        r#"{"batch":1,"input_shape":[0,1,9],"layers":[["Conv2DTranspose",{"input_dim":21,"strides":9223372036854775808}],["PReLU",{"shared_axes":null}],["Dense",{"activation":"linear","units":16,"use_bias":true}]],"values_bits":[]}"#,
+    );
+}
+
+/// engine_spec crash-9ef26567bd87d5834376be0bd95796ca6db5f4d3: the same ndarray panic for a
+/// Dense kernel of shape (0, u64::MAX) after an input with empty axes.
+#[test]
+fn empty_input_dense_units_u64_max() {
+    assert_init_refused(
+        r#"{"batch":1,"input_shape":[2,0,0,0],"layers":[["Dense",{"activation":null,"units":18446744073709551615,"use_bias":false}]],"values_bits":[]}"#,
+    );
+}
+
+/// Found while writing the engine_spec target (by reading `Pool::forward`, then confirmed
+/// with this input through the harness, where it ran for minutes), not by a fuzzer run:
+/// "same" padding accepts any `pool_size`, and the forward pass walked every cell of a
+/// 10^12-wide window (pooling.rs). Also `pool_size` = `u64::MAX`, which overflowed the
+/// "same" padding arithmetic in `pad_before`.
+#[test]
+fn max_pooling1d_same_huge_pool() {
+    let t = std::time::Instant::now();
+    harness::engine_case_json(
+        r#"{"batch":1,"input_shape":[4,3],"layers":[["MaxPooling1D",{"pool_size":1000000000000,"padding":"same","strides":1}]],"values_bits":[]}"#,
+    );
+    harness::engine_case_json(
+        r#"{"batch":2,"input_shape":[5,6,2],"layers":[["AveragePooling2D",{"pool_size":[18446744073709551615,3],"padding":"same","strides":[2,1]}]],"values_bits":[]}"#,
+    );
+    assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
+}
