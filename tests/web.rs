@@ -789,3 +789,52 @@ async fn code_panel_imports_and_reports_errors() {
     assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
     assert!(text(&q(r, "code-export")).contains("Conv2D"));
 }
+
+/// Controls without an accessible name, outside the visuals (which name buttons by text).
+fn unnamed_controls(root: &Element) -> Vec<String> {
+    let list = root
+        .query_selector_all(
+            "button:not([aria-label]), input:not([aria-label]), select:not([aria-label]), textarea:not([aria-label])",
+        )
+        .expect("selector");
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .filter(|e| e.closest(".visuals-area").expect("closest").is_none())
+        .map(|e| e.outer_html())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn panels_name_every_control_and_close_with_escape() {
+    let m = mount().await;
+    let r = &m.root;
+    for (button, dialog) in [
+        ("share", "share-dialog"),
+        ("open-presets", "presets-dialog"),
+        ("open-code", "code-dialog"),
+    ] {
+        click(&q(r, button)).await;
+        let d = q(r, dialog);
+        assert_eq!(d.get_attribute("role").as_deref(), Some("dialog"));
+        assert_eq!(d.get_attribute("aria-modal").as_deref(), Some("true"));
+        assert!(
+            d.contains(
+                gloo::utils::document()
+                    .active_element()
+                    .as_ref()
+                    .map(|e| e.as_ref())
+            ),
+            "{dialog} takes focus"
+        );
+        assert_eq!(unnamed_controls(r), Vec::<String>::new(), "{dialog}");
+        key(&d.into(), "Escape", &[]).await;
+        assert!(all(r, dialog).is_empty(), "{dialog} closes");
+    }
+    click(&q(r, "exercise-mode")).await;
+    q(r, "exercise-editor");
+    assert_eq!(unnamed_controls(r), Vec::<String>::new(), "exercise editor");
+    // Leaving teacher mode without writing anything leaves no exercise.
+    click(&q(r, "exercise-mode")).await;
+    assert!(all(r, "exercise-panel").is_empty());
+}
