@@ -12,6 +12,9 @@
 #[path = "../fuzz/src/harness.rs"]
 mod harness;
 
+use std::path::PathBuf;
+
+use flatland::codec::{npy, CodecError};
 use flatland::engine::forward::init_weights;
 use flatland::engine::{analyze, Problem};
 
@@ -127,4 +130,96 @@ fn max_pooling1d_same_huge_pool() {
         r#"{"batch":2,"input_shape":[5,6,2],"layers":[["AveragePooling2D",{"pool_size":[18446744073709551615,3],"padding":"same","strides":[2,1]}]],"values_bits":[]}"#,
     );
     assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
+}
+
+// ---------------------------------------------------------------------------------------
+// forward_weights
+// ---------------------------------------------------------------------------------------
+
+fn unhex(parts: &[&str]) -> Vec<u8> {
+    let h: String = parts.concat();
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Replay a `forward_weights` artifact: byte 0 picked `fixture` (index into the sorted
+/// `tests/fixtures/forward` list when it was found; named here so new fixtures cannot
+/// change the model), byte 1 the mode, the rest is the payload. Returns the payload.
+fn replay_forward_weights(fixture: &str, artifact: &[u8]) -> Vec<u8> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/forward")
+        .join(fixture);
+    let model = std::fs::read_to_string(dir.join("model.json")).unwrap();
+    let input = std::fs::read(dir.join("input.npy")).unwrap();
+    let [_, mode, payload @ ..] = artifact else {
+        panic!("artifact too short")
+    };
+    harness::forward_weights(
+        &model,
+        &input,
+        harness::WeightsMode::from_byte(*mode),
+        payload,
+    );
+    payload.to_vec()
+}
+
+/// forward_weights crash-31ea0b16573251db389a976a8f701f44a1276584 (fixture byte 0x4c =
+/// f077_embedding_lstm, mode 1 = one .npy weight): a header whose `'shape':` value starts
+/// with `)` made `read_npy` slice `[1..0]` (npy.rs). All 37 artifacts of the first run hit this
+/// line (35 like this, 2 like the next test), through all three modes.
+#[test]
+fn npy_shape_starts_with_close_paren() {
+    const ARTIFACT: &[&str] = &[
+    "4c01934e554d505901007600617065273a2c2035202020602020205059010076007b276465736372273a203427273c66",
+    "2c2027666f72676767676767676767676767676767676767310067676767676767676767676767652c20277368617065",
+    "273a2029302c2020202c357d292020200000000000000000000000000000000020202020ad7b03bf",
+    ];
+    let payload = replay_forward_weights("f077_embedding_lstm", &unhex(ARTIFACT));
+    assert!(matches!(npy::read_npy(&payload), Err(CodecError::Npy(_))));
+}
+
+/// forward_weights crash-6960c21ff0024089987f77e9c3ec25a1469d641a (fixture byte 0xd0 =
+/// fr040_upsampling2d_nearest, mode 2 = .npy input): the `'shape':` value starts with a
+/// two-byte character, so slicing from byte 1 was not on a char boundary (npy.rs).
+#[test]
+fn npy_shape_starts_with_multibyte_char() {
+    const ARTIFACT: &[&str] = &[
+    "d002934e554d5059010076007b276465736c617965554d5059010076007b276465736372273a20273c6632272c202766",
+    "6f727472616e5f6f722c6372273a20273c6634272c2027666f727472616e5f726f646572273a2046616c73652c202773",
+    "68617065273ac3bd002c20332c20352c2032292c65202020202020202020200000002020",
+    ];
+    let payload = replay_forward_weights("fr040_upsampling2d_nearest", &unhex(ARTIFACT));
+    assert!(matches!(npy::read_npy(&payload), Err(CodecError::Npy(_))));
+}
+
+/// forward_weights crash-2cb0130e64598ca38b80284a206f2ab917612b8c (fixture byte 0x43 =
+/// f068_bn_scale_false, mode 0 = .npz weights): the same `)` shape, in the second member
+/// of an .npz (`read_weight_list` → `read_npy`).
+#[test]
+fn npz_member_shape_starts_with_close_paren() {
+    const ARTIFACT: &[&str] = &[
+    "4300504b030414000000000000002100379995d79000000090000000090000006172725f302e6e7079934e554d505901",
+    "0076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c2027736861",
+    "7065273a2028342c292c207d202020202020202020202020202020202020202020202020202020202020202020202020",
+    "2020202020202020202020202020202020202020202020200a55263e3f5117063ff9b1413f732fdebd504b0304140000",
+    "000000000021007872ff029000000090000000090000006172725f312e6e7079934e554d5059010076007b2764657363",
+    "72273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a292c282034",
+    "2c207d202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020",
+    "2020202020202020202020202020200a96982fbfb030313da3cc8c3db45a143e504b0304140000000000000021005e23",
+    "42fe9000000090000000090000006172725f322e6e7079934e554d5059010076007b276465736372273a20253c663427",
+    "2c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028342c292c207d202020202020",
+    "202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020",
+    "2020202020200a39b0853ff6fe1f3f1f397d3f90f3353f504b0102140314000000000000002100379995d79000000090",
+    "000000090000000000000000000000a401000000006172725f302e6e7079504b01021403140000000000000021007872",
+    "ff029000000090000000090000000000000000000000a401b70000002172725f312e6e7079504b010214031400000000",
+    "00000021005e2342fe9000000090000000090000000000000000000000a4016e0100006172725f322e6e7079504b0506",
+    "0000000003000300a5000000250200000000",
+    ];
+    let payload = replay_forward_weights("f068_bn_scale_false", &unhex(ARTIFACT));
+    assert!(matches!(
+        npy::read_weight_list(&payload),
+        Err(CodecError::Npy(_))
+    ));
 }

@@ -51,8 +51,11 @@ pub fn read_npy(bytes: &[u8]) -> Result<ArrayD<f32>, CodecError> {
         .collect();
     let fortran = header_field(header, "fortran_order").is_some_and(|v| v.starts_with("True"));
     let shape_s = header_field(header, "shape").ok_or_else(|| err("header has no shape"))?;
-    let close = shape_s.find(')').ok_or_else(|| err("bad shape"))?;
-    let shape: Vec<usize> = shape_s[1..close]
+    // The tuple must open with `(`: slicing from byte 1 panicked on `)...` and on a
+    // multi-byte first character (fuzz regression: npy_shape_starts_with_close_paren).
+    let inner = shape_s.strip_prefix('(').ok_or_else(|| err("bad shape"))?;
+    let close = inner.find(')').ok_or_else(|| err("bad shape"))?;
+    let shape: Vec<usize> = inner[..close]
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
