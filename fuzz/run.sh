@@ -11,7 +11,7 @@ runs=${2:-1000000}
 san=${3:-none}
 shift $(( $# < 3 ? $# : 3 ))
 extra=()
-[ "$target" = forward_weights ] && extra+=(-max_len=65536)
+[ "$target" = forward_weights ] && extra+=(-max_len=65536 -dict=dict/numpy.dict)
 RUSTC_BOOTSTRAP=1 exec cargo fuzz run "$target" --sanitizer "$san" -- \
   -runs="$runs" -max_total_time=7200 -rss_limit_mb=2048 -timeout=10 \
   -print_final_stats=1 "${extra[@]}" "$@"

@@ -45,6 +45,22 @@ for d in $(ls -d tests/fixtures/forward/*/ | LC_ALL=C sort); do
   i=$((i + 1))
 done
 
+# ...and one valid zip64 .npz (offsets in the zip64 end record and extra field), so the
+# mutator reaches the zip64 code paths (with -dict=dict/numpy.dict).
+python3 - "$C/forward_weights/zip64_f001_npz" <<'PY'
+import struct, sys
+npy = open("tests/fixtures/forward/f001_conv1d_valid/input.npy", "rb").read()
+name = b"arr_0.npy"
+local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, 0, len(npy), len(npy), len(name), 0) + name + npy
+extra = struct.pack("<HHQ", 1, 8, 0)
+central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, 0, len(npy), len(npy),
+                      len(name), len(extra), 0, 0, 0, 0, 0xFFFFFFFF) + name + extra
+rec = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, 1, 1, len(central), len(local))
+loc = struct.pack("<IIQI", 0x07064B50, 0, len(local) + len(central), 1)
+eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+open(sys.argv[1], "wb").write(b"\x00\x00" + local + central + rec + loc + eocd)
+PY
+
 for t in link_decode keras_json keras_code engine_spec forward_weights; do
   echo "$t: $(ls $C/$t | wc -l) seeds"
 done

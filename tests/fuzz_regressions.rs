@@ -223,3 +223,32 @@ fn npz_member_shape_starts_with_close_paren() {
         Err(CodecError::Npy(_))
     ));
 }
+
+/// forward_weights crash-39f29baf13809681785346d6f04d0816f2d45043 (fixture byte 0x00 =
+/// f001_conv1d_valid, mode 0 = .npz weights), found once a valid zip64 seed and the
+/// `fuzz/dict/numpy.dict` dictionary were added: a zip64 end record giving the central
+/// directory offset as ~u64::MAX made `u32_at` overflow computing `offset + 4` (npy.rs).
+#[test]
+fn npz_zip64_central_directory_offset_u64_max() {
+    const ARTIFACT: &[&str] = &[
+        "0000504b03042d000000000000000000000000004001000040010000090000006172725f302e6e7079934e554d505901",
+        "0076007b276465736372273a20273c6634272c2027666f727472616e5f6f72646572273a2046616c73652c2027736861",
+        "7065273a2028322c20382c2033292c207d20202020202020202020202020202020202020202020202020202020202020",
+        "2020202020202020202020202020202020202020202020200aa3d6b4be89180b3f2fd215c04701de3dc1124a3fb6fcf4",
+        "3c7eaf1e3fd205bf3f34b4eabde1c1edbe0843993f75e619c0e744d03cce5958bef60f4cbf89bc8d3e779618bfdf562e",
+        "3fc47ec8bf7a6fd53f2aa2823f1f9e81bf5f7aa4bf44d3993efd08f83ebbd3ecbd6dba94bf24600c3e6275e23f9be3d4",
+        "3d7fdd623f8b84edbe2cc1533e6b5d663fe565853c4279d6bf8d8a0fc0c1269a3dd1ab10409b12453ebc1768bf229b41",
+        "3fcc59923e8b0747bfb85d0e3f840787be93cc613e4a5080bf504b01022d002d00000000000000000000000000400100",
+        "004001000009000c0000000000000000000000ffffffff6172725f302e6e7079010008000000000000000000504b0606",
+        "2c000000000000002d002d000000000000000000010000000000000001000000ffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffff0000000043000000000000006701000000000000504b060700000000aa010000000000",
+        "0001000000504b050600000000ffffffffffffffffffffffff0000",
+    ];
+    let payload = replay_forward_weights("f001_conv1d_valid", &unhex(ARTIFACT));
+    assert!(matches!(
+        npy::read_weight_list(&payload),
+        Err(CodecError::Npy(_))
+    ));
+}

@@ -131,18 +131,24 @@ pub fn write_npy(a: &ArrayD<f32>) -> Vec<u8> {
     out
 }
 
+/// The `n` bytes at offset `i`. Offsets come from the file (zip64 gives any u64), so
+/// `i + n` is checked (regression: npz_zip64_offsets_near_u64_max).
+fn bytes_at(b: &[u8], i: usize, n: usize) -> Option<&[u8]> {
+    b.get(i..i.checked_add(n)?)
+}
+
 fn u16_at(b: &[u8], i: usize) -> Result<u16, CodecError> {
-    b.get(i..i + 2)
+    bytes_at(b, i, 2)
         .map(|s| u16::from_le_bytes([s[0], s[1]]))
         .ok_or_else(|| err("truncated zip"))
 }
 fn u32_at(b: &[u8], i: usize) -> Result<u32, CodecError> {
-    b.get(i..i + 4)
+    bytes_at(b, i, 4)
         .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
         .ok_or_else(|| err("truncated zip"))
 }
 fn u64_at(b: &[u8], i: usize) -> Result<u64, CodecError> {
-    b.get(i..i + 8)
+    bytes_at(b, i, 8)
         .map(|s| u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]))
         .ok_or_else(|| err("truncated zip"))
 }
