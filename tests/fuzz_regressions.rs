@@ -252,3 +252,42 @@ fn npz_zip64_central_directory_offset_u64_max() {
         Err(CodecError::Npy(_))
     ));
 }
+
+/// engine_spec crash-654a77e14fb51333311ed5a29aacdf36da694bf5 (and 2ee6b9bd…, ed8f54a9…):
+/// on an input with a zero-length axis, a "same" Conv1DTranspose accepts any stride (its
+/// output is 0 × stride), and the forward pass overflowed computing `stride + extent − 2`
+/// for the cropping (conv.rs). The forward pass now runs (on an empty batch).
+#[test]
+fn conv_transpose_same_huge_stride_empty_input() {
+    harness::engine_case_json(
+        r#"{"batch":1,"input_shape":[0,12],"layers":[["Conv1DTranspose",{"activation":"relu","dilation_rate":[1],"filters":3,"kernel_size":[3],"output_padding":null,"padding":"same","strides":[18446744073709551613],"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}],["Dense",{"activation":"linear","units":16,"use_bias":true}]],"values_bits":[]}"#,
+    );
+}
+
+/// engine_spec crash-2a898015508e0e471298368a0817559089647c9b (and 2f366d15…): the same
+/// overflow in Conv2DTranspose, strides (15, u64::MAX) on an input of shape (11, 0, 0).
+#[test]
+fn conv2d_transpose_same_huge_stride_empty_input() {
+    harness::engine_case_json(
+        r#"{"batch":2,"input_shape":[11,0,0],"layers":[["Conv2DTranspose",{"activation":"linear","dilation_rate":[1,1],"filters":16,"kernel_size":[3,3],"output_padding":null,"padding":"same","strides":[15,18446744073709551615],"use_bias":true}]],"values_bits":[]}"#,
+    );
+}
+
+/// Found by reading the convolution forward passes after the transpose crash, not by a
+/// fuzzer run (engine_spec did not reach it in ~7·10^6 runs): "same" and "causal" padding
+/// accept any `dilation_rate`, and the forward pass overflowed computing the dilated kernel
+/// extent `(k − 1)·d + 1` (Conv1D, DepthwiseConv2D) or `o·s + a·d` (Conv1DTranspose).
+/// The extent must now fit in 64 bits, like `transpose_len` already required.
+#[test]
+fn conv1d_same_huge_dilation() {
+    for case in [
+        r#"{"batch":1,"input_shape":[4,3],"layers":[["Conv1D",{"filters":2,"kernel_size":30,"padding":"same","dilation_rate":1000000000000000000}]],"values_bits":[]}"#,
+        r#"{"batch":1,"input_shape":[4,3],"layers":[["Conv1D",{"filters":2,"kernel_size":3,"padding":"causal","dilation_rate":18446744073709551615}]],"values_bits":[]}"#,
+        r#"{"batch":1,"input_shape":[4,4,2],"layers":[["DepthwiseConv2D",{"kernel_size":3,"padding":"same","strides":2,"dilation_rate":18446744073709551615}]],"values_bits":[]}"#,
+    ] {
+        assert_overflow(case);
+    }
+    harness::engine_case_json(
+        r#"{"batch":1,"input_shape":[4,3],"layers":[["Conv1DTranspose",{"filters":2,"kernel_size":3,"padding":"same","strides":1,"dilation_rate":9223372036854775807}]],"values_bits":[]}"#,
+    );
+}

@@ -173,6 +173,34 @@ pub fn arb_value(u: &mut Unstructured, depth: u8) -> Result<Value> {
     })
 }
 
+/// A value shaped like `template` (a default config value): numbers stay numbers (small,
+/// or the extremes), strings come from [`WORDS`], lists keep about their length. Configs
+/// stay mostly readable, so the shape rules and forward passes behind them get exercised.
+pub fn arb_like(u: &mut Unstructured, template: &Value) -> Result<Value> {
+    Ok(match template {
+        Value::Number(_) => match u.int_in_range(0..=3u8)? {
+            0 | 1 => Value::from(u.int_in_range(0..=9u64)?),
+            2 => Value::from(u.int_in_range(-3..=40i64)?),
+            _ => interesting_int(u)?,
+        },
+        Value::Bool(_) => Value::Bool(u.arbitrary()?),
+        Value::String(_) => Value::from(*u.choose(WORDS)?),
+        Value::Array(items) if !items.is_empty() => {
+            let n = match u.int_in_range(0..=5u8)? {
+                0 => items.len() - 1,
+                1 => items.len() + 1,
+                _ => items.len(),
+            };
+            Value::Array(
+                (0..n)
+                    .map(|i| arb_like(u, &items[i % items.len()]))
+                    .collect::<Result<_>>()?,
+            )
+        }
+        _ => arb_value(u, 1)?,
+    })
+}
+
 /// One layer of an `engine_spec` case: a class and its config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecLayer {
@@ -206,7 +234,10 @@ impl<'a> Arbitrary<'a> for SpecLayer {
             } else {
                 (*u.choose(KEYS)?).to_string()
             };
-            let v = arb_value(u, 2)?;
+            let v = match default.get(&key) {
+                Some(t) if u.ratio(3, 4)? => arb_like(u, t)?,
+                _ => arb_value(u, 2)?,
+            };
             if let Value::Object(o) = &mut config {
                 o.insert(key, v);
             }

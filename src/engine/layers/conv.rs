@@ -96,13 +96,13 @@ fn conv2d_core(
                     let r = (bi * oh + oi) * ow + oj;
                     let row = &mut cv[r * kvol..(r + 1) * kvol];
                     for a in 0..kh {
-                        let i = (oi * g.s[0] + a * g.d[0]) as isize - pad[0] as isize;
-                        if i < 0 || i as usize >= h {
+                        let i = tap(oi, g.s[0], a, g.d[0], pad[0]);
+                        if i < 0 || i >= h as i128 {
                             continue;
                         }
                         for bb in 0..kw {
-                            let j = (oj * g.s[1] + bb * g.d[1]) as isize - pad[1] as isize;
-                            if j < 0 || j as usize >= w {
+                            let j = tap(oj, g.s[1], bb, g.d[1], pad[1]);
+                            if j < 0 || j >= w as i128 {
                                 continue;
                             }
                             let src = ((bi * h + i as usize) * w + j as usize) * c + gi * cg;
@@ -203,6 +203,22 @@ impl<R: Rank> Default for Conv<R> {
 
 type Geo = (Vec<usize>, Vec<usize>, Vec<usize>);
 
+/// `(k − 1)·d + 1`, checked.
+fn dilated_extent(k: usize, d: usize) -> Result<usize, Problem> {
+    k.saturating_sub(1)
+        .checked_mul(d)
+        .and_then(|x| x.checked_add(1))
+        .ok_or(Problem::Overflow {
+            what: "dilated kernel",
+        })
+}
+
+/// `o·s + a·d − pad` in i128: each term fits in u64 but their sum may not (huge strides on
+/// an empty input, huge dilation with "same" padding).
+fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
+    o as i128 * s as i128 + a as i128 * d as i128 - pad as i128
+}
+
 /// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
 /// kind that Keras lets combine strides > 1 with dilation > 1 (`allow_strided_dilation`).
 fn check_geo(
@@ -229,6 +245,12 @@ fn check_geo_with(
     positive(&k, "kernel_size")?;
     positive(&s, "strides")?;
     positive(&d, "dilation_rate")?;
+    // The dilated kernel extent (k − 1)·d + 1 must fit: "same"/"causal" padding accept any
+    // dilation_rate, and the forward pass overflowed computing it (fuzz regression:
+    // conv1d_same_huge_dilation). transpose_len refuses the same overflow.
+    for (&kk, &dd) in k.iter().zip(&d) {
+        dilated_extent(kk, dd)?;
+    }
     if !allow_strided_dilation && s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
         return Err(Problem::config(
             "strides",
@@ -352,7 +374,7 @@ impl<R: Rank> LayerRules for Conv<R> {
             if R::N == 1 && ax == 0 {
                 continue;
             }
-            let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+            let ke = dilated_extent(g.k[ax], g.d[ax])?;
             out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?.out;
             pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
         }
@@ -572,14 +594,17 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             let ri = if R::N == 1 { 0 } else { ax };
             let opi = op.as_ref().map(|o| o[ri]);
             out[ax] = transpose_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding, opi)?.out;
-            let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+            let ke = dilated_extent(g.k[ax], g.d[ax])?;
             let left = match self.padding {
                 Padding::Same => {
+                    // u128: a huge stride is valid on an empty input, output 0 × s (fuzz
+                    // regression: conv_transpose_same_huge_stride_empty_input).
+                    let (s, ke, o) = (g.s[ax] as u128, ke as u128, opi.unwrap_or(0) as u128);
                     let pad_len = match opi {
-                        None => g.s[ax] + ke - 2,
-                        Some(o) => ke + ke % 2 - 2 + o,
+                        None => s + ke - 2,
+                        Some(_) => ke + ke % 2 - 2 + o,
                     };
-                    (pad_len / 2 + pad_len % 2).min(ke - 1)
+                    (pad_len / 2 + pad_len % 2).min(ke - 1) as usize
                 }
                 _ => ke - 1,
             };
@@ -604,13 +629,13 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
                 for j in 0..wd {
                     let r = (bi * h + i) * wd + j;
                     for a in 0..kh {
-                        let oi = (i * g.s[0] + a * g.d[0]) as isize - crop[0] as isize;
-                        if oi < 0 || oi as usize >= out[0] {
+                        let oi = tap(i, g.s[0], a, g.d[0], crop[0]);
+                        if oi < 0 || oi >= out[0] as i128 {
                             continue;
                         }
                         for bb in 0..kw {
-                            let oj = (j * g.s[1] + bb * g.d[1]) as isize - crop[1] as isize;
-                            if oj < 0 || oj as usize >= out[1] {
+                            let oj = tap(j, g.s[1], bb, g.d[1], crop[1]);
+                            if oj < 0 || oj >= out[1] as i128 {
                                 continue;
                             }
                             let base = (a * kw + bb) * f;
@@ -715,7 +740,7 @@ fn depthwise(
     let mut out = [0usize; 2];
     let mut pad = [0usize; 2];
     for (ax, n) in [(0usize, h), (1, w)] {
-        let ke = (g.k[ax] - 1) * g.d[ax] + 1;
+        let ke = dilated_extent(g.k[ax], g.d[ax])?;
         out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?.out;
         pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
     }
