@@ -16,7 +16,10 @@ use crate::engine::{Model, Shape, CATALOGUE};
 
 /// Panels an exercise can hide while it is being solved: `(id, label)`.
 pub const PANELS: &[(&str, &str)] = &[
-    ("params", "Parameter counts (cards, totals, summary, settings)"),
+    (
+        "params",
+        "Parameter counts (cards, totals, summary, settings)",
+    ),
     ("visuals", "Teaching visuals"),
     ("summary", "Summary table"),
 ];
