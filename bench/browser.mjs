@@ -119,7 +119,7 @@ if (ONLY.includes('edit')) {
       new PerformanceObserver((l) => { longTasks += l.getEntries().length; }).observe({ type: 'longtask' });
     } catch { /* not supported */ }
     const recs = () => performance.getEntriesByName('flatland:recompute', 'measure');
-    const out = { sync: [], dom: [], frame: [], idle: [], nextFrame: [], recompute: [], applied: 0, recomputes: 0 };
+    const out = { sync: [], dom: [], frame: [], idle: [], nextFrame: [], recompute: [], visuals: [], visualsWork: [], applied: 0, recomputes: 0 };
     out.domNodes = document.querySelectorAll('*').length;
     for (let i = 0; i < n; i++) {
       // (a) the edit lands at the start of a frame: edit → DOM updated → that frame rendered.
@@ -146,6 +146,14 @@ if (ONLY.includes('edit')) {
       // … → main thread idle again (any follow-up tasks of the edit done).
       await idle();
       out.idle.push(performance.now() - r.t0);
+      // … → the visuals, which follow one frame behind the stack, drawn (the app's
+      // `flatland:visuals` measure ends once their effects, the canvas drawing, have run).
+      const vis = performance.getEntriesByName('flatland:visuals', 'measure').filter((m) => m.startTime >= r.t0);
+      if (vis.length) {
+        const v = vis[vis.length - 1];
+        out.visuals.push(v.startTime + v.duration - r.t0);
+        out.visualsWork.push(v.duration);
+      }
 
       // (b) the edit lands at a random moment: edit → next animation frame → rendered. This
       // adds the wait for the next frame (up to 16.7 ms at 60 Hz), which no work can remove.
@@ -264,6 +272,8 @@ if (e) {
     [`edit → frame rendered, edit at frame start (median)${tag}`, ms(median(e.frame)), '≤ 4 ms'],
     ['  same, p90 / max', `${ms(pct(e.frame, 90))} / ${ms(Math.max(...e.frame))}`, ''],
     ['edit at a random time → next frame rendered (median)', ms(median(e.nextFrame)), '(incl. wait for vsync)'],
+    ['edit → visuals drawn (they follow one frame behind; median)', ms(median(e.visuals)), `${e.visuals.length} of ${EDITS}`],
+    ['  the visuals update itself (flatland:visuals measure, median)', ms(median(e.visualsWork)), ''],
     ['edit → main thread idle again (median)', ms(median(e.idle)), ''],
     ['flatland:recompute measure (median)', ms(median(e.recompute), 3), ''],
     ['  edits applied / recomputes / long tasks (> 50 ms)', `${e.applied}/${EDITS} / ${e.recomputes} / ${e.longTasks}`, ''],

@@ -286,3 +286,132 @@ async fn invalid_and_empty_models_still_render() {
     assert_eq!(count(&root, "tensor-view"), 0);
     assert_eq!(text(&q(&root, "compare-total-a")), "0");
 }
+
+/// The pixel (RGBA) of a canvas at CSS coordinates (x, y).
+fn pixel(canvas: &web_sys::HtmlCanvasElement, x: f64, y: f64) -> Vec<f64> {
+    use web_sys::js_sys::{Array, Function, Reflect, Uint8ClampedArray};
+    let ctx = canvas.get_context("2d").expect("ctx").expect("2d");
+    let dpr = gloo::utils::window().device_pixel_ratio().clamp(1.0, 4.0);
+    let get = Reflect::get(&ctx, &"getImageData".into())
+        .expect("getImageData")
+        .dyn_into::<Function>()
+        .expect("function");
+    let args = Array::of4(
+        &(x * dpr).floor().into(),
+        &(y * dpr).floor().into(),
+        &1.into(),
+        &1.into(),
+    );
+    let img = Reflect::apply(&get, &ctx, &args).expect("image data");
+    let data = Reflect::get(&img, &"data".into())
+        .expect("data")
+        .dyn_into::<Uint8ClampedArray>()
+        .expect("bytes");
+    data.to_vec().into_iter().map(f64::from).collect()
+}
+
+/// A bubbling `keydown` of `key`.
+fn key_down(key: &str) -> web_sys::Event {
+    use web_sys::js_sys::{Array, Function, Object, Reflect};
+    let init = Object::new();
+    Reflect::set(&init, &"key".into(), &key.into()).expect("key");
+    Reflect::set(&init, &"bubbles".into(), &true.into()).expect("bubbles");
+    let ctor = Reflect::get(&gloo::utils::window(), &"KeyboardEvent".into())
+        .expect("KeyboardEvent")
+        .dyn_into::<Function>()
+        .expect("constructor");
+    Reflect::construct(&ctor, &Array::of2(&"keydown".into(), &init))
+        .expect("event")
+        .dyn_into()
+        .expect("Event")
+}
+
+/// `rgba(r, g, b, a)` → [r, g, b, 255·a].
+fn rgba(fill: &str) -> Vec<f64> {
+    let inner = fill
+        .trim_start_matches("rgba(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|s| s.trim().parse::<f64>().expect("number"))
+        .collect::<Vec<_>>();
+    vec![inner[0], inner[1], inner[2], inner[3] * 255.0]
+}
+
+#[wasm_bindgen_test]
+async fn heat_maps_draw_the_engine_values_and_read_them_out() {
+    use flatland::app::visuals::fmt::{long, Hue};
+    use flatland::app::visuals::heat::{readout, Layout};
+    use flatland::app::visuals::{default_example, Run};
+    let model = Model::seed();
+    let analysis = analyze(&model);
+    let root = mount(model.clone()).await;
+    // One canvas per tensor view, and no per-cell DOM.
+    let views = root
+        .query_selector_all("[data-testid=\"tensor-view\"]")
+        .expect("views");
+    assert_eq!(views.length(), 4);
+    assert_eq!(count(&root, "heat-canvas"), 5); // input + 4 layers
+    assert_eq!(
+        root.query_selector_all(".vz-forward rect")
+            .expect("q")
+            .length(),
+        0
+    );
+
+    // The seed's first layer output, computed here by the engine with the app's defaults.
+    let run = Run::compute(&model, &analysis, &default_example(&model.input_shape), 1);
+    let y0 = run.layer_output(0).expect("dense output");
+    let grid = teach::first_item_grid(y0).expect("grid");
+    let layout = Layout::of(&grid);
+    let view = views
+        .item(0)
+        .expect("first view")
+        .dyn_into::<Element>()
+        .expect("el");
+    let canvas = view
+        .query_selector("[data-testid=\"heat-canvas\"]")
+        .expect("q")
+        .expect("canvas")
+        .dyn_into::<web_sys::HtmlCanvasElement>()
+        .expect("canvas element");
+    let dpr = gloo::utils::window().device_pixel_ratio().clamp(1.0, 4.0);
+    assert_eq!(canvas.width(), (layout.width as f64 * dpr) as u32);
+
+    // Each cell's colour is the value's colour (sampled in a corner, away from the text).
+    for cell in layout.cells.iter().take(6) {
+        let (x, y) = layout.origin(cell);
+        let got = pixel(&canvas, x as f64 + 3.0, y as f64 + 3.0);
+        let want = rgba(&Hue::Output.fill(cell.v, layout.max));
+        for k in 0..4 {
+            assert!(
+                (got[k] - want[k]).abs() <= 3.0,
+                "cell {:?}: pixel {got:?}, want {want:?}",
+                (cell.r, cell.c)
+            );
+        }
+    }
+
+    // Keyboard: focus shows the first cell, arrows move; the readout has the engine value.
+    let el: HtmlElement = canvas.clone().dyn_into().expect("html");
+    el.focus().expect("focus");
+    settle().await;
+    let out = view
+        .query_selector("[data-testid=\"heat-readout\"]")
+        .expect("q")
+        .expect("readout");
+    let name = format!("{} output", model.layers[0].name);
+    assert_eq!(text(&out), readout(&name, &layout, 0).expect("cell 0"));
+    for key in ["ArrowRight", "ArrowRight", "ArrowDown"] {
+        canvas.dispatch_event(&key_down(key)).expect("dispatch");
+        settle().await;
+    }
+    // Row 1, column 2 of the (3, 16) output.
+    let want = layout
+        .cells
+        .iter()
+        .position(|c| c.r == 1 && c.c == 2)
+        .expect("cell [1, 2]");
+    let t = text(&out);
+    assert_eq!(t, readout(&name, &layout, want).expect("cell"));
+    assert_eq!(t, format!("{name} [1, 2] = {}", long(grid.values[16 + 2])));
+}

@@ -530,15 +530,25 @@ async fn autosave_restores_and_reset() {
     let m = mount().await;
     click(&cards(&m.root)[0]).await;
     type_into(&q(&m.root, "field-units"), "7").await;
-    drop(m);
-    let saved = gloo::utils::window()
-        .local_storage()
-        .expect("storage")
-        .expect("storage")
-        .get_item(storage::KEY)
-        .expect("get")
-        .expect("saved");
+    let stored = || {
+        gloo::utils::window()
+            .local_storage()
+            .expect("storage")
+            .expect("storage")
+            .get_item(storage::KEY)
+            .expect("get")
+            .unwrap_or_default()
+    };
+    // Saved once the edits settle (storage::SETTLE_MS).
+    for _ in 0..40 {
+        if stored().contains("\"units\": 7") {
+            break;
+        }
+        yew::platform::time::sleep(Duration::from_millis(50)).await;
+    }
+    let saved = stored();
     assert!(saved.contains("\"units\": 7"), "{saved}");
+    drop(m);
 
     let m = mount_with(true).await;
     let r = &m.root;

@@ -29,15 +29,75 @@ pub fn load() -> Option<Model> {
     model_json::from_value(&v).ok()
 }
 
-/// Autosave (best effort: private windows may refuse storage).
+/// Pause after the last change before the autosave and the address bar are written: a burst
+/// of edits (typing, dragging a value) costs one write at its end, not one per keystroke.
+pub const SETTLE_MS: u32 = 250;
+
+/// Writes waiting for the edits to settle: the model to autosave, the fragment to put in
+/// the address bar, and the timer that writes them.
+#[derive(Default)]
+struct Pending {
+    model: Option<Model>,
+    fragment: Option<String>,
+    timer: Option<Timeout>,
+    /// `pagehide` / `visibilitychange` listeners that write at once when the page goes.
+    listening: bool,
+}
+
+thread_local! {
+    static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
+}
+
+/// Write what is waiting now.
+pub fn flush() {
+    let (model, fragment) = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.timer = None;
+        (p.model.take(), p.fragment.take())
+    });
+    if let Some(m) = model {
+        save_now(&m);
+    }
+    if let Some(f) = fragment {
+        write_fragment_now(&f);
+    }
+}
+
+/// (Re)start the settle timer; the first call also installs the page-leave flush.
+fn settle_later(p: &mut Pending) {
+    p.timer = Some(Timeout::new(SETTLE_MS, flush));
+    if !p.listening {
+        p.listening = true;
+        let win = gloo::utils::window();
+        gloo::events::EventListener::new(&win, "pagehide", |_| flush()).forget();
+        gloo::events::EventListener::new(&gloo::utils::document(), "visibilitychange", |_| {
+            if gloo::utils::document().hidden() {
+                flush();
+            }
+        })
+        .forget();
+    }
+}
+
+/// Autosave, once edits settle ([`SETTLE_MS`]) or the page is left.
 pub fn save(model: &Model) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.model = Some(model.clone());
+        settle_later(&mut p);
+    });
+}
+
+/// Autosave now (best effort: private windows may refuse storage).
+fn save_now(model: &Model) {
     if let Some(s) = local() {
         let _ = s.set_item(KEY, &model_json::to_string(model));
     }
 }
 
-/// Forget the autosave.
+/// Forget the autosave (and one that is waiting).
 pub fn clear() {
+    PENDING.with(|p| p.borrow_mut().model = None);
     if let Some(s) = local() {
         let _ = s.remove_item(KEY);
     }
@@ -109,9 +169,17 @@ fn now_ms() -> f64 {
 }
 
 /// Put `fragment` (`#…`) in the address bar without a new history entry and without a
-/// `hashchange` event, now or (after a flood of edits) shortly. No-op when it is already
-/// there.
+/// `hashchange` event, once edits settle ([`SETTLE_MS`]). No-op when it is already there.
 pub fn write_fragment(fragment: &str) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.fragment = Some(fragment.to_string());
+        settle_later(&mut p);
+    });
+}
+
+/// [`write_fragment`] now or, past the rate limit, shortly.
+fn write_fragment_now(fragment: &str) {
     let wait_ms = WRITER.with(|w| {
         let mut w = w.borrow_mut();
         let now = now_ms();
@@ -141,7 +209,7 @@ pub fn write_fragment(fragment: &str) {
                     w.waiting.take()
                 });
                 if let Some(text) = text {
-                    write_fragment(&text);
+                    write_fragment_now(&text);
                 }
             })
             .forget();

@@ -56,14 +56,19 @@ pub fn stack(props: &StackProps) -> Html {
             },
         );
     }
+    // One callback for the component's life (the ref and cell are stable): cards whose
+    // report did not change skip rendering.
     let focus = {
         let pending = pending_focus.clone();
         let list = list.clone();
-        Callback::from(move |f: Focus| match f {
-            Focus::Now(i) => focus_card(&list, i),
-            // An empty list focuses itself (see focus_card).
-            Focus::AfterRender(i) => *pending.borrow_mut() = Some(i.unwrap_or(0)),
-        })
+        (*use_memo((), move |_| {
+            Callback::from(move |f: Focus| match f {
+                Focus::Now(i) => focus_card(&list, i),
+                // An empty list focuses itself (see focus_card).
+                Focus::AfterRender(i) => *pending.borrow_mut() = Some(i.unwrap_or(0)),
+            })
+        }))
+        .clone()
     };
 
     let on_input = {

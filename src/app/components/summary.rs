@@ -31,7 +31,12 @@ pub fn summary(props: &SummaryProps) -> Html {
     let copy_state = use_state(|| CopyState::Idle);
     let area = use_node_ref();
     let a = &props.analysis;
-    let text = summary_text(&props.model_name, a);
+    // The text is built when it is needed (copying, or the fallback box), not per edit.
+    let text_of = {
+        let name = props.model_name.clone();
+        let a = props.analysis.clone();
+        move || summary_text(&name, &a)
+    };
 
     {
         // Select the fallback text once it is on screen.
@@ -45,16 +50,19 @@ pub fn summary(props: &SummaryProps) -> Html {
     {
         // A changed model makes an old "Copied" stale.
         let copy_state = copy_state.clone();
-        use_effect_with(text.clone(), move |_| copy_state.set(CopyState::Idle));
+        use_effect_with(
+            (props.model_name.clone(), props.analysis.clone()),
+            move |_| copy_state.set(CopyState::Idle),
+        );
     }
 
     let on_copy = {
         let copy_state = copy_state.clone();
-        let text = text.clone();
+        let text_of = text_of.clone();
         Callback::from(move |_: MouseEvent| {
             let copy_state = copy_state.clone();
             copy_text(
-                &text,
+                &text_of(),
                 Callback::from(move |ok: bool| {
                     copy_state.set(if ok {
                         CopyState::Copied
@@ -140,7 +148,7 @@ pub fn summary(props: &SummaryProps) -> Html {
             </dl>
             if *copy_state == CopyState::Manual {
                 <textarea ref={area} class="summary-text mono" data-testid="summary-text" readonly=true
-                    aria-label="Summary as text, selected for copying" rows="12" value={text.clone()} />
+                    aria-label="Summary as text, selected for copying" rows="12" value={text_of()} />
             }
         </section>
     }

@@ -87,13 +87,33 @@ impl Hue {
     }
 }
 
-/// A phone-sized viewport (drawings show fewer cells).
+/// A phone-sized viewport (drawings show fewer cells). Read once and again after each
+/// `resize`, not per render: `innerWidth` makes the browser finish a pending layout, which
+/// in the middle of an update costs a whole extra layout pass.
 pub fn narrow() -> bool {
-    gloo::utils::window()
-        .inner_width()
-        .ok()
-        .and_then(|v| v.as_f64())
-        .is_some_and(|w| w < 640.0)
+    use std::cell::Cell;
+    thread_local! {
+        static NARROW: Cell<Option<bool>> = const { Cell::new(None) };
+    }
+    fn read() -> bool {
+        gloo::utils::window()
+            .inner_width()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .is_some_and(|w| w < 640.0)
+    }
+    NARROW.with(|n| match n.get() {
+        Some(v) => v,
+        None => {
+            let v = read();
+            n.set(Some(v));
+            gloo::events::EventListener::new(&gloo::utils::window(), "resize", |_| {
+                NARROW.with(|n| n.set(Some(read())));
+            })
+            .forget();
+            v
+        }
+    })
 }
 
 /// Inline style keeping an SVG readable: it shrinks with its container down to this width,

@@ -8,13 +8,16 @@
 mod compare;
 mod dense;
 pub mod fmt;
-mod heat;
+pub mod heat;
 pub mod stepper;
 mod why;
 mod window;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use gloo::render::request_animation_frame;
+use gloo::timers::callback::Timeout;
 use ndarray::{ArrayD, Axis};
 use yew::prelude::*;
 
@@ -179,8 +182,60 @@ impl PartialEq for RunRef {
     }
 }
 
+/// The teaching visuals, one frame behind the stack: an edit first paints the cards,
+/// inspector and totals; the visuals follow in a task after that frame (edits made within
+/// one frame are applied together). The first render is immediate.
 #[function_component(Visuals)]
 pub fn visuals(props: &VisualsProps) -> Html {
+    let shown = use_state(|| props.clone());
+    let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
+    // A deferred update is timed from its start to its effects having run (canvases drawn):
+    // the `flatland:visuals` performance measure.
+    let timing = use_mut_ref(|| false);
+    {
+        let timing = timing.clone();
+        use_effect(move || {
+            if std::mem::take(&mut *timing.borrow_mut()) {
+                if let Some(perf) = gloo::utils::window().performance() {
+                    let _ = perf.mark("flatland:visuals:end");
+                    let _ = perf.measure_with_start_mark_and_end_mark(
+                        "flatland:visuals",
+                        "flatland:visuals:start",
+                        "flatland:visuals:end",
+                    );
+                }
+            }
+        });
+    }
+    {
+        let shown = shown.clone();
+        use_effect_with(props.clone(), move |p| {
+            let frame = (*shown != *p).then(|| {
+                let p = p.clone();
+                let slot = timer.clone();
+                request_animation_frame(move |_| {
+                    *slot.borrow_mut() = Some(Timeout::new(0, move || {
+                        if let Some(perf) = gloo::utils::window().performance() {
+                            let _ = perf.mark("flatland:visuals:start");
+                            *timing.borrow_mut() = true;
+                        }
+                        shown.set(p);
+                    }));
+                })
+            });
+            let slot = timer;
+            move || {
+                drop(frame);
+                slot.borrow_mut().take();
+            }
+        });
+    }
+    let p = (*shown).clone();
+    html! { <VisualsNow ..p /> }
+}
+
+#[function_component(VisualsNow)]
+fn visuals_now(props: &VisualsProps) -> Html {
     let model = props.model.clone();
     let analysis = props.analysis.clone();
     let n = model.layers.len();

@@ -32,4 +32,29 @@ export const flows = [
       await waitText(page, 'compare-total-b', '9301');
     },
   },
+  {
+    name: 'forward values: each heat map is one canvas, read by hover and arrow keys',
+    async run(page, { base }) {
+      await open(page, base);
+      const view = page.locator('[data-testid="tensor-view"]').first();
+      const canvas = view.locator('[data-testid="heat-canvas"]');
+      const readout = view.locator('[data-testid="heat-readout"]');
+      await canvas.waitFor();
+      assert(await page.locator('.vz-forward rect').count() === 0, 'heat maps still drawn as SVG cells');
+      // The seed's first layer output is (3, 16): cells of 46 × 30 px after a 40 × 20 margin.
+      const natural = await canvas.evaluate((c) => c.width / devicePixelRatio);
+      const box = await canvas.boundingBox();
+      const k = box.width / natural;
+      await page.mouse.move(box.x + (40 + 46 * 2 + 23) * k, box.y + (20 + 30 * 1 + 15) * k);
+      await page.waitForFunction((el) => /^dense output \[1, 2\] = −?\d/.test(el.textContent), await readout.elementHandle());
+      await canvas.focus();
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowDown');
+      await page.waitForFunction((el) => /^dense output \[2, 3\] = −?\d/.test(el.textContent), await readout.elementHandle());
+      await page.keyboard.press('End');
+      await page.waitForFunction((el) => /^dense output \[2, 15\] = /.test(el.textContent), await readout.elementHandle());
+      const label = await canvas.getAttribute('aria-label');
+      assert(/^dense output: heat map of 3 × 16 values, from /.test(label), `canvas label: ${label}`);
+    },
+  },
 ];
