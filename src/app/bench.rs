@@ -2,7 +2,7 @@
 //! `#[wasm_bindgen]` export as `window.wasmBindings`, so the browser benchmark calls these from
 //! the shipped release build itself.
 //!
-//! The model is passed in as text (any format [`read_model`] reads) rather than compiled in with
+//! The model is passed in as text (any JSON format [`read_model`] reads) rather than compiled in with
 //! `include_str!`: the benchmark server serves `tests/fixtures/bench/*.json`, and the fixtures
 //! (63 KB) stay out of the production bundle, which is over its size budget already.
 //!
@@ -16,7 +16,7 @@
 use ndarray::{ArrayD, IxDyn};
 use wasm_bindgen::prelude::*;
 
-use crate::codec::read_model;
+use crate::codec::read_model_json as read_model;
 use crate::engine::forward::{forward, init_weights, Limits, Weights};
 use crate::engine::{analyze, Analysis, Model};
 

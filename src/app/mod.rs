@@ -51,7 +51,9 @@ mod web {
     use web_sys::{DragEvent, KeyboardEvent};
     use yew::prelude::*;
 
-    use super::components::code_panel::{read_file, CodePanel, ImportReport, ImportRequest};
+    use super::components::code_panel::{
+        import as import_code, read_file, CodePanel, ImportReport, ImportRequest,
+    };
     use super::components::dialog::Dialog;
     use super::components::dnd::{use_drag, DragView};
     use super::components::exercise::ExercisePanel;
@@ -235,15 +237,19 @@ mod web {
                 let source = name
                     .as_ref()
                     .map_or_else(|| "the pasted text".to_string(), |n| format!("“{n}”"));
-                let outcome = text
-                    .and_then(|t| share::import_text(name.as_deref(), &t))
-                    .map(|(m, warnings)| {
+                let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
+                // Keras code is read by the tools worker: the outcome may come later.
+                let done = Callback::from(move |outcome: Result<(Model, Vec<_>), String>| {
+                    let outcome = outcome.map(|(m, warnings)| {
                         let summary = (m.name.clone(), m.layers.len(), warnings);
                         dispatch.emit(Action::Load(m));
                         summary
                     });
-                report.set(Some(Rc::new(ImportReport { source, outcome })));
-                panel.set(Some(Panel::Code));
+                    let source = source.clone();
+                    report.set(Some(Rc::new(ImportReport { source, outcome })));
+                    panel.set(Some(Panel::Code));
+                });
+                import_code(name.as_deref(), text, done);
             })
         };
 

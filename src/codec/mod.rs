@@ -43,13 +43,22 @@ pub enum CodecError {
 /// # Errors
 /// [`CodecError`] when the text is not a model.
 pub fn read_model(text: &str) -> Result<crate::engine::Model, CodecError> {
-    let v: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(_) if keras_code::looks_like_python(text) => {
-            return keras_code::parse_keras_code(text).map(|i| i.model)
+    match read_model_json(text) {
+        Err(CodecError::Json(_)) if keras_code::looks_like_python(text) => {
+            keras_code::parse_keras_code(text).map(|i| i.model)
         }
-        Err(e) => return Err(CodecError::Json(e.to_string())),
-    };
+        other => other,
+    }
+}
+
+/// [`read_model`] without the Keras code importer: JSON formats only. The web app's main
+/// module uses this, so the importer is left to the on-demand tools worker.
+///
+/// # Errors
+/// [`CodecError`] when the text is not a model.
+pub fn read_model_json(text: &str) -> Result<crate::engine::Model, CodecError> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| CodecError::Json(e.to_string()))?;
     if model_json::is_ours(&v) {
         model_json::from_value(&v)
     } else {

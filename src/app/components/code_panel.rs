@@ -1,22 +1,174 @@
 //! Code and files: paste Keras Python (or any model JSON) and import it, or open a file
 //! (picker here, or drop it anywhere on the page); export the model as Keras or PyTorch
 //! code, or download it as model JSON.
+//!
+//! The Keras code importer and the exporters are not in the page's main module: they run in
+//! the tools worker (src/bin/flatland-tools.rs), a second wasm module started by the first
+//! [`tools`] request (this panel opening, or a `.py` file dropped on the page).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::file::callbacks::FileReader;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::js_sys::{encode_uri_component, Function, Reflect};
-use web_sys::{Element, HtmlInputElement, HtmlTextAreaElement};
+use web_sys::js_sys::{encode_uri_component, Array, Function, Reflect};
+use web_sys::{Element, HtmlInputElement, HtmlTextAreaElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use super::clipboard::copy_text;
-use crate::app::share::file_name;
-use crate::codec::export::{to_keras_code, to_pytorch_code};
+use crate::app::share::{file_name, imported_from_wire, model_to_wire, prepare_import, Pending};
 use crate::codec::keras_code::CodeWarning;
 use crate::codec::model_json;
 use crate::engine::Model;
+
+/// The tools worker's loader (Trunk's `data-loader-shim`), relative to the page.
+const TOOLS_LOADER: &str = "flatland-tools_loader.js";
+/// How long the worker may take to load before its requests fail.
+const TOOLS_LOAD_MS: u32 = 30_000;
+
+/// The page's side of the tools worker.
+struct Tools {
+    worker: Worker,
+    ready: bool,
+    /// The worker failed (did not load): the next request starts a new one.
+    failed: bool,
+    next_id: u32,
+    /// Requests waiting for `"ready"`.
+    queue: Vec<Array>,
+    pending: Vec<(u32, Callback<Result<String, String>>)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    _load_timeout: Option<gloo::timers::callback::Timeout>,
+}
+
+thread_local! {
+    static TOOLS: RefCell<Option<Tools>> = const { RefCell::new(None) };
+}
+
+/// Fail every waiting request (the worker did not load) and stop the worker.
+fn tools_failed(why: &str) {
+    let waiting = TOOLS.with(|t| {
+        let mut t = t.borrow_mut();
+        let Some(tools) = t.as_mut() else {
+            return Vec::new();
+        };
+        tools.failed = true;
+        tools.worker.terminate();
+        tools.queue.clear();
+        std::mem::take(&mut tools.pending)
+    });
+    for (_, cb) in waiting {
+        cb.emit(Err(why.to_string()));
+    }
+}
+
+fn tools_message(e: &MessageEvent) {
+    let data = e.data();
+    if data.as_string().as_deref() == Some("ready") {
+        TOOLS.with(|t| {
+            if let Some(tools) = t.borrow_mut().as_mut() {
+                tools.ready = true;
+                tools._load_timeout = None;
+                for m in tools.queue.drain(..) {
+                    let _ = tools.worker.post_message(&m);
+                }
+            }
+        });
+        return;
+    }
+    let msg = Array::from(&data);
+    let id = msg.get(0).as_f64();
+    let reply = msg.get(2).as_string().unwrap_or_default();
+    let reply = if msg.get(1).as_bool() == Some(true) {
+        Ok(reply)
+    } else {
+        Err(reply)
+    };
+    let cb = TOOLS.with(|t| {
+        let mut t = t.borrow_mut();
+        let tools = t.as_mut()?;
+        let i = tools
+            .pending
+            .iter()
+            .position(|(p, _)| Some(f64::from(*p)) == id)?;
+        Some(tools.pending.remove(i).1)
+    });
+    if let Some(cb) = cb {
+        cb.emit(reply);
+    }
+}
+
+fn start_tools() -> Option<Tools> {
+    let worker = Worker::new(TOOLS_LOADER).ok()?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| tools_message(&e));
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
+        tools_failed("the code tools could not be loaded (check the connection and reload)");
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let timeout = gloo::timers::callback::Timeout::new(TOOLS_LOAD_MS, || {
+        tools_failed("the code tools took too long to load (check the connection and reload)");
+    });
+    Some(Tools {
+        worker,
+        ready: false,
+        failed: false,
+        next_id: 0,
+        queue: Vec::new(),
+        pending: Vec::new(),
+        _on_message: on_message,
+        _on_error: on_error,
+        _load_timeout: Some(timeout),
+    })
+}
+
+/// Ask the tools worker (started on first use) for [`crate::app::share::tools_run`]`(op,
+/// input)`; `done` gets the reply, or why the worker could not answer.
+pub fn tools(op: &'static str, input: String, done: Callback<Result<String, String>>) {
+    let sent = TOOLS.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.as_ref().is_none_or(|tools| tools.failed) {
+            *t = start_tools();
+        }
+        let Some(tools) = t.as_mut() else {
+            return false;
+        };
+        tools.next_id = tools.next_id.wrapping_add(1);
+        let id = tools.next_id;
+        let msg = Array::of3(&f64::from(id).into(), &op.into(), &input.into());
+        tools.pending.push((id, done.clone()));
+        if tools.ready {
+            let _ = tools.worker.post_message(&msg);
+        } else {
+            tools.queue.push(msg);
+        }
+        true
+    });
+    if !sent {
+        done.emit(Err("the code tools could not be started".into()));
+    }
+}
+
+/// Import pasted or dropped text (see [`crate::app::share::import_text`]): JSON here,
+/// Keras code in the tools worker. `done` may be called before this returns.
+pub fn import(
+    name: Option<&str>,
+    text: Result<String, String>,
+    done: Callback<Result<(Model, Vec<CodeWarning>), String>>,
+) {
+    match text.and_then(|t| prepare_import(name, &t)) {
+        Ok(Pending::Code(code)) => tools(
+            "import",
+            code,
+            Callback::from(move |reply: Result<String, String>| {
+                done.emit(reply.and_then(|t| imported_from_wire(&t)));
+            }),
+        ),
+        Ok(Pending::Ready(m)) => done.emit(Ok((m, Vec::new()))),
+        Err(e) => done.emit(Err(e)),
+    }
+}
 
 /// What the last import did.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +270,29 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
     let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
     let export_node = use_node_ref();
 
-    let code = use_memo((props.model.clone(), *lang), |(m, l)| match l {
-        Lang::Keras => to_keras_code(m),
-        Lang::PyTorch => to_pytorch_code(m),
-    });
+    // The exported code, from the tools worker: the last reply (replies come in request
+    // order), `None` until the first.
+    let code = use_state_eq(|| None::<Rc<str>>);
+    {
+        let code = code.clone();
+        use_effect_with((props.model.clone(), *lang), move |(m, l)| {
+            let op = match l {
+                Lang::Keras => "keras",
+                Lang::PyTorch => "pytorch",
+            };
+            tools(
+                op,
+                model_to_wire(m),
+                Callback::from(move |reply: Result<String, String>| {
+                    let text = reply.unwrap_or_else(|e| format!("# Could not export: {e}"));
+                    code.set(Some(text.into()));
+                }),
+            );
+        });
+    }
     {
         let copy_state = copy_state.clone();
-        use_effect_with(code.clone(), move |_| copy_state.set(CopyState::Idle));
+        use_effect_with((*code).clone(), move |_| copy_state.set(CopyState::Idle));
     }
     let json_href = use_memo(props.model.clone(), |m| {
         let json = model_json::to_string(m);
@@ -175,6 +343,9 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
         let code = code.clone();
         let node = export_node.clone();
         Callback::from(move |_: MouseEvent| {
+            let Some(code) = (*code).clone() else {
+                return;
+            };
             let copy_state = copy_state.clone();
             let node = node.clone();
             copy_text(
@@ -250,7 +421,7 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
                         { lang_tab(Lang::PyTorch, "PyTorch", "export-pytorch") }
                     </div>
                 </div>
-                <pre class="code-export" data-testid="code-export" ref={export_node} tabindex="0" aria-label="Exported code"><code>{(*code).clone()}</code></pre>
+                <pre class="code-export" data-testid="code-export" ref={export_node} tabindex="0" aria-label="Exported code"><code>{ (*code).as_deref().unwrap_or("Loading the exporter…") }</code></pre>
                 <div class="code-actions">
                     <button type="button" class="btn" data-testid="export-copy" aria-label="Copy the exported code" onclick={on_copy}>{"Copy code"}</button>
                     <a class="btn" data-testid="download-json" href={(*json_href).clone()} download={file_name(&props.model, "json")}>{"Download model JSON"}</a>

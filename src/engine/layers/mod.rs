@@ -190,6 +190,13 @@ impl LayerRules for Unknown {
     }
 }
 
+/// One layer kind's settings from a config object. Not inlined: `from_config` would
+/// otherwise hold every kind's serde visitor in one function.
+#[inline(never)]
+fn parse_config<T: serde::de::DeserializeOwned>(config: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(config)
+}
+
 macro_rules! catalogue {
     ($( $variant:ident($ty:ty) = $class:literal, $group:ident, $prefix:literal; )*) => {
         /// Every layer kind Flatland knows, with its Keras settings.
@@ -244,7 +251,7 @@ macro_rules! catalogue {
             pub fn from_config(class_name: &str, config: &Value) -> LayerSpec {
                 let canonical = args::canonical_class(class_name);
                 let parsed: Option<Result<LayerSpec, serde_json::Error>> = match canonical {
-                    $( $class => Some(serde_json::from_value::<$ty>(config.clone()).map(LayerSpec::$variant)), )*
+                    $( $class => Some(parse_config::<$ty>(config).map(LayerSpec::$variant)), )*
                     _ => None,
                 };
                 match parsed {
