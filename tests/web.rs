@@ -685,6 +685,11 @@ async fn corrupted_links_show_an_alert_and_fall_back() {
     // With autosaved work, that is what stays on screen.
     let m = mount().await;
     click(&q(&cards(&m.root)[1], "delete-layer")).await;
+    // Leaving the page writes the autosave at once (pagehide), without waiting for the edits
+    // to settle.
+    gloo::utils::window()
+        .dispatch_event(&web_sys::Event::new("pagehide").expect("event"))
+        .expect("dispatch");
     drop(m);
     let m = mount_at(true, "#m1.garbage").await;
     assert_eq!(cards(&m.root).len(), 3);

@@ -1,0 +1,81 @@
+// Where one edit's first frame goes: N `units` edits on a 50-layer stack (as in
+// bench/browser.mjs), each at the start of a frame, traced; for every edit the main-thread
+// events from the edit to the end of that frame's paint, summed by kind (median over edits).
+// Usage: node bench/trace-edit.mjs [DIST] [EDITS] [LAYERS]
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve, root } from './server.mjs';
+
+const dist = path.resolve(process.argv[2] || path.join(root, 'bench', 'dist'));
+const EDITS = Number(process.argv[3] || 20);
+const LAYERS = Number(process.argv[4] || 50);
+const keras100 = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8'));
+const layers = keras100.config.layers.filter((l) => l.class_name !== 'InputLayer').slice(0, LAYERS);
+const model = JSON.stringify({
+  format: 'flatland-model', version: 1, name: `stack${LAYERS}`, input_shape: [32],
+  layers: layers.map((l) => ({ class_name: l.class_name, name: l.config.name, config: l.config })),
+});
+const { server, base } = await serve({ dist });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', model]);
+// What-if CSS (env CSS), added once the page has loaded.
+if (process.env.CSS) {
+  await context.addInitScript((css) => addEventListener('DOMContentLoaded', () => {
+    const st = document.createElement('style');
+    st.textContent = css;
+    document.head.appendChild(st);
+  }), process.env.CSS);
+}
+const page = await context.newPage();
+await page.goto(base);
+await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, LAYERS, { timeout: 30000 });
+await page.locator('[data-testid="layer-card"]').first().click();
+await page.waitForSelector('[data-testid="field-units"]');
+await page.waitForTimeout(500);
+await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
+await page.evaluate(async (n) => {
+  const input = document.querySelector('[data-testid="field-units"]');
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  for (let i = 0; i < n; i++) {
+    await frame();
+    await new Promise((resolve) => requestAnimationFrame(() => {
+      performance.mark('edit:start');
+      input.value = String(33 + (i % 60));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => { performance.mark('edit:frame'); resolve(); };
+      ch.port2.postMessage(0);
+    }));
+    await new Promise((r) => requestIdleCallback(r, { timeout: 500 }));
+  }
+}, EDITS);
+const trace = JSON.parse((await browser.stopTracing()).toString());
+await browser.close();
+server.close();
+const ev = trace.traceEvents || trace;
+const starts = ev.filter((e) => e.name === 'edit:start').map((e) => e.ts).sort((a, b) => a - b);
+const ends = ev.filter((e) => e.name === 'edit:frame').map((e) => e.ts).sort((a, b) => a - b);
+const main = ev.find((e) => e.name === 'edit:start');
+const kinds = ['FunctionCall', 'RunMicrotasks', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'UpdateLayer', 'Commit', 'HitTest', 'IntersectionObserverController::computeIntersections', 'MajorGC', 'MinorGC', 'ScheduleStyleRecalculation', 'InvalidateLayout', 'ParseAuthorStyleSheet'];
+const per = {};
+const totals = [];
+for (let i = 0; i < Math.min(starts.length, ends.length); i++) {
+  const [a, b] = [starts[i], ends[i]];
+  totals.push((b - a) / 1000);
+  const sums = {};
+  for (const e of ev) {
+    if (e.ph !== 'X' || e.tid !== main.tid || e.ts < a || e.ts > b) continue;
+    sums[e.name] = (sums[e.name] || 0) + e.dur / 1000;
+  }
+  for (const [k, v] of Object.entries(sums)) (per[k] ||= []).push(v);
+}
+const med = (xs) => { const v = [...xs].sort((x, y) => x - y); return v[v.length >> 1]; };
+console.log(`${totals.length} edits: edit → frame painted, median ${med(totals).toFixed(2)} ms`);
+for (const [k, v] of Object.entries(per).sort((x, y) => med(y[1]) - med(x[1])).slice(0, 25)) {
+  console.log(`${med(v).toFixed(3).padStart(9)} ms  (in ${v.length})  ${k}${kinds.includes(k) ? '' : ''}`);
+}
