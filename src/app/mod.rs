@@ -68,6 +68,7 @@ mod web {
     use super::state::Action;
     use super::storage;
     use super::visuals::Visuals;
+    use crate::codec::exercise::Exercise;
     use crate::codec::link;
     use crate::engine::{analyze, Analysis, Model};
 
@@ -93,6 +94,14 @@ mod web {
             );
         }
         analysis
+    }
+
+    /// What the page's link holds: the model, the exercise and the compare preset.
+    type LinkState = (Rc<Model>, Option<Exercise>, Option<String>);
+
+    /// The `#m1.…` fragment of a [`LinkState`].
+    fn encode_link((m, ex, c): &LinkState) -> String {
+        link::encode(&share::payload_of(m, ex.as_ref(), c.as_deref()))
     }
 
     /// Ctrl+Z undo, Ctrl+Shift+Z / Ctrl+Y redo (⌘ on macOS).
@@ -134,29 +143,31 @@ mod web {
         use_effect_with(model.clone(), |m| storage::save(m));
 
         // The address bar holds the link to what is on screen: rewritten (no new history
-        // entry) whenever the model, the exercise or the compare preset changes.
-        let fragment = use_memo(
-            (
-                model.clone(),
-                store.exercise.clone(),
-                store.compare.as_ref().map(|c| c.preset.clone()),
-            ),
-            |(m, ex, c)| link::encode(&share::payload_of(m, ex.as_ref(), c.as_deref())),
+        // entry) whenever the model, the exercise or the compare preset changes, once edits
+        // settle. The link is encoded (deflate) then, not on every edit.
+        let link_state: LinkState = (
+            model.clone(),
+            store.exercise.clone(),
+            store.compare.as_ref().map(|c| c.preset.clone()),
         );
-        let latest_fragment: Rc<RefCell<String>> = use_mut_ref(String::new);
-        latest_fragment.borrow_mut().clone_from(&*fragment);
-        use_effect_with(fragment.clone(), |f| storage::write_fragment(f));
+        let latest_link: Rc<RefCell<LinkState>> = use_mut_ref(|| link_state.clone());
+        latest_link.borrow_mut().clone_from(&link_state);
+        use_effect_with(link_state.clone(), |l| {
+            let l = l.clone();
+            storage::write_fragment_with(move || encode_link(&l));
+        });
 
         // A link pasted into this tab, or Back / Forward to one, opens it.
         {
             let dispatch = dispatch.clone();
-            let latest = latest_fragment.clone();
+            let latest = latest_link.clone();
             use_effect_with((), move |_| {
                 let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
                     let hash = storage::fragment();
+                    let ours = encode_link(&latest.borrow());
                     // Our own link (e.g. put back after an error, or the second of the
                     // popstate + hashchange pair): nothing new to open.
-                    if hash == *latest.borrow() {
+                    if hash == ours {
                         return;
                     }
                     match share::open_link(&hash) {
@@ -166,10 +177,10 @@ mod web {
                                 &reason,
                                 "The model on screen is unchanged.",
                             )));
-                            storage::write_fragment(&latest.borrow());
+                            storage::write_fragment(&ours);
                         }
                         // Not a link (e.g. an emptied fragment): put ours back.
-                        None => storage::write_fragment(&latest.borrow()),
+                        None => storage::write_fragment(&ours),
                     }
                 });
                 let win = gloo::utils::window();
@@ -345,7 +356,7 @@ mod web {
             None => html! {},
             Some(Panel::Share) => html! {
                 <Dialog title="Share" testid="share-dialog" on_close={close_panel.clone()} class="dialog-share">
-                    <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), fragment))}
+                    <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), encode_link(&link_state)))}
                         exercise={store.exercise.is_some()} />
                 </Dialog>
             },

@@ -38,7 +38,8 @@ pub const SETTLE_MS: u32 = 250;
 #[derive(Default)]
 struct Pending {
     model: Option<Model>,
-    fragment: Option<String>,
+    /// Makes the fragment (encoding a link is deflate + base64: done once, at write time).
+    fragment: Option<Box<dyn FnOnce() -> String>>,
     timer: Option<Timeout>,
     /// `pagehide` / `visibilitychange` listeners that write at once when the page goes.
     listening: bool,
@@ -59,7 +60,7 @@ pub fn flush() {
         save_now(&m);
     }
     if let Some(f) = fragment {
-        write_fragment_now(&f);
+        write_fragment_now(&f());
     }
 }
 
@@ -171,9 +172,16 @@ fn now_ms() -> f64 {
 /// Put `fragment` (`#…`) in the address bar without a new history entry and without a
 /// `hashchange` event, once edits settle ([`SETTLE_MS`]). No-op when it is already there.
 pub fn write_fragment(fragment: &str) {
+    let fragment = fragment.to_string();
+    write_fragment_with(move || fragment);
+}
+
+/// [`write_fragment`] of what `make` returns, called only when the write happens (a newer
+/// write before then replaces it uncalled).
+pub fn write_fragment_with(make: impl FnOnce() -> String + 'static) {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        p.fragment = Some(fragment.to_string());
+        p.fragment = Some(Box::new(make));
         settle_later(&mut p);
     });
 }
