@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod forward;
+pub mod gemm;
 pub mod layers;
 pub mod model;
 pub mod rng;

@@ -1,8 +1,8 @@
 //! Convolutions (channels_last): `Conv1D/2D` (valid/same/causal, strides, dilation, groups),
 //! `Conv1DTranspose/2DTranspose`, `DepthwiseConv2D`, `SeparableConv2D`. Forward uses
-//! im2col + GEMM (`ndarray::dot`).
+//! im2col + GEMM ([`gemm`]: ndarray's `dot` natively, a SIMD kernel in wasm32).
 
-use ndarray::{s, Array2, Array4, ArrayD, Ix4};
+use ndarray::{s, Array2, Array4, ArrayD, ArrayView4, Ix4};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
@@ -10,9 +10,10 @@ use super::activation::Activation;
 use super::args::{
     de_ints, de_opt_ints, expand, positive, transpose_len, window_len, AxisCalc, Padding, Rank,
 };
-use super::pooling::{as_4d, from_4d, need_spatial, pad_before};
+use super::pooling::{from_4d, need_spatial, pad_before};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
+use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, Shape};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -58,8 +59,8 @@ fn join(v: &[usize]) -> String {
 /// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F).
 #[allow(clippy::too_many_arguments)]
 fn conv2d_core(
-    x: &Array4<f32>,
-    kernel: &Array4<f32>,
+    x: ArrayView4<'_, f32>,
+    kernel: ArrayView4<'_, f32>,
     g: Geo2,
     pad: [usize; 2],
     out: [usize; 2],
@@ -78,26 +79,41 @@ fn conv2d_core(
     let [oh, ow] = out;
     let rows = b * oh * ow;
     let kvol = kh * kw * cg;
-    let mut y = Array2::<f32>::zeros((rows, f));
+    let mut y = if groups == 1 {
+        None
+    } else {
+        Some(Array2::<f32>::zeros((rows, f)))
+    };
     let mut cols = Array2::<f32>::zeros((rows, kvol));
     let xs = x.as_standard_layout();
     let xv = xs
         .as_slice()
         .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
+    // One kernel row's taps are one contiguous run of the input when there is one group and
+    // no horizontal dilation: copy kw·C values at once where the whole run is inside.
+    let run = groups == 1 && g.d[1] == 1;
     for gi in 0..groups {
         let cv = cols
             .as_slice_mut()
             .ok_or_else(|| Problem::geometry("im2col buffer is not contiguous"))?;
-        cv.fill(0.0);
-        // im2col on raw slices: row r = output position, columns (a, bb, channel).
+        // im2col on raw slices: row r = output position, columns (a, bb, channel). Taps
+        // outside the input stay zero; they are the same cells in every group.
         for bi in 0..b {
             for oi in 0..oh {
                 for oj in 0..ow {
                     let r = (bi * oh + oi) * ow + oj;
                     let row = &mut cv[r * kvol..(r + 1) * kvol];
+                    let j0 = tap(oj, g.s[1], 0, 1, pad[1]);
+                    let whole = run && j0 >= 0 && j0 + kw as i128 <= w as i128;
                     for a in 0..kh {
                         let i = tap(oi, g.s[0], a, g.d[0], pad[0]);
                         if i < 0 || i >= h as i128 {
+                            continue;
+                        }
+                        if whole {
+                            let src = ((bi * h + i as usize) * w + j0 as usize) * c;
+                            let base = a * kw * c;
+                            row[base..base + kw * c].copy_from_slice(&xv[src..src + kw * c]);
                             continue;
                         }
                         for bb in 0..kw {
@@ -113,24 +129,46 @@ fn conv2d_core(
                 }
             }
         }
-        let kg = kernel
-            .slice(s![.., .., .., gi * fg..(gi + 1) * fg])
-            .to_owned();
-        let kg = kg
-            .into_shape_with_order((kvol, fg))
-            .map_err(|_| Problem::geometry("kernel reshape"))?;
-        let yg = cols.dot(&kg);
-        y.slice_mut(s![.., gi * fg..(gi + 1) * fg]).assign(&yg);
+        let kg = kernel.slice(s![.., .., .., gi * fg..(gi + 1) * fg]);
+        let yg = match kg.into_shape_with_order((kvol, fg)) {
+            // One group: the kernel itself, no copy.
+            Ok(kv) => gemm(cols.view(), kv),
+            Err(_) => {
+                let kg = kg
+                    .as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order((kvol, fg))
+                    .map_err(|_| Problem::geometry("kernel reshape"))?;
+                gemm(cols.view(), kg.view())
+            }
+        };
+        match y.as_mut() {
+            Some(y) => y.slice_mut(s![.., gi * fg..(gi + 1) * fg]).assign(&yg),
+            None => y = Some(yg),
+        }
     }
-    y.into_shape_with_order((b, oh, ow, f))
+    y.unwrap_or_else(|| Array2::zeros((rows, f)))
+        .into_shape_with_order((b, oh, ow, f))
         .map_err(|_| Problem::geometry("conv output reshape"))
 }
 
-fn kernel4(w: &ArrayD<f32>, r: usize) -> Result<Array4<f32>, Problem> {
-    let k = if r == 1 {
-        w.clone().insert_axis(ndarray::Axis(0))
+/// A `(B, L, C)` or `(B, H, W, C)` input as a `(B, H, W, C)` view (no copy).
+fn view4(x: &ArrayD<f32>) -> Result<ArrayView4<'_, f32>, Problem> {
+    let v = if x.ndim() == 3 {
+        x.view().insert_axis(ndarray::Axis(1))
     } else {
-        w.clone()
+        x.view()
+    };
+    v.into_dimensionality::<Ix4>()
+        .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
+}
+
+/// The kernel as (kh, kw, C, F), a view (1-D kernels get kh = 1).
+fn kernel4(w: &ArrayD<f32>, r: usize) -> Result<ArrayView4<'_, f32>, Problem> {
+    let k = if r == 1 {
+        w.view().insert_axis(ndarray::Axis(0))
+    } else {
+        w.view()
     };
     k.into_dimensionality::<Ix4>()
         .map_err(|_| Problem::geometry(format!("kernel has shape {:?}", w.shape())))
@@ -217,6 +255,23 @@ fn dilated_extent(k: usize, d: usize) -> Result<usize, Problem> {
 /// an empty input, huge dilation with "same" padding).
 fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
     o as i128 * s as i128 + a as i128 * d as i128 - pad as i128
+}
+
+/// [`window_len`]'s output length without its formula text: the forward pass runs this on
+/// every call, and formatting the formula was ~1.5% of a small CNN's forward time in wasm
+/// (BENCHMARKS.md §2.4). Refusals still come from `window_len`, with its message.
+fn out_len(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> Result<usize, Problem> {
+    let step = s.max(1);
+    match padding {
+        Padding::Valid => {
+            let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
+            if span <= n {
+                return Ok((n - span) / step + 1);
+            }
+        }
+        Padding::Same | Padding::Causal => return Ok(if n == 0 { 0 } else { (n - 1) / step + 1 }),
+    }
+    window_len(n, k, s, d, padding).map(|a| a.out)
 }
 
 /// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
@@ -358,7 +413,7 @@ impl<R: Rank> LayerRules for Conv<R> {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
-        let x4 = as_4d(x)?;
+        let x4 = view4(x)?;
         let kern = kernel4(
             w.first().ok_or(Problem::MissingWeights {
                 expected: 1,
@@ -375,10 +430,10 @@ impl<R: Rank> LayerRules for Conv<R> {
                 continue;
             }
             let ke = dilated_extent(g.k[ax], g.d[ax])?;
-            out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?.out;
+            out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?;
             pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
         }
-        let y = conv2d_core(&x4, &kern, g, pad, out, self.groups)?;
+        let y = conv2d_core(x4, kern, g, pad, out, self.groups)?;
         add_bias_act(
             y,
             if self.use_bias { w.get(1) } else { None },
@@ -569,7 +624,7 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ((k, s, d), op) = self.geo()?;
-        let x4 = as_4d(x)?;
+        let x4 = view4(x)?;
         let kern = kernel4(
             w.first().ok_or(Problem::MissingWeights {
                 expected: 1,
@@ -622,7 +677,7 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             .into_owned()
             .into_shape_with_order((c, kh * kw * f))
             .map_err(|_| Problem::geometry("kernel reshape"))?;
-        let prod = xm.dot(&km);
+        let prod = gemm(xm.view(), km.view());
         let mut y = Array4::<f32>::zeros((b, out[0], out[1], f));
         for bi in 0..b {
             for i in 0..h {
@@ -724,7 +779,7 @@ impl Default for DepthwiseConv2D {
 
 /// Depthwise convolution via grouped conv with one group per input channel.
 fn depthwise(
-    x4: &Array4<f32>,
+    x4: ArrayView4<'_, f32>,
     kern: &ArrayD<f32>,
     g: Geo2,
     padding: Padding,
@@ -741,10 +796,10 @@ fn depthwise(
     let mut pad = [0usize; 2];
     for (ax, n) in [(0usize, h), (1, w)] {
         let ke = dilated_extent(g.k[ax], g.d[ax])?;
-        out[ax] = window_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?.out;
+        out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?;
         pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
     }
-    conv2d_core(x4, &k4, g, pad, out, c)
+    conv2d_core(x4, k4.view(), g, pad, out, c)
 }
 
 impl DepthwiseConv2D {
@@ -813,9 +868,9 @@ impl LayerRules for DepthwiseConv2D {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
-        let x4 = as_4d(x)?;
+        let x4 = view4(x)?;
         let y = depthwise(
-            &x4,
+            x4,
             w.first().ok_or(Problem::MissingWeights {
                 expected: 1,
                 got: 0,
@@ -967,8 +1022,8 @@ impl LayerRules for SeparableConv2D {
                 got: w.len(),
             });
         }
-        let x4 = as_4d(x)?;
-        let dw = depthwise(&x4, &w[0], geo2(2, &k, &s, &d), self.padding)?;
+        let x4 = view4(x)?;
+        let dw = depthwise(x4, &w[0], geo2(2, &k, &s, &d), self.padding)?;
         let pk = kernel4(&w[1], 2)?;
         let (_, oh, ow, _) = dw.dim();
         let one = Geo2 {
@@ -976,7 +1031,7 @@ impl LayerRules for SeparableConv2D {
             s: [1, 1],
             d: [1, 1],
         };
-        let y = conv2d_core(&dw, &pk, one, [0, 0], [oh, ow], 1)?;
+        let y = conv2d_core(dw.view(), pk, one, [0, 0], [oh, ow], 1)?;
         add_bias_act(
             y,
             if self.use_bias { w.get(2) } else { None },

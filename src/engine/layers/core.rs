@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
+use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, Shape};
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
@@ -72,7 +73,7 @@ pub fn dense_apply(
         .view()
         .into_shape_with_order((rows, c))
         .map_err(|_| Problem::geometry("Dense input reshape"))?;
-    let mut y = x2.dot(&k);
+    let mut y = gemm(x2, k);
     if let Some(b) = bias {
         let b1 = b
             .view()
