@@ -37,6 +37,10 @@ await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer
 await page.locator('[data-testid="layer-card"]').first().click();
 await page.waitForSelector('[data-testid="field-units"]');
 await page.waitForTimeout(500);
+const cdp = await context.newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+await cdp.send('Profiler.start');
 await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
 await page.evaluate(async (n) => {
   const input = document.querySelector('[data-testid="field-units"]');
@@ -55,6 +59,7 @@ await page.evaluate(async (n) => {
   }
 }, EDITS);
 const trace = JSON.parse((await browser.stopTracing()).toString());
+const { profile } = await cdp.send('Profiler.stop');
 await browser.close();
 server.close();
 const ev = trace.traceEvents || trace;
@@ -74,8 +79,33 @@ for (let i = 0; i < Math.min(starts.length, ends.length); i++) {
   }
   for (const [k, v] of Object.entries(sums)) (per[k] ||= []).push(v);
 }
+if (process.env.PAINTS) {
+  const [a, b] = [starts[2], ends[2]];
+  for (const e of ev) {
+    if (e.ph === 'X' && e.tid === main.tid && e.ts >= a && e.ts <= b && ['Paint', 'Layout', 'PrePaint', 'UpdateLayoutTree'].includes(e.name)) {
+      console.log(e.name, (e.dur / 1000).toFixed(3), JSON.stringify(e.args).slice(0, 400));
+    }
+  }
+}
 const med = (xs) => { const v = [...xs].sort((x, y) => x - y); return v[v.length >> 1]; };
 console.log(`${totals.length} edits: edit → frame painted, median ${med(totals).toFixed(2)} ms`);
 for (const [k, v] of Object.entries(per).sort((x, y) => med(y[1]) - med(x[1])).slice(0, 25)) {
   console.log(`${med(v).toFixed(3).padStart(9)} ms  (in ${v.length})  ${k}${kinds.includes(k) ? '' : ''}`);
+}
+
+// Sampled self time inside the first-frame windows (the profiler and the trace share a clock).
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+let t = profile.startTime;
+profile.samples.forEach((id, i) => {
+  t += profile.timeDeltas[i];
+  const inWin = starts.some((a, j) => t >= a && t <= ends[j]);
+  if (!inWin) return;
+  const f = byId.get(id).callFrame;
+  const key = f.functionName || (f.url ? `(anonymous ${path.basename(f.url)}:${f.lineNumber})` : '(native)');
+  self.set(key, (self.get(key) || 0) + (profile.timeDeltas[i + 1] || 0) / 1000);
+});
+console.log(`\nsampled self time in those windows (ms per edit):`);
+for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP || 30))) {
+  console.log(`${(v / totals.length).toFixed(3).padStart(9)}  ${k.slice(0, 140)}`);
 }

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
@@ -29,10 +30,9 @@ pub fn load() -> Option<Model> {
     model_json::from_value(&v).ok()
 }
 
-/// Pause after the last change before the autosave and the address bar are written: a burst
-/// of edits (typing, dragging a value) costs one write at its end, not one per keystroke.
-pub const SETTLE_MS: u32 = 250;
-
+/// Autosave and the address bar are written after the frame that shows an edit (an
+/// animation frame, then a task), not inside it: the edit paints first, and the writes of
+/// edits made within one frame are done once. Leaving the page writes at once.
 /// Writes waiting for the edits to settle: the model to autosave, the fragment to put in
 /// the address bar, and the timer that writes them.
 #[derive(Default)]
@@ -40,6 +40,8 @@ struct Pending {
     model: Option<Model>,
     /// Makes the fragment (encoding a link is deflate + base64: done once, at write time).
     fragment: Option<Box<dyn FnOnce() -> String>>,
+    /// The animation frame after which the writes run, and then their task.
+    frame: Option<AnimationFrame>,
     timer: Option<Timeout>,
     /// `pagehide` / `visibilitychange` listeners that write at once when the page goes.
     listening: bool,
@@ -53,6 +55,7 @@ thread_local! {
 pub fn flush() {
     let (model, fragment) = PENDING.with(|p| {
         let mut p = p.borrow_mut();
+        p.frame = None;
         p.timer = None;
         (p.model.take(), p.fragment.take())
     });
@@ -64,9 +67,14 @@ pub fn flush() {
     }
 }
 
-/// (Re)start the settle timer; the first call also installs the page-leave flush.
+/// Schedule the writes after the next frame, unless they already are; the first call also
+/// installs the page-leave flush.
 fn settle_later(p: &mut Pending) {
-    p.timer = Some(Timeout::new(SETTLE_MS, flush));
+    if p.frame.is_none() && p.timer.is_none() {
+        p.frame = Some(request_animation_frame(|_| {
+            PENDING.with(|p| p.borrow_mut().timer = Some(Timeout::new(0, flush)));
+        }));
+    }
     if !p.listening {
         p.listening = true;
         let win = gloo::utils::window();
@@ -80,7 +88,7 @@ fn settle_later(p: &mut Pending) {
     }
 }
 
-/// Autosave, once edits settle ([`SETTLE_MS`]) or the page is left.
+/// Autosave, after the frame that shows the edit, or when the page is left.
 pub fn save(model: &Model) {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
@@ -170,7 +178,7 @@ fn now_ms() -> f64 {
 }
 
 /// Put `fragment` (`#…`) in the address bar without a new history entry and without a
-/// `hashchange` event, once edits settle ([`SETTLE_MS`]). No-op when it is already there.
+/// `hashchange` event, after the frame that shows the edit. No-op when it is already there.
 pub fn write_fragment(fragment: &str) {
     let fragment = fragment.to_string();
     write_fragment_with(move || fragment);

@@ -42,6 +42,7 @@ export const flows = [
       await canvas.waitFor();
       assert(await page.locator('.vz-forward rect').count() === 0, 'heat maps still drawn as SVG cells');
       // The seed's first layer output is (3, 16): cells of 46 × 30 px after a 40 × 20 margin.
+      await canvas.scrollIntoViewIfNeeded();
       const natural = await canvas.evaluate((c) => c.width / devicePixelRatio);
       const box = await canvas.boundingBox();
       const k = box.width / natural;
@@ -53,6 +54,9 @@ export const flows = [
       await page.waitForFunction((el) => /^dense output \[2, 3\] = −?\d/.test(el.textContent), await readout.elementHandle());
       await page.keyboard.press('End');
       await page.waitForFunction((el) => /^dense output \[2, 15\] = /.test(el.textContent), await readout.elementHandle());
+      // Drawn once on screen: the cell under the pointer is not blank.
+      const alpha = await canvas.evaluate((c) => c.getContext('2d').getImageData(Math.floor(43 * devicePixelRatio), Math.floor(23 * devicePixelRatio), 1, 1).data[3]);
+      assert(alpha > 0, 'the heat map was not drawn');
       const label = await canvas.getAttribute('aria-label');
       assert(/^dense output: heat map of 3 × 16 values, from /.test(label), `canvas label: ${label}`);
     },
