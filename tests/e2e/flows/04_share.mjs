@@ -195,8 +195,17 @@ export const flows = [
   {
     name: 'paste the seed 004 Keras code, import it: 13,698; errors keep the model; files and export',
     async run(page, { base }) {
+      // The Keras code importer and the exporters are a second wasm module (the tools
+      // worker): not fetched by the first load, started when the Code panel opens.
+      const fetched = [];
+      page.on('request', (r) => fetched.push(r.url()));
       await open(page, base);
+      await page.waitForLoadState('networkidle');
+      assert(page.workers().length === 0, `workers before the Code panel: ${page.workers().length}`);
+      assert(!fetched.some((u) => u.includes('flatland-tools')), `the first load fetched the tools: ${fetched.filter((u) => u.includes('flatland-tools'))}`);
       await openPanel(page, 'open-code', 'code-panel');
+      await waitText(page, 'code-export', 'model=keras.Sequential(');
+      assert(page.workers().length === 1, `workers after the Code panel: ${page.workers().length}`);
       await page.fill('[data-testid="code-input"]', snippet('seed004.py'));
       await page.click('[data-testid="code-import"]');
       await page.waitForSelector('[data-testid="code-imported"]');
@@ -221,7 +230,7 @@ export const flows = [
       await page.click('[data-testid="dialog-close"]');
       await page.click('[data-testid="undo"]');
       await waitText(page, 'total-params', '13698');
-      // A file dropped anywhere on the page is imported too.
+      // A file dropped anywhere on the page is imported too (the worker is reused).
       const dt = await page.evaluateHandle((text) => {
         const d = new DataTransfer();
         d.items.add(new File([text], 'seed004_flatten.py', { type: 'text/x-python' }));
@@ -233,6 +242,24 @@ export const flows = [
       await waitText(page, 'total-params', '58498');
       await page.waitForSelector('.file-drop', { state: 'detached' });
       await waitText(page, 'code-imported', 'seed004_flatten.py');
+      assert(page.workers().length === 1, `workers at the end: ${page.workers().length}`);
+    },
+  },
+  {
+    name: 'a .py file dropped before the Code panel was ever opened starts the tools worker and imports',
+    async run(page, { base }) {
+      await open(page, base);
+      assert(page.workers().length === 0, 'no worker on load');
+      const dt = await page.evaluateHandle((text) => {
+        const d = new DataTransfer();
+        d.items.add(new File([text], 'seed004.py', { type: 'text/x-python' }));
+        return d;
+      }, snippet('seed004.py'));
+      await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
+      await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+      await waitText(page, 'total-params', '13698');
+      await waitText(page, 'code-imported', 'seed004.py');
+      await waitText(page, 'code-export', 'Conv2D(32(21)');
     },
   },
   {
