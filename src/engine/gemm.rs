@@ -6,8 +6,8 @@
 //! product is this module's tiled kernel instead:
 //! - B is packed once into panels of [`NR`] = 8 columns (zero-padded at the right edge), each
 //!   panel `k` rows of two 4-lane vectors, read front to back;
-//! - A is packed into blocks of [`MR`] = 4 rows, interleaved by `k` (zero-padded at the
-//!   bottom edge), so the micro-kernel reads both operands sequentially;
+//! - A is read in place, [`MR`] = 4 rows at a time (a short last block repeats its last row
+//!   and drops those results): packing it would copy as much as the im2col itself;
 //! - the 4×8 micro-kernel keeps its tile in 8 vector accumulators and does, per `k`, 2 B
 //!   loads, 4 A broadcasts and 8 multiply-adds (`f32x4_mul` + `f32x4_add`: base simd128 has
 //!   no fused multiply-add, and relaxed-simd is not assumed). Panels are the outer loop, so
@@ -116,72 +116,56 @@ impl Quad for core::arch::wasm32::v128 {
 
 /// B (k × n) as panels of [`NR`] columns: panel `p`, row `kk` is the two vectors at
 /// `(p·k + kk)·2`. Columns past `n` are zero.
-fn pack_b<Q: Quad>(b: ArrayView2<'_, f32>) -> Vec<Q> {
-    let (k, n) = b.dim();
+fn pack_b<Q: Quad>(bv: &[f32], k: usize, n: usize) -> Vec<Q> {
     let panels = n.div_ceil(NR);
     let mut out = Vec::with_capacity(panels * k * 2);
-    let bs = b.as_standard_layout();
-    let Some(bv) = bs.as_slice() else {
-        return out;
-    };
     for p in 0..panels {
         let j0 = p * NR;
-        let w = (n - j0).min(NR);
-        for row in bv.chunks_exact(n) {
-            let mut v = [0.0f32; NR];
-            v[..w].copy_from_slice(&row[j0..j0 + w]);
-            out.push(Q::new([v[0], v[1], v[2], v[3]]));
-            out.push(Q::new([v[4], v[5], v[6], v[7]]));
-        }
-    }
-    out
-}
-
-/// A (m × k) as blocks of [`MR`] rows interleaved by `k`: block `ib`, row `kk`, lane `r` is
-/// at `(ib·k + kk)·MR + r`. Rows past `m` are zero.
-fn pack_a(a: ArrayView2<'_, f32>) -> Vec<f32> {
-    let (m, k) = a.dim();
-    let blocks = m.div_ceil(MR);
-    let mut out = vec![0.0f32; blocks * k * MR];
-    let as_ = a.as_standard_layout();
-    let Some(av) = as_.as_slice() else {
-        return Vec::new();
-    };
-    for (blk, dst) in av.chunks(MR * k).zip(out.chunks_exact_mut(MR * k)) {
-        for (r, row) in blk.chunks_exact(k).enumerate() {
-            for (d, &x) in dst.iter_mut().skip(r).step_by(MR).zip(row) {
-                *d = x;
+        for row in bv.chunks_exact(n).take(k) {
+            if let Some(c) = row.get(j0..j0 + NR) {
+                out.push(Q::new([c[0], c[1], c[2], c[3]]));
+                out.push(Q::new([c[4], c[5], c[6], c[7]]));
+            } else {
+                let mut v = [0.0f32; NR];
+                for (d, &x) in v.iter_mut().zip(row.iter().skip(j0)) {
+                    *d = x;
+                }
+                out.push(Q::new([v[0], v[1], v[2], v[3]]));
+                out.push(Q::new([v[4], v[5], v[6], v[7]]));
             }
         }
     }
     out
 }
 
-/// One 4×8 tile: `ap` is a packed A block (k·4 values), `bp` a packed B panel (k·2 vectors).
-/// Returns the tile's rows as (left, right) vector pairs.
+/// One 4×8 tile: rows `a` of A (each `k` long; past A's last row the block repeats that row
+/// and the caller drops those results), `bp` a packed B panel (k·2 vectors). Returns the
+/// tile's rows as (left, right) vector pairs.
 #[inline(always)]
-fn tile<Q: Quad>(ap: &[f32], bp: &[Q]) -> [[Q; 2]; MR] {
+fn tile<Q: Quad>(a: [&[f32]; MR], bp: &[Q]) -> [[Q; 2]; MR] {
     let (mut c00, mut c01, mut c10, mut c11) = (Q::ZERO, Q::ZERO, Q::ZERO, Q::ZERO);
     let (mut c20, mut c21, mut c30, mut c31) = (Q::ZERO, Q::ZERO, Q::ZERO, Q::ZERO);
-    for (a, b) in ap.chunks_exact(MR).zip(bp.chunks_exact(2)) {
+    let [r0, r1, r2, r3] = a;
+    let steps = bp.chunks_exact(2).zip(r0).zip(r1).zip(r2).zip(r3);
+    for ((((b, &x0), &x1), &x2), &x3) in steps {
         let (b0, b1) = (b[0], b[1]);
-        let a0 = Q::splat(a[0]);
+        let a0 = Q::splat(x0);
         c00 = Q::mul_add(c00, a0, b0);
         c01 = Q::mul_add(c01, a0, b1);
-        let a1 = Q::splat(a[1]);
+        let a1 = Q::splat(x1);
         c10 = Q::mul_add(c10, a1, b0);
         c11 = Q::mul_add(c11, a1, b1);
-        let a2 = Q::splat(a[2]);
+        let a2 = Q::splat(x2);
         c20 = Q::mul_add(c20, a2, b0);
         c21 = Q::mul_add(c21, a2, b1);
-        let a3 = Q::splat(a[3]);
+        let a3 = Q::splat(x3);
         c30 = Q::mul_add(c30, a3, b0);
         c31 = Q::mul_add(c31, a3, b1);
     }
     [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
 }
 
-/// The tiled product (both operands packed, 4×8 register tiles).
+/// The tiled product (B packed, A read in place, 4×8 register tiles).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 fn tiled<Q: Quad>(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     let (m, k) = a.dim();
@@ -189,20 +173,34 @@ fn tiled<Q: Quad>(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32>
     if m == 0 || n == 0 || k == 0 || k != b.nrows() {
         return Array2::zeros((m, n));
     }
-    let bp = pack_b::<Q>(b);
-    let ap = pack_a(a);
+    let (a_std, b_std) = (a.as_standard_layout(), b.as_standard_layout());
+    let (Some(av), Some(bv)) = (a_std.as_slice(), b_std.as_slice()) else {
+        return Array2::zeros((m, n));
+    };
+    let bp = pack_b::<Q>(bv, k, n);
+    let rows: Vec<&[f32]> = av.chunks_exact(k).collect();
     let mut out = vec![0.0f32; m * n];
     for (p, panel) in bp.chunks_exact(2 * k).enumerate() {
         let j0 = p * NR;
         let w = (n - j0).min(NR);
-        for (ib, block) in ap.chunks_exact(MR * k).enumerate() {
-            let c = tile::<Q>(block, panel);
+        for (ib, block) in rows.chunks(MR).enumerate() {
+            let last = block.len() - 1;
+            let pick = |r: usize| block[r.min(last)];
+            let c = tile::<Q>([pick(0), pick(1), pick(2), pick(3)], panel);
             let i0 = ib * MR;
-            for (r, [left, right]) in c.into_iter().enumerate().take(m - i0) {
+            for (r, [left, right]) in c.into_iter().enumerate().take(block.len()) {
                 let (l, h) = (left.lanes(), right.lanes());
-                let v = [l[0], l[1], l[2], l[3], h[0], h[1], h[2], h[3]];
                 let at = (i0 + r) * n + j0;
-                out[at..at + w].copy_from_slice(&v[..w]);
+                match out.get_mut(at..at + NR) {
+                    Some(dst) if w == NR => {
+                        dst[..4].copy_from_slice(&l);
+                        dst[4..].copy_from_slice(&h);
+                    }
+                    _ => {
+                        let v = [l[0], l[1], l[2], l[3], h[0], h[1], h[2], h[3]];
+                        out[at..at + w].copy_from_slice(&v[..w]);
+                    }
+                }
             }
         }
     }

@@ -180,22 +180,39 @@ fn add_bias_act(
     act: Activation,
     r: usize,
 ) -> Result<ArrayD<f32>, Problem> {
-    if let Some(b) = bias {
-        let f = y.dim().3;
-        let bv = b
-            .as_slice()
-            .filter(|bv| bv.len() == f)
-            .ok_or_else(|| Problem::geometry("bias size"))?;
-        if let Some(yv) = y.as_slice_mut() {
-            for row in yv.chunks_exact_mut(f.max(1)) {
-                for (o, &bb) in row.iter_mut().zip(bv) {
-                    *o += bb;
+    let f = y.dim().3;
+    let bv = match bias {
+        Some(b) => Some(
+            b.as_slice()
+                .filter(|bv| bv.len() == f)
+                .ok_or_else(|| Problem::geometry("bias size"))?,
+        ),
+        None => None,
+    };
+    // ReLU rides along with the bias pass (one sweep over the output instead of two).
+    let mut relu_done = false;
+    if let Some(yv) = y.as_slice_mut() {
+        let relu = act == Activation::Relu;
+        match bv {
+            Some(bv) => {
+                for row in yv.chunks_exact_mut(f.max(1)) {
+                    for (o, &bb) in row.iter_mut().zip(bv) {
+                        let v = *o + bb;
+                        *o = if relu { v.max(0.0) } else { v };
+                    }
                 }
             }
+            None if relu => yv.iter_mut().for_each(|o| *o = o.max(0.0)),
+            None => {}
         }
+        relu_done = relu;
+    } else if bv.is_some() {
+        return Err(Problem::geometry("conv output is not contiguous"));
     }
     let mut y = from_4d(y, r);
-    act.apply(&mut y);
+    if !relu_done {
+        act.apply(&mut y);
+    }
     Ok(y)
 }
 
