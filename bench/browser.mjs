@@ -285,6 +285,7 @@ if (L) {
   rows.push(
     [`cold load: navigation → first layer card in DOM (median of ${LOADS})`, m('card'), '≤ 300 ms'],
     ['cold load: → first card rendered (median)', m('painted'), ''],
+    ['cold load: first contentful paint (median)', m('fcp'), ''],
     ['  html / js fetched / wasm requested / wasm fetched', `${m('html')} / ${m('jsFetched')} / ${m('wasmStart')} / ${m('wasmFetched')}`, ''],
     ['  TrunkApplicationStarted (wasm compiled + main ran)', m('started'), ''],
   );

@@ -184,10 +184,11 @@ impl PartialEq for RunRef {
 
 /// The teaching visuals, one frame behind the stack: an edit first paints the cards,
 /// inspector and totals; the visuals follow in a task after that frame (edits made within
-/// one frame are applied together). The first render is immediate.
+/// one frame are applied together). So does the first render: the page's first paint shows
+/// the stack without waiting for the visuals.
 #[function_component(Visuals)]
 pub fn visuals(props: &VisualsProps) -> Html {
-    let shown = use_state(|| props.clone());
+    let shown = use_state(|| None::<VisualsProps>);
     let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
     // A deferred update is timed from its start to its effects having run (canvases drawn):
     // the `flatland:visuals` performance measure.
@@ -210,7 +211,7 @@ pub fn visuals(props: &VisualsProps) -> Html {
     {
         let shown = shown.clone();
         use_effect_with(props.clone(), move |p| {
-            let frame = (*shown != *p).then(|| {
+            let frame = (shown.as_ref() != Some(p)).then(|| {
                 let p = p.clone();
                 let slot = timer.clone();
                 request_animation_frame(move |_| {
@@ -219,7 +220,7 @@ pub fn visuals(props: &VisualsProps) -> Html {
                             let _ = perf.mark("flatland:visuals:start");
                             *timing.borrow_mut() = true;
                         }
-                        shown.set(p);
+                        shown.set(Some(p));
                     }));
                 })
             });
@@ -230,8 +231,12 @@ pub fn visuals(props: &VisualsProps) -> Html {
             }
         });
     }
-    let p = (*shown).clone();
-    html! { <VisualsNow ..p /> }
+    match (*shown).clone() {
+        Some(p) => html! { <VisualsNow ..p /> },
+        None => {
+            html! { <div class="vz vz-loading" aria-busy="true" aria-label="Teaching visuals"></div> }
+        }
+    }
 }
 
 #[function_component(VisualsNow)]

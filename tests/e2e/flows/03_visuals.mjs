@@ -43,10 +43,9 @@ export const flows = [
       assert(await page.locator('.vz-forward rect').count() === 0, 'heat maps still drawn as SVG cells');
       // The seed's first layer output is (3, 16): cells of 46 × 30 px after a 40 × 20 margin.
       await canvas.scrollIntoViewIfNeeded();
-      const natural = await canvas.evaluate((c) => c.width / devicePixelRatio);
-      const box = await canvas.boundingBox();
-      const k = box.width / natural;
-      await page.mouse.move(box.x + (40 + 46 * 2 + 23) * k, box.y + (20 + 30 * 1 + 15) * k);
+      // Scale of the drawing on screen; hover() waits until the canvas stops moving.
+      const k = await canvas.evaluate((c) => c.clientWidth / (c.width / devicePixelRatio));
+      await canvas.hover({ position: { x: (40 + 46 * 2 + 23) * k, y: (20 + 30 * 1 + 15) * k } });
       await page.waitForFunction((el) => /^dense output \[1, 2\] = −?\d/.test(el.textContent), await readout.elementHandle());
       await canvas.focus();
       await page.keyboard.press('ArrowRight');
