@@ -797,7 +797,9 @@ async fn code_panel_imports_and_reports_errors() {
         area.set_value(text);
         area.dispatch_event(&bubbling("input")).expect("input");
     };
-    paste(r#"{"format": "flatland-model", "version": 1, "name": "t", "input_shape": [2, 15, 1], "layers": [{"class_name": "Conv2D", "name": "c", "config": {"filters": 32, "kernel_size": [2, 1]}}, {"class_name": "Flatten", "name": "f", "config": {}}, {"class_name": "Dense", "name": "d", "config": {"units": 2}}]}"#);
+    paste(
+        r#"{"format": "flatland-model", "version": 1, "name": "t", "input_shape": [2, 15, 1], "layers": [{"class_name": "Conv2D", "name": "c", "config": {"filters": 32, "kernel_size": [2, 1]}}, {"class_name": "Flatten", "name": "f", "config": {}}, {"class_name": "Dense", "name": "d", "config": {"units": 2}}]}"#,
+    );
     settle().await;
     click(&q(r, "code-import")).await;
     q(r, "code-imported");
