@@ -1,6 +1,6 @@
 // Loopback static server for the browser benchmarks (127.0.0.1, random port).
 //   /            the release build (DIST, default bench/dist)
-//   /simd/       the +simd128 build (bench/dist-simd), when built
+//   /plain/      the build without SIMD (bench/dist-plain), when built
 //   /bench/      this folder (page.html, page.js)
 //   /fixtures/   tests/fixtures/bench (stack100.json, mnist_cnn.json)
 //   /node_modules/  npm packages (TensorFlow.js; no CDN: the machine has no internet)
@@ -21,9 +21,9 @@ const types = {
   '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
 };
 
-export async function serve({ dist = path.join(root, 'bench', 'dist'), simd = path.join(root, 'bench', 'dist-simd') } = {}) {
+export async function serve({ dist = path.join(root, 'bench', 'dist'), plain = path.join(root, 'bench', 'dist-plain') } = {}) {
   const mounts = [
-    ['/simd/', simd],
+    ['/plain/', plain],
     ['/bench/', here],
     ['/fixtures/', path.join(root, 'tests', 'fixtures', 'bench')],
     ['/node_modules/', path.join(root, 'node_modules')],
