@@ -34,20 +34,42 @@ const NR: usize = 8;
 /// The callers check that `a.ncols() == b.nrows()`; on a mismatch the result is all zeros
 /// (m × n) rather than a panic.
 pub fn gemm(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+    gemm_bias_relu(a, b, None, false)
+}
+
+/// [`gemm`] followed by `+ bias` on every row and, with `relu`, `max(·, 0)` (0 for NaN, as
+/// `f32::max` gives): in wasm32 both ride along with the tile stores instead of taking
+/// another pass over the output. A bias shorter than `n` counts as 0 past its end.
+pub fn gemm_bias_relu(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    bias: Option<&[f32]>,
+    relu: bool,
+) -> Array2<f32> {
     if a.ncols() != b.nrows() {
         return Array2::zeros((a.nrows(), b.ncols()));
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        tiled::<core::arch::wasm32::v128>(a, b)
+        tiled::<core::arch::wasm32::v128>(a, b, bias, relu)
     }
     #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
     {
-        tiled::<[f32; 4]>(a, b)
+        tiled::<[f32; 4]>(a, b, bias, relu)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        a.dot(&b)
+        let mut y = a.dot(&b);
+        if bias.is_some() || relu {
+            let bias = bias.unwrap_or(&[]);
+            for mut row in y.rows_mut() {
+                for (j, o) in row.iter_mut().enumerate() {
+                    let v = *o + bias.get(j).copied().unwrap_or(0.0);
+                    *o = if relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+        y
     }
 }
 
@@ -58,6 +80,9 @@ trait Quad: Copy {
     fn splat(x: f32) -> Self;
     /// `acc + a · b`, lane by lane.
     fn mul_add(acc: Self, a: Self, b: Self) -> Self;
+    fn add(a: Self, b: Self) -> Self;
+    /// `max(·, 0)` lane by lane, 0 for NaN.
+    fn relu(self) -> Self;
     fn lanes(self) -> [f32; 4];
 }
 
@@ -81,6 +106,14 @@ impl Quad for [f32; 4] {
         ]
     }
     #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+    }
+    #[inline(always)]
+    fn relu(self) -> Self {
+        self.map(|v| v.max(0.0))
+    }
+    #[inline(always)]
     fn lanes(self) -> [f32; 4] {
         self
     }
@@ -101,6 +134,15 @@ impl Quad for core::arch::wasm32::v128 {
     fn mul_add(acc: Self, a: Self, b: Self) -> Self {
         use core::arch::wasm32::{f32x4_add, f32x4_mul};
         f32x4_add(acc, f32x4_mul(a, b))
+    }
+    #[inline(always)]
+    fn add(a: Self, b: Self) -> Self {
+        core::arch::wasm32::f32x4_add(a, b)
+    }
+    #[inline(always)]
+    fn relu(self) -> Self {
+        // pmax(0, v) = if 0 < v { v } else { 0 }: NaN gives 0, as f32::max(v, 0.0) does.
+        core::arch::wasm32::f32x4_pmax(Self::ZERO, self)
     }
     #[inline(always)]
     fn lanes(self) -> [f32; 4] {
@@ -167,7 +209,12 @@ fn tile<Q: Quad>(a: [&[f32]; MR], bp: &[Q]) -> [[Q; 2]; MR] {
 
 /// The tiled product (B packed, A read in place, 4×8 register tiles).
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn tiled<Q: Quad>(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+fn tiled<Q: Quad>(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    bias: Option<&[f32]>,
+    relu: bool,
+) -> Array2<f32> {
     let (m, k) = a.dim();
     let n = b.ncols();
     if m == 0 || n == 0 || k == 0 || k != b.nrows() {
@@ -183,12 +230,23 @@ fn tiled<Q: Quad>(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32>
     for (p, panel) in bp.chunks_exact(2 * k).enumerate() {
         let j0 = p * NR;
         let w = (n - j0).min(NR);
+        let bias_at = |j: usize| bias.and_then(|b| b.get(j0 + j)).copied().unwrap_or(0.0);
+        let bias_l = Q::new([bias_at(0), bias_at(1), bias_at(2), bias_at(3)]);
+        let bias_h = Q::new([bias_at(4), bias_at(5), bias_at(6), bias_at(7)]);
         for (ib, block) in rows.chunks(MR).enumerate() {
             let last = block.len() - 1;
             let pick = |r: usize| block[r.min(last)];
             let c = tile::<Q>([pick(0), pick(1), pick(2), pick(3)], panel);
             let i0 = ib * MR;
-            for (r, [left, right]) in c.into_iter().enumerate().take(block.len()) {
+            for (r, [mut left, mut right]) in c.into_iter().enumerate().take(block.len()) {
+                if bias.is_some() {
+                    left = Q::add(left, bias_l);
+                    right = Q::add(right, bias_h);
+                }
+                if relu {
+                    left = left.relu();
+                    right = right.relu();
+                }
                 let (l, h) = (left.lanes(), right.lanes());
                 let at = (i0 + r) * n + j0;
                 match out.get_mut(at..at + NR) {
@@ -244,7 +302,7 @@ mod tests {
             let a = random(&mut rng, m, k);
             let b = random(&mut rng, k, n);
             let want = naive(&a, &b);
-            let got = tiled::<[f32; 4]>(a.view(), b.view());
+            let got = tiled::<[f32; 4]>(a.view(), b.view(), None, false);
             assert_eq!(got.dim(), (m, n));
             for (g, w) in got.iter().zip(want.iter()) {
                 assert!(
@@ -264,11 +322,53 @@ mod tests {
         let b = random(&mut rng, 10, 12);
         // Transposed and sliced operands are not in standard layout.
         let at = a.t().to_owned();
-        let got = tiled::<[f32; 4]>(at.t(), b.slice(ndarray::s![.., 1..10]));
+        let got = tiled::<[f32; 4]>(at.t(), b.slice(ndarray::s![.., 1..10]), None, false);
         let want = naive(&a, &b.slice(ndarray::s![.., 1..10]).to_owned());
         for (g, w) in got.iter().zip(want.iter()) {
             assert!((g - w).abs() <= 1e-5);
         }
         assert_eq!(gemm(a.view(), a.view()), Array2::<f32>::zeros((6, 10)));
+    }
+
+    #[test]
+    fn bias_and_relu_epilogue() {
+        let mut rng = Rng::new(9);
+        for &(m, k, n) in &[(1, 1, 1), (5, 7, 9), (13, 20, 16), (4, 3, 11)] {
+            let a = random(&mut rng, m, k);
+            let b = random(&mut rng, k, n);
+            // One entry short: the last column gets no bias.
+            let bias: Vec<f32> = (0..n.saturating_sub(1))
+                .map(|_| rng.uniform(-1.0, 1.0))
+                .collect();
+            let plain = naive(&a, &b);
+            for relu in [false, true] {
+                let want = Array2::from_shape_fn((m, n), |(i, j)| {
+                    let v = plain[[i, j]] + bias.get(j).copied().unwrap_or(0.0);
+                    if relu {
+                        v.max(0.0)
+                    } else {
+                        v
+                    }
+                });
+                let scalar = tiled::<[f32; 4]>(a.view(), b.view(), Some(&bias), relu);
+                let native = gemm_bias_relu(a.view(), b.view(), Some(&bias), relu);
+                for ((s, d), w) in scalar.iter().zip(native.iter()).zip(want.iter()) {
+                    assert!(
+                        (s - w).abs() <= 1e-5 && (d - w).abs() <= 1e-5,
+                        "{s} {d} {w}"
+                    );
+                }
+            }
+        }
+        let nan = Array2::from_elem((1, 1), f32::NAN);
+        let one = Array2::from_elem((1, 1), 1.0f32);
+        assert_eq!(
+            tiled::<[f32; 4]>(nan.view(), one.view(), None, true)[[0, 0]],
+            0.0
+        );
+        assert_eq!(
+            gemm_bias_relu(nan.view(), one.view(), None, true)[[0, 0]],
+            0.0
+        );
     }
 }

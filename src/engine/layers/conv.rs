@@ -13,7 +13,7 @@ use super::args::{
 use super::pooling::{from_4d, need_spatial, pad_before};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
-use crate::engine::gemm::gemm;
+use crate::engine::gemm::{gemm, gemm_bias_relu};
 use crate::engine::shape::{checked_product, Shape};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -56,7 +56,8 @@ fn join(v: &[usize]) -> String {
 }
 
 /// Core strided/dilated grouped 2-D convolution with explicit leading padding.
-/// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F).
+/// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F), plus `bias` (F
+/// values) and then ReLU when `relu`, both applied by the GEMM as it stores its tiles.
 #[allow(clippy::too_many_arguments)]
 fn conv2d_core(
     x: ArrayView4<'_, f32>,
@@ -65,6 +66,8 @@ fn conv2d_core(
     pad: [usize; 2],
     out: [usize; 2],
     groups: usize,
+    bias: Option<&[f32]>,
+    relu: bool,
 ) -> Result<Array4<f32>, Problem> {
     let (b, h, w, c) = x.dim();
     let (kh, kw, cg, f) = kernel.dim();
@@ -130,16 +133,17 @@ fn conv2d_core(
             }
         }
         let kg = kernel.slice(s![.., .., .., gi * fg..(gi + 1) * fg]);
+        let bg = bias.and_then(|b| b.get(gi * fg..(gi + 1) * fg));
         let yg = match kg.into_shape_with_order((kvol, fg)) {
             // One group: the kernel itself, no copy.
-            Ok(kv) => gemm(cols.view(), kv),
+            Ok(kv) => gemm_bias_relu(cols.view(), kv, bg, relu),
             Err(_) => {
                 let kg = kg
                     .as_standard_layout()
                     .into_owned()
                     .into_shape_with_order((kvol, fg))
                     .map_err(|_| Problem::geometry("kernel reshape"))?;
-                gemm(cols.view(), kg.view())
+                gemm_bias_relu(cols.view(), kg.view(), bg, relu)
             }
         };
         match y.as_mut() {
@@ -450,13 +454,22 @@ impl<R: Rank> LayerRules for Conv<R> {
             out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?;
             pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
         }
-        let y = conv2d_core(x4, kern, g, pad, out, self.groups)?;
-        add_bias_act(
-            y,
-            if self.use_bias { w.get(1) } else { None },
-            self.activation,
-            R::N,
-        )
+        let f = kern.dim().3;
+        let bias = match w.get(1).filter(|_| self.use_bias) {
+            Some(b) => Some(
+                b.as_slice()
+                    .filter(|bv| bv.len() == f)
+                    .ok_or_else(|| Problem::geometry("bias size"))?,
+            ),
+            None => None,
+        };
+        let relu = self.activation == Activation::Relu;
+        let y = conv2d_core(x4, kern, g, pad, out, self.groups, bias, relu)?;
+        let mut y = from_4d(y, R::N);
+        if !relu {
+            self.activation.apply(&mut y);
+        }
+        Ok(y)
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let rank = R::N;
@@ -816,7 +829,7 @@ fn depthwise(
         out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?;
         pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
     }
-    conv2d_core(x4, k4.view(), g, pad, out, c)
+    conv2d_core(x4, k4.view(), g, pad, out, c, None, false)
 }
 
 impl DepthwiseConv2D {
@@ -1048,7 +1061,7 @@ impl LayerRules for SeparableConv2D {
             s: [1, 1],
             d: [1, 1],
         };
-        let y = conv2d_core(dw.view(), pk, one, [0, 0], [oh, ow], 1)?;
+        let y = conv2d_core(dw.view(), pk, one, [0, 0], [oh, ow], 1, None, false)?;
         add_bias_act(
             y,
             if self.use_bias { w.get(2) } else { None },
