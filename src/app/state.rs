@@ -6,6 +6,8 @@
 //! Also here: the text ⇄ value helpers the inspector and the input field use (tuple text
 //! like `3, 3`, shapes like `(28, 28, 1)`), so their parsing is tested natively too.
 
+use std::rc::Rc;
+
 use serde_json::{Map, Number, Value};
 
 use crate::codec::exercise::Exercise;
@@ -30,10 +32,12 @@ enum Coalesce {
 pub struct State {
     /// The model being built.
     pub model: Model,
-    /// Earlier models, oldest first (undo pops the last).
-    pub history: Vec<Model>,
+    /// Earlier models, oldest first (undo pops the last). Shared (`Rc`): every action
+    /// copies the state, and a long session's 200 undo steps of a large model must not be
+    /// copied with it.
+    pub history: Vec<Rc<Model>>,
     /// Undone models, most recently undone last (redo pops the last).
-    pub future: Vec<Model>,
+    pub future: Vec<Rc<Model>>,
     /// Selected layer index (its settings are in the inspector).
     pub selected: Option<usize>,
     /// Why the last action was refused, if it was.
@@ -190,7 +194,7 @@ impl State {
         let merge = key.is_some() && key == self.last_edit && !self.history.is_empty();
         if !merge {
             let old = std::mem::replace(&mut self.model, model);
-            self.history.push(old);
+            self.history.push(Rc::new(old));
             if self.history.len() > HISTORY_CAP {
                 let excess = self.history.len() - HISTORY_CAP;
                 self.history.drain(..excess);
@@ -302,15 +306,15 @@ impl State {
             }
             Action::Undo => {
                 if let Some(prev) = self.history.pop() {
-                    let cur = std::mem::replace(&mut self.model, prev);
-                    self.future.push(cur);
+                    let cur = std::mem::replace(&mut self.model, Rc::unwrap_or_clone(prev));
+                    self.future.push(Rc::new(cur));
                     self.clamp_selection();
                 }
             }
             Action::Redo => {
                 if let Some(next) = self.future.pop() {
-                    let cur = std::mem::replace(&mut self.model, next);
-                    self.history.push(cur);
+                    let cur = std::mem::replace(&mut self.model, Rc::unwrap_or_clone(next));
+                    self.history.push(Rc::new(cur));
                     self.clamp_selection();
                 }
             }
