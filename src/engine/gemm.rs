@@ -81,6 +81,8 @@ trait Quad: Copy {
     /// `acc + a · b`, lane by lane.
     fn mul_add(acc: Self, a: Self, b: Self) -> Self;
     fn add(a: Self, b: Self) -> Self;
+    /// `if a < b { b } else { a }` lane by lane: `f32::max(a, b)` for a non-NaN `a`.
+    fn max(a: Self, b: Self) -> Self;
     /// `max(·, 0)` lane by lane, 0 for NaN.
     fn relu(self) -> Self;
     fn lanes(self) -> [f32; 4];
@@ -108,6 +110,15 @@ impl Quad for [f32; 4] {
     #[inline(always)]
     fn add(a: Self, b: Self) -> Self {
         [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+    }
+    #[inline(always)]
+    fn max(a: Self, b: Self) -> Self {
+        [
+            a[0].max(b[0]),
+            a[1].max(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
     }
     #[inline(always)]
     fn relu(self) -> Self {
@@ -140,6 +151,10 @@ impl Quad for core::arch::wasm32::v128 {
         core::arch::wasm32::f32x4_add(a, b)
     }
     #[inline(always)]
+    fn max(a: Self, b: Self) -> Self {
+        core::arch::wasm32::f32x4_pmax(a, b)
+    }
+    #[inline(always)]
     fn relu(self) -> Self {
         // pmax(0, v) = if 0 < v { v } else { 0 }: NaN gives 0, as f32::max(v, 0.0) does.
         core::arch::wasm32::f32x4_pmax(Self::ZERO, self)
@@ -153,6 +168,56 @@ impl Quad for core::arch::wasm32::v128 {
             f32x4_extract_lane::<2>(self),
             f32x4_extract_lane::<3>(self),
         ]
+    }
+}
+
+/// `dst[i] = max(dst[i], src[i])` over the common length, as `f32::max` (a NaN in `src` is
+/// skipped) while `dst` holds no NaN, which pooling guarantees by starting from −∞. Four lanes
+/// at a time in wasm32 (pooling's channel loop is not vectorised at the web build's
+/// `opt-level = "z"`).
+pub fn max_assign(dst: &mut [f32], src: &[f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        lanes_assign::<core::arch::wasm32::v128>(dst, src, Quad::max, f32::max);
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        lanes_assign::<[f32; 4]>(dst, src, Quad::max, f32::max);
+    }
+}
+
+/// `dst[i] += src[i]` over the common length (four lanes at a time in wasm32).
+pub fn add_assign(dst: &mut [f32], src: &[f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        lanes_assign::<core::arch::wasm32::v128>(dst, src, Quad::add, |a, b| a + b);
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        lanes_assign::<[f32; 4]>(dst, src, Quad::add, |a, b| a + b);
+    }
+}
+
+#[inline(always)]
+fn lanes_assign<Q: Quad>(
+    dst: &mut [f32],
+    src: &[f32],
+    quad: impl Fn(Q, Q) -> Q,
+    one: impl Fn(f32, f32) -> f32,
+) {
+    let len = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..len], &src[..len]);
+    let mut d4 = dst.chunks_exact_mut(4);
+    let mut s4 = src.chunks_exact(4);
+    for (d, s) in (&mut d4).zip(&mut s4) {
+        let v = quad(
+            Q::new([d[0], d[1], d[2], d[3]]),
+            Q::new([s[0], s[1], s[2], s[3]]),
+        );
+        d.copy_from_slice(&v.lanes());
+    }
+    for (d, &s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
+        *d = one(*d, s);
     }
 }
 
@@ -370,5 +435,27 @@ mod tests {
             gemm_bias_relu(nan.view(), one.view(), None, true)[[0, 0]],
             0.0
         );
+    }
+
+    #[test]
+    fn lane_helpers() {
+        let mut d: Vec<f32> = vec![f32::NEG_INFINITY; 7];
+        let s = [1.0, f32::NAN, -2.0, 3.0, 0.5, f32::NAN, 9.0, 100.0];
+        max_assign(&mut d, &s);
+        assert_eq!(
+            d,
+            [
+                1.0,
+                f32::NEG_INFINITY,
+                -2.0,
+                3.0,
+                0.5,
+                f32::NEG_INFINITY,
+                9.0
+            ]
+        );
+        add_assign(&mut d, &[1.0; 7]);
+        assert_eq!(d[0], 2.0);
+        assert_eq!(d[6], 10.0);
     }
 }

@@ -157,7 +157,7 @@ fn conv2d_core(
 }
 
 /// A `(B, L, C)` or `(B, H, W, C)` input as a `(B, H, W, C)` view (no copy).
-fn view4(x: &ArrayD<f32>) -> Result<ArrayView4<'_, f32>, Problem> {
+pub(super) fn view4(x: &ArrayD<f32>) -> Result<ArrayView4<'_, f32>, Problem> {
     let v = if x.ndim() == 3 {
         x.view().insert_axis(ndarray::Axis(1))
     } else {
@@ -279,9 +279,15 @@ fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
 }
 
 /// [`window_len`]'s output length without its formula text: the forward pass runs this on
-/// every call, and formatting the formula was ~1.5% of a small CNN's forward time in wasm
+/// every call (convolutions and pooling), and formatting the formula was ~1.5% of a small CNN's forward time in wasm
 /// (BENCHMARKS.md §2.4). Refusals still come from `window_len`, with its message.
-fn out_len(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> Result<usize, Problem> {
+pub(super) fn out_len(
+    n: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    padding: Padding,
+) -> Result<usize, Problem> {
     let step = s.max(1);
     match padding {
         Padding::Valid => {

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
 use super::args::{de_ints, de_opt_ints, expand, pool_len, positive, Padding, Rank, Reduce};
+use super::conv::{out_len, view4};
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
+use crate::engine::gemm::{add_assign, max_assign};
 use crate::engine::shape::Shape;
 
 /// Spatial rank check shared by convolution and pooling.
@@ -131,7 +133,7 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (p, s) = self.geometry()?;
-        let x4 = as_4d(x)?;
+        let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
         let (ph, pw, sh, sw) = if R::N == 1 {
             (1, p[0], 1, s[0])
@@ -141,9 +143,9 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let oh = if R::N == 1 {
             1
         } else {
-            pool_len(h, ph, sh, self.padding)?.out
+            out_len(h, ph, sh, 1, self.padding)?
         };
-        let ow = pool_len(w, pw, sw, self.padding)?.out;
+        let ow = out_len(w, pw, sw, 1, self.padding)?;
         let th = if R::N == 1 {
             0
         } else {
@@ -151,16 +153,18 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         };
         let tw = pad_before(w, ow, pw, sw, self.padding);
         let mut y = Array4::<f32>::zeros((b, oh, ow, c));
+        let x4 = x4.as_standard_layout();
         let xv = x4
             .as_slice()
             .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
         let yv = y
             .as_slice_mut()
             .ok_or_else(|| Problem::geometry("output is not contiguous"))?;
-        let mut acc = vec![0.0f32; c];
         for bi in 0..b {
             for oi in 0..oh {
                 for oj in 0..ow {
+                    let at = ((bi * oh + oi) * ow + oj) * c;
+                    let acc = &mut yv[at..at + c];
                     acc.fill(if M::MAX { f32::NEG_INFINITY } else { 0.0 });
                     let mut n = 0u32;
                     // Visit only the window cells inside the input: "same" padding accepts
@@ -169,25 +173,18 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
                     for i in window_cells(oi, sh, th, ph, h) {
                         for j in window_cells(oj, sw, tw, pw, w) {
                             let src = ((bi * h + i) * w + j) * c;
-                            for (acc, &v) in acc.iter_mut().zip(&xv[src..src + c]) {
-                                if M::MAX {
-                                    *acc = acc.max(v);
-                                } else {
-                                    *acc += v;
-                                }
+                            if M::MAX {
+                                max_assign(acc, &xv[src..src + c]);
+                            } else {
+                                add_assign(acc, &xv[src..src + c]);
                             }
                             n += 1;
                         }
                     }
-                    let dst = ((bi * oh + oi) * ow + oj) * c;
-                    for (o, &v) in yv[dst..dst + c].iter_mut().zip(&acc) {
-                        *o = if M::MAX {
-                            v
-                        } else if n > 0 {
-                            v / n as f32
-                        } else {
-                            0.0
-                        };
+                    if !M::MAX {
+                        for o in acc.iter_mut() {
+                            *o = if n > 0 { *o / n as f32 } else { 0.0 };
+                        }
                     }
                 }
             }
