@@ -1,7 +1,7 @@
 //! A heat map of one tensor (first batch item), drawn into one `<canvas>`: a 50-layer model
 //! repaints its maps with ~50 draw calls instead of ~7,000 SVG node updates per edit.
 //!
-//! Reading values: pointer hover, or focus the map and move with the arrow keys (Home / End
+//! Reading values: pointer hover or a tap, or focus the map and move with the arrow keys (Home / End
 //! jump to the ends); the cell's index and value appear in the readout below the map, which
 //! screen readers hear (`aria-live`). The canvas itself is an image labelled with the tensor's
 //! size and value range.
@@ -478,7 +478,7 @@ pub fn heat_map(p: &HeatProps) -> Html {
                 style={format!("width: {}px; min-width: {}px", l.width, shown.min(400))}
                 tabindex="0" role="img"
                 aria-label={format!("{name}: heat map of {} × {} values{range}", g.rows, g.cols)}
-                onpointermove={on_move} onkeydown={on_key} onfocus={on_focus} />
+                onpointermove={on_move.clone()} onpointerdown={on_move} onkeydown={on_key} onfocus={on_focus} />
             <p class={classes!("vz-readout", cursor.is_none().then_some("vz-readout-idle"))}
                 data-testid="heat-readout" aria-live="polite">{text}</p>
             { if l.vector { html!{ <p class="vz-note">{format!("vector of {}: {WRAP} values per line", thousands(g.cols as u64))}</p> } } else { html!{} } }
