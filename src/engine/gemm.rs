@@ -81,8 +81,6 @@ trait Quad: Copy {
     /// `acc + a · b`, lane by lane.
     fn mul_add(acc: Self, a: Self, b: Self) -> Self;
     fn add(a: Self, b: Self) -> Self;
-    /// `if a < b { b } else { a }` lane by lane: `f32::max(a, b)` for a non-NaN `a`.
-    fn max(a: Self, b: Self) -> Self;
     /// `max(·, 0)` lane by lane, 0 for NaN.
     fn relu(self) -> Self;
     fn lanes(self) -> [f32; 4];
@@ -110,15 +108,6 @@ impl Quad for [f32; 4] {
     #[inline(always)]
     fn add(a: Self, b: Self) -> Self {
         [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
-    }
-    #[inline(always)]
-    fn max(a: Self, b: Self) -> Self {
-        [
-            a[0].max(b[0]),
-            a[1].max(b[1]),
-            a[2].max(b[2]),
-            a[3].max(b[3]),
-        ]
     }
     #[inline(always)]
     fn relu(self) -> Self {
@@ -151,10 +140,6 @@ impl Quad for core::arch::wasm32::v128 {
         core::arch::wasm32::f32x4_add(a, b)
     }
     #[inline(always)]
-    fn max(a: Self, b: Self) -> Self {
-        core::arch::wasm32::f32x4_pmax(a, b)
-    }
-    #[inline(always)]
     fn relu(self) -> Self {
         // pmax(0, v) = if 0 < v { v } else { 0 }: NaN gives 0, as f32::max(v, 0.0) does.
         core::arch::wasm32::f32x4_pmax(Self::ZERO, self)
@@ -173,50 +158,70 @@ impl Quad for core::arch::wasm32::v128 {
 
 /// `dst[i] = max(dst[i], src[i])` over the common length, as `f32::max` (a NaN in `src` is
 /// skipped) while `dst` holds no NaN, which pooling guarantees by starting from −∞. Four lanes
-/// at a time in wasm32 (pooling's channel loop is not vectorised at the web build's
-/// `opt-level = "z"`).
+/// at a time in wasm32: pooling's channel loop is not vectorised at the web build's
+/// `opt-level = "z"`, and there safe chunk iterators are not inlined either.
+#[inline]
 pub fn max_assign(dst: &mut [f32], src: &[f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        lanes_assign::<core::arch::wasm32::v128>(dst, src, Quad::max, f32::max);
+        simd_assign(
+            dst,
+            src,
+            |a, b| core::arch::wasm32::f32x4_pmax(a, b),
+            f32::max,
+        );
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
-        lanes_assign::<[f32; 4]>(dst, src, Quad::max, f32::max);
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = d.max(s);
+        }
     }
 }
 
 /// `dst[i] += src[i]` over the common length (four lanes at a time in wasm32).
+#[inline]
 pub fn add_assign(dst: &mut [f32], src: &[f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        lanes_assign::<core::arch::wasm32::v128>(dst, src, Quad::add, |a, b| a + b);
+        simd_assign(
+            dst,
+            src,
+            |a, b| core::arch::wasm32::f32x4_add(a, b),
+            |a, b| a + b,
+        );
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
-        lanes_assign::<[f32; 4]>(dst, src, Quad::add, |a, b| a + b);
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d += s;
+        }
     }
 }
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn lanes_assign<Q: Quad>(
+fn simd_assign(
     dst: &mut [f32],
     src: &[f32],
-    quad: impl Fn(Q, Q) -> Q,
+    quad: impl Fn(core::arch::wasm32::v128, core::arch::wasm32::v128) -> core::arch::wasm32::v128,
     one: impl Fn(f32, f32) -> f32,
 ) {
+    use core::arch::wasm32::{v128, v128_load, v128_store};
     let len = dst.len().min(src.len());
-    let (dst, src) = (&mut dst[..len], &src[..len]);
-    let mut d4 = dst.chunks_exact_mut(4);
-    let mut s4 = src.chunks_exact(4);
-    for (d, s) in (&mut d4).zip(&mut s4) {
-        let v = quad(
-            Q::new([d[0], d[1], d[2], d[3]]),
-            Q::new([s[0], s[1], s[2], s[3]]),
-        );
-        d.copy_from_slice(&v.lanes());
+    let mut i = 0;
+    while i + 4 <= len {
+        // SAFETY: i + 4 <= len ≤ dst.len() and ≤ src.len(), so the 16 bytes at element i of
+        // each slice are in bounds; v128_load / v128_store need no alignment. `dst` is a
+        // unique borrow, so the store aliases nothing else.
+        unsafe {
+            let d = dst.as_mut_ptr().add(i).cast::<v128>();
+            let s = src.as_ptr().add(i).cast::<v128>();
+            v128_store(d, quad(v128_load(d), v128_load(s)));
+        }
+        i += 4;
     }
-    for (d, &s) in d4.into_remainder().iter_mut().zip(s4.remainder()) {
+    for (d, &s) in dst.iter_mut().zip(src).skip(i) {
         *d = one(*d, s);
     }
 }
