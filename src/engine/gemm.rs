@@ -60,14 +60,15 @@ pub fn gemm_bias_relu(
     #[cfg(not(target_arch = "wasm32"))]
     {
         let mut y = a.dot(&b);
-        if bias.is_some() || relu {
-            let bias = bias.unwrap_or(&[]);
+        if let Some(bias) = bias {
             for mut row in y.rows_mut() {
-                for (j, o) in row.iter_mut().enumerate() {
-                    let v = *o + bias.get(j).copied().unwrap_or(0.0);
-                    *o = if relu { v.max(0.0) } else { v };
+                for (o, &bb) in row.iter_mut().zip(bias) {
+                    *o += bb;
                 }
             }
+        }
+        if relu {
+            y.mapv_inplace(|v| v.max(0.0));
         }
         y
     }
