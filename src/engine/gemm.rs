@@ -231,20 +231,23 @@ fn simd_assign(
 /// `(p·k + kk)·2`. Columns past `n` are zero.
 fn pack_b<Q: Quad>(bv: &[f32], k: usize, n: usize) -> Vec<Q> {
     let panels = n.div_ceil(NR);
-    let mut out = Vec::with_capacity(panels * k * 2);
-    for p in 0..panels {
+    let mut out = vec![Q::ZERO; panels * k * 2];
+    for (p, panel) in out.chunks_exact_mut(2 * k).enumerate() {
         let j0 = p * NR;
-        for row in bv.chunks_exact(n).take(k) {
+        for (dst, row) in panel.chunks_exact_mut(2).zip(bv.chunks_exact(n)) {
+            let [lo, hi] = dst else {
+                continue;
+            };
             if let Some(c) = row.get(j0..j0 + NR) {
-                out.push(Q::new([c[0], c[1], c[2], c[3]]));
-                out.push(Q::new([c[4], c[5], c[6], c[7]]));
+                *lo = Q::new([c[0], c[1], c[2], c[3]]);
+                *hi = Q::new([c[4], c[5], c[6], c[7]]);
             } else {
                 let mut v = [0.0f32; NR];
                 for (d, &x) in v.iter_mut().zip(row.iter().skip(j0)) {
                     *d = x;
                 }
-                out.push(Q::new([v[0], v[1], v[2], v[3]]));
-                out.push(Q::new([v[4], v[5], v[6], v[7]]));
+                *lo = Q::new([v[0], v[1], v[2], v[3]]);
+                *hi = Q::new([v[4], v[5], v[6], v[7]]);
             }
         }
     }
