@@ -539,7 +539,7 @@ async fn autosave_restores_and_reset() {
             .expect("get")
             .unwrap_or_default()
     };
-    // Saved once the edits settle (storage::SETTLE_MS).
+    // Saved after the frame that shows the edit (not inside it).
     for _ in 0..40 {
         if stored().contains("\"units\": 7") {
             break;
