@@ -57,7 +57,8 @@ macro_rules! fixture {
 }
 
 /// Every product path: im2col convolutions (1-D, 2-D, strided, dilated, grouped, "same"),
-/// transposed convolutions, depthwise / separable, Dense on rank 2–3, and small whole models.
+/// transposed convolutions, depthwise / separable, Dense on rank 2–3, small whole models, and
+/// the recurrent layers (SimpleRNN, LSTM, GRU both ways).
 const FIXTURES: &[Fixture] = &[
     fixture!("f001_conv1d_valid"),
     fixture!("f009_conv1d_groups2"),
@@ -77,6 +78,10 @@ const FIXTURES: &[Fixture] = &[
     fixture!("f149_mini_autoenc"),
     fixture!("fr001_dense"),
     fixture!("fr050_conv2d_same_s"),
+    fixture!("f079_simplernn_last"),
+    fixture!("f082_lstm_seq"),
+    fixture!("f086_gru_seq"),
+    fixture!("f088_gru_reset_after_false_seq"),
 ];
 
 #[wasm_bindgen_test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
+use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, checked_sum, Shape};
 
 /// Settings shared by all three recurrent layers.
@@ -233,7 +234,7 @@ impl LayerRules for SimpleRnn {
             self.go_backwards,
             self.return_sequences,
             |xt, h| {
-                let mut z = xt.dot(&k) + h.dot(&r);
+                let mut z = gemm(xt.view(), k.view()) + gemm(h.view(), r.view());
                 if let Some(b) = &b {
                     z += b;
                 }
@@ -302,7 +303,7 @@ impl LayerRules for Lstm {
         let bsz = x.shape().first().copied().unwrap_or(0);
         let mut c = Array2::<f32>::zeros((bsz, u));
         run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
-            let mut z = xt.dot(&k) + h.dot(&r);
+            let mut z = gemm(xt.view(), k.view()) + gemm(h.view(), r.view());
             if let Some(b) = &b {
                 z += b;
             }
@@ -396,7 +397,7 @@ impl LayerRules for Gru {
         };
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
-            let mut xz = xt.dot(&k);
+            let mut xz = gemm(xt.view(), k.view());
             if let Some(b) = &bi {
                 xz += b;
             }
@@ -407,7 +408,7 @@ impl LayerRules for Gru {
             );
             let (mut z, mut rr, mut hh);
             if reset_after {
-                let mut inner = h.dot(&r);
+                let mut inner = gemm(h.view(), r.view());
                 if let Some(b) = &br {
                     inner += b;
                 }
@@ -417,11 +418,11 @@ impl LayerRules for Gru {
                 act2(ra, &mut rr);
                 hh = &x_h + &(&rr * &inner.slice(s![.., 2 * u..3 * u]));
             } else {
-                z = &x_z + &h.dot(&r.slice(s![.., 0..u]));
-                rr = &x_r + &h.dot(&r.slice(s![.., u..2 * u]));
+                z = &x_z + &gemm(h.view(), r.slice(s![.., 0..u]));
+                rr = &x_r + &gemm(h.view(), r.slice(s![.., u..2 * u]));
                 act2(ra, &mut z);
                 act2(ra, &mut rr);
-                hh = &x_h + &(&rr * &*h).dot(&r.slice(s![.., 2 * u..3 * u]));
+                hh = &x_h + &gemm((&rr * &*h).view(), r.slice(s![.., 2 * u..3 * u]));
             }
             act2(a, &mut hh);
             *h = &z * &*h + &(1.0 - &z) * &hh;
