@@ -23,8 +23,17 @@ fn new_root() -> Element {
     div
 }
 
+/// Let the app react, then wait until the visuals (one frame behind their props) show
+/// the current props; up to 5 s.
 async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(60)).await;
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+    for _ in 0..250 {
+        if flatland::app::visuals::settled() {
+            break;
+        }
+        yew::platform::time::sleep(Duration::from_millis(20)).await;
+    }
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
 }
 
 fn props(model: Model) -> VisualsProps {

@@ -29,8 +29,16 @@ impl Drop for Mounted {
     }
 }
 
+/// Let the app react, then wait until the visuals (one frame behind) have caught up; up
+/// to 5 s.
 async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
+    for _ in 0..250 {
+        if flatland::app::visuals::settled() {
+            break;
+        }
+        yew::platform::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Put `fragment` in the address bar (empty: none) without a hashchange event.
@@ -51,6 +59,16 @@ fn set_fragment(fragment: &str) {
 
 fn fragment() -> String {
     gloo::utils::window().location().hash().expect("hash")
+}
+
+/// Wait until `ok` holds (up to 5 s; the caller asserts what it needs afterwards).
+async fn until(ok: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if ok() {
+            return;
+        }
+        yew::platform::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The address bar may lag a little behind a flood of edits (replaceState is rate
@@ -707,7 +725,12 @@ async fn a_link_pasted_into_the_open_tab_opens_it() {
         .location()
         .set_hash(&link)
         .expect("hash");
-    yew::platform::time::sleep(Duration::from_millis(150)).await;
+    // hashchange is a task, and the visuals follow a frame later: wait, up to 5 s.
+    until(|| {
+        text(&q(r, "total-params")) == "13,698"
+            && all(r, "compare-total-b").first().map(text).as_deref() == Some("58,498")
+    })
+    .await;
     assert_eq!(text(&q(r, "total-params")), "13,698");
     assert_eq!(text(&q(r, "compare-total-b")), "58,498");
     // A broken one keeps the model.
@@ -715,7 +738,7 @@ async fn a_link_pasted_into_the_open_tab_opens_it() {
         .location()
         .set_hash("#m1.garbage")
         .expect("hash");
-    yew::platform::time::sleep(Duration::from_millis(150)).await;
+    until(|| !all(r, "link-error").is_empty()).await;
     assert!(text(&q(r, "link-error")).contains("unchanged"));
     assert_eq!(text(&q(r, "total-params")), "13,698");
     click(&q(r, "undo")).await;

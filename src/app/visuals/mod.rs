@@ -182,6 +182,34 @@ impl PartialEq for RunRef {
     }
 }
 
+thread_local! {
+    /// Visuals updates scheduled and not yet applied (or cancelled), page-wide.
+    static WAITING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether every scheduled visuals update has been applied: the visuals show the current
+/// props (once Yew's render, queued right after, has run). For tests and tools that must
+/// wait for the visuals rather than sleep.
+pub fn settled() -> bool {
+    WAITING.with(|w| w.get() == 0)
+}
+
+/// One scheduled update, counted in [`WAITING`] until applied or cancelled.
+#[derive(Clone)]
+struct Waiting(Rc<std::cell::Cell<bool>>);
+
+impl Waiting {
+    fn new() -> Waiting {
+        WAITING.with(|w| w.set(w.get() + 1));
+        Waiting(Rc::new(std::cell::Cell::new(false)))
+    }
+    fn done(&self) {
+        if !self.0.replace(true) {
+            WAITING.with(|w| w.set(w.get().saturating_sub(1)));
+        }
+    }
+}
+
 /// The teaching visuals, one frame behind the stack: an edit first paints the cards,
 /// inspector and totals; the visuals follow in a task after that frame (edits made within
 /// one frame are applied together). So does the first render: the page's first paint shows
@@ -211,9 +239,11 @@ pub fn visuals(props: &VisualsProps) -> Html {
     {
         let shown = shown.clone();
         use_effect_with(props.clone(), move |p| {
+            let waiting = Waiting::new();
             let frame = (shown.as_ref() != Some(p)).then(|| {
                 let p = p.clone();
                 let slot = timer.clone();
+                let waiting = waiting.clone();
                 request_animation_frame(move |_| {
                     *slot.borrow_mut() = Some(Timeout::new(0, move || {
                         if let Some(perf) = gloo::utils::window().performance() {
@@ -221,13 +251,18 @@ pub fn visuals(props: &VisualsProps) -> Html {
                             *timing.borrow_mut() = true;
                         }
                         shown.set(Some(p));
+                        waiting.done();
                     }));
                 })
             });
+            if frame.is_none() {
+                waiting.done();
+            }
             let slot = timer;
             move || {
                 drop(frame);
                 slot.borrow_mut().take();
+                waiting.done();
             }
         });
     }
