@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::clipboard::{copy_text, select_all};
 use crate::engine::summary::{commas, readable_memory_size, summary_text};
-use crate::engine::{Analysis, Status};
+use crate::engine::{Analysis, LayerReport, Status};
 
 #[derive(Properties, PartialEq)]
 pub struct SummaryProps {
@@ -16,6 +16,36 @@ pub struct SummaryProps {
     /// An exercise hides parameter counts: the Param # column and totals say "hidden".
     #[prop_or_default]
     pub hide_params: bool,
+}
+
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    report: LayerReport,
+    hide: bool,
+}
+
+/// One table row: a component, so rows whose layer did not change skip rendering.
+#[function_component(SummaryRow)]
+fn summary_row(p: &RowProps) -> Html {
+    let l = &p.report;
+    let (shape, cls) = match (&l.status, &l.output) {
+        (_, Some(s)) => (s.to_string(), None),
+        (Status::Error(_), None) => ("error".to_string(), Some("row-error")),
+        _ => ("not computed".to_string(), Some("row-muted")),
+    };
+    let params = if p.hide {
+        "hidden".to_string()
+    } else {
+        commas(l.params())
+    };
+    html! {
+        <tr class={classes!(cls)} data-testid="summary-row">
+            <td><span class="mono">{l.name.clone()}</span>{" "}<span class="muted">{format!("({})", l.class_name)}</span></td>
+            <td class="mono" data-testid="summary-shape">{shape}</td>
+            <td class="num" data-testid="summary-params">{params}</td>
+            <td class="num muted">{commas(l.macs)}</td>
+        </tr>
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -75,27 +105,8 @@ pub fn summary(props: &SummaryProps) -> Html {
     };
 
     let hide = props.hide_params;
-    let count = |n: u64| {
-        if hide {
-            "hidden".to_string()
-        } else {
-            commas(n)
-        }
-    };
     let rows = a.layers.iter().map(|l| {
-        let (shape, cls) = match (&l.status, &l.output) {
-            (_, Some(s)) => (s.to_string(), None),
-            (Status::Error(_), None) => ("error".to_string(), Some("row-error")),
-            _ => ("not computed".to_string(), Some("row-muted")),
-        };
-        html! {
-            <tr class={classes!(cls)} data-testid="summary-row">
-                <td><span class="mono">{l.name.clone()}</span>{" "}<span class="muted">{format!("({})", l.class_name)}</span></td>
-                <td class="mono" data-testid="summary-shape">{shape}</td>
-                <td class="num" data-testid="summary-params">{count(l.params())}</td>
-                <td class="num muted">{commas(l.macs)}</td>
-            </tr>
-        }
+        html! { <SummaryRow report={l.clone()} {hide} /> }
     });
     let mem = |n: u64| {
         if hide {
