@@ -15,6 +15,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/keras_match.rs"]
+mod keras_match;
+
 /// (name, model.json, input.npy, weights.npz, expected.npy) of one forward fixture.
 type Fixture = (
     &'static str,
@@ -111,22 +114,8 @@ fn forward_fixtures_match_keras_predict() {
                 continue;
             }
         };
-        if got.shape() != want.shape() {
-            fails.push(format!(
-                "{name}: shape {:?} vs Keras {:?}",
-                got.shape(),
-                want.shape()
-            ));
-            continue;
-        }
-        let mut worst = 0.0f32;
-        let ok = got.iter().zip(want.iter()).all(|(&g, &e)| {
-            let d = (g - e).abs();
-            worst = worst.max(d);
-            d <= 1e-5 + 1e-4 * e.abs()
-        });
-        if !ok {
-            fails.push(format!("{name}: max abs err {worst:.3e}"));
+        if let Some(why) = keras_match::mismatch(&got, &want) {
+            fails.push(format!("{name}: {why}"));
         }
     }
     assert!(

@@ -12,6 +12,9 @@ use flatland::engine::forward::{forward, split_weights, Limits};
 use flatland::engine::{analyze, Analysis, Status};
 use serde_json::Value;
 
+#[path = "support/keras_match.rs"]
+mod keras_match;
+
 fn cases(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -213,23 +216,9 @@ fn forward_fixtures_match_keras_predict() {
                 continue;
             }
         };
-        if got.shape() != want.shape() {
-            fails.push(format!(
-                "{name}: shape {:?} vs Keras {:?}",
-                got.shape(),
-                want.shape()
-            ));
-            continue;
-        }
-        let mut worst = 0.0f32;
-        let ok = got.iter().zip(want.iter()).all(|(&g, &e)| {
-            let d = (g - e).abs();
-            worst = worst.max(d);
-            d <= 1e-5 + 1e-4 * e.abs()
-        });
-        if !ok {
+        if let Some(why) = keras_match::mismatch(&got, &want) {
             let classes: Vec<&str> = model.layers.iter().map(|l| l.spec.class_name()).collect();
-            fails.push(format!("{name}: max abs err {worst:.3e} in {classes:?}"));
+            fails.push(format!("{name}: {why} in {classes:?}"));
         }
     }
     assert!(
