@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use flatland::codec::{self, npy};
-use flatland::engine::forward::{forward, split_weights, Limits};
+use flatland::engine::forward::split_weights;
 use flatland::engine::{analyze, Analysis, Status};
 use serde_json::Value;
 
@@ -209,14 +209,7 @@ fn forward_fixtures_match_keras_predict() {
                 continue;
             }
         };
-        let got = match forward(&model, &a, &w, x, Limits::default()) {
-            Ok(outs) => outs.last().cloned().unwrap(),
-            Err(e) => {
-                fails.push(format!("{name}: forward error: {e}"));
-                continue;
-            }
-        };
-        if let Some(why) = keras_match::mismatch(&got, &want) {
+        if let Some(why) = keras_match::forward_mismatch(&model, &a, &w, x, &want) {
             let classes: Vec<&str> = model.layers.iter().map(|l| l.spec.class_name()).collect();
             fails.push(format!("{name}: {why} in {classes:?}"));
         }

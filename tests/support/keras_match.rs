@@ -2,7 +2,27 @@
 //! suite (tests/keras_fixtures.rs) and the browser one (tests/forward_web.rs): the same
 //! shape, and every value within 1e-5 + 1e-4·|expected|.
 
+use flatland::engine::forward::{forward, Limits, Weights};
+use flatland::engine::{Analysis, Model};
 use ndarray::ArrayD;
+
+/// Run the model on `x` and say why its last output does not match Keras's `want`, if it
+/// does not (a forward error counts as a mismatch).
+pub fn forward_mismatch(
+    model: &Model,
+    a: &Analysis,
+    w: &Weights,
+    x: ArrayD<f32>,
+    want: &ArrayD<f32>,
+) -> Option<String> {
+    match forward(model, a, w, x, Limits::default()) {
+        Ok(outs) => match outs.last() {
+            Some(got) => mismatch(got, want),
+            None => Some("no output".into()),
+        },
+        Err(e) => Some(format!("forward error: {e}")),
+    }
+}
 
 /// Why `got` does not match Keras's `want`, if it does not.
 pub fn mismatch(got: &ArrayD<f32>, want: &ArrayD<f32>) -> Option<String> {
