@@ -87,6 +87,9 @@ async fn fragment_until(ok: impl Fn(&str) -> bool) -> String {
 /// Mount a fresh App (no autosave unless `keep_storage`) with `hash` in the address bar
 /// (the previous test's link is removed).
 async fn mount_at(keep_storage: bool, hash: &str) -> Mounted {
+    // The previous test's app may have left a write waiting (autosave, address bar): land
+    // it now, before this test sets the address bar, not in the middle of this test.
+    storage::flush();
     if !keep_storage {
         storage::clear();
     }
