@@ -190,34 +190,72 @@ pub fn window_len(
     d: usize,
     padding: Padding,
 ) -> Result<AxisCalc, Problem> {
+    let out = window_fit(n, k, s, d, padding);
     let s = s.max(1);
     match padding {
         Padding::Valid => {
-            let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
-            let num = n as i128 - span as i128;
-            let out = num.div_euclid(s as i128) + 1;
+            let span = dilated_span(k, d);
+            let Some(out) = out else {
+                let would = (n as i128 - span as i128).div_euclid(s as i128) + 1;
+                return Err(Problem::geometry(format!(
+                    "window {span} is larger than the input {n} (valid padding): the output length would be {would}"
+                )));
+            };
             let dil = if d > 1 {
                 format!("{d}·({k} − 1) + 1 = {span}")
             } else {
                 format!("{k}")
             };
-            if out <= 0 {
-                return Err(Problem::geometry(format!(
-                    "window {span} is larger than the input {n} (valid padding): the output length would be {out}"
-                )));
-            }
             Ok(AxisCalc {
-                out: out as usize,
+                out,
                 formula: format!("⌊({n} − {dil})/{s}⌋ + 1 = {out}"),
             })
         }
         Padding::Same | Padding::Causal => {
-            let out = if n == 0 { 0 } else { (n - 1) / s + 1 };
+            let out = out.unwrap_or(0);
             Ok(AxisCalc {
                 out,
                 formula: format!("⌈{n}/{s}⌉ = {out}"),
             })
         }
+    }
+}
+
+/// The dilated window extent `d·(k − 1) + 1` (saturating).
+fn dilated_span(k: usize, d: usize) -> usize {
+    d.saturating_mul(k.saturating_sub(1)).saturating_add(1)
+}
+
+/// [`window_len`]'s output length, `None` when a valid window does not fit: the one place
+/// the arithmetic lives.
+fn window_fit(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> Option<usize> {
+    let s = s.max(1);
+    match padding {
+        Padding::Valid => {
+            let span = dilated_span(k, d);
+            (span <= n).then(|| (n - span) / s + 1)
+        }
+        Padding::Same | Padding::Causal => Some(if n == 0 { 0 } else { (n - 1) / s + 1 }),
+    }
+}
+
+/// [`window_len`]'s output length without building its formula text: the forward pass runs
+/// this on every call (convolutions and pooling), where formatting the formula was ~1.5% of
+/// a small CNN's forward time in wasm (BENCHMARKS.md §2.4). A refusal carries
+/// `window_len`'s message.
+///
+/// # Errors
+/// As [`window_len`].
+pub fn window_out(
+    n: usize,
+    k: usize,
+    s: usize,
+    d: usize,
+    padding: Padding,
+) -> Result<usize, Problem> {
+    match window_fit(n, k, s, d, padding) {
+        Some(out) => Ok(out),
+        None => window_len(n, k, s, d, padding).map(|a| a.out),
     }
 }
 

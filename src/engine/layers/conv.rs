@@ -8,7 +8,8 @@ use std::marker::PhantomData;
 
 use super::activation::Activation;
 use super::args::{
-    de_ints, de_opt_ints, expand, positive, transpose_len, window_len, AxisCalc, Padding, Rank,
+    de_ints, de_opt_ints, expand, positive, transpose_len, window_len, window_out, AxisCalc,
+    Padding, Rank,
 };
 use super::pooling::{from_4d, need_spatial, pad_before};
 use super::{Explanation, Init, LayerRules, WeightSpec};
@@ -278,29 +279,6 @@ fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
     o as i128 * s as i128 + a as i128 * d as i128 - pad as i128
 }
 
-/// [`window_len`]'s output length without its formula text: the forward pass runs this on
-/// every call (convolutions and pooling), and formatting the formula was ~1.5% of a small CNN's forward time in wasm
-/// (BENCHMARKS.md §2.4). Refusals still come from `window_len`, with its message.
-pub(super) fn out_len(
-    n: usize,
-    k: usize,
-    s: usize,
-    d: usize,
-    padding: Padding,
-) -> Result<usize, Problem> {
-    let step = s.max(1);
-    match padding {
-        Padding::Valid => {
-            let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
-            if span <= n {
-                return Ok((n - span) / step + 1);
-            }
-        }
-        Padding::Same | Padding::Causal => return Ok(if n == 0 { 0 } else { (n - 1) / step + 1 }),
-    }
-    window_len(n, k, s, d, padding).map(|a| a.out)
-}
-
 /// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
 /// kind that Keras lets combine strides > 1 with dilation > 1 (`allow_strided_dilation`).
 fn check_geo(
@@ -457,7 +435,7 @@ impl<R: Rank> LayerRules for Conv<R> {
                 continue;
             }
             let ke = dilated_extent(g.k[ax], g.d[ax])?;
-            out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?;
+            out[ax] = window_out(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?;
             pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
         }
         let f = kern.dim().3;
@@ -832,7 +810,7 @@ fn depthwise(
     let mut pad = [0usize; 2];
     for (ax, n) in [(0usize, h), (1, w)] {
         let ke = dilated_extent(g.k[ax], g.d[ax])?;
-        out[ax] = out_len(n, g.k[ax], g.s[ax], g.d[ax], padding)?;
+        out[ax] = window_out(n, g.k[ax], g.s[ax], g.d[ax], padding)?;
         pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
     }
     conv2d_core(x4, k4.view(), g, pad, out, c, None, false)

@@ -5,8 +5,10 @@ use ndarray::{Array4, ArrayD, Axis, Ix4, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
-use super::args::{de_ints, de_opt_ints, expand, pool_len, positive, Padding, Rank, Reduce};
-use super::conv::{out_len, view4};
+use super::args::{
+    de_ints, de_opt_ints, expand, pool_len, positive, window_out, Padding, Rank, Reduce,
+};
+use super::conv::view4;
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{add_assign, max_assign};
@@ -143,9 +145,9 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let oh = if R::N == 1 {
             1
         } else {
-            out_len(h, ph, sh, 1, self.padding)?
+            window_out(h, ph, sh, 1, self.padding)?
         };
-        let ow = out_len(w, pw, sw, 1, self.padding)?;
+        let ow = window_out(w, pw, sw, 1, self.padding)?;
         let th = if R::N == 1 {
             0
         } else {
