@@ -20,7 +20,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { execSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { serve, moduleName, root } from './server.mjs';
+import { serve, moduleName, root, stackModel, launch } from './server.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,9 +49,7 @@ const pct = (xs, p) => {
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const { server, base } = await serve({ dist, plain: plainDist });
-const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
+const browser = await launch(chromium);
 const git = (c) => { try { return execSync(`git ${c}`, { cwd: root }).toString().trim(); } catch { return '?'; } };
 const results = {
   date: new Date().toISOString(), chromium: browser.version(), node: process.version, load_start: load(), dist,
@@ -78,18 +76,9 @@ function sizes(d) {
 results.size = sizes(dist);
 
 // ---------------------------------------------------------------- 1. edit → repaint
-const keras100 = fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8');
-function stack(n) {
-  const k = JSON.parse(keras100);
-  const ls = k.config.layers.filter((l) => l.class_name !== 'InputLayer').slice(0, n);
-  return JSON.stringify({
-    format: 'flatland-model', version: 1, name: `stack${n}`, input_shape: [32],
-    layers: ls.map((l) => ({ class_name: l.class_name, name: l.config.name, config: l.config })),
-  });
-}
 if (ONLY.includes('edit')) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stack(LAYERS)]);
+  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stackModel(LAYERS)]);
   if (CSS) {
     await context.addInitScript((css) => addEventListener('DOMContentLoaded', () => {
       const st = document.createElement('style');

@@ -3,6 +3,7 @@
 // What the app adds is the difference. Usage: node bench/floor.mjs [EDITS]
 import http from 'node:http';
 import { chromium } from 'playwright-core';
+import { launch } from './server.mjs';
 
 const EDITS = Number(process.argv[2] || 100);
 const server = http.createServer((req, res) => {
@@ -10,9 +11,7 @@ const server = http.createServer((req, res) => {
   res.end('<!doctype html><html><body><p id=t>0</p></body></html>');
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
+const browser = await launch(chromium);
 const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 await page.goto(`http://127.0.0.1:${server.address().port}/`);
 const times = await page.evaluate(async (n) => {

@@ -6,23 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { serve, root } from './server.mjs';
+import { serve, root, stackModel, launch } from './server.mjs';
 
 const dist = path.resolve(process.argv[2] || path.join(root, 'bench', 'dist-prof'));
 const EDITS = Number(process.argv[3] || 20);
 const LAYERS = Number(process.argv[4] || 50);
-const keras100 = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8'));
-const layers = keras100.config.layers.filter((l) => l.class_name !== 'InputLayer').slice(0, LAYERS);
-const model = JSON.stringify({
-  format: 'flatland-model', version: 1, name: `stack${LAYERS}`, input_shape: [32],
-  layers: layers.map((l) => ({ class_name: l.class_name, name: l.config.name, config: l.config })),
-});
+const model = stackModel(LAYERS);
 
 const { server, base } = await serve({ dist });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
+const browser = await launch(chromium);
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', model]);
 const page = await context.newPage();

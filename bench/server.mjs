@@ -56,3 +56,23 @@ export function moduleName(dist) {
   if (!m) throw new Error(`no module import in ${dist}/index.html`);
   return m[1];
 }
+
+// The edit benchmarks' model: the first `n` layers of tests/fixtures/bench/stack100.json
+// (Dense 32 / Activation / Dropout / BatchNormalization …) as Flatland model JSON, for
+// `localStorage` `flatland:model`.
+export function stackModel(n) {
+  const k = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'fixtures', 'bench', 'stack100.json'), 'utf8'));
+  const ls = k.config.layers.filter((l) => l.class_name !== 'InputLayer').slice(0, n);
+  return JSON.stringify({
+    format: 'flatland-model', version: 1, name: `stack${n}`, input_shape: [32],
+    layers: ls.map((l) => ({ class_name: l.class_name, name: l.config.name, config: l.config })),
+  });
+}
+
+// Debian's Chromium, headless, with the e2e suite's flags (no background networking: the
+// machine has no internet).
+export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions'];
+export async function launch(chromium) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: chromiumArgs });
+}

@@ -3,14 +3,11 @@
 // marks in between. Usage: node bench/trace-load.mjs [DIST]
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { serve, root } from './server.mjs';
+import { serve, root, launch } from './server.mjs';
 
 const dist = path.resolve(process.argv[2] || path.join(root, 'bench', 'dist'));
 const { server, base } = await serve({ dist });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launch(chromium);
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 const page = await context.newPage();
 await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'loading', 'v8.wasm'] });
