@@ -749,6 +749,34 @@ async fn a_link_pasted_into_the_open_tab_opens_it() {
 }
 
 #[wasm_bindgen_test]
+async fn a_write_waiting_when_a_link_is_pasted_does_not_replace_it() {
+    let m = mount().await;
+    let r = &m.root;
+    // An edit's address-bar write is waiting for its frame when a link is pasted, and the
+    // write lands before the paste's hashchange is handled (forced here with flush()).
+    click(&q(&cards(r)[1], "delete-layer")).await;
+    storage::write_fragment("#m1.the-edit-before-the-paste");
+    let preset = flatland::codec::presets::preset("seed004").expect("preset");
+    let link = flatland::app::share::preset_fragment(&preset);
+    gloo::utils::window()
+        .location()
+        .set_hash(&link)
+        .expect("hash");
+    storage::flush();
+    assert_eq!(
+        fragment(),
+        link,
+        "the waiting write kept off the pasted link"
+    );
+    until(|| text(&q(r, "total-params")) == "13,698").await;
+    assert_eq!(text(&q(r, "total-params")), "13,698");
+    // Once the link is open, writes go on: the next edit reaches the address bar (after the
+    // rate limit, if earlier tests spent it).
+    click(&q(&cards(r)[1], "delete-layer")).await;
+    fragment_until(|f| f.starts_with("#m1.") && f != link).await;
+}
+
+#[wasm_bindgen_test]
 async fn exercise_checklist_follows_the_model() {
     let m = mount().await;
     let r = &m.root;

@@ -163,7 +163,7 @@ mod web {
             let latest = latest_link.clone();
             use_effect_with((), move |_| {
                 let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
-                    let hash = storage::fragment();
+                    let hash = storage::adopt_fragment();
                     let ours = encode_link(&latest.borrow());
                     // Our own link (e.g. put back after an error, or the second of the
                     // popstate + hashchange pair): nothing new to open.

@@ -128,11 +128,38 @@ pub fn page_url() -> String {
     )
 }
 
-/// Put `fragment` in the address bar now (no new history entry, no `hashchange`).
+thread_local! {
+    /// The fragment the address bar held when we last looked or wrote: the page's at start,
+    /// ours after a write, a navigation's once its handler has read it ([`adopt_fragment`]).
+    static KNOWN: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Read the fragment a navigation (a pasted link, Back / Forward) put in the address bar,
+/// and accept it: writes after this may replace it (until then they may not), and the
+/// writes still waiting are dropped, as they are of the state before the navigation. The
+/// caller opens the link, whose state then writes its own, or writes one itself.
+pub fn adopt_fragment() -> String {
+    let hash = fragment();
+    KNOWN.with(|k| *k.borrow_mut() = Some(hash.clone()));
+    PENDING.with(|p| p.borrow_mut().fragment = None);
+    WRITER.with(|w| w.borrow_mut().waiting = None);
+    hash
+}
+
+/// Put `fragment` in the address bar now (no new history entry, no `hashchange`), unless
+/// the address bar changed since we last knew it: a link was pasted or Back pressed after
+/// this write was queued, and its `hashchange` / `popstate` has not been handled yet.
+/// Writing then would replace the link before the page opened it; the handler decides.
 fn replace_fragment(fragment: &str) {
     let win = gloo::utils::window();
     let loc = win.location();
-    if loc.hash().unwrap_or_default() == fragment {
+    let current = loc.hash().unwrap_or_default();
+    let moved = KNOWN.with(|k| k.borrow().as_ref().is_some_and(|known| *known != current));
+    if moved {
+        return;
+    }
+    KNOWN.with(|k| *k.borrow_mut() = Some(fragment.to_string()));
+    if current == fragment {
         return;
     }
     if let Ok(history) = win.history() {
@@ -235,5 +262,5 @@ fn write_fragment_now(fragment: &str) {
 
 /// The state to start with: the link in the address bar, else the autosave, else the seed.
 pub fn initial() -> State {
-    share::initial_state(&fragment(), load())
+    share::initial_state(&adopt_fragment(), load())
 }
