@@ -718,16 +718,27 @@ async fn corrupted_links_show_an_alert_and_fall_back() {
     storage::clear();
 }
 
+/// The share link of the seed 004 preset (with its compare partner).
+fn seed004_link() -> String {
+    let preset = flatland::codec::presets::preset("seed004").expect("preset");
+    flatland::app::share::preset_fragment(&preset)
+}
+
+/// What pasting `hash` into the address bar of the open tab does: a fragment navigation
+/// (its `hashchange` comes as a task).
+fn paste_link(hash: &str) {
+    gloo::utils::window()
+        .location()
+        .set_hash(hash)
+        .expect("hash");
+}
+
 #[wasm_bindgen_test]
 async fn a_link_pasted_into_the_open_tab_opens_it() {
     let m = mount().await;
     let r = &m.root;
-    let preset = flatland::codec::presets::preset("seed004").expect("preset");
-    let link = flatland::app::share::preset_fragment(&preset);
-    gloo::utils::window()
-        .location()
-        .set_hash(&link)
-        .expect("hash");
+    let link = seed004_link();
+    paste_link(&link);
     // hashchange is a task, and the visuals follow a frame later: wait, up to 5 s.
     until(|| {
         text(&q(r, "total-params")) == "13,698"
@@ -737,10 +748,7 @@ async fn a_link_pasted_into_the_open_tab_opens_it() {
     assert_eq!(text(&q(r, "total-params")), "13,698");
     assert_eq!(text(&q(r, "compare-total-b")), "58,498");
     // A broken one keeps the model.
-    gloo::utils::window()
-        .location()
-        .set_hash("#m1.garbage")
-        .expect("hash");
+    paste_link("#m1.garbage");
     until(|| !all(r, "link-error").is_empty()).await;
     assert!(text(&q(r, "link-error")).contains("unchanged"));
     assert_eq!(text(&q(r, "total-params")), "13,698");
@@ -756,12 +764,8 @@ async fn a_write_waiting_when_a_link_is_pasted_does_not_replace_it() {
     // write lands before the paste's hashchange is handled (forced here with flush()).
     click(&q(&cards(r)[1], "delete-layer")).await;
     storage::write_fragment("#m1.the-edit-before-the-paste");
-    let preset = flatland::codec::presets::preset("seed004").expect("preset");
-    let link = flatland::app::share::preset_fragment(&preset);
-    gloo::utils::window()
-        .location()
-        .set_hash(&link)
-        .expect("hash");
+    let link = seed004_link();
+    paste_link(&link);
     storage::flush();
     assert_eq!(
         fragment(),
