@@ -60,7 +60,8 @@ const results = {
 // What a cold load fetches: index.html and the files it names (as scripts/size-budget);
 // the rest (the tools worker, loaded when the Code panel needs it) is counted apart.
 function sizes(d) {
-  const index = fs.readFileSync(path.join(d, 'index.html'), 'utf8');
+  // The tools worker's loader is named only by a <meta> read when the worker starts.
+  const index = fs.readFileSync(path.join(d, 'index.html'), 'utf8').replace(/flatland-tools(-[0-9a-f]+)?_loader\.js/g, '');
   const out = { raw: 0, gzip: 0, brotli: 0, lazy: { raw: 0, gzip: 0, brotli: 0 } };
   for (const f of fs.readdirSync(d)) {
     const p = path.join(d, f);

@@ -27,8 +27,6 @@ pub mod share;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
-pub mod bench;
-#[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

@@ -211,6 +211,31 @@ pub fn import_text(name: Option<&str>, text: &str) -> Result<(Model, Vec<CodeWar
 // or a dropped .py file first needs them. Requests and replies are text.
 // ---------------------------------------------------------------------------------------
 
+/// The worker's loader when `index.html` names none (or names something else).
+pub const TOOLS_LOADER: &str = "flatland-tools_loader.js";
+
+/// The tools worker's loader, relative to the page: the content-hashed name that
+/// scripts/hash-worker wrote into `<meta name="flatland-tools">`, when it is one of ours
+/// (`flatland-tools[-<hex>]_loader.js`: a plain file name, so a tampered page cannot point the
+/// worker elsewhere), else [`TOOLS_LOADER`].
+pub fn tools_loader(meta: Option<&str>) -> &str {
+    match meta {
+        Some(m)
+            if m.strip_prefix("flatland-tools")
+                .and_then(|r| r.strip_suffix("_loader.js"))
+                .is_some_and(|h| {
+                    h.is_empty()
+                        || h.strip_prefix('-').is_some_and(|h| {
+                            !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
+                        })
+                }) =>
+        {
+            m
+        }
+        _ => TOOLS_LOADER,
+    }
+}
+
 /// A model as text for the tools worker: our model JSON, plus the class names and reasons of
 /// the layers that could not be read (model JSON keeps only their config).
 pub fn model_to_wire(m: &Model) -> String {
@@ -496,6 +521,27 @@ mod tests {
         for none in ["", "#", "#section-2", "#top", "#main", "#m.x"] {
             assert!(open_link(none).is_none(), "{none}");
         }
+    }
+
+    #[test]
+    fn tools_loader_takes_only_our_hashed_names() {
+        assert_eq!(
+            tools_loader(Some("flatland-tools-0123456789abcdef_loader.js")),
+            "flatland-tools-0123456789abcdef_loader.js"
+        );
+        assert_eq!(tools_loader(Some("flatland-tools_loader.js")), TOOLS_LOADER);
+        for bad in [
+            "",
+            "https://evil.example/flatland-tools-00_loader.js",
+            "flatland-tools-_loader.js",
+            "flatland-tools-xyz_loader.js",
+            "../flatland-tools-00_loader.js",
+            "flatland-tools-00/x_loader.js",
+            "flatland-tools-00_loader.js?x",
+        ] {
+            assert_eq!(tools_loader(Some(bad)), TOOLS_LOADER, "{bad}");
+        }
+        assert_eq!(tools_loader(None), TOOLS_LOADER);
     }
 
     #[test]

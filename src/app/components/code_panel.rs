@@ -22,8 +22,6 @@ use crate::codec::keras_code::CodeWarning;
 use crate::codec::model_json;
 use crate::engine::Model;
 
-/// The tools worker's loader (Trunk's `data-loader-shim`), relative to the page.
-const TOOLS_LOADER: &str = "flatland-tools_loader.js";
 /// How long the worker may take to load before its requests fail.
 const TOOLS_LOAD_MS: u32 = 30_000;
 
@@ -100,7 +98,13 @@ fn tools_message(e: &MessageEvent) {
 }
 
 fn start_tools() -> Option<Tools> {
-    let worker = Worker::new(TOOLS_LOADER).ok()?;
+    // Trunk's `data-loader-shim`, under the name index.html gives (scripts/hash-worker).
+    let meta = gloo::utils::document()
+        .query_selector("meta[name=\"flatland-tools\"]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"));
+    let worker = Worker::new(crate::app::share::tools_loader(meta.as_deref())).ok()?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| tools_message(&e));
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
         tools_failed("the code tools could not be loaded (check the connection and reload)");

@@ -206,6 +206,11 @@ export const flows = [
       await openPanel(page, 'open-code', 'code-panel');
       await waitText(page, 'code-export', 'model=keras.Sequential(');
       assert(page.workers().length === 1, `workers after the Code panel: ${page.workers().length}`);
+      // Under content-hashed names (scripts/hash-worker), like the page's own files.
+      const loader = page.workers()[0].url();
+      const h = (loader.match(/\/flatland-tools-([0-9a-f]{16})_loader\.js$/) || [])[1];
+      assert(h, `worker loader ${loader}`);
+      assert(fetched.some((u) => u.endsWith(`/flatland-tools-${h}_bg.wasm`)), `the worker's module: ${fetched.filter((u) => u.includes('flatland-tools'))}`);
       await page.fill('[data-testid="code-input"]', snippet('seed004.py'));
       await page.click('[data-testid="code-import"]');
       await page.waitForSelector('[data-testid="code-imported"]');

@@ -1,6 +1,9 @@
 //! Web entry point built by Trunk (`index.html` names this binary).
 
 #[cfg(target_arch = "wasm32")]
+mod bench;
+
+#[cfg(target_arch = "wasm32")]
 fn main() {
     flatland::app::start();
 }

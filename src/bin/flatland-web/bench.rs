@@ -1,4 +1,6 @@
-//! Benchmark hooks for `bench/` (wasm only; see BENCHMARKS.md). Trunk's loader exposes every
+//! Benchmark hooks for `bench/` (wasm only; see BENCHMARKS.md). They live in the web entry
+//! point, not the library, so only the page's module exports them (the tools worker, which
+//! links the library too, stayed 70 kB gzip larger while they were there). Trunk's loader exposes every
 //! `#[wasm_bindgen]` export as `window.wasmBindings`, so the browser benchmark calls these from
 //! the shipped release build itself.
 //!
@@ -16,9 +18,9 @@
 use ndarray::{ArrayD, IxDyn};
 use wasm_bindgen::prelude::*;
 
-use crate::codec::read_model_json as read_model;
-use crate::engine::forward::{forward, init_weights, Limits, Weights};
-use crate::engine::{analyze, Analysis, Model};
+use flatland::codec::read_model_json as read_model;
+use flatland::engine::forward::{forward, init_weights, Limits, Weights};
+use flatland::engine::{analyze, Analysis, Model};
 
 fn now() -> f64 {
     gloo::utils::window().performance().map_or(0.0, |p| p.now())
