@@ -158,7 +158,6 @@ fn replace_fragment(fragment: &str) {
     if moved {
         return;
     }
-    KNOWN.with(|k| *k.borrow_mut() = Some(fragment.to_string()));
     if current == fragment {
         return;
     }
@@ -173,6 +172,9 @@ fn replace_fragment(fragment: &str) {
         let state = history.state().unwrap_or(JsValue::NULL);
         let _ = history.replace_state_with_url(&state, "", Some(&url));
     }
+    // What the address bar holds now: ours, or (the write refused, or the URL normalised)
+    // whatever it does hold, so a failed write cannot block the ones after it.
+    KNOWN.with(|k| *k.borrow_mut() = Some(loc.hash().unwrap_or_default()));
 }
 
 /// Browsers refuse `replaceState` floods (Safari: 100 per 30 s, Chrome: 200 per 10 s). A
