@@ -20,7 +20,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { execSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { serve, moduleName, root, stackModel, launch } from './server.mjs';
+import { serve, moduleName, root, openStack, launch } from './server.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,22 +78,8 @@ results.size = sizes(dist);
 
 // ---------------------------------------------------------------- 1. edit → repaint
 if (ONLY.includes('edit')) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stackModel(LAYERS)]);
-  if (CSS) {
-    await context.addInitScript((css) => addEventListener('DOMContentLoaded', () => {
-      const st = document.createElement('style');
-      st.textContent = css;
-      document.head.appendChild(st);
-    }), CSS);
-  }
-  const page = await context.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(base);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, LAYERS, { timeout: 30000 });
-  await page.locator('[data-testid="layer-card"]').first().click();
-  await page.waitForSelector('[data-testid="field-units"]');
+  const { context, page } = await openStack(browser, base, LAYERS, { css: CSS, onPage: (p) => p.on('pageerror', (e) => errors.push(String(e))) });
   results.edit = await page.evaluate(async (n) => {
     const input = document.querySelector('[data-testid="field-units"]');
     const total = document.querySelector('[data-testid="total-params"]');

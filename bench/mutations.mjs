@@ -3,19 +3,13 @@
 // visuals' frame that follows. Usage: node bench/mutations.mjs [DIST] [LAYERS]
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { serve, root, stackModel, launch } from './server.mjs';
+import { serve, root, openStack, launch } from './server.mjs';
 
 const dist = path.resolve(process.argv[2] || path.join(root, 'bench', 'dist'));
 const LAYERS = Number(process.argv[3] || 50);
 const { server, base } = await serve({ dist });
 const browser = await launch(chromium);
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stackModel(LAYERS)]);
-const page = await context.newPage();
-await page.goto(base);
-await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, LAYERS, { timeout: 30000 });
-await page.locator('[data-testid="layer-card"]').first().click();
-await page.waitForSelector('[data-testid="field-units"]');
+const { page } = await openStack(browser, base, LAYERS);
 await page.waitForTimeout(300);
 const out = await page.evaluate(async () => {
   const input = document.querySelector('[data-testid="field-units"]');

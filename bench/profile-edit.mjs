@@ -6,22 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { serve, root, stackModel, launch } from './server.mjs';
+import { serve, root, openStack, launch } from './server.mjs';
 
 const dist = path.resolve(process.argv[2] || path.join(root, 'bench', 'dist-prof'));
 const EDITS = Number(process.argv[3] || 20);
 const LAYERS = Number(process.argv[4] || 50);
-const model = stackModel(LAYERS);
 
 const { server, base } = await serve({ dist });
 const browser = await launch(chromium);
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', model]);
-const page = await context.newPage();
-await page.goto(base);
-await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, LAYERS, { timeout: 30000 });
-await page.locator('[data-testid="layer-card"]').first().click();
-await page.waitForSelector('[data-testid="field-units"]');
+const { context, page } = await openStack(browser, base, LAYERS);
 await page.waitForTimeout(500);
 
 const cdp = await context.newCDPSession(page);

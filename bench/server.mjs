@@ -69,6 +69,29 @@ export function stackModel(n) {
   });
 }
 
+// A fresh 1280×900 page on the `layers`-layer stack (stackModel, through localStorage), its
+// first card selected so the inspector's `units` field is there: where every edit benchmark
+// starts. `css`: a what-if stylesheet added once the page has loaded. `onPage(page)` runs
+// before the page loads (e.g. to collect page errors).
+export async function openStack(browser, base, layers, { css = '', onPage = () => {} } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(([k, v]) => localStorage.setItem(k, v), ['flatland:model', stackModel(layers)]);
+  if (css) {
+    await context.addInitScript((c) => addEventListener('DOMContentLoaded', () => {
+      const st = document.createElement('style');
+      st.textContent = c;
+      document.head.appendChild(st);
+    }), css);
+  }
+  const page = await context.newPage();
+  onPage(page);
+  await page.goto(base);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="layer-card"]').length === n, layers, { timeout: 30000 });
+  await page.locator('[data-testid="layer-card"]').first().click();
+  await page.waitForSelector('[data-testid="field-units"]');
+  return { context, page };
+}
+
 // Debian's Chromium, headless, with the e2e suite's flags (no background networking: the
 // machine has no internet).
 export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',

@@ -1,4 +1,32 @@
 // Helpers shared by the e2e flows: wait on selectors, never sleep.
+
+/// The default (seed) model's output shapes, top to bottom.
+export const SEED = ['(None, 3, 16)', '(None, 3, 16)', '(None, 48)', '(None, 4)'];
+
+/// The layer classes of the stack's cards, top to bottom.
+export async function classes(page) {
+  return page.$$eval('[data-testid="layer-card"] [data-testid="layer-class"]', (els) => els.map((e) => e.textContent.trim()));
+}
+
+/// The centre of the `index`-th element matching `selector`, scrolled into view, and its box.
+export async function center(page, selector, index = 0) {
+  const el = (await page.$$(selector))[index];
+  assert(el, `no element ${selector} #${index}`);
+  await el.scrollIntoViewIfNeeded();
+  const b = await el.boundingBox();
+  return { x: b.x + b.width / 2, y: b.y + b.height / 2, box: b };
+}
+
+/// Drop a text file named `name` on the page (dragover, then drop), as from a file manager.
+export async function dropFile(page, name, text, type = 'text/x-python') {
+  const dt = await page.evaluateHandle(([n, t, ty]) => {
+    const d = new DataTransfer();
+    d.items.add(new File([t], n, { type: ty }));
+    return d;
+  }, [name, text, type]);
+  await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
+  return async () => page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+}
 export async function open(page, base, hash = '') {
   await page.goto(base + hash);
   await page.waitForSelector('[data-testid="layer-card"]');

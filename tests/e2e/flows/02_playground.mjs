@@ -1,21 +1,7 @@
 // Playground flows (issue 5): drag from the palette with a real pointer sequence, reorder by
 // dragging, keyboard add / move / delete, editing units, an invalid Conv2D and its fix,
 // undo / redo, reload restoring the autosave, and building seed 004 by dragging.
-import { open, texts, waitTexts, waitText, assert } from '../lib.mjs';
-
-const SEED = ['(None, 3, 16)', '(None, 3, 16)', '(None, 48)', '(None, 4)'];
-
-async function classes(page) {
-  return page.$$eval('[data-testid="layer-card"] [data-testid="layer-class"]', (els) => els.map((e) => e.textContent.trim()));
-}
-
-async function center(page, selector, index = 0) {
-  const el = (await page.$$(selector))[index];
-  assert(el, `no element ${selector} #${index}`);
-  await el.scrollIntoViewIfNeeded();
-  const b = await el.boundingBox();
-  return { x: b.x + b.width / 2, y: b.y + b.height / 2, box: b };
-}
+import { open, texts, waitTexts, waitText, assert, SEED, classes, center } from '../lib.mjs';
 
 /// Drag with a real pointer sequence (down, several moves, up) from `from` to (x, y).
 async function drag(page, from, to) {

@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open, texts, waitTexts, waitText, assert } from '../lib.mjs';
+import { open, texts, waitTexts, waitText, assert, SEED, dropFile } from '../lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const snippet = (name) => fs.readFileSync(path.join(here, '..', '..', 'fixtures', 'snippets', name), 'utf8');
-const SEED = ['(None, 3, 16)', '(None, 3, 16)', '(None, 48)', '(None, 4)'];
 
 async function shareLink(page) {
   await page.click('[data-testid="share"]');
@@ -236,14 +235,9 @@ export const flows = [
       await page.click('[data-testid="undo"]');
       await waitText(page, 'total-params', '13698');
       // A file dropped anywhere on the page is imported too (the worker is reused).
-      const dt = await page.evaluateHandle((text) => {
-        const d = new DataTransfer();
-        d.items.add(new File([text], 'seed004_flatten.py', { type: 'text/x-python' }));
-        return d;
-      }, snippet('seed004_flatten.py'));
-      await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
+      const drop = await dropFile(page, 'seed004_flatten.py', snippet('seed004_flatten.py'));
       await page.waitForSelector('.file-drop');
-      await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+      await drop();
       await waitText(page, 'total-params', '58498');
       await page.waitForSelector('.file-drop', { state: 'detached' });
       await waitText(page, 'code-imported', 'seed004_flatten.py');
@@ -255,13 +249,7 @@ export const flows = [
     async run(page, { base }) {
       await open(page, base);
       assert(page.workers().length === 0, 'no worker on load');
-      const dt = await page.evaluateHandle((text) => {
-        const d = new DataTransfer();
-        d.items.add(new File([text], 'seed004.py', { type: 'text/x-python' }));
-        return d;
-      }, snippet('seed004.py'));
-      await page.dispatchEvent('main', 'dragover', { dataTransfer: dt });
-      await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+      await (await dropFile(page, 'seed004.py', snippet('seed004.py')))();
       await waitText(page, 'total-params', '13698');
       await waitText(page, 'code-imported', 'seed004.py');
       await waitText(page, 'code-export', 'Conv2D(32(21)');

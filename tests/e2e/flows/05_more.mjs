@@ -9,11 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { open, texts, waitTexts, waitText, assert } from '../lib.mjs';
+import { open, texts, waitTexts, waitText, assert, SEED, classes, center } from '../lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '..', '..', '..');
-const SEED = ['(None, 3, 16)', '(None, 3, 16)', '(None, 48)', '(None, 4)'];
 
 /// The native CLI (built by `cargo test` before the e2e run in scripts/test; built here when
 /// the suite runs alone).
@@ -68,17 +67,6 @@ async function touchDrag(page, from, to) {
   };
 }
 
-async function box(page, selector, index = 0) {
-  const el = (await page.$$(selector))[index];
-  assert(el, `no element ${selector} #${index}`);
-  await el.scrollIntoViewIfNeeded();
-  return el.boundingBox();
-}
-
-async function classes(page) {
-  return page.$$eval('[data-testid="layer-card"] [data-testid="layer-class"]', (els) => els.map((e) => e.textContent.trim()));
-}
-
 export const flows = [
   {
     name: 'phone: a touch drag by the grip moves Flatten to the top; a swipe elsewhere scrolls, not drags',
@@ -86,8 +74,8 @@ export const flows = [
     touch: true,
     async run(page, { base }) {
       await open(page, base);
-      const c0 = await box(page, '[data-testid="layer-card"]', 0);
-      const grip = await box(page, '[data-testid="layer-card"] .grip', 2);
+      const c0 = (await center(page, '[data-testid="layer-card"]', 0)).box;
+      const grip = (await center(page, '[data-testid="layer-card"] .grip', 2)).box;
       assert(grip.y + grip.height < 812 && c0.y >= 0, 'card 0 and the grip of card 2 are not both on screen');
       const end = await touchDrag(page, { x: grip.x + grip.width / 2, y: grip.y + grip.height / 2 }, { x: c0.x + c0.width / 2, y: c0.y + 4 });
       await page.waitForSelector('[data-testid="drop-indicator"]');
@@ -95,7 +83,7 @@ export const flows = [
       await page.waitForFunction(() => document.querySelector('[data-testid="layer-card"] [data-testid="layer-class"]')?.textContent.trim() === 'Flatten');
       await waitTexts(page, 'output-shape', ['(None, 6)', '(None, 16)', '(None, 16)', '(None, 4)']);
       // A swipe on a card's body (not its grip) is the page's: the stack stays as it is.
-      const c1 = await box(page, '[data-testid="layer-card"]', 1);
+      const c1 = (await center(page, '[data-testid="layer-card"]', 1)).box;
       const endSwipe = await touchDrag(page, { x: c1.x + c1.width - 20, y: c1.y + c1.height / 2 }, { x: c1.x + c1.width - 20, y: c1.y + c1.height / 2 - 150 });
       await endSwipe();
       assert(JSON.stringify(await classes(page)) === JSON.stringify(['Flatten', 'Dense', 'Activation', 'Dense']), `swipe changed the stack: ${await classes(page)}`);
