@@ -88,13 +88,16 @@ fn build(
         if input.is_none() {
             if let Some(s) = input_from_config(c) {
                 input = Some(s?);
-            } else if class == "Embedding" {
+            } else if LayerSpec::keras_args_of(class)
+                .is_some_and(|a| a.accepted_legacy.contains(&"input_length"))
+            {
+                // Embedding's Keras 2 `input_length` (ignored by Keras 3) as the input length.
                 if let Some(n) = c.get("input_length").and_then(Value::as_u64) {
                     input = Some(vec![n as usize]);
                 }
             }
         }
-        let spec = LayerSpec::from_config(class, c);
+        let spec = LayerSpec::from_keras_config(class, c);
         let name = name_of(l, c).unwrap_or_else(|| model.fresh_name(spec.prefix()));
         model.layers.push(Layer::new(name, spec));
     }
@@ -260,6 +263,38 @@ mod tests {
         let a = analyze(&m);
         let e = a.first_error().map(ToString::to_string).unwrap_or_default();
         assert!(e.contains("`Frobnicate` is not supported"), "{e}");
+    }
+
+    /// Keras's `from_config` raises `TypeError` for a Dense without `units`; Flatland's
+    /// own defaults (units 16) must not fill it in silently.
+    #[test]
+    fn a_missing_required_argument_is_refused_with_its_name() {
+        let v = json!({"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [null, 3]}},
+            {"class_name": "Dense", "config": {"name": "d", "activation": "relu"}},
+            {"class_name": "Conv1D", "config": {"name": "c", "padding": "same"}}]}});
+        let m = from_value(&v).unwrap();
+        let problems: Vec<String> = analyze(&m)
+            .layers
+            .iter()
+            .filter_map(|r| r.error().map(ToString::to_string))
+            .collect();
+        assert!(
+            problems[0].contains("Dense is missing its required argument `units`"),
+            "{problems:?}"
+        );
+        let Some(LayerSpec::Unknown(u)) = m.layers.get(1).map(|l| &l.spec) else {
+            panic!("Conv1D without filters must be an error layer");
+        };
+        assert_eq!(
+            u.reason,
+            "Conv1D is missing its required arguments `filters`, `kernel_size`"
+        );
+        // With the argument, the same file reads.
+        let v = json!({"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [null, 3]}},
+            {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}});
+        assert_eq!(analyze(&from_value(&v).unwrap()).total(), 8);
     }
 
     #[test]

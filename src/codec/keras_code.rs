@@ -19,6 +19,7 @@ use serde_json::{Map, Number, Value};
 
 use super::CodecError;
 use crate::engine::layers::args::canonical_class;
+use crate::engine::layers::code;
 use crate::engine::layers::Unknown;
 use crate::engine::{Layer, LayerSpec, Model};
 
@@ -53,185 +54,34 @@ pub struct Imported {
 // Keras knowledge shared with the exporter
 // ---------------------------------------------------------------------------------------
 
-/// Keras 3 constructor parameters that may be given positionally, in order.
+/// Keras 3 constructor parameters that may be given positionally, in order (the layer
+/// kind's [`KerasArgs`](code::KerasArgs); `InputLayer` is not a catalogue kind).
 pub fn positional_params(class: &str) -> &'static [&'static str] {
-    match canonical_class(class) {
-        "Dense" => &["units", "activation", "use_bias"],
-        "Conv1D" | "Conv2D" => &[
-            "filters",
-            "kernel_size",
-            "strides",
-            "padding",
-            "data_format",
-            "dilation_rate",
-            "groups",
-            "activation",
-            "use_bias",
-        ],
-        "Conv1DTranspose" | "Conv2DTranspose" => &[
-            "filters",
-            "kernel_size",
-            "strides",
-            "padding",
-            "output_padding",
-            "data_format",
-            "dilation_rate",
-            "activation",
-            "use_bias",
-        ],
-        "DepthwiseConv2D" => &[
-            "kernel_size",
-            "strides",
-            "padding",
-            "depth_multiplier",
-            "data_format",
-            "dilation_rate",
-            "activation",
-            "use_bias",
-        ],
-        "SeparableConv2D" => &[
-            "filters",
-            "kernel_size",
-            "strides",
-            "padding",
-            "data_format",
-            "dilation_rate",
-            "depth_multiplier",
-            "activation",
-            "use_bias",
-        ],
-        "MaxPooling1D" | "MaxPooling2D" | "AveragePooling1D" | "AveragePooling2D" => {
-            &["pool_size", "strides", "padding", "data_format"]
-        }
-        "GlobalAveragePooling1D"
-        | "GlobalAveragePooling2D"
-        | "GlobalMaxPooling1D"
-        | "GlobalMaxPooling2D" => &["data_format", "keepdims"],
-        "BatchNormalization" => &["axis", "momentum", "epsilon", "center", "scale"],
-        "LayerNormalization" => &["axis", "epsilon", "center", "scale", "rms_scaling"],
-        "UnitNormalization" => &["axis"],
-        "SimpleRNN" => &["units", "activation", "use_bias"],
-        "LSTM" | "GRU" => &["units", "activation", "recurrent_activation", "use_bias"],
-        "Embedding" => &["input_dim", "output_dim"],
-        "Rescaling" => &["scale", "offset"],
-        "Flatten" => &["data_format"],
-        "Reshape" => &["target_shape"],
-        "Permute" => &["dims"],
-        "RepeatVector" => &["n"],
-        "ZeroPadding1D" => &["padding"],
-        "ZeroPadding2D" => &["padding", "data_format"],
-        "Cropping1D" => &["cropping"],
-        "Cropping2D" => &["cropping", "data_format"],
-        "UpSampling1D" => &["size"],
-        "UpSampling2D" => &["size", "data_format", "interpolation"],
-        "Dropout" | "AlphaDropout" => &["rate", "noise_shape", "seed"],
-        "SpatialDropout1D" | "SpatialDropout2D" | "GaussianDropout" => &["rate", "seed"],
-        "GaussianNoise" => &["stddev", "seed"],
-        "Activation" => &["activation"],
-        "ReLU" => &["max_value", "negative_slope", "threshold"],
-        "LeakyReLU" => &["negative_slope"],
-        "PReLU" => &[
-            "alpha_initializer",
-            "alpha_regularizer",
-            "alpha_constraint",
-            "shared_axes",
-        ],
-        "ELU" => &["alpha"],
-        "Softmax" => &["axis"],
-        "InputLayer" => &["shape", "batch_size", "dtype", "sparse", "batch_shape"],
-        _ => &[],
+    match LayerSpec::keras_args_of(class) {
+        Some(args) => args.positional,
+        None if class == "InputLayer" => &["shape", "batch_size", "dtype", "sparse", "batch_shape"],
+        None => &[],
     }
 }
 
 /// Arguments Keras 3 requires (a call without them raises `TypeError`).
 pub fn required_args(class: &str) -> &'static [&'static str] {
-    match canonical_class(class) {
-        "Dense" | "SimpleRNN" | "LSTM" | "GRU" => &["units"],
-        "Conv1D" | "Conv2D" | "Conv1DTranspose" | "Conv2DTranspose" | "SeparableConv2D" => {
-            &["filters", "kernel_size"]
-        }
-        "DepthwiseConv2D" => &["kernel_size"],
-        "Embedding" => &["input_dim", "output_dim"],
-        "Rescaling" => &["scale"],
-        "Reshape" => &["target_shape"],
-        "Permute" => &["dims"],
-        "RepeatVector" => &["n"],
-        "Dropout" | "SpatialDropout1D" | "SpatialDropout2D" | "GaussianDropout"
-        | "AlphaDropout" => &["rate"],
-        "GaussianNoise" => &["stddev"],
-        "Activation" => &["activation"],
-        _ => &[],
-    }
+    LayerSpec::keras_args_of(class).map_or(&[], |a| a.required)
 }
 
-/// The config Keras 3 uses when an argument is not given. Flatland's own defaults are UI
-/// defaults for required arguments (e.g. `Dense.units = 16`) and, for transposed
-/// convolutions, differ from Keras (`strides=1, padding="valid"` in Keras).
+/// The config Keras 3 uses when an argument is not given.
 pub fn keras_default_config(class: &str) -> Option<Value> {
-    let canonical = canonical_class(class);
-    let mut cfg = LayerSpec::default_of(canonical)?.to_config();
-    if let Value::Object(o) = &mut cfg {
-        match canonical {
-            "Conv1DTranspose" => {
-                o.insert("strides".into(), Value::Array(vec![Value::from(1)]));
-                o.insert("padding".into(), Value::from("valid"));
-            }
-            "Conv2DTranspose" => {
-                o.insert(
-                    "strides".into(),
-                    Value::Array(vec![Value::from(1), Value::from(1)]),
-                );
-                o.insert("padding".into(), Value::from("valid"));
-            }
-            _ => {}
-        }
-    }
-    Some(cfg)
+    LayerSpec::keras_default_config(class)
 }
 
 /// Keras 1/2 arguments that Keras 3 refuses, with what to write instead.
 fn removed_arg(class: &str, arg: &str) -> Option<&'static str> {
-    Some(match (class, arg) {
-        (_, "init") => "use `kernel_initializer=`",
-        (_, "border_mode") => "use `padding=`",
-        (_, "dim_ordering") => "use `data_format=` (channels_last is the default)",
-        ("Dense", "output_dim") => "use `units=`",
-        ("SimpleRNN" | "LSTM" | "GRU", "output_dim") => "use `units=`",
-        (
-            "Dropout" | "SpatialDropout1D" | "SpatialDropout2D" | "GaussianDropout"
-            | "AlphaDropout",
-            "p",
-        ) => "use `rate=`",
-        (_, "nb_filter") => "use `filters=`",
-        (_, "nb_row" | "nb_col") => "use `kernel_size=`",
-        (_, "subsample" | "subsample_length") => "use `strides=`",
-        (_, "filter_length") => "use `kernel_size=`",
-        (_, "pool_length") => "use `pool_size=`",
-        (_, "W_regularizer") => "use `kernel_regularizer=`",
-        (_, "b_regularizer") => "use `bias_regularizer=`",
-        (_, "W_constraint") => "use `kernel_constraint=`",
-        (_, "b_constraint") => "use `bias_constraint=`",
-        (_, "inner_init") => "use `recurrent_initializer=`",
-        (_, "inner_activation") => "use `recurrent_activation=`",
-        (_, "forget_bias_init") => "use `unit_forget_bias=`",
-        (_, "dropout_W") => "use `dropout=`",
-        (_, "dropout_U") => "use `recurrent_dropout=`",
-        (_, "consume_less") => "remove it",
-        ("BatchNormalization", "mode") => "remove it",
-        ("Dense", "bias") => "use `use_bias=`",
-        (c, "input_length") if c != "Embedding" => {
-            "remove it (give the input shape with `keras.Input`)"
-        }
-        _ => return None,
-    })
+    code::removed_arg(&LayerSpec::keras_args_of(class).unwrap_or_default(), arg)
 }
 
 /// Renamed arguments Keras 3 still accepts.
 fn arg_alias(class: &str, arg: &str) -> Option<&'static str> {
-    match (class, arg) {
-        ("LeakyReLU", "alpha") => Some("negative_slope"),
-        _ => None,
-    }
+    LayerSpec::keras_args_of(class).and_then(|a| a.alias(arg))
 }
 
 fn is_catalogue(class: &str) -> bool {

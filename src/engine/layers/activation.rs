@@ -5,6 +5,7 @@ use ndarray::{ArrayD, Axis, Zip};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -519,6 +520,107 @@ impl LayerRules for Softmax {
     }
     fn settings(&self) -> String {
         format!("axis {}", self.axis)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+impl LayerCode for ActivationLayer {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["activation"], &["activation"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        let a = self.activation;
+        if matches!(a, Activation::Softmax | Activation::LogSoftmax) {
+            t.make_channels_last();
+        }
+        t.activation(a.name());
+        if a == Activation::Linear {
+            t.push("nn.Identity(),");
+        }
+    }
+}
+
+impl LayerCode for Relu {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        let slope = f64::from(self.negative_slope);
+        let thr = f64::from(self.threshold);
+        match (self.max_value.map(f64::from), slope == 0.0, thr == 0.0) {
+            (None, true, true) => t.push("nn.ReLU(),"),
+            (None, false, true) => t.push(format!("nn.LeakyReLU({}),", py_float(slope))),
+            (Some(6.0), true, true) => t.push("nn.ReLU6(),"),
+            (Some(m), true, true) => t.push(format!("nn.Hardtanh(0.0, {}),", py_float(m))),
+            (m, _, _) => {
+                let mut body = format!(
+                    "torch.where(x >= {t}, x, {s} * (x - {t}))",
+                    t = py_float(thr),
+                    s = py_float(slope)
+                );
+                if let Some(m) = m {
+                    body = format!("torch.clamp({body}, max={})", py_float(m));
+                }
+                t.lambda(&body, "ReLU with threshold / max_value");
+            }
+        }
+    }
+}
+
+impl LayerCode for LeakyRelu {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            aliases: &[("alpha", "negative_slope")],
+            ..KerasArgs::positional(&["negative_slope"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.push(format!(
+            "nn.LeakyReLU({}),",
+            py_float(f64::from(self.negative_slope))
+        ));
+    }
+}
+
+impl LayerCode for PRelu {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&[
+            "alpha_initializer",
+            "alpha_regularizer",
+            "alpha_constraint",
+            "shared_axes",
+        ])
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        let n: usize = inp.iter().product();
+        t.note(format!("Keras PReLU learns one alpha per element ({n} values, initialised to 0); nn.PReLU learns one per channel of dim 1"));
+        t.push("nn.PReLU(init=0.0),");
+    }
+}
+
+impl LayerCode for Elu {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["alpha"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.push(format!(
+            "nn.ELU(alpha={}),",
+            py_float(f64::from(self.alpha))
+        ));
+    }
+}
+
+impl LayerCode for Softmax {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["axis"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        t.push(format!("nn.Softmax(dim={}),", self.axis));
     }
 }
 

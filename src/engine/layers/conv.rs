@@ -11,11 +11,13 @@ use super::args::{
     de_ints, de_opt_ints, expand, positive, transpose_len, window_len, window_out, AxisCalc,
     Padding, Rank,
 };
+use super::code::{extra_args, int_or_tuple, ints, KerasArgs, LayerCode, Torch};
 use super::pooling::{from_4d, need_spatial, pad_before};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
 use crate::engine::shape::{checked_product, Shape};
+use serde_json::{Map, Value};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
 #[derive(Debug, Clone, Copy)]
@@ -1072,5 +1074,246 @@ impl LayerRules for SeparableConv2D {
     }
     fn settings(&self) -> String {
         format!("{} filters, {}", self.filters, join(&self.kernel_size))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+/// The common start of a convolution in PyTorch: channels first, padding, and the
+/// `stride=`, `dilation=`, `padding=` arguments. Returns `(in channels, kernel, extras)`.
+fn torch_conv_start(
+    t: &mut Torch,
+    inp: &[usize],
+    r: usize,
+    geometry: (&[usize], &[usize], &[usize]),
+    padding: Padding,
+) -> (usize, Vec<usize>, Vec<String>) {
+    let spatial: Vec<usize> = inp.iter().take(r).copied().collect();
+    t.make_channels_first();
+    let c_in = inp.last().copied().unwrap_or(0);
+    let k = ints(geometry.0, r, 1);
+    let s = ints(geometry.1, r, 1);
+    let d = ints(geometry.2, r, 1);
+    let mut extra = Vec::new();
+    if s.iter().any(|&x| x != 1) {
+        extra.push(format!("stride={}", int_or_tuple(&s)));
+    }
+    if d.iter().any(|&x| x != 1) {
+        extra.push(format!("dilation={}", int_or_tuple(&d)));
+    }
+    let explicit = padding == Padding::Same && t.same_padding(&spatial, &k, &s, &d);
+    if padding == Padding::Same && !explicit {
+        extra.push("padding=\"same\"".into());
+    }
+    if padding == Padding::Causal {
+        let left = d[0].saturating_mul(k[0].saturating_sub(1));
+        t.push(format!(
+            "nn.ConstantPad1d(({left}, 0), 0.0),  # Keras padding=\"causal\": pad the start only"
+        ));
+    }
+    (c_in, k, extra)
+}
+
+fn bias_arg(use_bias: bool) -> &'static str {
+    if use_bias {
+        ""
+    } else {
+        ", bias=False"
+    }
+}
+
+impl<R: Rank> LayerCode for Conv<R> {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(
+            &[
+                "filters",
+                "kernel_size",
+                "strides",
+                "padding",
+                "data_format",
+                "dilation_rate",
+                "groups",
+                "activation",
+                "use_bias",
+            ],
+            &["filters", "kernel_size"],
+        )
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let geometry = (
+            &self.kernel_size[..],
+            &self.strides[..],
+            &self.dilation_rate[..],
+        );
+        let (c_in, k, mut extra) = torch_conv_start(t, inp, R::N, geometry, self.padding);
+        let groups = self.groups.max(1);
+        if groups != 1 {
+            extra.push(format!("groups={groups}"));
+        }
+        t.push(format!(
+            "nn.Conv{}d({c_in}, {}, kernel_size={}{}{}),",
+            R::N,
+            self.filters,
+            int_or_tuple(&k),
+            extra_args(&extra),
+            bias_arg(self.use_bias)
+        ));
+        t.activation(self.activation.name());
+    }
+}
+
+impl LayerCode for DepthwiseConv2D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(
+            &[
+                "kernel_size",
+                "strides",
+                "padding",
+                "depth_multiplier",
+                "data_format",
+                "dilation_rate",
+                "activation",
+                "use_bias",
+            ],
+            &["kernel_size"],
+        )
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let geometry = (
+            &self.kernel_size[..],
+            &self.strides[..],
+            &self.dilation_rate[..],
+        );
+        let (c_in, k, extra) = torch_conv_start(t, inp, 2, geometry, self.padding);
+        let m = self.depth_multiplier.max(1);
+        t.push(format!(
+            "nn.Conv2d({c_in}, {}, kernel_size={}{}, groups={c_in}{}),  # depthwise",
+            c_in * m,
+            int_or_tuple(&k),
+            extra_args(&extra),
+            bias_arg(self.use_bias)
+        ));
+        t.activation(self.activation.name());
+    }
+}
+
+impl LayerCode for SeparableConv2D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(
+            &[
+                "filters",
+                "kernel_size",
+                "strides",
+                "padding",
+                "data_format",
+                "dilation_rate",
+                "depth_multiplier",
+                "activation",
+                "use_bias",
+            ],
+            &["filters", "kernel_size"],
+        )
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let geometry = (
+            &self.kernel_size[..],
+            &self.strides[..],
+            &self.dilation_rate[..],
+        );
+        let (c_in, k, extra) = torch_conv_start(t, inp, 2, geometry, self.padding);
+        let m = self.depth_multiplier.max(1);
+        t.push(format!(
+            "nn.Conv2d({c_in}, {}, kernel_size={}{}, groups={c_in}, bias=False),  # depthwise part",
+            c_in * m,
+            int_or_tuple(&k),
+            extra_args(&extra)
+        ));
+        t.push(format!(
+            "nn.Conv2d({}, {}, kernel_size=1{}),  # pointwise part",
+            c_in * m,
+            self.filters,
+            bias_arg(self.use_bias)
+        ));
+        t.activation(self.activation.name());
+    }
+}
+
+impl<R: Rank> LayerCode for ConvTranspose<R> {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(
+            &[
+                "filters",
+                "kernel_size",
+                "strides",
+                "padding",
+                "output_padding",
+                "data_format",
+                "dilation_rate",
+                "activation",
+                "use_bias",
+            ],
+            &["filters", "kernel_size"],
+        )
+    }
+    /// Keras's transposed convolutions default to `strides=1, padding="valid"`; Flatland's
+    /// UI default is a stride-2 "same" upsampling.
+    fn keras_defaults(&self, config: &mut Map<String, Value>) {
+        config.insert("strides".into(), Value::from(vec![1; R::N]));
+        config.insert("padding".into(), Value::from("valid"));
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let r = R::N;
+        t.make_channels_first();
+        let c_in = inp.last().copied().unwrap_or(0);
+        let k = ints(&self.kernel_size, r, 1);
+        let s = ints(&self.strides, r, 1);
+        let d = ints(&self.dilation_rate, r, 1);
+        let same = self.padding == Padding::Same;
+        let out_pad = self.output_padding.as_ref().map(|v| ints(v, r, 0));
+        let mut pads = Vec::new();
+        let mut ops = Vec::new();
+        for i in 0..r {
+            let kd = d[i].saturating_mul(k[i].saturating_sub(1)) + 1;
+            let (p, op) = match (&out_pad, same) {
+                (Some(op), false) => (0, op.get(i).copied().unwrap_or(0)),
+                (Some(op), true) => (kd / 2, op.get(i).copied().unwrap_or(0)),
+                (None, false) => (0, kd.max(s[i]) - kd),
+                (None, true) if kd >= s[i] => {
+                    let p = (kd - s[i]).div_ceil(2);
+                    (p, 2 * p - (kd - s[i]))
+                }
+                (None, true) => (0, s[i] - kd),
+            };
+            pads.push(p);
+            ops.push(op);
+        }
+        let mut extra = Vec::new();
+        if s.iter().any(|&x| x != 1) {
+            extra.push(format!("stride={}", int_or_tuple(&s)));
+        }
+        if pads.iter().any(|&x| x != 0) {
+            extra.push(format!("padding={}", int_or_tuple(&pads)));
+        }
+        if ops.iter().any(|&x| x != 0) {
+            extra.push(format!("output_padding={}", int_or_tuple(&ops)));
+        }
+        if d.iter().any(|&x| x != 1) {
+            extra.push(format!("dilation={}", int_or_tuple(&d)));
+        }
+        if !self.use_bias {
+            extra.push("bias=False".into());
+        }
+        if same {
+            t.note("Keras 'same' transposed convolution crops asymmetrically; these padding values give the same output size but values may be shifted by one position");
+        }
+        t.push(format!(
+            "nn.ConvTranspose{r}d({c_in}, {}, kernel_size={}{}),",
+            self.filters,
+            int_or_tuple(&k),
+            extra_args(&extra)
+        ));
+        t.activation(self.activation.name());
     }
 }

@@ -5,6 +5,7 @@ use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
+use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::gemm;
@@ -303,5 +304,68 @@ impl LayerRules for Embedding {
     }
     fn settings(&self) -> String {
         format!("{} → {}", self.input_dim, self.output_dim)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+impl LayerCode for Dense {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: &[("output_dim", "use `units=`"), ("bias", "use `use_bias=`")],
+            ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        let c = inp.last().copied().unwrap_or(0);
+        let bias = if self.use_bias { "" } else { ", bias=False" };
+        t.push(format!("nn.Linear({c}, {}{bias}),", self.units));
+        t.activation(self.activation.name());
+    }
+}
+
+impl LayerCode for Identity {
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.push("nn.Identity(),");
+    }
+}
+
+impl LayerCode for Rescaling {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["scale", "offset"], &["scale"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        let (s, o) = (f64::from(self.scale), f64::from(self.offset));
+        if o == 0.0 {
+            t.lambda(&format!("x * {}", py_float(s)), "Rescaling");
+        } else {
+            t.lambda(
+                &format!("x * {} + {}", py_float(s), py_float(o)),
+                "Rescaling",
+            );
+        }
+    }
+}
+
+impl LayerCode for Embedding {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            accepted_legacy: &["input_length"],
+            ..KerasArgs::with_required(&["input_dim", "output_dim"], &["input_dim", "output_dim"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        let (i, o) = (self.input_dim, self.output_dim);
+        if self.mask_zero {
+            t.note(
+                "mask_zero=True: PyTorch has no masks; padding_idx=0 only keeps index 0 at zero",
+            );
+            t.push(format!("nn.Embedding({i}, {o}, padding_idx=0),"));
+        } else {
+            t.push(format!("nn.Embedding({i}, {o}),"));
+        }
     }
 }

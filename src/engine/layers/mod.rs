@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod args;
+pub mod code;
 pub mod conv;
 pub mod core;
 pub mod normalization;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 use super::error::Problem;
 use super::shape::Shape;
+use code::{KerasArgs, LayerCode, Torch};
 
 /// How a weight is initialised when no weights are loaded (Keras defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -190,6 +192,12 @@ impl LayerRules for Unknown {
     }
 }
 
+impl LayerCode for Unknown {
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.note(format!("layer `{}` has no translation", self.class_name));
+    }
+}
+
 /// One layer kind's settings from a config object. Not inlined: `from_config` would
 /// otherwise hold every kind's serde visitor in one function. The config is read through
 /// [`ConfigDe`], which reads an object, or a list of the fields in order (serde accepts a
@@ -197,16 +205,17 @@ impl LayerRules for Unknown {
 /// compiled in: 5 kB gzip less in the web build. `ConfigDe` gives what serde_json's `&Value`
 /// gives, errors included (tested for every kind).
 #[inline(never)]
-fn parse_config<T: serde::de::DeserializeOwned>(config: &Value) -> Result<T, serde_json::Error> {
-    T::deserialize(ConfigDe(config))
+fn parse_config<T: serde::de::DeserializeOwned>(
+    config: &Value,
+    args: KerasArgs,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(ConfigDe(config, args.aliases))
 }
 
-/// Field aliases of the catalogue's structs, `(struct, alias)`: serde lists them among the
-/// field names, but a list config gives the fields only.
-const FIELD_ALIASES: &[(&str, &str)] = &[("LeakyRelu", "alpha")];
-
-/// A layer config as a serde deserializer (see [`parse_config`]).
-struct ConfigDe<'a>(&'a Value);
+/// A layer config as a serde deserializer (see [`parse_config`]), with the kind's renamed
+/// arguments ([`KerasArgs::aliases`]): serde lists them among the field names, but a list
+/// config gives the fields only.
+struct ConfigDe<'a>(&'a Value, &'static [(&'static str, &'static str)]);
 
 /// `(field, value)` pairs, visited as a map.
 struct ConfigMap<'a> {
@@ -251,7 +260,6 @@ impl<'a> ConfigDe<'a> {
     #[inline(never)]
     fn entries(
         &self,
-        name: &str,
         fields: &'static [&'static str],
     ) -> Option<(Vec<(&'a str, &'a Value)>, usize)> {
         match self.0 {
@@ -259,7 +267,7 @@ impl<'a> ConfigDe<'a> {
             Value::Array(items) => {
                 let names = fields
                     .iter()
-                    .filter(|f| !FIELD_ALIASES.contains(&(name, **f)));
+                    .filter(|f| !self.1.iter().any(|(alias, _)| alias == *f));
                 let entries: Vec<_> = names.zip(items).map(|(f, v)| (*f, v)).collect();
                 let left_over = items.len() - entries.len();
                 Some((entries, left_over))
@@ -292,11 +300,11 @@ impl<'de> serde::de::Deserializer<'de> for ConfigDe<'de> {
 
     fn deserialize_struct<V: serde::de::Visitor<'de>>(
         self,
-        name: &'static str,
+        _name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, serde_json::Error> {
-        let Some((entries, left_over)) = self.entries(name, fields) else {
+        let Some((entries, left_over)) = self.entries(fields) else {
             return Err(self.invalid(&visitor));
         };
         let n = entries.len();
@@ -385,7 +393,7 @@ macro_rules! catalogue {
             pub fn from_config(class_name: &str, config: &Value) -> LayerSpec {
                 let canonical = args::canonical_class(class_name);
                 let parsed: Option<Result<LayerSpec, serde_json::Error>> = match canonical {
-                    $( $class => Some(parse_config::<$ty>(config).map(LayerSpec::$variant)), )*
+                    $( $class => Some(parse_config::<$ty>(config, LayerCode::keras_args(&<$ty>::default())).map(LayerSpec::$variant)), )*
                     _ => None,
                 };
                 match parsed {
@@ -418,6 +426,14 @@ macro_rules! catalogue {
                 match self {
                     $( LayerSpec::$variant(s) => serde_json::to_value(s).unwrap_or(Value::Null), )*
                     LayerSpec::Unknown(u) => u.config.clone(),
+                }
+            }
+
+            /// This kind as code: its Keras constructor arguments and PyTorch translation.
+            pub fn code(&self) -> &dyn LayerCode {
+                match self {
+                    $( LayerSpec::$variant(s) => s, )*
+                    LayerSpec::Unknown(u) => u,
                 }
             }
 
@@ -501,6 +517,58 @@ impl LayerSpec {
             .iter()
             .find(|k| k.class_name == class_name)
             .map(|k| k.group)
+    }
+
+    /// How Keras 3's constructor takes a catalogue class's arguments (Keras's other names
+    /// for a class, `MaxPool2D`, `Convolution2D`, …, resolved); `None` outside the catalogue.
+    pub fn keras_args_of(class_name: &str) -> Option<KerasArgs> {
+        LayerSpec::default_of(args::canonical_class(class_name)).map(|s| s.code().keras_args())
+    }
+
+    /// The config Keras 3 uses for a catalogue class when an argument is not given.
+    pub fn keras_default_config(class_name: &str) -> Option<Value> {
+        let spec = LayerSpec::default_of(args::canonical_class(class_name))?;
+        let mut cfg = spec.to_config();
+        if let Value::Object(o) = &mut cfg {
+            spec.code().keras_defaults(o);
+        }
+        Some(cfg)
+    }
+
+    /// The required arguments of a catalogue class that `config` lacks.
+    pub fn missing_required(class_name: &str, config: &Value) -> Vec<&'static str> {
+        let required = LayerSpec::keras_args_of(class_name).map_or(&[][..], |a| a.required);
+        required
+            .iter()
+            .filter(|r| config.get(**r).is_none())
+            .copied()
+            .collect()
+    }
+
+    /// Build from a layer config written by Keras (a Keras 3 / 2 or TF.js file): as
+    /// [`LayerSpec::from_config`], but a config without an argument Keras requires is refused
+    /// as Keras's `from_config` refuses it (`Dense` without `units`), naming the argument.
+    pub fn from_keras_config(class_name: &str, config: &Value) -> LayerSpec {
+        let missing = LayerSpec::missing_required(class_name, config);
+        if missing.is_empty() {
+            return LayerSpec::from_config(class_name, config);
+        }
+        let class = args::canonical_class(class_name);
+        let list = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let its = if missing.len() == 1 {
+            "its required argument"
+        } else {
+            "its required arguments"
+        };
+        LayerSpec::Unknown(Unknown {
+            class_name: class.to_string(),
+            config: config.clone(),
+            reason: format!("{class} is missing {its} {list}"),
+        })
     }
 }
 

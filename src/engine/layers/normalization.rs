@@ -5,6 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
 use super::activation::{de_axis, resolve_axis};
+use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -275,5 +276,94 @@ impl LayerRules for UnitNormalization {
     }
     fn settings(&self) -> String {
         format!("axis {}", self.axis)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+impl LayerCode for BatchNormalization {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: &[("mode", "remove it")],
+            ..KerasArgs::positional(&["axis", "momentum", "epsilon", "center", "scale"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let axis = self.axis;
+        if axis != -1 && i64::try_from(t.rank).ok() != Some(axis) {
+            t.note(format!("BatchNormalization(axis={axis}) normalises a non-channel axis; this translation uses the last axis"));
+        }
+        let bn = match t.rank {
+            0 | 1 => "BatchNorm1d",
+            2 => "BatchNorm1d",
+            3 => "BatchNorm2d",
+            _ => "BatchNorm3d",
+        };
+        if t.rank >= 2 {
+            t.make_channels_first();
+        }
+        let c = inp.last().copied().unwrap_or(0);
+        let m = f64::from(self.momentum);
+        let eps = f64::from(self.epsilon);
+        t.push(format!(
+            "# PyTorch momentum = 1 - Keras momentum (Keras {})",
+            py_float(m)
+        ));
+        let affine = if !self.center && !self.scale {
+            ", affine=False"
+        } else {
+            ""
+        };
+        if self.center != self.scale {
+            t.note("Keras learns only one of beta/gamma here (center/scale); PyTorch's affine=True learns both");
+        }
+        t.push(format!(
+            "nn.{bn}({c}, eps={}, momentum={}{affine}),",
+            py_float(eps),
+            py_float(((1.0 - m) * 1e6).round() / 1e6)
+        ));
+    }
+}
+
+impl LayerCode for LayerNormalization {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["axis", "epsilon", "center", "scale", "rms_scaling"])
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        let c = inp.last().copied().unwrap_or(0);
+        let eps = py_float(f64::from(self.epsilon));
+        let axis = self.axis;
+        if axis != -1 && i64::try_from(t.rank).ok() != Some(axis) {
+            t.note(format!(
+                "LayerNormalization(axis={axis}) is translated over the last axis only"
+            ));
+        }
+        if self.rms_scaling {
+            t.push(format!("nn.RMSNorm({c}, eps={eps}),  # PyTorch >= 2.4"));
+            return;
+        }
+        let extra = match (self.center, self.scale) {
+            (true, true) => "",
+            (false, true) => ", bias=False",
+            (false, false) => ", elementwise_affine=False",
+            (true, false) => {
+                t.note("Keras learns beta but not gamma here (scale=False); PyTorch LayerNorm learns both");
+                ""
+            }
+        };
+        t.push(format!("nn.LayerNorm({c}, eps={eps}{extra}),"));
+    }
+}
+
+impl LayerCode for UnitNormalization {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["axis"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        t.lambda("nn.functional.normalize(x, dim=-1)", "UnitNormalization");
     }
 }

@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 use super::args::{
     de_ints, de_opt_ints, expand, pool_len, positive, window_out, Padding, Rank, Reduce,
 };
+use super::code::{int_or_tuple, ints, same_pads, KerasArgs, LayerCode, Torch};
 use super::conv::view4;
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
@@ -282,6 +283,67 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
             "keepdims".into()
         } else {
             "per channel".into()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["pool_size", "strides", "padding", "data_format"])
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let r = R::N;
+        let spatial: Vec<usize> = inp.iter().take(r).copied().collect();
+        t.make_channels_first();
+        let p = ints(&self.pool_size, r, 2);
+        let s = match &self.strides {
+            None => p.clone(),
+            Some(v) => ints(v, r, 1),
+        };
+        let mut args = vec![format!("kernel_size={}", int_or_tuple(&p))];
+        if s != p {
+            args.push(format!("stride={}", int_or_tuple(&s)));
+        }
+        if self.padding == Padding::Same {
+            let pads: Vec<(usize, usize)> = (0..r)
+                .map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), p[i], s[i], 1))
+                .collect();
+            if pads.iter().any(|&(a, b)| a + b > 0) {
+                args.push("ceil_mode=True".into());
+                if pads.iter().all(|&(a, _)| a == 0) {
+                    t.push("# Keras 'same' pooling pads only at the end here: ceil_mode=True gives the same windows");
+                } else {
+                    t.note("Keras 'same' pooling pads on both sides here; PyTorch has no direct equivalent (ceil_mode=True keeps the output size)");
+                }
+                if !M::MAX {
+                    args.push("count_include_pad=False".into());
+                }
+            }
+        }
+        let kind = if M::MAX { "MaxPool" } else { "AvgPool" };
+        t.push(format!("nn.{kind}{r}d({}),", args.join(", ")));
+    }
+}
+
+impl<R: Rank, M: Reduce> LayerCode for GlobalPool<R, M> {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["data_format", "keepdims"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let kind = if M::MAX {
+            "AdaptiveMaxPool"
+        } else {
+            "AdaptiveAvgPool"
+        };
+        t.push(format!("nn.{kind}{}d(1),", R::N));
+        if !self.keepdims {
+            t.push("nn.Flatten(),");
+            t.cf = false;
         }
     }
 }

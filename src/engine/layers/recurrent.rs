@@ -6,6 +6,7 @@ use ndarray::{s, Array1, Array2, Array3, ArrayD, Axis, Ix2, Ix3};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
+use super::code::{KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::gemm;
@@ -454,5 +455,138 @@ impl LayerRules for Gru {
                 ""
             }
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+const UNITS_NOT_OUTPUT_DIM: &[(&str, &str)] = &[("output_dim", "use `units=`")];
+
+/// What differs between the three recurrent kinds in PyTorch.
+struct TorchRnn<'a> {
+    module: &'static str,
+    units: usize,
+    activation: Activation,
+    /// `None` for SimpleRNN (no gates).
+    recurrent_activation: Option<Activation>,
+    use_bias: bool,
+    go_backwards: bool,
+    return_sequences: bool,
+    /// The note on how PyTorch's biases or gates differ.
+    bias_note: Option<&'a str>,
+}
+
+fn torch_rnn(t: &mut Torch, inp: &[usize], r: &TorchRnn<'_>) {
+    t.make_channels_last();
+    let c = inp.last().copied().unwrap_or(0);
+    let mut extra = String::new();
+    let act = r.activation.name();
+    if r.recurrent_activation.is_none() && r.activation == Activation::Relu {
+        extra.push_str(", nonlinearity=\"relu\"");
+    } else if r.activation != Activation::Tanh {
+        t.note(format!(
+            "activation=\"{act}\": PyTorch recurrent layers use tanh (SimpleRNN also relu)"
+        ));
+    }
+    if matches!(r.recurrent_activation, Some(a) if a != Activation::Sigmoid) {
+        t.note("PyTorch gates always use sigmoid (recurrent_activation)");
+    }
+    if !r.use_bias {
+        extra.push_str(", bias=False");
+    }
+    if let Some(note) = r.bias_note {
+        t.note(note);
+    }
+    if r.go_backwards {
+        t.note("go_backwards=True: flip the sequence (x.flip(1)) before this layer");
+    }
+    t.push(format!(
+        "nn.{}({c}, {}, batch_first=True{extra}),",
+        r.module, r.units
+    ));
+    if r.return_sequences {
+        t.push("# return_sequences=True: keep the whole output sequence");
+        t.lambda("x[0]", "(output, state) → output");
+    } else {
+        t.push("# return_sequences=False: keep only the last step");
+        t.lambda("x[0][:, -1, :]", "(output, state) → last step");
+    }
+}
+
+impl LayerCode for SimpleRnn {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: UNITS_NOT_OUTPUT_DIM,
+            ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let note = format!(
+            "PyTorch RNN has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
+            self.units
+        );
+        let r = TorchRnn {
+            module: "RNN",
+            units: self.units,
+            activation: self.activation,
+            recurrent_activation: None,
+            use_bias: self.use_bias,
+            go_backwards: self.go_backwards,
+            return_sequences: self.return_sequences,
+            bias_note: Some(&note),
+        };
+        torch_rnn(t, inp, &r);
+    }
+}
+
+const GATED_ARGS: KerasArgs = KerasArgs {
+    removed: UNITS_NOT_OUTPUT_DIM,
+    ..KerasArgs::with_required(
+        &["units", "activation", "recurrent_activation", "use_bias"],
+        &["units"],
+    )
+};
+
+impl LayerCode for Lstm {
+    fn keras_args(&self) -> KerasArgs {
+        GATED_ARGS
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let note = format!(
+            "PyTorch LSTM has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
+            4 * self.units
+        );
+        let r = TorchRnn {
+            module: "LSTM",
+            units: self.units,
+            activation: self.activation,
+            recurrent_activation: Some(self.recurrent_activation),
+            use_bias: self.use_bias,
+            go_backwards: self.go_backwards,
+            return_sequences: self.return_sequences,
+            bias_note: Some(&note),
+        };
+        torch_rnn(t, inp, &r);
+    }
+}
+
+impl LayerCode for Gru {
+    fn keras_args(&self) -> KerasArgs {
+        GATED_ARGS
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        let r = TorchRnn {
+            module: "GRU",
+            units: self.units,
+            activation: self.activation,
+            recurrent_activation: Some(self.recurrent_activation),
+            use_bias: self.use_bias,
+            go_backwards: self.go_backwards,
+            return_sequences: self.return_sequences,
+            bias_note: (!self.reset_after).then_some("Keras reset_after=False has no PyTorch equivalent (nn.GRU applies the reset gate after the matmul, like reset_after=True)"),
+        };
+        torch_rnn(t, inp, &r);
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
 use super::args::Rank;
+use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -130,5 +131,84 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
     }
     fn settings(&self) -> String {
         format!("rate {}", self.rate)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+const RATE_P: &[(&str, &str)] = &[("p", "use `rate=`")];
+
+impl LayerCode for Dropout {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: RATE_P,
+            ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.push(format!("nn.Dropout({}),", py_float(f64::from(self.rate))));
+    }
+}
+
+impl LayerCode for AlphaDropout {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: RATE_P,
+            ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.push(format!(
+            "nn.AlphaDropout({}),",
+            py_float(f64::from(self.rate))
+        ));
+    }
+}
+
+/// GaussianNoise and GaussianDropout have no `nn` module: identity at inference.
+fn torch_training_only(t: &mut Torch, class: &str) {
+    t.note(format!(
+        "{class} only acts in training and has no nn module; identity at inference"
+    ));
+    t.push("nn.Identity(),");
+}
+
+impl LayerCode for GaussianDropout {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: RATE_P,
+            ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        torch_training_only(t, "GaussianDropout");
+    }
+}
+
+impl LayerCode for GaussianNoise {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["stddev", "seed"], &["stddev"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        torch_training_only(t, "GaussianNoise");
+    }
+}
+
+impl<R: Rank> LayerCode for SpatialDropout<R> {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs {
+            removed: RATE_P,
+            ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
+        }
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        t.push(format!(
+            "nn.Dropout{}d({}),",
+            R::N,
+            py_float(f64::from(self.rate))
+        ));
     }
 }

@@ -5,6 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde::{Deserialize, Serialize};
 
 use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
+use super::code::{ints, KerasArgs, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
 use crate::engine::shape::{checked_product, Shape};
@@ -649,6 +650,148 @@ impl LayerRules for UpSampling2D {
     }
     fn settings(&self) -> String {
         format!("× {:?}", self.size)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// As code
+// ---------------------------------------------------------------------------------------
+
+impl LayerCode for Flatten {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["data_format"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        t.push("nn.Flatten(),");
+    }
+}
+
+impl LayerCode for Reshape {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["target_shape"], &["target_shape"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], out: &[usize]) {
+        t.make_channels_last();
+        let dims = out
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        t.lambda(&format!("x.reshape(x.shape[0], {dims})"), "Reshape");
+    }
+}
+
+impl LayerCode for Permute {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["dims"], &["dims"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        t.permute(&self.dims, "Permute (Keras dims are 1-based)");
+    }
+}
+
+impl LayerCode for RepeatVector {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::with_required(&["n"], &["n"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_last();
+        t.lambda(
+            &format!("x.unsqueeze(1).expand(-1, {}, -1)", self.n),
+            "RepeatVector",
+        );
+    }
+}
+
+impl LayerCode for ZeroPadding1D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["padding"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let [a, b] = self.padding;
+        t.push(format!("nn.ConstantPad1d(({a}, {b}), 0.0),"));
+    }
+}
+
+impl LayerCode for ZeroPadding2D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["padding", "data_format"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let [[top, bottom], [left, right]] = self.padding;
+        t.push(format!("nn.ZeroPad2d(({left}, {right}, {top}, {bottom})),"));
+    }
+}
+
+impl LayerCode for Cropping1D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["cropping"])
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let [a, b] = self.cropping;
+        let n = inp.first().copied().unwrap_or(0);
+        t.lambda(
+            &format!("x[:, :, {a}:{}]", n.saturating_sub(b)),
+            "Cropping1D",
+        );
+    }
+}
+
+impl LayerCode for Cropping2D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["cropping", "data_format"])
+    }
+    fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let [[top, bottom], [left, right]] = self.cropping;
+        let (h, w) = (
+            inp.first().copied().unwrap_or(0),
+            inp.get(1).copied().unwrap_or(0),
+        );
+        t.lambda(
+            &format!(
+                "x[:, :, {top}:{}, {left}:{}]",
+                h.saturating_sub(bottom),
+                w.saturating_sub(right)
+            ),
+            "Cropping2D",
+        );
+    }
+}
+
+impl LayerCode for UpSampling1D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["size"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        t.push(format!(
+            "nn.Upsample(scale_factor={}, mode=\"nearest\"),",
+            self.size
+        ));
+    }
+}
+
+impl LayerCode for UpSampling2D {
+    fn keras_args(&self) -> KerasArgs {
+        KerasArgs::positional(&["size", "data_format", "interpolation"])
+    }
+    fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
+        t.make_channels_first();
+        let s = ints(&self.size, 2, 2);
+        let mode = match self.interpolation {
+            Interpolation::Bilinear => "bilinear",
+            Interpolation::Nearest => "nearest",
+        };
+        t.push(format!(
+            "nn.Upsample(scale_factor=({}, {}), mode=\"{mode}\"),",
+            s[0], s[1]
+        ));
     }
 }
 
