@@ -669,6 +669,31 @@ impl Torch {
                     self.push(format!("nn.LayerNorm({c}, eps={eps}{extra}),"));
                 }
             }
+            "GroupNormalization" => {
+                let axis = cfg.get("axis").and_then(Value::as_i64).unwrap_or(-1);
+                if axis != -1 && axis != self.rank as i64 {
+                    self.note(format!("GroupNormalization(axis={axis}) is translated over the channel (last) axis only"));
+                }
+                self.make_channels_first();
+                let groups = match cfg.get("groups").and_then(Value::as_i64) {
+                    Some(-1) | None => c.to_string(),
+                    Some(g) => g.to_string(),
+                };
+                let eps = py_float(cfg_f64(&cfg, "epsilon"));
+                let (center, scale) = (
+                    cfg_bool(&cfg, "center", true),
+                    cfg_bool(&cfg, "scale", true),
+                );
+                if center != scale {
+                    self.note("Keras learns only one of beta/gamma here (center/scale); PyTorch's affine=True learns both");
+                }
+                let affine = if !center && !scale {
+                    ", affine=False"
+                } else {
+                    ""
+                };
+                self.push(format!("nn.GroupNorm({groups}, {c}, eps={eps}{affine}),"));
+            }
             "UnitNormalization" => {
                 self.make_channels_last();
                 self.lambda("nn.functional.normalize(x, dim=-1)", "UnitNormalization");

@@ -100,7 +100,10 @@ impl GroupNormalization {
             // Keras: `dim % groups` with groups=-1 → 0 channels raises ZeroDivisionError.
             return Err(Problem::config(
                 "groups",
-                format!("= -1 means one group per channel, but axis {} has 0 channels", self.axis),
+                format!(
+                    "= -1 means one group per channel, but axis {} has 0 channels",
+                    self.axis
+                ),
             ));
         }
         if channels < groups {
@@ -330,8 +333,10 @@ mod tests {
             json!({"groups": 32, "axis": -1, "epsilon": 0.001f32, "center": true, "scale": true})
         );
         // Keras's own config carries initializers etc.; they are read and ignored.
-        let k = gn(json!({"groups": 4, "axis": -2, "epsilon": 0.01, "center": false,
-            "beta_initializer": {"class_name": "Zeros", "config": {}}, "gamma_regularizer": null}));
+        let k = gn(
+            json!({"groups": 4, "axis": -2, "epsilon": 0.01, "center": false,
+            "beta_initializer": {"class_name": "Zeros", "config": {}}, "gamma_regularizer": null}),
+        );
         assert_eq!((k.groups, k.axis, k.center, k.scale), (4, -2, false, true));
     }
 
@@ -342,7 +347,10 @@ mod tests {
         assert_eq!(ok(json!({"groups": 2}), &[8]), Ok(s(&[8])));
         assert_eq!(ok(json!({"groups": -1}), &[6]), Ok(s(&[6])));
         assert_eq!(ok(json!({"groups": 2, "axis": 1}), &[4, 6]), Ok(s(&[4, 6])));
-        assert_eq!(ok(json!({"groups": 2, "axis": -3}), &[4, 6, 3]), Ok(s(&[4, 6, 3])));
+        assert_eq!(
+            ok(json!({"groups": 2, "axis": -3}), &[4, 6, 3]),
+            Ok(s(&[4, 6, 3]))
+        );
         for (cfg, d) in [
             (json!({}), &[8][..]),                      // 32 groups > 8 channels
             (json!({"groups": 4}), &[6]),               // 4 does not divide 6
@@ -369,7 +377,9 @@ mod tests {
         let w = gn(json!({"groups": 3})).weights(&s).unwrap();
         let names: Vec<_> = w.iter().map(|w| (w.name, w.shape.clone())).collect();
         assert_eq!(names, vec![("gamma", vec![6]), ("beta", vec![6])]);
-        let w = gn(json!({"groups": 3, "scale": false})).weights(&s).unwrap();
+        let w = gn(json!({"groups": 3, "scale": false}))
+            .weights(&s)
+            .unwrap();
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].name, "beta");
         assert!(gn(json!({"groups": 3, "scale": false, "center": false}))
@@ -387,7 +397,10 @@ mod tests {
         let got: Vec<f32> = y.iter().copied().collect();
         // group 0: mean 2, var 1 → -1, 1; group 1: var 0 → 0 · inf... ε = 0 gives NaN in
         // Keras too, so check only group 0 here.
-        assert!((got[0] + 1.0).abs() < 1e-6 && (got[1] - 1.0).abs() < 1e-6, "{got:?}");
+        assert!(
+            (got[0] + 1.0).abs() < 1e-6 && (got[1] - 1.0).abs() < 1e-6,
+            "{got:?}"
+        );
     }
 
     /// Channels on a middle axis, spatial positions before and after it, gamma and beta.
@@ -414,8 +427,50 @@ mod tests {
         let e = l.explain(&s, &s);
         let text = e.steps.join("\n");
         assert!(text.contains("8 / 4 = 2"), "{text}");
-        assert!(text.contains("2 channels × 25 positions (5 × 5) = 50 values"), "{text}");
+        assert!(
+            text.contains("2 channels × 25 positions (5 × 5) = 50 values"),
+            "{text}"
+        );
         assert!(text.contains("gamma 8 + beta 8 = 16"), "{text}");
         assert_eq!(l.settings(), "4 groups, axis -1");
+    }
+
+    /// The code paths outside this file: Keras code out and back in (positional `groups`),
+    /// and the PyTorch translation (channels first, `nn.GroupNorm(groups, C, eps)`).
+    #[test]
+    fn keras_code_round_trip_and_pytorch() {
+        use crate::codec::export::{to_keras_code, to_pytorch_code};
+        use crate::codec::keras_code::parse_keras_code;
+        use crate::engine::{Layer, LayerSpec, Model};
+        let spec = LayerSpec::from_config(
+            "GroupNormalization",
+            &json!({"groups": 4, "epsilon": 0.01, "center": false}),
+        );
+        let m = Model {
+            name: "m".into(),
+            input_shape: vec![5, 5, 8],
+            layers: vec![Layer::new("group_normalization", spec)],
+        };
+        let code = to_keras_code(&m);
+        assert!(code.contains("layers.GroupNormalization("), "{code}");
+        let back = parse_keras_code(&code).unwrap();
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        assert_eq!(back.model.layers[0].spec, m.layers[0].spec);
+        let pos = parse_keras_code(
+            "import keras\nfrom keras import layers\nm = keras.Sequential([keras.Input((6,)), layers.GroupNormalization(3, -1, 0.5)])",
+        )
+        .unwrap();
+        assert!(pos.warnings.is_empty(), "{:?}", pos.warnings);
+        assert_eq!(
+            pos.model.layers[0].spec.to_config(),
+            json!({"groups": 3, "axis": -1, "epsilon": 0.5, "center": true, "scale": true})
+        );
+        let torch = to_pytorch_code(&m);
+        assert!(torch.contains("nn.GroupNorm(4, 8, eps=0.01),"), "{torch}");
+        assert!(torch.contains("x.permute(0, 3, 1, 2)"), "{torch}");
+        assert!(
+            torch.contains("NOTE: Keras learns only one of beta/gamma"),
+            "{torch}"
+        );
     }
 }
