@@ -1462,6 +1462,175 @@ def verify(out):
 
 
 # ----------------------------------------------------------------------------------------------
+# GroupNormalization (added later): its own section, generated after everything else with its own
+# seeds and RNG stream, so adding it left every earlier fixture byte-identical
+# ----------------------------------------------------------------------------------------------
+GN = "GroupNormalization"
+GN_SEED_OFFSET = 700_000  # Gen.next_seed() counter start for this section (earlier cases use < 2000)
+
+
+def gn(**kw):
+    return S(GN, **kw)
+
+
+def gn_detail(kw, shape):
+    bits = [f"r{len(shape) + 1}"]
+    g = kw.get("groups", 32)
+    bits.append("gm1" if g == -1 else f"g{g}")
+    if "axis" in kw:
+        bits.append(f"ax{kw['axis']}".replace("-", "m"))
+    if kw.get("center") is False:
+        bits.append("nocenter")
+    if kw.get("scale") is False:
+        bits.append("noscale")
+    if "epsilon" in kw:
+        bits.append("eps")
+    return "_".join(bits)
+
+
+def gn_valid_cases():
+    """(name, input_shape, specs): fixed cases over ranks 2-5, groups 1 / some / C / -1, axes, center/scale off."""
+    V = []
+
+    def v(shape, specs, extra=""):
+        kw = next(k for c, k in specs if c == GN)
+        V.append((gn_detail(kw, shape) + (f"_{extra}" if extra else ""), list(shape), specs))
+
+    v((8,), [gn(groups=1)])
+    v((8,), [gn(groups=2)])
+    v((8,), [gn(groups=8)])
+    v((8,), [gn(groups=-1)])
+    v((64,), [gn()], "default")
+    v((6,), [gn(groups=3, center=False)])
+    v((6,), [gn(groups=3, scale=False)])
+    v((6,), [gn(groups=3, center=False, scale=False)])
+    v((6,), [gn(groups=2, epsilon=0.1)])
+    v((5, 6), [gn(groups=1)])
+    v((5, 6), [gn(groups=2)])
+    v((5, 6), [gn(groups=3, epsilon=1e-5)])
+    v((5, 6), [gn(groups=6)])
+    v((5, 6), [gn(groups=-1, center=False)])
+    v((5, 6), [gn(groups=5, axis=1)])
+    v((4, 6), [gn(groups=2, axis=-2)])
+    v((4, 6), [gn(groups=-1, axis=-2, scale=False)])
+    v((4, 4, 6), [gn(groups=1)])
+    v((4, 4, 6), [gn(groups=2)])
+    v((4, 4, 6), [gn(groups=3, center=False, scale=False)])
+    v((4, 4, 6), [gn(groups=6)])
+    v((4, 4, 6), [gn(groups=-1)])
+    v((4, 3, 6), [gn(groups=2, axis=1)])
+    v((4, 3, 6), [gn(groups=3, axis=-2)])
+    v((4, 3, 6), [gn(groups=2, axis=-3, epsilon=0.1)])
+    v((3, 4, 2), [gn(groups=2, axis=2)])
+    v((2, 3, 2, 4), [gn(groups=2)])
+    v((2, 3, 2, 4), [gn(groups=3, axis=2)])
+    # in a stack
+    v((6, 6, 2), [S("Conv2D", filters=8, kernel_size=3), gn(groups=4), S("ReLU"), S("Flatten"), S("Dense", units=3)], "cnn")
+    v((7, 3), [S("Conv1D", filters=6, kernel_size=2), gn(groups=-1), S("GlobalAveragePooling1D")], "conv1d")
+    v((10,), [S("Dense", units=12), gn(groups=3), S("Dense", units=2)], "mlp")
+    v((5, 4), [S("LSTM", units=6, return_sequences=True), gn(groups=2, center=False), S("Flatten")], "lstm")
+    return V
+
+
+def gn_random_case(R, small):
+    """A random valid GroupNormalization case from R: (input_shape, specs)."""
+    rank = R.choice([1, 2, 2, 3, 3, 4]) if not small else R.choice([1, 2, 3])
+    lim = 6 if small else 9
+    shape = [R.randint(1, lim) for _ in range(rank)]
+    ndim = rank + 1
+    axis_i = R.choice([ndim - 1] * 3 + list(range(1, ndim)))  # mostly the last axis
+    shape[axis_i - 1] = R.choice([c for c in (1, 2, 3, 4, 6, 8, 12) if not small or c <= 8])
+    c = shape[axis_i - 1]
+    kw = {"groups": R.choice(divisors(c) + [-1])}
+    r = R.random()
+    if axis_i != ndim - 1 or r < 0.15:
+        kw["axis"] = axis_i if R.random() < 0.5 else axis_i - ndim
+    if R.random() < 0.25:
+        kw["center"] = False
+    if R.random() < 0.25:
+        kw["scale"] = False
+    if R.random() < 0.3:
+        kw["epsilon"] = R.choice([1e-5, 1e-2, 0.1, 0.5])
+    specs = [gn(**kw)]
+    if R.random() < 0.3:
+        specs.append(S("Dense", units=R.randint(1, 4)))
+    return shape, specs
+
+
+def gn_bad_cases():
+    """(name, input_shape, specs, fix) as in bad_cases()."""
+    B = []
+
+    def b(name, shape, specs, fix=None):
+        B.append((name, list(shape), specs, fix or {}))
+
+    b("default_32_groups_on_8", (8,), [gn()])
+    b("groups_not_dividing", (6,), [gn(groups=4)])
+    b("groups_not_dividing_rank4", (4, 4, 6), [gn(groups=4)])
+    b("groups_more_than_channels", (6,), [gn(groups=12)])
+    b("groups_more_than_channels_axis1", (3, 8), [gn(groups=4, axis=1)])
+    b("groups_not_dividing_after_conv", (6, 6, 1), [S("Conv2D", filters=6, kernel_size=3), gn(groups=4)])
+    b("groups_not_dividing_mid_stack", (5,), [S("Dense", units=6), gn(groups=4), S("Dense", units=2)])
+    b("axis_out_of_range", (4, 6), [gn(groups=2, axis=3)])
+    b("axis_negative_out_of_range", (4, 6), [gn(groups=2, axis=-4)])
+    b("axis_batch", (4, 6), [gn(groups=2, axis=0)])
+    b("axis_batch_negative", (4, 6), [gn(groups=2, axis=-3)])
+    b("axis_list", (4, 6), [gn(groups=2, axis=[-1])])
+    # constructor-time refusals
+    b("groups0", (6,), [gn(groups=0)], {"groups": 1})
+    b("groups_negative", (6,), [gn(groups=-2)], {"groups": 1})
+    b("groups_float", (6,), [gn(groups=2.0)], {"groups": 2})
+    return B
+
+
+def gn_section(out, seed):
+    """Write the GroupNormalization fixtures: gn###_* / gnbad###_* under summary/, fgn###_* under forward/."""
+    g = Gen(out, seed)
+    g.counter = GN_SEED_OFFSET
+    R = random.Random(seed * 7919 + 1234)  # this section's own stream
+    valid = gn_valid_cases()
+    n = 0
+    for name, shp, specs in valid:
+        n += 1
+        g.summary_valid(f"gn{n:03d}_{name}", shp, specs)
+    for _ in range(24):
+        shp, specs = gn_random_case(R, small=False)
+        n += 1
+        g.summary_valid(f"gn{n:03d}_rand_{gn_detail(specs[0][1], shp)}", shp, specs)
+    nbad = 0
+    for name, shp, specs, fix in gn_bad_cases():
+        if g.summary_invalid(f"gnbad{nbad + 1:03d}_{name}", shp, specs, fix):
+            nbad += 1
+    nf = 0
+    for name, shp, specs in valid:
+        if g.forward(f"fgn{nf + 1:03d}_{name}", shp, specs):
+            nf += 1
+    for _ in range(16):
+        shp, specs = gn_random_case(R, small=True)
+        if g.forward(f"fgn{nf + 1:03d}_rand_{gn_detail(specs[0][1], shp)}", shp, specs):
+            nf += 1
+    print(f"groupnorm: summary {g.stats['summary_valid']} valid + {g.stats['summary_invalid']} invalid "
+          f"({g.stats['invalid_call']} at call, {g.stats['invalid_constructor']} in constructor), "
+          f"forward {g.stats['forward']}; GroupNormalization layers: summary {g.class_counts['summary'][GN]}, "
+          f"forward {g.class_counts['forward'][GN]}", flush=True)
+    for sp in g.surprises:
+        print("  note:", sp)
+    return g
+
+
+def gn_only(out, seed):
+    """--only-groupnorm: rewrite just this section's case directories, leave every other fixture alone."""
+    for sub in ("summary", "forward"):
+        root = os.path.join(out, sub)
+        os.makedirs(root, exist_ok=True)
+        for case in os.listdir(root):
+            if re.match(r"^(gn|gnbad|fgn)\d{3}_", case):
+                shutil.rmtree(os.path.join(root, case))
+    gn_section(out, seed)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------------
 def main():
@@ -1475,7 +1644,13 @@ def main():
                     help="keep jax.random weight initialisation (slow; fixtures are identical either way)")
     ap.add_argument("--verify", action="store_true",
                     help="do not generate: reload every fixture under --out with Keras and check it")
+    ap.add_argument("--only-groupnorm", action="store_true",
+                    help="regenerate only the GroupNormalization cases (gn*/gnbad* summary, fgn* forward)")
     args = ap.parse_args()
+    if args.only_groupnorm:
+        if not args.jax_init:
+            install_fast_init()
+        return gn_only(os.path.abspath(args.out), args.seed)
     if args.verify:
         install_fast_init()
         return verify(os.path.abspath(args.out))
@@ -1635,6 +1810,9 @@ def main():
                       ("k2_06_embedding_noinput", "tfjs_04_embedding"), ("k2_04_cnn_noinput", "tfjs_05_cnn_bn")):
         m, k2, exp = k2_models[src]
         write_import(name, tfjs_json(m, k2), dict(exp))
+
+    # ---------------- 4. GroupNormalization (own seeds and RNG stream; see gn_section)
+    gn_section(out, args.seed)
 
     # ---------------- versions + report
     from importlib.metadata import version
