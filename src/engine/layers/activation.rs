@@ -231,6 +231,9 @@ fn same_shape(kind: &str, input: &Shape) -> Explanation {
 }
 
 /// `keras.layers.Activation`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ActivationLayer {
@@ -262,6 +265,9 @@ impl LayerRules for ActivationLayer {
 }
 
 /// `keras.layers.ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Relu {
@@ -316,6 +322,9 @@ impl LayerRules for Relu {
 }
 
 /// `keras.layers.LeakyReLU(negative_slope=0.3)` (Keras 2's `alpha` accepted).
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LeakyRelu {
@@ -355,6 +364,9 @@ impl LayerRules for LeakyRelu {
 
 /// `keras.layers.PReLU(shared_axes=None)`: a learned slope per element (alpha has the input
 /// shape without batch, with shared axes set to 1).
+///
+/// # Shapes
+/// `(None, d1, ..., dn)` → the same shape; alpha `(d1, ..., dn)` with each shared axis 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct PRelu {
@@ -429,6 +441,9 @@ impl LayerRules for PRelu {
 }
 
 /// `keras.layers.ELU(alpha=1.0)`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Elu {
@@ -458,6 +473,9 @@ impl LayerRules for Elu {
 }
 
 /// `keras.layers.Softmax(axis=-1)`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape (normalised along `axis`); no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Softmax {

@@ -158,6 +158,9 @@ impl LayerRules for Dense {
 }
 
 /// `keras.layers.Identity()`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Identity {}
 
@@ -178,6 +181,9 @@ impl LayerRules for Identity {
 }
 
 /// `keras.layers.Rescaling(scale, offset=0.0)`: `x * scale + offset`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Rescaling {

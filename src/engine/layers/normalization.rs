@@ -20,6 +20,9 @@ fn channel_view(w: &ArrayD<f32>, ndim: usize, axis: usize) -> Result<ArrayD<f32>
 }
 
 /// `keras.layers.BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True)`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; gamma, beta, moving mean, moving variance each `(C,)`, C the size of `axis` (the last two not trainable).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BatchNormalization {
@@ -122,6 +125,9 @@ impl LayerRules for BatchNormalization {
 }
 
 /// `keras.layers.LayerNormalization(axis=-1, epsilon=0.001, center=True, scale=True)`.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; gamma and beta `(C,)`, C the size of `axis`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LayerNormalization {
@@ -233,6 +239,9 @@ impl LayerRules for LayerNormalization {
 }
 
 /// `keras.layers.UnitNormalization(axis=-1)`: scales each vector to unit L2 norm.
+///
+/// # Shapes
+/// Any `(None, ...)` → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UnitNormalization {

@@ -171,14 +171,23 @@ macro_rules! rnn_struct {
 
 rnn_struct!(
     /// `keras.layers.SimpleRNN(units, activation="tanh", return_sequences=False)`.
+    ///
+    /// # Shapes
+    /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, units)`, recurrent kernel `(units, units)`, bias `(units,)`.
     SimpleRnn {}
 );
 rnn_struct!(
     /// `keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid")`.
+    ///
+    /// # Shapes
+    /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, 4·units)`, recurrent kernel `(units, 4·units)`, bias `(4·units,)`.
     Lstm { recurrent_activation: Activation = Activation::Sigmoid, unit_forget_bias: bool = true }
 );
 rnn_struct!(
     /// `keras.layers.GRU(units, reset_after=True)`.
+    ///
+    /// # Shapes
+    /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, 3·units)`, recurrent kernel `(units, 3·units)`, bias `(2, 3·units)` with `reset_after` (the default), else `(3·units,)`.
     Gru { recurrent_activation: Activation = Activation::Sigmoid, reset_after: bool = true }
 );
 

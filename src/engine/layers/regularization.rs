@@ -64,18 +64,30 @@ macro_rules! noise_layer {
 
 noise_layer!(
     /// `keras.layers.Dropout(rate)`.
+    ///
+    /// # Shapes
+    /// Any `(None, ...)` → the same shape (the identity at inference); no weights.
     Dropout, rate, 0.5, "Dropout", rate_ok
 );
 noise_layer!(
     /// `keras.layers.GaussianDropout(rate)`.
+    ///
+    /// # Shapes
+    /// Any `(None, ...)` → the same shape (the identity at inference); no weights.
     GaussianDropout, rate, 0.1, "GaussianDropout", rate_ok
 );
 noise_layer!(
     /// `keras.layers.AlphaDropout(rate)`.
+    ///
+    /// # Shapes
+    /// Any `(None, ...)` → the same shape (the identity at inference); no weights.
     AlphaDropout, rate, 0.1, "AlphaDropout", rate_ok
 );
 noise_layer!(
     /// `keras.layers.GaussianNoise(stddev)`.
+    ///
+    /// # Shapes
+    /// Any `(None, ...)` → the same shape (the identity at inference); no weights.
     GaussianNoise, stddev, 0.1, "GaussianNoise", |s| {
         if s >= 0.0 {
             Ok(())
@@ -86,6 +98,9 @@ noise_layer!(
 );
 
 /// `keras.layers.SpatialDropout1D/2D(rate)`: drops whole channels; needs a 3-D / 4-D input.
+///
+/// # Shapes
+/// `(None, steps, C)` (1D) or `(None, H, W, C)` (2D) → the same shape; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[serde(bound = "")]

@@ -27,6 +27,9 @@ fn dims_text(d: &[usize]) -> String {
 }
 
 /// `keras.layers.Flatten()`: `(None, d1, ..., dn)` → `(None, d1·…·dn)`.
+///
+/// # Shapes
+/// `(None, d1, ..., dn)` → `(None, d1·…·dn)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Flatten {}
 
@@ -64,6 +67,9 @@ impl LayerRules for Flatten {
 }
 
 /// `keras.layers.Reshape(target_shape)`; one entry may be `-1`.
+///
+/// # Shapes
+/// `(None, d1, ..., dn)` → `(None, *target_shape)` with the same element count; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Reshape {
@@ -166,6 +172,9 @@ impl LayerRules for Reshape {
 }
 
 /// `keras.layers.Permute(dims)`; dims are 1-based and exclude the batch axis.
+///
+/// # Shapes
+/// `(None, d1, ..., dn)` → `(None, d[dims[0]], ..., d[dims[n-1]])`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Permute {
@@ -232,6 +241,9 @@ impl LayerRules for Permute {
 }
 
 /// `keras.layers.RepeatVector(n)`: `(None, F)` → `(None, n, F)`.
+///
+/// # Shapes
+/// `(None, F)` → `(None, n, F)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RepeatVector {
@@ -323,6 +335,9 @@ fn padded(n: usize, p: [usize; 2]) -> Result<usize, Problem> {
 }
 
 /// `keras.layers.ZeroPadding1D(padding=1)`.
+///
+/// # Shapes
+/// `(None, steps, C)` → `(None, before + steps + after, C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ZeroPadding1D {
@@ -360,6 +375,9 @@ impl LayerRules for ZeroPadding1D {
 }
 
 /// `keras.layers.ZeroPadding2D(padding=(1, 1))`.
+///
+/// # Shapes
+/// `(None, H, W, C)` → `(None, top + H + bottom, left + W + right, C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ZeroPadding2D {
@@ -413,6 +431,9 @@ impl LayerRules for ZeroPadding2D {
 }
 
 /// `keras.layers.Cropping1D(cropping=(1, 1))`.
+///
+/// # Shapes
+/// `(None, steps, C)` → `(None, steps − before − after, C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Cropping1D {
@@ -463,6 +484,9 @@ impl LayerRules for Cropping1D {
 }
 
 /// `keras.layers.Cropping2D(cropping=((0, 0), (0, 0)))`.
+///
+/// # Shapes
+/// `(None, H, W, C)` → `(None, H − top − bottom, W − left − right, C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Cropping2D {
@@ -507,6 +531,9 @@ impl LayerRules for Cropping2D {
 }
 
 /// `keras.layers.UpSampling1D(size=2)`: repeats each step.
+///
+/// # Shapes
+/// `(None, steps, C)` → `(None, steps·size, C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UpSampling1D {
@@ -569,6 +596,9 @@ pub enum Interpolation {
 }
 
 /// `keras.layers.UpSampling2D(size=(2, 2), interpolation="nearest")`.
+///
+/// # Shapes
+/// `(None, H, W, C)` → `(None, H·size[0], W·size[1], C)`; no weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UpSampling2D {
