@@ -24,21 +24,6 @@ pub struct WindowProps {
     pub run: RunRef,
 }
 
-/// A single dummy row axis for 1-D layers.
-fn unit_axis() -> WindowAxis {
-    WindowAxis {
-        name: "",
-        n: 1,
-        kernel: 1,
-        stride: 1,
-        dilation: 1,
-        out: 1,
-        pad_before: 0,
-        pad_after: 0,
-        formula: String::new(),
-    }
-}
-
 /// Output cells along an axis whose whole window fits in the first `cap` padded cells.
 fn visible_out(ax: &WindowAxis, cap: usize) -> usize {
     (0..ax.out)
@@ -68,7 +53,7 @@ pub fn window_view(p: &WindowProps) -> Html {
     let two_d = s.axes.len() == 2;
     let (ra, ca) = match s.axes.as_slice() {
         [r, c] => (r.clone(), c.clone()),
-        [c] => (unit_axis(), c.clone()),
+        [c] => (WindowAxis::unit(), c.clone()),
         _ => return html! {},
     };
     let dr = ra.padded().min(MAX_ROWS);
