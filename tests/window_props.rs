@@ -67,6 +67,11 @@ fn naive(n: usize, k: usize, s: usize, d: usize, padding: Padding) -> Naive {
     }
 }
 
+/// Kernel size, stride and dilation.
+fn ksd() -> impl Strategy<Value = (usize, usize, usize)> {
+    (1usize..9, 1usize..7, 1usize..5)
+}
+
 fn padding() -> impl Strategy<Value = Padding> {
     prop_oneof![
         Just(Padding::Valid),
@@ -81,9 +86,7 @@ proptest! {
     #[test]
     fn geometry_matches_the_naive_enumerator(
         n in 0usize..48,
-        k in 1usize..9,
-        s in 1usize..7,
-        d in 1usize..5,
+        (k, s, d) in ksd(),
         padding in padding(),
     ) {
         let w = Window::new(n, k, s, d, padding);
@@ -134,9 +137,7 @@ proptest! {
     #[test]
     fn transposed_length_inverts_the_window(
         n in 1usize..48,
-        k in 1usize..9,
-        s in 1usize..7,
-        d in 1usize..5,
+        (k, s, d) in ksd(),
         same in any::<bool>(),
     ) {
         let padding = if same { Padding::Same } else { Padding::Valid };

@@ -371,38 +371,47 @@ mod tests {
     }
 
     /// The PyTorch exporter's TensorFlow "same" padding (`same_pads` in src/codec/export.rs,
-    /// copied here verbatim): [`Window::geometry`] gives the same pads on every non-empty
-    /// input, so the exporter can call it instead.
-    fn export_same_pads(n: usize, k: usize, s: usize, d: usize) -> (usize, usize) {
-        let s = s.max(1);
-        let out = n.div_ceil(s);
-        let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
-        let total = (out.saturating_sub(1))
-            .saturating_mul(s)
-            .saturating_add(span)
-            .saturating_sub(n);
-        (total / 2, total - total / 2)
-    }
-
+    /// which it prints as `nn.ConstantPad1d((before, after), 0.0)` for a strided "same"
+    /// Conv1D): [`Window::geometry`] gives the same pads, so the exporter can call it instead.
     #[test]
     fn same_pads_match_the_exporter() {
+        use crate::codec::export::to_pytorch_code;
+        use crate::engine::layers::args::R1;
+        use crate::engine::layers::conv::Conv;
+        use crate::engine::{Layer, LayerSpec, Model};
+        let mut checked = 0;
         for n in 1..=20 {
             for k in 1..=7 {
-                for s in 1..=5 {
-                    for d in 1..=3 {
-                        let g = Window::new(n, k, s, d, Padding::Same).geometry();
-                        assert_eq!(
-                            g.map(|g| g.pads()),
-                            Ok(export_same_pads(n, k, s, d)),
-                            "n {n} k {k} s {s} d {d}"
-                        );
-                    }
+                for s in 2..=5 {
+                    let conv = Conv::<R1> {
+                        filters: 1,
+                        kernel_size: vec![k],
+                        strides: vec![s],
+                        padding: Padding::Same,
+                        ..Conv::default()
+                    };
+                    let m = Model {
+                        name: "m".into(),
+                        input_shape: vec![n, 1],
+                        layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(conv))],
+                    };
+                    let code = to_pytorch_code(&m);
+                    let exported = code
+                        .lines()
+                        .find_map(|l| l.trim().strip_prefix("nn.ConstantPad1d(("))
+                        .and_then(|l| l.split_once("), 0.0)"))
+                        .and_then(|(pads, _)| pads.split_once(", "))
+                        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse().ok()?)));
+                    let g = Window::new(n, k, s, 1, Padding::Same).geometry();
+                    assert_eq!(
+                        g.map(|g| Some(g.pads())),
+                        Ok(exported),
+                        "n {n} k {k} s {s}\n{code}"
+                    );
+                    checked += 1;
                 }
             }
         }
-        for (n, k, s, d) in [(224, 7, 2, 1), (28, 3, 2, 1), (1000, 5, 3, 1), (9, 2, 1, 4)] {
-            let g = Window::new(n, k, s, d, Padding::Same).geometry();
-            assert_eq!(g.map(|g| g.pads()), Ok(export_same_pads(n, k, s, d)));
-        }
+        assert_eq!(checked, 20 * 7 * 4);
     }
 }
