@@ -102,12 +102,19 @@ proptest! {
                 prop_assert!(g.formula().ends_with(&tail), "{}", g.formula());
                 for (o, &start) in nv.starts.iter().enumerate() {
                     prop_assert_eq!(g.start(o), start);
+                    let taps: Vec<usize> = (0..k).map(|t| start + t * d).collect();
+                    prop_assert_eq!(g.taps(o), taps);
                     // The input cells under the window's span, as the enumerator sees them.
                     let cells: Vec<usize> = (start..start + span)
                         .filter(|&p| p >= nv.before && p < nv.before + n)
                         .map(|p| p - nv.before)
                         .collect();
                     prop_assert_eq!(g.cells(o).collect::<Vec<_>>(), cells);
+                }
+                for p in 0..g.padded_len() + 2 {
+                    let inside = p >= nv.before && p < nv.before + n;
+                    prop_assert_eq!(g.source(p), inside.then(|| p - nv.before));
+                    prop_assert_eq!(g.is_pad(p), !inside);
                 }
                 // Keras's lengths: same and causal keep ⌈n/s⌉ windows.
                 if padding != Padding::Valid {

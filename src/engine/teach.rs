@@ -239,77 +239,13 @@ pub fn unravel(mut i: u64, dims: &[usize]) -> Vec<usize> {
     out
 }
 
-/// One spatial axis of a sliding window (a [`WindowGeometry`] with its axis name and
-/// formula, as the window view draws it).
+/// One spatial axis of a sliding window: its geometry, axis name and formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowAxis {
     pub name: &'static str,
-    /// Input length.
-    pub n: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub dilation: usize,
-    /// Output length.
-    pub out: usize,
-    /// Leading padding.
-    pub pad_before: usize,
-    /// Trailing padding the last window reaches into.
-    pub pad_after: usize,
-    /// Dilated window span `d·(k − 1) + 1`.
-    pub span: usize,
+    pub geometry: WindowGeometry,
     /// The engine's formula, e.g. `⌊(15 − 1)/1⌋ + 1 = 15`.
     pub formula: String,
-}
-
-impl WindowAxis {
-    /// Axis `name` of geometry `g`.
-    pub fn new(name: &'static str, g: &WindowGeometry) -> Self {
-        WindowAxis {
-            name,
-            n: g.window.n,
-            kernel: g.window.k,
-            stride: g.window.s.max(1),
-            dilation: g.window.d.max(1),
-            out: g.out,
-            pad_before: g.pad_before,
-            pad_after: g.pad_after,
-            span: g.span,
-            formula: g.formula(),
-        }
-    }
-    /// A single cell under a single-cell window: the row axis of a 1-D layer's view.
-    pub fn unit() -> Self {
-        WindowAxis {
-            name: "",
-            n: 1,
-            kernel: 1,
-            stride: 1,
-            dilation: 1,
-            out: 1,
-            pad_before: 0,
-            pad_after: 0,
-            span: 1,
-            formula: String::new(),
-        }
-    }
-    /// Length including padding.
-    pub fn padded(&self) -> usize {
-        self.pad_before + self.n + self.pad_after
-    }
-    /// Padded coordinates covered by the window of output cell `o`.
-    pub fn taps(&self, o: usize) -> Vec<usize> {
-        (0..self.kernel)
-            .map(|t| o * self.stride + t * self.dilation)
-            .collect()
-    }
-    /// Whether padded coordinate `p` is padding.
-    pub fn is_pad(&self, p: usize) -> bool {
-        p < self.pad_before || p >= self.pad_before + self.n
-    }
-    /// Input index of padded coordinate `p` (None for padding).
-    pub fn source(&self, p: usize) -> Option<usize> {
-        (!self.is_pad(p)).then(|| p - self.pad_before)
-    }
 }
 
 /// The geometry of a convolution or pooling layer for the window view.
@@ -441,8 +377,12 @@ pub fn window_story(model: &Model, analysis: &Analysis, index: usize) -> Option<
     };
     let axes = (0..rank)
         .map(|i| {
-            let g = lw.axis(i, dims[i])?.geometry().ok()?;
-            Some(WindowAxis::new(names[i], &g))
+            let geometry = lw.axis(i, dims[i])?.geometry().ok()?;
+            Some(WindowAxis {
+                name: names[i],
+                formula: geometry.formula(),
+                geometry,
+            })
         })
         .collect::<Option<Vec<_>>>()?;
     Some(WindowStory {
@@ -972,13 +912,13 @@ mod tests {
         let a = analyze(&p.a);
         let w = window_story(&p.a, &a, 0).unwrap();
         assert_eq!(w.axes.len(), 2);
-        let (h, wd) = (&w.axes[0], &w.axes[1]);
+        let (h, wd) = (&w.axes[0].geometry, &w.axes[1].geometry);
         assert_eq!(
-            (h.n, h.kernel, h.out, h.pad_before, h.pad_after),
+            (h.window.n, h.window.k, h.out, h.pad_before, h.pad_after),
             (2, 2, 1, 0, 0)
         );
-        assert_eq!((wd.n, wd.kernel, wd.out), (15, 1, 15));
-        assert_eq!(wd.formula, "⌊(15 − 1)/1⌋ + 1 = 15");
+        assert_eq!((wd.window.n, wd.window.k, wd.out), (15, 1, 15));
+        assert_eq!(w.axes[1].formula, "⌊(15 − 1)/1⌋ + 1 = 15");
         assert_eq!((w.in_channels, w.out_channels), (1, 32));
         assert!(!w.pooling);
         assert!(window_story(&p.a, &a, 1).is_none());
@@ -1000,12 +940,12 @@ mod tests {
         };
         let a = analyze(&m);
         let w = window_story(&m, &a, 0).unwrap();
-        let ax = &w.axes[0];
+        let ax = &w.axes[0].geometry;
         assert_eq!(
-            (ax.out, ax.pad_before, ax.pad_after, ax.stride),
+            (ax.out, ax.pad_before, ax.pad_after, ax.window.s),
             (3, 0, 1, 2)
         );
-        assert_eq!(ax.padded(), 6);
+        assert_eq!(ax.padded_len(), 6);
         assert_eq!(ax.taps(2), vec![4, 5]);
         assert!(ax.is_pad(5));
         assert_eq!(ax.source(4), Some(4));
@@ -1024,20 +964,16 @@ mod tests {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c.clone()))],
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!(
-            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
-            (7, 1, 1)
-        );
+        let g = w.axes[0].geometry;
+        assert_eq!((g.out, g.pad_before, g.pad_after), (7, 1, 1));
         c.padding = Padding::Causal;
         let m = Model {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c))],
             ..m
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!(
-            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
-            (7, 2, 0)
-        );
+        let g = w.axes[0].geometry;
+        assert_eq!((g.out, g.pad_before, g.pad_after), (7, 2, 0));
     }
 
     #[test]
@@ -1061,7 +997,7 @@ mod tests {
         let x = counting_example(&[9, 1]).unwrap().insert_axis(Axis(0));
         let ones = vec![vec![ArrayD::<f32>::ones(IxDyn(&[3, 1, 1]))]];
         let y = forward(&m, &a, &ones, x, Limits::default()).unwrap();
-        let ax = &w.axes[0];
+        let ax = &w.axes[0].geometry;
         assert_eq!(ax.out, 4);
         for o in 0..ax.out {
             let sum: f32 = ax

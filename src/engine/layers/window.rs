@@ -92,7 +92,8 @@ impl Window {
         Window::new(n, k, s, 1, padding)
     }
 
-    fn stride(&self) -> usize {
+    /// The stride, at least 1.
+    pub fn stride(&self) -> usize {
         self.s.max(1)
     }
 
@@ -196,6 +197,15 @@ impl Window {
 }
 
 impl WindowGeometry {
+    /// One cell under a one-cell window (the row axis of a 1-D layer in the window view).
+    pub const UNIT: WindowGeometry = WindowGeometry {
+        window: Window::new(1, 1, 1, 1, Padding::Valid),
+        out: 1,
+        pad_before: 0,
+        pad_after: 0,
+        span: 1,
+    };
+
     /// `(pad_before, pad_after)`.
     pub fn pads(&self) -> (usize, usize) {
         (self.pad_before, self.pad_after)
@@ -211,6 +221,24 @@ impl WindowGeometry {
     /// Padded coordinate where window `o` starts: `o·s` (saturating).
     pub fn start(&self, o: usize) -> usize {
         o.saturating_mul(self.window.stride())
+    }
+
+    /// Padded coordinates of window `o`'s taps: `o·s + t·d` for `t` in `0..k` (saturating).
+    pub fn taps(&self, o: usize) -> Vec<usize> {
+        let start = self.start(o);
+        (0..self.window.k)
+            .map(|t| start.saturating_add(t.saturating_mul(self.window.d)))
+            .collect()
+    }
+
+    /// Whether padded coordinate `p` is padding.
+    pub fn is_pad(&self, p: usize) -> bool {
+        p < self.pad_before || p - self.pad_before >= self.window.n
+    }
+
+    /// Input index of padded coordinate `p` (`None` for padding).
+    pub fn source(&self, p: usize) -> Option<usize> {
+        (!self.is_pad(p)).then(|| p - self.pad_before)
     }
 
     /// Input indices covered by window `o`'s span (all of them for dilation 1), clipped to
