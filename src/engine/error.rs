@@ -22,6 +22,22 @@ pub enum Problem {
     /// The settings do not fit this input (window larger than input, size mismatch...).
     #[error("{message}")]
     Geometry { message: String },
+    /// A "valid" window is longer than its input along one axis: the output length would be
+    /// zero or negative, which Keras refuses ([`crate::engine::layers::window::Window`]).
+    #[error(
+        "{}window {span} is larger than the input {n} (valid padding): the output length would be {would}",
+        axis_prefix(*.axis)
+    )]
+    WindowTooLarge {
+        /// The axis name (`steps`, `height`, `width`) when the layer names it.
+        axis: Option<&'static str>,
+        /// The dilated window span `d·(k − 1) + 1`.
+        span: usize,
+        /// The input length.
+        n: usize,
+        /// `⌊(n − span)/s⌋ + 1`, zero or negative.
+        would: i128,
+    },
     /// Checked arithmetic caught an overflow.
     #[error("{what} overflows 64-bit arithmetic")]
     Overflow { what: &'static str },
@@ -53,6 +69,11 @@ pub enum Problem {
     /// Forward input values not valid for this layer (e.g. embedding index out of range).
     #[error("{message}")]
     Value { message: String },
+}
+
+/// `"height axis: "` for a named axis, nothing otherwise.
+fn axis_prefix(axis: Option<&str>) -> String {
+    axis.map(|a| format!("{a} axis: ")).unwrap_or_default()
 }
 
 impl Problem {

@@ -3,7 +3,7 @@
 //! - [`dense_story`]: a Dense layer seen as one shared kernel applied at every position, and
 //!   the same layer after a hypothetical `Flatten` ([`with_flatten_before`], analysed for real);
 //! - [`window_story`]: the sliding-window geometry of a convolution or pooling layer
-//!   (out lengths from [`window_len`], padding from [`pad_before`]);
+//!   (out lengths, padding and formulas from [`Window::geometry`]);
 //! - [`align`]: two stacks matched row by row for the A/B compare view, and the seed presets;
 //! - example inputs (counting, seeded random, nested-list JSON) and 2-D views of outputs.
 
@@ -12,12 +12,12 @@ use serde_json::Value;
 
 use super::forward::Limits;
 use super::layers::activation::Activation;
-use super::layers::args::{expand, window_len, Padding};
+use super::layers::args::{expand, Padding, Rank};
 use super::layers::conv::Conv;
 use super::layers::core::{positions_and_features, Dense};
-use super::layers::pooling::pad_before;
 use super::layers::regularization::Dropout;
 use super::layers::reshaping::Flatten;
+use super::layers::window::{Window, WindowGeometry};
 use super::layers::LayerSpec;
 use super::model::{analyze, Analysis, Layer, Model, Status};
 use super::rng::Rng;
@@ -239,50 +239,13 @@ pub fn unravel(mut i: u64, dims: &[usize]) -> Vec<usize> {
     out
 }
 
-/// One spatial axis of a sliding window.
+/// One spatial axis of a sliding window: its geometry, axis name and formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowAxis {
     pub name: &'static str,
-    /// Input length.
-    pub n: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub dilation: usize,
-    /// Output length ([`window_len`]).
-    pub out: usize,
-    /// Leading padding ([`pad_before`]).
-    pub pad_before: usize,
-    /// Trailing padding the last window reaches into.
-    pub pad_after: usize,
+    pub geometry: WindowGeometry,
     /// The engine's formula, e.g. `⌊(15 − 1)/1⌋ + 1 = 15`.
     pub formula: String,
-}
-
-impl WindowAxis {
-    /// Dilated window span `d·(k − 1) + 1`.
-    pub fn span(&self) -> usize {
-        self.dilation
-            .saturating_mul(self.kernel.saturating_sub(1))
-            .saturating_add(1)
-    }
-    /// Length including padding.
-    pub fn padded(&self) -> usize {
-        self.pad_before + self.n + self.pad_after
-    }
-    /// Padded coordinates covered by the window of output cell `o`.
-    pub fn taps(&self, o: usize) -> Vec<usize> {
-        (0..self.kernel)
-            .map(|t| o * self.stride + t * self.dilation)
-            .collect()
-    }
-    /// Whether padded coordinate `p` is padding.
-    pub fn is_pad(&self, p: usize) -> bool {
-        p < self.pad_before || p >= self.pad_before + self.n
-    }
-    /// Input index of padded coordinate `p` (None for padding).
-    pub fn source(&self, p: usize) -> Option<usize> {
-        (!self.is_pad(p)).then(|| p - self.pad_before)
-    }
 }
 
 /// The geometry of a convolution or pooling layer for the window view.
@@ -301,64 +264,102 @@ pub struct WindowStory {
     pub output: Shape,
 }
 
-/// Kernel, strides, dilation, padding and pooling flag of a windowed layer.
-type Geometry = (usize, Vec<usize>, Vec<usize>, Vec<usize>, Padding, bool);
+/// The window settings of a convolution or pooling layer, broadcast to its rank.
+#[derive(Debug, Clone, PartialEq)]
+struct LayerWindow {
+    rank: usize,
+    kernel: Vec<usize>,
+    strides: Vec<usize>,
+    dilation: Vec<usize>,
+    padding: Padding,
+    pooling: bool,
+}
 
-fn geometry(spec: &LayerSpec) -> Option<Geometry> {
-    fn conv<R: super::layers::args::Rank>(c: &Conv<R>, r: usize) -> Option<Geometry> {
-        Some((
-            r,
-            expand(&c.kernel_size, r, "kernel_size").ok()?,
-            expand(&c.strides, r, "strides").ok()?,
-            expand(&c.dilation_rate, r, "dilation_rate").ok()?,
-            c.padding,
-            false,
-        ))
+impl LayerWindow {
+    fn conv(
+        rank: usize,
+        kernel: &[usize],
+        strides: &[usize],
+        dilation: &[usize],
+        padding: Padding,
+    ) -> Option<Self> {
+        Some(LayerWindow {
+            rank,
+            kernel: expand(kernel, rank, "kernel_size").ok()?,
+            strides: expand(strides, rank, "strides").ok()?,
+            dilation: expand(dilation, rank, "dilation_rate").ok()?,
+            padding,
+            pooling: false,
+        })
     }
-    fn pool(p: &[usize], s: &Option<Vec<usize>>, padding: Padding, r: usize) -> Option<Geometry> {
-        let k = expand(p, r, "pool_size").ok()?;
-        let s = match s {
-            Some(s) => expand(s, r, "strides").ok()?,
-            None => k.clone(),
+    fn pool(
+        rank: usize,
+        pool: &[usize],
+        strides: &Option<Vec<usize>>,
+        padding: Padding,
+    ) -> Option<Self> {
+        let kernel = expand(pool, rank, "pool_size").ok()?;
+        let strides = match strides {
+            Some(s) => expand(s, rank, "strides").ok()?,
+            None => kernel.clone(),
         };
-        Some((r, k, s, vec![1; r], padding, true))
+        Some(LayerWindow {
+            rank,
+            kernel,
+            strides,
+            dilation: vec![1; rank],
+            padding,
+            pooling: true,
+        })
     }
-    match spec {
-        LayerSpec::Conv1D(c) => conv(c, 1),
-        LayerSpec::Conv2D(c) => conv(c, 2),
-        LayerSpec::DepthwiseConv2D(c) => Some((
-            2,
-            expand(&c.kernel_size, 2, "kernel_size").ok()?,
-            expand(&c.strides, 2, "strides").ok()?,
-            expand(&c.dilation_rate, 2, "dilation_rate").ok()?,
-            c.padding,
-            false,
-        )),
-        LayerSpec::SeparableConv2D(c) => Some((
-            2,
-            expand(&c.kernel_size, 2, "kernel_size").ok()?,
-            expand(&c.strides, 2, "strides").ok()?,
-            expand(&c.dilation_rate, 2, "dilation_rate").ok()?,
-            c.padding,
-            false,
-        )),
-        LayerSpec::MaxPooling1D(p) => pool(&p.pool_size, &p.strides, p.padding, 1),
-        LayerSpec::AveragePooling1D(p) => pool(&p.pool_size, &p.strides, p.padding, 1),
-        LayerSpec::MaxPooling2D(p) => pool(&p.pool_size, &p.strides, p.padding, 2),
-        LayerSpec::AveragePooling2D(p) => pool(&p.pool_size, &p.strides, p.padding, 2),
-        _ => None,
+    fn of(spec: &LayerSpec) -> Option<Self> {
+        fn conv<R: Rank>(c: &Conv<R>) -> Option<LayerWindow> {
+            LayerWindow::conv(
+                R::N,
+                &c.kernel_size,
+                &c.strides,
+                &c.dilation_rate,
+                c.padding,
+            )
+        }
+        match spec {
+            LayerSpec::Conv1D(c) => conv(c),
+            LayerSpec::Conv2D(c) => conv(c),
+            LayerSpec::DepthwiseConv2D(c) => {
+                Self::conv(2, &c.kernel_size, &c.strides, &c.dilation_rate, c.padding)
+            }
+            LayerSpec::SeparableConv2D(c) => {
+                Self::conv(2, &c.kernel_size, &c.strides, &c.dilation_rate, c.padding)
+            }
+            LayerSpec::MaxPooling1D(p) => Self::pool(1, &p.pool_size, &p.strides, p.padding),
+            LayerSpec::AveragePooling1D(p) => Self::pool(1, &p.pool_size, &p.strides, p.padding),
+            LayerSpec::MaxPooling2D(p) => Self::pool(2, &p.pool_size, &p.strides, p.padding),
+            LayerSpec::AveragePooling2D(p) => Self::pool(2, &p.pool_size, &p.strides, p.padding),
+            _ => None,
+        }
+    }
+    /// Axis `i` over an input of length `n`.
+    fn axis(&self, i: usize, n: usize) -> Option<Window> {
+        Some(Window::new(
+            n,
+            *self.kernel.get(i)?,
+            *self.strides.get(i)?,
+            *self.dilation.get(i)?,
+            self.padding,
+        ))
     }
 }
 
 /// Whether the layer kind has a window view.
 pub fn has_window(spec: &LayerSpec) -> bool {
-    geometry(spec).is_some()
+    LayerWindow::of(spec).is_some()
 }
 
 /// The window story of layer `index` (convolution or pooling with a computed shape).
 pub fn window_story(model: &Model, analysis: &Analysis, index: usize) -> Option<WindowStory> {
     let layer = model.layers.get(index)?;
-    let (rank, k, s, d, padding, pooling) = geometry(&layer.spec)?;
+    let lw = LayerWindow::of(&layer.spec)?;
+    let rank = lw.rank;
     let report = analysis.layers.get(index)?;
     if report.status != Status::Ok {
         return None;
@@ -374,39 +375,22 @@ pub fn window_story(model: &Model, analysis: &Analysis, index: usize) -> Option<
     } else {
         &["height", "width"]
     };
-    let mut axes = Vec::with_capacity(rank);
-    for i in 0..rank {
-        let n = dims[i];
-        let calc = window_len(n, k[i], s[i], d[i], padding).ok()?;
-        let span = d[i]
-            .saturating_mul(k[i].saturating_sub(1))
-            .saturating_add(1);
-        let before = pad_before(n, calc.out, span, s[i], padding);
-        let reach = if calc.out == 0 {
-            0
-        } else {
-            (calc.out - 1)
-                .saturating_mul(s[i].max(1))
-                .saturating_add(span)
-        };
-        axes.push(WindowAxis {
-            name: names[i],
-            n,
-            kernel: k[i],
-            stride: s[i].max(1),
-            dilation: d[i].max(1),
-            out: calc.out,
-            pad_before: before,
-            pad_after: reach.saturating_sub(n + before),
-            formula: calc.formula,
-        });
-    }
+    let axes = (0..rank)
+        .map(|i| {
+            let geometry = lw.axis(i, dims[i])?.geometry().ok()?;
+            Some(WindowAxis {
+                name: names[i],
+                formula: geometry.formula(),
+                geometry,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some(WindowStory {
         index,
         name: layer.name.clone(),
         class_name: layer.spec.class_name().to_string(),
-        padding,
-        pooling,
+        padding: lw.padding,
+        pooling: lw.pooling,
         in_channels: dims[rank],
         out_channels: output.last().unwrap_or(0),
         axes,
@@ -928,13 +912,13 @@ mod tests {
         let a = analyze(&p.a);
         let w = window_story(&p.a, &a, 0).unwrap();
         assert_eq!(w.axes.len(), 2);
-        let (h, wd) = (&w.axes[0], &w.axes[1]);
+        let (h, wd) = (&w.axes[0].geometry, &w.axes[1].geometry);
         assert_eq!(
-            (h.n, h.kernel, h.out, h.pad_before, h.pad_after),
+            (h.window.n, h.window.k, h.out, h.pad_before, h.pad_after),
             (2, 2, 1, 0, 0)
         );
-        assert_eq!((wd.n, wd.kernel, wd.out), (15, 1, 15));
-        assert_eq!(wd.formula, "⌊(15 − 1)/1⌋ + 1 = 15");
+        assert_eq!((wd.window.n, wd.window.k, wd.out), (15, 1, 15));
+        assert_eq!(w.axes[1].formula, "⌊(15 − 1)/1⌋ + 1 = 15");
         assert_eq!((w.in_channels, w.out_channels), (1, 32));
         assert!(!w.pooling);
         assert!(window_story(&p.a, &a, 1).is_none());
@@ -956,12 +940,12 @@ mod tests {
         };
         let a = analyze(&m);
         let w = window_story(&m, &a, 0).unwrap();
-        let ax = &w.axes[0];
+        let ax = &w.axes[0].geometry;
         assert_eq!(
-            (ax.out, ax.pad_before, ax.pad_after, ax.stride),
+            (ax.out, ax.pad_before, ax.pad_after, ax.window.s),
             (3, 0, 1, 2)
         );
-        assert_eq!(ax.padded(), 6);
+        assert_eq!(ax.padded_len(), 6);
         assert_eq!(ax.taps(2), vec![4, 5]);
         assert!(ax.is_pad(5));
         assert_eq!(ax.source(4), Some(4));
@@ -980,20 +964,16 @@ mod tests {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c.clone()))],
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!(
-            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
-            (7, 1, 1)
-        );
+        let g = w.axes[0].geometry;
+        assert_eq!((g.out, g.pad_before, g.pad_after), (7, 1, 1));
         c.padding = Padding::Causal;
         let m = Model {
             layers: vec![Layer::new("conv1d", LayerSpec::Conv1D(c))],
             ..m
         };
         let w = window_story(&m, &analyze(&m), 0).unwrap();
-        assert_eq!(
-            (w.axes[0].out, w.axes[0].pad_before, w.axes[0].pad_after),
-            (7, 2, 0)
-        );
+        let g = w.axes[0].geometry;
+        assert_eq!((g.out, g.pad_before, g.pad_after), (7, 2, 0));
     }
 
     #[test]
@@ -1017,7 +997,7 @@ mod tests {
         let x = counting_example(&[9, 1]).unwrap().insert_axis(Axis(0));
         let ones = vec![vec![ArrayD::<f32>::ones(IxDyn(&[3, 1, 1]))]];
         let y = forward(&m, &a, &ones, x, Limits::default()).unwrap();
-        let ax = &w.axes[0];
+        let ax = &w.axes[0].geometry;
         assert_eq!(ax.out, 4);
         for o in 0..ax.out {
             let sum: f32 = ax

@@ -11,7 +11,8 @@ use yew::prelude::*;
 use super::fmt::{long, max_abs, short, Hue};
 use super::stepper::{use_stepper, StepControls};
 use super::RunRef;
-use crate::engine::teach::{thousands, WindowAxis, WindowStory};
+use crate::engine::layers::window::WindowGeometry;
+use crate::engine::teach::{thousands, WindowStory};
 
 /// Drawing caps (padded input cells per axis).
 const MAX_ROWS: usize = 14;
@@ -24,23 +25,8 @@ pub struct WindowProps {
     pub run: RunRef,
 }
 
-/// A single dummy row axis for 1-D layers.
-fn unit_axis() -> WindowAxis {
-    WindowAxis {
-        name: "",
-        n: 1,
-        kernel: 1,
-        stride: 1,
-        dilation: 1,
-        out: 1,
-        pad_before: 0,
-        pad_after: 0,
-        formula: String::new(),
-    }
-}
-
 /// Output cells along an axis whose whole window fits in the first `cap` padded cells.
-fn visible_out(ax: &WindowAxis, cap: usize) -> usize {
+fn visible_out(ax: &WindowGeometry, cap: usize) -> usize {
     (0..ax.out)
         .take_while(|&o| ax.taps(o).last().is_some_and(|&t| t < cap))
         .count()
@@ -67,14 +53,14 @@ pub fn window_view(p: &WindowProps) -> Html {
     let s = &p.story;
     let two_d = s.axes.len() == 2;
     let (ra, ca) = match s.axes.as_slice() {
-        [r, c] => (r.clone(), c.clone()),
-        [c] => (unit_axis(), c.clone()),
+        [r, c] => (r.geometry, c.geometry),
+        [c] => (WindowGeometry::UNIT, c.geometry),
         _ => return html! {},
     };
-    let dr = ra.padded().min(MAX_ROWS);
-    let dc = ca.padded().min(MAX_COLS);
+    let dr = ra.padded_len().min(MAX_ROWS);
+    let dc = ca.padded_len().min(MAX_COLS);
     let (oh, ow) = (visible_out(&ra, dr), visible_out(&ca, dc));
-    let cropped = dr < ra.padded() || dc < ca.padded();
+    let cropped = dr < ra.padded_len() || dc < ca.padded_len();
     let stepper = use_stepper(oh * ow);
     let pos = stepper.pos;
     let (oi, oj) = (
@@ -187,12 +173,12 @@ pub fn window_view(p: &WindowProps) -> Html {
         html! { <text class={classes!("vz-idx", ra.is_pad(r).then_some("vz-pad-t"))} x={(lm - 8).to_string()} y={(top + r * C + C / 2 + 4).to_string()} text-anchor="end">{t}</text> }
     });
 
-    let ks: Vec<usize> = s.axes.iter().map(|a| a.kernel).collect();
-    let ss: Vec<usize> = s.axes.iter().map(|a| a.stride).collect();
-    let ds: Vec<usize> = s.axes.iter().map(|a| a.dilation).collect();
-    let range = |ax: &WindowAxis, o: usize| -> String {
+    let ks: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.k).collect();
+    let ss: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.stride()).collect();
+    let ds: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.d).collect();
+    let range = |ax: &WindowGeometry, o: usize| -> String {
         let src: Vec<usize> = ax.taps(o).iter().filter_map(|&t| ax.source(t)).collect();
-        let pads = ax.kernel - src.len();
+        let pads = ax.window.k - src.len();
         let core = match (src.first(), src.last()) {
             (Some(a), Some(b)) if a == b => format!("{a}"),
             (Some(a), Some(b)) => format!("{a}–{b}"),
@@ -257,9 +243,9 @@ pub fn window_view(p: &WindowProps) -> Html {
                     { if oj > 0 { frame(oi, oj - 1, "vz-frame-ghost") } else { html!{} } }
                     { for window_taps }
                     { frame(oi, oj, "vz-frame-k") }
-                    { if oj > 0 && ca.stride > 0 { html! {
+                    { if oj > 0 && ca.window.stride() > 0 { html! {
                         <text class="vz-stride" x={(lm + ca.taps(oj).first().copied().unwrap_or(0) * C).to_string()} y={(top + dr * C + 22).to_string()}>
-                            {format!("stride {} →", ca.stride)}
+                            {format!("stride {} →", ca.window.stride())}
                         </text>
                     } } else { html!{} } }
                     <text class="vz-title vz-output-t" x={lm.to_string()} y={(y_out - 14).to_string()}>{format!("output {} (channel 0)", s.output)}</text>
@@ -272,8 +258,8 @@ pub fn window_view(p: &WindowProps) -> Html {
                 { for s.axes.iter().map(|a| html! {
                     <li>
                         <b>{a.name}</b>{": out = "}<code>{a.formula.clone()}</code>
-                        { if a.pad_before + a.pad_after > 0 {
-                            format!("; padding {} before, {} after{}", a.pad_before, a.pad_after, if s.pooling { " (ignored by pooling)" } else { " (zeros)" })
+                        { if a.geometry.pad_before + a.geometry.pad_after > 0 {
+                            format!("; padding {} before, {} after{}", a.geometry.pad_before, a.geometry.pad_after, if s.pooling { " (ignored by pooling)" } else { " (zeros)" })
                         } else { String::new() } }
                     </li>
                 }) }

@@ -9,6 +9,9 @@
 
 use serde_json::{Map, Value};
 
+use super::args::Padding;
+use super::window::Window;
+
 /// How Keras 3's constructor takes one layer kind's arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KerasArgs {
@@ -239,18 +242,6 @@ pub fn ints(v: &[usize], rank: usize, default: usize) -> Vec<usize> {
     }
 }
 
-/// TensorFlow "same" padding per axis: (before, after), more at the end.
-pub fn same_pads(n: usize, k: usize, s: usize, d: usize) -> (usize, usize) {
-    let s = s.max(1);
-    let out = n.div_ceil(s);
-    let span = d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
-    let total = (out.saturating_sub(1))
-        .saturating_mul(s)
-        .saturating_add(span)
-        .saturating_sub(n);
-    (total / 2, total - total / 2)
-}
-
 // ---------------------------------------------------------------------------------------
 // The PyTorch writer
 // ---------------------------------------------------------------------------------------
@@ -362,12 +353,14 @@ impl Torch {
         }
         let pads: Vec<(usize, usize)> = (0..k.len())
             .map(|i| {
-                same_pads(
-                    inp.get(i).copied().unwrap_or(0),
-                    k[i],
+                let n = inp.get(i).copied().unwrap_or(0);
+                let (s, d) = (
                     s.get(i).copied().unwrap_or(1),
                     d.get(i).copied().unwrap_or(1),
-                )
+                );
+                Window::new(n, k[i], s, d, Padding::Same)
+                    .geometry()
+                    .map_or((0, 0), |g| g.pads())
             })
             .collect();
         self.push(
@@ -406,8 +399,6 @@ mod tests {
         assert_eq!(int_or_tuple(&[2, 3]), "(2, 3)");
         assert_eq!(ints(&[3], 2, 1), [3, 3]);
         assert_eq!(ints(&[], 2, 1), [1, 1]);
-        assert_eq!(same_pads(5, 3, 2, 1), (1, 1));
-        assert_eq!(same_pads(6, 3, 2, 1), (0, 1));
     }
 
     #[test]

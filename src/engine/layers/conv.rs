@@ -7,12 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
 use super::activation::Activation;
-use super::args::{
-    de_ints, de_opt_ints, expand, positive, transpose_len, window_len, window_out, AxisCalc,
-    Padding, Rank,
-};
+use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank};
 use super::code::{extra_args, int_or_tuple, ints, KerasArgs, LayerCode, Torch};
-use super::pooling::{from_4d, need_spatial, pad_before};
+use super::pooling::{from_4d, need_spatial};
+use super::window::{dilated_span, TransposedGeometry, Window, WindowGeometry};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
@@ -265,16 +263,6 @@ impl<R: Rank> Default for Conv<R> {
 
 type Geo = (Vec<usize>, Vec<usize>, Vec<usize>);
 
-/// `(k − 1)·d + 1`, checked.
-fn dilated_extent(k: usize, d: usize) -> Result<usize, Problem> {
-    k.saturating_sub(1)
-        .checked_mul(d)
-        .and_then(|x| x.checked_add(1))
-        .ok_or(Problem::Overflow {
-            what: "dilated kernel",
-        })
-}
-
 /// `o·s + a·d − pad` in i128: each term fits in u64 but their sum may not (huge strides on
 /// an empty input, huge dilation with "same" padding).
 fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
@@ -309,9 +297,9 @@ fn check_geo_with(
     positive(&d, "dilation_rate")?;
     // The dilated kernel extent (k − 1)·d + 1 must fit: "same"/"causal" padding accept any
     // dilation_rate, and the forward pass overflowed computing it (fuzz regression:
-    // conv1d_same_huge_dilation). transpose_len refuses the same overflow.
+    // conv1d_same_huge_dilation).
     for (&kk, &dd) in k.iter().zip(&d) {
-        dilated_extent(kk, dd)?;
+        dilated_span(kk, dd)?;
     }
     if !allow_strided_dilation && s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
         return Err(Problem::config(
@@ -328,24 +316,54 @@ fn check_geo_with(
     Ok((k, s, d))
 }
 
+/// The window geometry of each spatial axis of `input`; a window that does not fit names
+/// its axis.
 fn spatial_out(
     input: &Shape,
     k: &[usize],
     s: &[usize],
     d: &[usize],
     padding: Padding,
-) -> Result<Vec<AxisCalc>, Problem> {
+) -> Result<Vec<WindowGeometry>, Problem> {
     let dims = input.dims();
     (0..k.len())
         .map(|i| {
-            window_len(dims[i], k[i], s[i], d[i], padding).map_err(|e| match e {
-                Problem::Geometry { message } => {
-                    Problem::geometry(format!("{} axis: {message}", axis_names(k.len())[i]))
-                }
-                other => other,
-            })
+            Window::new(dims[i], k[i], s[i], d[i], padding)
+                .geometry()
+                .map_err(|e| match e {
+                    Problem::WindowTooLarge {
+                        axis: None,
+                        span,
+                        n,
+                        would,
+                    } => Problem::WindowTooLarge {
+                        axis: Some(axis_names(k.len())[i]),
+                        span,
+                        n,
+                        would,
+                    },
+                    other => other,
+                })
         })
         .collect()
+}
+
+/// Output size and leading padding of both axes of a `(B, H, W, C)` view (1-D layers: a
+/// height-1 window over the height-1 axis), for [`conv2d_core`].
+fn plan(
+    h: usize,
+    w: usize,
+    g: Geo2,
+    padding: Padding,
+) -> Result<([usize; 2], [usize; 2]), Problem> {
+    let mut out = [0usize; 2];
+    let mut pad = [0usize; 2];
+    for (ax, n) in [(0usize, h), (1, w)] {
+        let geo = Window::new(n, g.k[ax], g.s[ax], g.d[ax], padding).geometry()?;
+        out[ax] = geo.out;
+        pad[ax] = geo.pad_before;
+    }
+    Ok((out, pad))
 }
 
 impl<R: Rank> Conv<R> {
@@ -430,16 +448,7 @@ impl<R: Rank> LayerRules for Conv<R> {
         )?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
-        let mut out = [1usize; 2];
-        let mut pad = [0usize; 2];
-        for (ax, n) in [(0usize, h), (1, wd)] {
-            if R::N == 1 && ax == 0 {
-                continue;
-            }
-            let ke = dilated_extent(g.k[ax], g.d[ax])?;
-            out[ax] = window_out(n, g.k[ax], g.s[ax], g.d[ax], self.padding)?;
-            pad[ax] = pad_before(n, out[ax], ke, g.s[ax], self.padding);
-        }
+        let (out, pad) = plan(h, wd, g, self.padding)?;
         let f = kern.dim().3;
         let bias = match w.get(1).filter(|_| self.use_bias) {
             Some(b) => Some(
@@ -472,7 +481,7 @@ impl<R: Rank> LayerRules for Conv<R> {
         ));
         if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
             for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula));
+                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula()));
             }
         }
         let kv: usize = k.iter().product();
@@ -586,18 +595,12 @@ impl<R: Rank> ConvTranspose<R> {
         };
         Ok((g, op))
     }
-    fn axes(&self, input: &Shape) -> Result<Vec<AxisCalc>, Problem> {
+    fn axes(&self, input: &Shape) -> Result<Vec<TransposedGeometry>, Problem> {
         let ((k, s, d), op) = self.geo()?;
         (0..R::N)
             .map(|i| {
-                transpose_len(
-                    input.dims()[i],
-                    k[i],
-                    s[i],
-                    d[i],
-                    self.padding,
-                    op.as_ref().map(|o| o[i]),
-                )
+                Window::new(input.dims()[i], k[i], s[i], d[i], self.padding)
+                    .transposed(op.as_ref().map(|o| o[i]))
             })
             .collect()
     }
@@ -663,23 +666,10 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
                 continue;
             }
             let ri = if R::N == 1 { 0 } else { ax };
-            let opi = op.as_ref().map(|o| o[ri]);
-            out[ax] = transpose_len(n, g.k[ax], g.s[ax], g.d[ax], self.padding, opi)?.out;
-            let ke = dilated_extent(g.k[ax], g.d[ax])?;
-            let left = match self.padding {
-                Padding::Same => {
-                    // u128: a huge stride is valid on an empty input, output 0 × s (fuzz
-                    // regression: conv_transpose_same_huge_stride_empty_input).
-                    let (s, ke, o) = (g.s[ax] as u128, ke as u128, opi.unwrap_or(0) as u128);
-                    let pad_len = match opi {
-                        None => s + ke - 2,
-                        Some(_) => ke + ke % 2 - 2 + o,
-                    };
-                    (pad_len / 2 + pad_len % 2).min(ke - 1) as usize
-                }
-                _ => ke - 1,
-            };
-            crop[ax] = ke - 1 - left;
+            let t = Window::new(n, g.k[ax], g.s[ax], g.d[ax], self.padding)
+                .transposed(op.as_ref().map(|o| o[ri]))?;
+            out[ax] = t.out;
+            crop[ax] = t.crop_before;
         }
         // (B*H*W, C) · (C, kh*kw*F) then scatter-add into the output.
         let xm = x4
@@ -737,7 +727,7 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
         ));
         if let Ok(axes) = self.axes(input) {
             for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula));
+                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula()));
             }
         }
         let c = input.dims().get(R::N).copied().unwrap_or(0);
@@ -808,13 +798,7 @@ fn depthwise(
         .into_shape_with_order((kh, kw, 1, c * m))
         .map_err(|_| Problem::geometry("depthwise kernel reshape"))?;
     let (_, h, w, _) = x4.dim();
-    let mut out = [0usize; 2];
-    let mut pad = [0usize; 2];
-    for (ax, n) in [(0usize, h), (1, w)] {
-        let ke = dilated_extent(g.k[ax], g.d[ax])?;
-        out[ax] = window_out(n, g.k[ax], g.s[ax], g.d[ax], padding)?;
-        pad[ax] = pad_before(n, out[ax], ke, g.s[ax], padding);
-    }
+    let (out, pad) = plan(h, w, g, padding)?;
     conv2d_core(x4, k4.view(), g, pad, out, c, None, false)
 }
 
@@ -912,7 +896,7 @@ impl LayerRules for DepthwiseConv2D {
         ));
         if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
             for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula));
+                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula()));
             }
         }
         let c = input.dims().get(2).copied().unwrap_or(0);
@@ -1067,7 +1051,7 @@ impl LayerRules for SeparableConv2D {
         ));
         if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
             for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula));
+                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula()));
             }
         }
         e.step(format!("{input} → {output}"))

@@ -13,6 +13,7 @@ pub mod pooling;
 pub mod recurrent;
 pub mod regularization;
 pub mod reshaping;
+pub mod window;
 
 use ndarray::ArrayD;
 use serde::{Deserialize, Serialize};

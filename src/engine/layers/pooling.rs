@@ -5,11 +5,10 @@ use ndarray::{Array4, ArrayD, Axis, Ix4, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
-use super::args::{
-    de_ints, de_opt_ints, expand, pool_len, positive, window_out, Padding, Rank, Reduce,
-};
-use super::code::{int_or_tuple, ints, same_pads, KerasArgs, LayerCode, Torch};
+use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank, Reduce};
+use super::code::{int_or_tuple, ints, KerasArgs, LayerCode, Torch};
 use super::conv::view4;
+use super::window::Window;
 use super::{Explanation, LayerRules};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{add_assign, max_assign};
@@ -49,29 +48,6 @@ pub fn from_4d(y: Array4<f32>, r: usize) -> ArrayD<f32> {
     } else {
         y
     }
-}
-
-/// Leading padding of TensorFlow-style "same" (and causal) windows.
-pub fn pad_before(n: usize, out: usize, k_eff: usize, s: usize, padding: Padding) -> usize {
-    match padding {
-        Padding::Valid => 0,
-        Padding::Causal => k_eff.saturating_sub(1),
-        Padding::Same => {
-            // In u128: k_eff (pool_size) may be any u64 from the config, and "same" padding
-            // accepts it (fuzz regression: max_pooling1d_same_huge_pool).
-            let total = (out.saturating_sub(1) as u128 * s as u128 + k_eff as u128)
-                .saturating_sub(n as u128);
-            usize::try_from(total / 2).unwrap_or(usize::MAX)
-        }
-    }
-}
-
-/// Input indices `o·s + a − pad` (a in `0..k`) of a pooling window that lie in `0..n`.
-fn window_cells(o: usize, s: usize, pad: usize, k: usize, n: usize) -> std::ops::Range<usize> {
-    let start = o as i128 * s as i128 - pad as i128;
-    let lo = start.clamp(0, n as i128);
-    let hi = (start + k as i128).clamp(lo, n as i128);
-    lo as usize..hi as usize
 }
 
 /// `keras.layers.{Max,Average}Pooling{1,2}D(pool_size=2, strides=None, padding="valid")`.
@@ -127,10 +103,13 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let (p, s) = self.geometry()?;
         need_spatial(input, R::N)?;
         let d = input.dims();
-        let mut out = Vec::with_capacity(R::N + 1);
-        for i in 0..R::N {
-            out.push(pool_len(d[i], p[i], s[i], self.padding)?.out);
-        }
+        let mut out = (0..R::N)
+            .map(|i| {
+                Window::pool(d[i], p[i], s[i], self.padding)
+                    .geometry()
+                    .map(|g| g.out)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         out.push(d[R::N]);
         Ok(Shape::new(out))
     }
@@ -138,23 +117,15 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let (p, s) = self.geometry()?;
         let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
+        // 1-D layers see a (B, 1, L, C) view: a height-1 window over the height-1 axis.
         let (ph, pw, sh, sw) = if R::N == 1 {
             (1, p[0], 1, s[0])
         } else {
             (p[0], p[1], s[0], s[1])
         };
-        let oh = if R::N == 1 {
-            1
-        } else {
-            window_out(h, ph, sh, 1, self.padding)?
-        };
-        let ow = window_out(w, pw, sw, 1, self.padding)?;
-        let th = if R::N == 1 {
-            0
-        } else {
-            pad_before(h, oh, ph, sh, self.padding)
-        };
-        let tw = pad_before(w, ow, pw, sw, self.padding);
+        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
+        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
+        let (oh, ow) = (gh.out, gw.out);
         let mut y = Array4::<f32>::zeros((b, oh, ow, c));
         let x4 = x4.as_standard_layout();
         let xv = x4
@@ -173,8 +144,8 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
                     // Visit only the window cells inside the input: "same" padding accepts
                     // any pool_size, and walking a pool_size of 10^12 cell by cell hung
                     // (fuzz regression: max_pooling1d_same_huge_pool).
-                    for i in window_cells(oi, sh, th, ph, h) {
-                        for j in window_cells(oj, sw, tw, pw, w) {
+                    for i in gh.cells(oi) {
+                        for j in gw.cells(oj) {
                             let src = ((bi * h + i) * w + j) * c;
                             if M::MAX {
                                 max_assign(acc, &xv[src..src + c]);
@@ -210,11 +181,9 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         } else {
             vec!["height", "width"]
         };
-        for i in 0..R::N {
-            if let Some(&n) = input.dims().get(i) {
-                if let Ok(a) = pool_len(n, p[i], s[i], self.padding) {
-                    e = e.step(format!("{}: out = {}", names[i], a.formula));
-                }
+        for (i, g) in input.dims().iter().take(R::N).enumerate() {
+            if let Ok(g) = Window::pool(*g, p[i], s[i], self.padding).geometry() {
+                e = e.step(format!("{}: out = {}", names[i], g.formula()));
             }
         }
         e.step(format!("{input} → {output}"))
@@ -310,7 +279,16 @@ impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
         }
         if self.padding == Padding::Same {
             let pads: Vec<(usize, usize)> = (0..r)
-                .map(|i| same_pads(spatial.get(i).copied().unwrap_or(0), p[i], s[i], 1))
+                .map(|i| {
+                    Window::pool(
+                        spatial.get(i).copied().unwrap_or(0),
+                        p[i],
+                        s[i],
+                        Padding::Same,
+                    )
+                    .geometry()
+                    .map_or((0, 0), |g| g.pads())
+                })
                 .collect();
             if pads.iter().any(|&(a, b)| a + b > 0) {
                 args.push("ceil_mode=True".into());
