@@ -12,16 +12,68 @@ use std::fmt;
 pub enum Problem {
     /// Input rank is not what the layer accepts.
     #[error("needs {expected} but got {got}")]
-    Rank { expected: String, got: Shape },
+    Rank { expected: RankNeed, got: Shape },
+    /// Permute's `dims` do not name every non-batch axis of the input.
+    #[error("needs a {}-D input to match dims {dims:?} but got {got}", dims.len() + 1)]
+    PermuteRank { dims: Vec<usize>, got: Shape },
     /// A setting is out of its valid range (Keras refuses it at construction).
     #[error("`{field}` {message}")]
     Config {
         field: &'static str,
         message: String,
     },
-    /// The settings do not fit this input (window larger than input, size mismatch...).
-    #[error("{message}")]
-    Geometry { message: String },
+    /// Reshape's target does not hold exactly the input's values.
+    #[error("cannot reshape {input} ({values} values) to {target:?}{}", reshape_why(*values, *known, *with_unknown))]
+    ReshapeSize {
+        input: Shape,
+        /// Values in one sample of the input.
+        values: u64,
+        target: Vec<i64>,
+        /// The product of the target's known (positive) entries.
+        known: u64,
+        /// The target has a `-1` entry.
+        with_unknown: bool,
+    },
+    /// Cropping removes a whole axis.
+    #[error("cropping {before} + {after} = {} leaves nothing of the {axis} axis of size {n}", before.saturating_add(*after))]
+    Cropped {
+        axis: &'static str,
+        before: usize,
+        after: usize,
+        n: usize,
+    },
+    /// A grouped convolution's input channels are not a multiple of `groups`.
+    #[error("input channels {channels} are not divisible by groups {groups}")]
+    GroupsDivide { channels: usize, groups: usize },
+    /// A loaded kernel was made for another input size.
+    #[error("kernel expects {expected} {what} but input has {got}")]
+    KernelFit {
+        /// What the kernel's size counts (`features`, `input channels`).
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    /// A loaded grouped-convolution kernel does not fit the input channels.
+    #[error("kernel {kernel:?} does not fit {channels} input channels in {groups} group(s)")]
+    KernelGroups {
+        kernel: Vec<usize>,
+        channels: usize,
+        groups: usize,
+    },
+    /// A loaded weight array has the wrong number of axes.
+    #[error("`{weight}` must be {rank}-D, got shape {got:?}")]
+    WeightRank {
+        weight: &'static str,
+        rank: usize,
+        got: Vec<usize>,
+    },
+    /// A batch could not be laid out as `to` (its element count differs).
+    #[error("cannot reshape {from:?} to {to:?}")]
+    Reshape { from: Vec<usize>, to: Vec<usize> },
+    /// An array was not laid out as the computation needs. Shape inference validates every
+    /// input first, so this names an engine invariant, not a user mistake.
+    #[error("internal array layout: {what}")]
+    Layout { what: &'static str },
     /// A "valid" window is longer than its input along one axis: the output length would be
     /// zero or negative, which Keras refuses ([`crate::engine::layers::window::Window`]).
     #[error(
@@ -83,15 +135,68 @@ impl Problem {
             message: message.into(),
         }
     }
-    pub fn geometry(message: impl Into<String>) -> Self {
-        Problem::Geometry {
-            message: message.into(),
+    /// [`Problem::Layout`].
+    pub fn layout(what: &'static str) -> Self {
+        Problem::Layout { what }
+    }
+    /// [`Problem::Rank`].
+    pub fn rank(expected: RankNeed, got: &Shape) -> Self {
+        Problem::Rank {
+            expected,
+            got: got.clone(),
         }
     }
-    pub fn rank(expected: impl Into<String>, got: &Shape) -> Self {
-        Problem::Rank {
-            expected: expected.into(),
-            got: got.clone(),
+}
+
+/// The tail of [`Problem::ReshapeSize`]'s message.
+fn reshape_why(values: u64, known: u64, with_unknown: bool) -> String {
+    if with_unknown {
+        format!(": {values} is not divisible by {known}")
+    } else {
+        format!(" ({known} values)")
+    }
+}
+
+/// The input rank a layer needs, counting the batch axis as Keras's messages do, and what
+/// its axes mean: "a 3-D input (batch, timesteps, features)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankNeed {
+    pub rank: usize,
+    /// `rank` or more axes (Dense), rather than exactly `rank`.
+    pub at_least: bool,
+    /// The axes in words, e.g. `(height, width, channels)`.
+    pub axes: &'static str,
+}
+
+impl RankNeed {
+    /// Exactly `rank` axes.
+    pub const fn exactly(rank: usize, axes: &'static str) -> Self {
+        RankNeed {
+            rank,
+            at_least: false,
+            axes,
+        }
+    }
+    /// `rank` or more axes.
+    pub const fn at_least(rank: usize, axes: &'static str) -> Self {
+        RankNeed {
+            rank,
+            at_least: true,
+            axes,
+        }
+    }
+}
+
+impl fmt::Display for RankNeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at_least {
+            write!(
+                f,
+                "an input with at least {} dimensions {}",
+                self.rank, self.axes
+            )
+        } else {
+            write!(f, "a {}-D input {}", self.rank, self.axes)
         }
     }
 }
@@ -140,7 +245,7 @@ mod tests {
             class_name: "Conv2D".into(),
             input: Some(Shape::new(vec![3, 2])),
             problem: Problem::rank(
-                "a 3-D input (height, width, channels)",
+                RankNeed::exactly(3, "(height, width, channels)"),
                 &Shape::new(vec![3, 2]),
             ),
         };

@@ -412,10 +412,10 @@ impl LayerRules for PRelu {
         let alpha = alpha
             .view()
             .into_shape_with_order(ndarray::IxDyn(&shape))
-            .map_err(|_| Problem::geometry("PReLU alpha has the wrong size"))?;
+            .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
         let alpha = alpha
             .broadcast(x.raw_dim())
-            .ok_or_else(|| Problem::geometry("PReLU alpha does not broadcast to the input"))?;
+            .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
         let mut y = x.clone();
         Zip::from(&mut y).and(&alpha).for_each(|v, &a| {
             if *v < 0.0 {

@@ -74,10 +74,11 @@ fn conv2d_core(
     let (kh, kw, cg, f) = kernel.dim();
     let groups = groups.max(1);
     if cg * groups != c || f % groups != 0 {
-        return Err(Problem::geometry(format!(
-            "kernel {:?} does not fit {c} input channels in {groups} group(s)",
-            kernel.shape()
-        )));
+        return Err(Problem::KernelGroups {
+            kernel: kernel.shape().to_vec(),
+            channels: c,
+            groups,
+        });
     }
     let fg = f / groups;
     let [oh, ow] = out;
@@ -92,14 +93,14 @@ fn conv2d_core(
     let xs = x.as_standard_layout();
     let xv = xs
         .as_slice()
-        .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
+        .ok_or_else(|| Problem::layout("input is not contiguous"))?;
     // One kernel row's taps are one contiguous run of the input when there is one group and
     // no horizontal dilation: copy kw·C values at once where the whole run is inside.
     let run = groups == 1 && g.d[1] == 1;
     for gi in 0..groups {
         let cv = cols
             .as_slice_mut()
-            .ok_or_else(|| Problem::geometry("im2col buffer is not contiguous"))?;
+            .ok_or_else(|| Problem::layout("im2col buffer is not contiguous"))?;
         // im2col on raw slices: row r = output position, columns (a, bb, channel). Taps
         // outside the input stay zero; they are the same cells in every group.
         for bi in 0..b {
@@ -143,7 +144,7 @@ fn conv2d_core(
                     .as_standard_layout()
                     .into_owned()
                     .into_shape_with_order((kvol, fg))
-                    .map_err(|_| Problem::geometry("kernel reshape"))?;
+                    .map_err(|_| Problem::layout("kernel reshape"))?;
                 gemm_bias_relu(cols.view(), kg.view(), bg, relu)
             }
         };
@@ -154,7 +155,7 @@ fn conv2d_core(
     }
     y.unwrap_or_else(|| Array2::zeros((rows, f)))
         .into_shape_with_order((b, oh, ow, f))
-        .map_err(|_| Problem::geometry("conv output reshape"))
+        .map_err(|_| Problem::layout("conv output reshape"))
 }
 
 /// A `(B, L, C)` or `(B, H, W, C)` input as a `(B, H, W, C)` view (no copy).
@@ -165,7 +166,7 @@ pub(super) fn view4(x: &ArrayD<f32>) -> Result<ArrayView4<'_, f32>, Problem> {
         x.view()
     };
     v.into_dimensionality::<Ix4>()
-        .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
+        .map_err(|_| Problem::layout("expected a 3-D or 4-D tensor"))
 }
 
 /// The kernel as (kh, kw, C, F), a view (1-D kernels get kh = 1).
@@ -176,7 +177,11 @@ fn kernel4(w: &ArrayD<f32>, r: usize) -> Result<ArrayView4<'_, f32>, Problem> {
         w.view()
     };
     k.into_dimensionality::<Ix4>()
-        .map_err(|_| Problem::geometry(format!("kernel has shape {:?}", w.shape())))
+        .map_err(|_| Problem::WeightRank {
+            weight: "kernel",
+            rank: 2 + r,
+            got: w.shape().to_vec(),
+        })
 }
 
 fn add_bias_act(
@@ -190,7 +195,7 @@ fn add_bias_act(
         Some(b) => Some(
             b.as_slice()
                 .filter(|bv| bv.len() == f)
-                .ok_or_else(|| Problem::geometry("bias size"))?,
+                .ok_or_else(|| Problem::layout("bias size"))?,
         ),
         None => None,
     };
@@ -212,7 +217,7 @@ fn add_bias_act(
         }
         relu_done = relu;
     } else if bv.is_some() {
-        return Err(Problem::geometry("conv output is not contiguous"));
+        return Err(Problem::layout("conv output is not contiguous"));
     }
     let mut y = from_4d(y, r);
     if !relu_done {
@@ -396,10 +401,10 @@ impl<R: Rank> LayerRules for Conv<R> {
         need_spatial(input, R::N)?;
         let c = input.dims()[R::N];
         if c % self.groups != 0 {
-            return Err(Problem::geometry(format!(
-                "input channels {c} are not divisible by groups {}",
-                self.groups
-            )));
+            return Err(Problem::GroupsDivide {
+                channels: c,
+                groups: self.groups,
+            });
         }
         let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
             .into_iter()
@@ -454,7 +459,7 @@ impl<R: Rank> LayerRules for Conv<R> {
             Some(b) => Some(
                 b.as_slice()
                     .filter(|bv| bv.len() == f)
-                    .ok_or_else(|| Problem::geometry("bias size"))?,
+                    .ok_or_else(|| Problem::layout("bias size"))?,
             ),
             None => None,
         };
@@ -655,9 +660,11 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
         let (b, h, wd, c) = x4.dim();
         let (kh, kw, f, kc) = kern.dim();
         if kc != c {
-            return Err(Problem::geometry(format!(
-                "kernel expects {kc} input channels, input has {c}"
-            )));
+            return Err(Problem::KernelFit {
+                what: "input channels",
+                expected: kc,
+                got: c,
+            });
         }
         let mut out = [1usize; 2];
         let mut crop = [0usize; 2];
@@ -676,13 +683,13 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             .as_standard_layout()
             .into_owned()
             .into_shape_with_order((b * h * wd, c))
-            .map_err(|_| Problem::geometry("input reshape"))?;
+            .map_err(|_| Problem::layout("input reshape"))?;
         let km = kern
             .permuted_axes([3, 0, 1, 2])
             .as_standard_layout()
             .into_owned()
             .into_shape_with_order((c, kh * kw * f))
-            .map_err(|_| Problem::geometry("kernel reshape"))?;
+            .map_err(|_| Problem::layout("kernel reshape"))?;
         let prod = gemm(xm.view(), km.view());
         let mut y = Array4::<f32>::zeros((b, out[0], out[1], f));
         for bi in 0..b {
@@ -796,7 +803,7 @@ fn depthwise(
         .as_standard_layout()
         .into_owned()
         .into_shape_with_order((kh, kw, 1, c * m))
-        .map_err(|_| Problem::geometry("depthwise kernel reshape"))?;
+        .map_err(|_| Problem::layout("depthwise kernel reshape"))?;
     let (_, h, w, _) = x4.dim();
     let (out, pad) = plan(h, w, g, padding)?;
     conv2d_core(x4, k4.view(), g, pad, out, c, None, false)

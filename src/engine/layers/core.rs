@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
-use crate::engine::error::Problem;
+use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, Shape};
 
@@ -36,12 +36,9 @@ impl Default for Dense {
 /// Positions a Dense layer is applied at (product of all but the last dim), and features.
 pub fn positions_and_features(input: &Shape) -> Result<(u64, usize), Problem> {
     let d = input.dims();
-    let (last, rest) = d.split_last().ok_or_else(|| {
-        Problem::rank(
-            "an input with at least 2 dimensions (batch, features)",
-            input,
-        )
-    })?;
+    let (last, rest) = d
+        .split_last()
+        .ok_or_else(|| Problem::rank(RankNeed::at_least(2, "(batch, features)"), input))?;
     Ok((
         checked_product(rest.iter().map(|&x| x as u64), "positions")?,
         *last,
@@ -57,29 +54,30 @@ pub fn dense_apply(
     let c = *x
         .shape()
         .last()
-        .ok_or_else(|| Problem::geometry("Dense input has no axes"))?;
+        .ok_or_else(|| Problem::layout("Dense input has no axes"))?;
     let k = kernel
         .view()
         .into_dimensionality::<Ix2>()
-        .map_err(|_| Problem::geometry("Dense kernel must be 2-D"))?;
+        .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
     if k.nrows() != c {
-        return Err(Problem::geometry(format!(
-            "kernel expects {} features but input has {c}",
-            k.nrows()
-        )));
+        return Err(Problem::KernelFit {
+            what: "features",
+            expected: k.nrows(),
+            got: c,
+        });
     }
     let rows = x.len() / c.max(1);
     let xs = x.as_standard_layout();
     let x2 = xs
         .view()
         .into_shape_with_order((rows, c))
-        .map_err(|_| Problem::geometry("Dense input reshape"))?;
+        .map_err(|_| Problem::layout("Dense input reshape"))?;
     let mut y = gemm(x2, k);
     if let Some(b) = bias {
         let b1 = b
             .view()
             .into_shape_with_order(k.ncols())
-            .map_err(|_| Problem::geometry("Dense bias size"))?;
+            .map_err(|_| Problem::layout("Dense bias size"))?;
         y += &b1;
     }
     let mut out_shape = x.shape().to_vec();
@@ -87,7 +85,7 @@ pub fn dense_apply(
         *l = k.ncols();
     }
     y.into_shape_with_order(IxDyn(&out_shape))
-        .map_err(|_| Problem::geometry("Dense output reshape"))
+        .map_err(|_| Problem::layout("Dense output reshape"))
 }
 
 impl LayerRules for Dense {
@@ -272,7 +270,7 @@ impl LayerRules for Embedding {
         let table = table
             .view()
             .into_dimensionality::<Ix2>()
-            .map_err(|_| Problem::geometry("embeddings must be 2-D"))?;
+            .map_err(|_| Problem::layout("embeddings must be 2-D"))?;
         let mut shape = x.shape().to_vec();
         shape.push(self.output_dim);
         let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
@@ -281,7 +279,7 @@ impl LayerRules for Embedding {
         let flat_out = out
             .view_mut()
             .into_shape_with_order((n, self.output_dim))
-            .map_err(|_| Problem::geometry("Embedding output reshape"))?;
+            .map_err(|_| Problem::layout("Embedding output reshape"))?;
         let mut flat_out = flat_out;
         for (i, &v) in xs.iter().enumerate() {
             // Keras casts float indices to int32 (truncation toward zero).

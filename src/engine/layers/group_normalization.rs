@@ -181,7 +181,7 @@ impl LayerRules for GroupNormalization {
         let shape = x.shape();
         let (&batch, dims) = shape
             .split_first()
-            .ok_or_else(|| Problem::geometry("GroupNormalization input has no axes"))?;
+            .ok_or_else(|| Problem::layout("GroupNormalization input has no axes"))?;
         let g = self.grouping(dims)?;
         let mut i = 0;
         let gamma = if self.scale {
@@ -201,7 +201,7 @@ impl LayerRules for GroupNormalization {
         let xs = x.as_standard_layout();
         let data = xs
             .as_slice()
-            .ok_or_else(|| Problem::geometry("GroupNormalization input layout"))?;
+            .ok_or_else(|| Problem::layout("GroupNormalization input layout"))?;
         let mut out = vec![0.0f32; data.len()];
         let sample = outer * g.channels * inner;
         let count = (outer * g.per_group * inner) as f64;
@@ -240,7 +240,7 @@ impl LayerRules for GroupNormalization {
             }
         }
         ArrayD::from_shape_vec(IxDyn(shape), out)
-            .map_err(|_| Problem::geometry("GroupNormalization output shape"))
+            .map_err(|_| Problem::layout("GroupNormalization output shape"))
     }
 
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {

@@ -16,7 +16,7 @@ fn channel_view(w: &ArrayD<f32>, ndim: usize, axis: usize) -> Result<ArrayD<f32>
     w.as_standard_layout()
         .into_owned()
         .into_shape_with_order(IxDyn(&shape))
-        .map_err(|_| Problem::geometry("normalisation weight size"))
+        .map_err(|_| Problem::layout("normalisation weight size"))
 }
 
 /// `keras.layers.BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True)`.

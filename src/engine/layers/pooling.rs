@@ -10,7 +10,7 @@ use super::code::{int_or_tuple, ints, KerasArgs, LayerCode, Torch};
 use super::conv::view4;
 use super::window::Window;
 use super::{Explanation, LayerRules};
-use crate::engine::error::Problem;
+use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::{add_assign, max_assign};
 use crate::engine::shape::Shape;
 
@@ -19,10 +19,13 @@ pub fn need_spatial(input: &Shape, r: usize) -> Result<(), Problem> {
     if input.rank() == r + 1 {
         Ok(())
     } else if r == 1 {
-        Err(Problem::rank("a 3-D input (steps, channels)", input))
+        Err(Problem::rank(
+            RankNeed::exactly(3, "(steps, channels)"),
+            input,
+        ))
     } else {
         Err(Problem::rank(
-            "a 3-D input (height, width, channels)",
+            RankNeed::exactly(3, "(height, width, channels)"),
             input,
         ))
     }
@@ -37,7 +40,7 @@ pub fn as_4d(x: &ArrayD<f32>) -> Result<Array4<f32>, Problem> {
     };
     x.into_dimensionality::<Ix4>()
         .map(|a| a.as_standard_layout().into_owned())
-        .map_err(|_| Problem::geometry("expected a 3-D or 4-D tensor"))
+        .map_err(|_| Problem::layout("expected a 3-D or 4-D tensor"))
 }
 
 /// Back from `(B, 1, L, C)` when the layer is 1-D.
@@ -130,10 +133,10 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let x4 = x4.as_standard_layout();
         let xv = x4
             .as_slice()
-            .ok_or_else(|| Problem::geometry("input is not contiguous"))?;
+            .ok_or_else(|| Problem::layout("input is not contiguous"))?;
         let yv = y
             .as_slice_mut()
-            .ok_or_else(|| Problem::geometry("output is not contiguous"))?;
+            .ok_or_else(|| Problem::layout("output is not contiguous"))?;
         for bi in 0..b {
             for oi in 0..oh {
                 for oj in 0..ow {
@@ -235,7 +238,7 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         }
         shape.push(c);
         y.into_shape_with_order(IxDyn(&shape))
-            .map_err(|_| Problem::geometry("global pooling reshape"))
+            .map_err(|_| Problem::layout("global pooling reshape"))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let rank = R::N;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::activation::Activation;
 use super::code::{KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
-use crate::engine::error::Problem;
+use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, checked_sum, Shape};
 
@@ -40,7 +40,7 @@ fn check_common(
     match input.dims() {
         [t, f] => Ok((*t, *f)),
         _ => Err(Problem::rank(
-            "a 3-D input (batch, timesteps, features)",
+            RankNeed::exactly(3, "(batch, timesteps, features)"),
             input,
         )),
     }
@@ -53,7 +53,11 @@ fn rnn_out(t: usize, units: usize, seq: bool) -> Shape {
 fn mat(w: &ArrayD<f32>, what: &'static str) -> Result<Array2<f32>, Problem> {
     w.clone()
         .into_dimensionality::<Ix2>()
-        .map_err(|_| Problem::geometry(format!("{what} must be 2-D, got {:?}", w.shape())))
+        .map_err(|_| Problem::WeightRank {
+            weight: what,
+            rank: 2,
+            got: w.shape().to_vec(),
+        })
 }
 
 fn vec1(w: &ArrayD<f32>) -> Array1<f32> {
@@ -74,7 +78,7 @@ where
     let x3 = x
         .clone()
         .into_dimensionality::<Ix3>()
-        .map_err(|_| Problem::geometry("recurrent input must be (batch, time, features)"))?;
+        .map_err(|_| Problem::layout("recurrent input must be (batch, time, features)"))?;
     let (b, t, _) = x3.dim();
     let mut h = Array2::<f32>::zeros((b, units));
     let mut outs = Array3::<f32>::zeros((b, t, units));

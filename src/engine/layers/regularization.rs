@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use super::args::Rank;
 use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, LayerRules};
-use crate::engine::error::Problem;
+use crate::engine::error::{Problem, RankNeed};
 use crate::engine::shape::Shape;
 
 fn rate_ok(rate: f32) -> Result<(), Problem> {
@@ -130,10 +130,7 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
             } else {
                 "(batch, height, width, channels)"
             };
-            return Err(Problem::rank(
-                format!("a {}-D input {what}", R::N + 2),
-                input,
-            ));
+            return Err(Problem::rank(RankNeed::exactly(R::N + 2, what), input));
         }
         Ok(input.clone())
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
 use super::code::{ints, KerasArgs, LayerCode, Torch};
 use super::{Explanation, LayerRules};
-use crate::engine::error::Problem;
+use crate::engine::error::{Problem, RankNeed};
 use crate::engine::shape::{checked_product, Shape};
 
 fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem> {
@@ -16,7 +16,10 @@ fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem
     x.as_standard_layout()
         .into_owned()
         .into_shape_with_order(IxDyn(&shape))
-        .map_err(|_| Problem::geometry(format!("cannot reshape {:?} to {shape:?}", x.shape())))
+        .map_err(|_| Problem::Reshape {
+            from: x.shape().to_vec(),
+            to: shape,
+        })
 }
 
 fn dims_text(d: &[usize]) -> String {
@@ -121,20 +124,26 @@ impl Reshape {
         match unknown.first() {
             Some(&i) => {
                 if known == 0 || total % known != 0 {
-                    return Err(Problem::geometry(format!(
-                        "cannot reshape {input} ({total} values) to {:?}: {total} is not divisible by {known}",
-                        self.target_shape
-                    )));
+                    return Err(Problem::ReshapeSize {
+                        input: input.clone(),
+                        values: total,
+                        target: self.target_shape.clone(),
+                        known,
+                        with_unknown: true,
+                    });
                 }
                 out[i] = (total / known) as usize;
                 Ok((out, Some(i)))
             }
             None => {
                 if known != total {
-                    return Err(Problem::geometry(format!(
-                        "cannot reshape {input} ({total} values) to {:?} ({known} values)",
-                        self.target_shape
-                    )));
+                    return Err(Problem::ReshapeSize {
+                        input: input.clone(),
+                        values: total,
+                        target: self.target_shape.clone(),
+                        known,
+                        with_unknown: false,
+                    });
                 }
                 Ok((out, None))
             }
@@ -203,14 +212,10 @@ impl LayerRules for Permute {
             ));
         }
         if self.dims.len() != input.rank() {
-            return Err(Problem::rank(
-                format!(
-                    "a {}-D input to match dims {:?}",
-                    self.dims.len() + 1,
-                    self.dims
-                ),
-                input,
-            ));
+            return Err(Problem::PermuteRank {
+                dims: self.dims.clone(),
+                got: input.clone(),
+            });
         }
         Ok(Shape::new(
             self.dims.iter().map(|&d| input.dims()[d - 1]).collect(),
@@ -220,9 +225,7 @@ impl LayerRules for Permute {
         let mut axes = vec![0];
         axes.extend(self.dims.iter().copied());
         if axes.len() != x.ndim() {
-            return Err(Problem::geometry(
-                "Permute dims do not match the input rank",
-            ));
+            return Err(Problem::layout("Permute dims do not match the input rank"));
         }
         Ok(x.clone()
             .permuted_axes(IxDyn(&axes))
@@ -262,7 +265,10 @@ impl LayerRules for RepeatVector {
             return Err(Problem::config("n", "must be a positive integer, got 0"));
         }
         if input.rank() != 1 {
-            return Err(Problem::rank("a 2-D input (batch, features)", input));
+            return Err(Problem::rank(
+                RankNeed::exactly(2, "(batch, features)"),
+                input,
+            ));
         }
         Ok(Shape::new(vec![self.n, input.dims()[0]]))
     }
@@ -272,7 +278,7 @@ impl LayerRules for RepeatVector {
         shape[1] = self.n;
         x1.broadcast(IxDyn(&shape))
             .map(|v| v.to_owned())
-            .ok_or_else(|| Problem::geometry("RepeatVector broadcast"))
+            .ok_or_else(|| Problem::layout("RepeatVector broadcast"))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         Explanation::new("RepeatVector copies the vector n times along a new time axis.")
@@ -283,14 +289,11 @@ impl LayerRules for RepeatVector {
     }
 }
 
-fn need_rank(input: &Shape, rank: usize, what: &str) -> Result<(), Problem> {
+fn need_rank(input: &Shape, rank: usize, what: &'static str) -> Result<(), Problem> {
     if input.rank() == rank {
         Ok(())
     } else {
-        Err(Problem::rank(
-            format!("a {}-D input {what}", rank + 1),
-            input,
-        ))
+        Err(Problem::rank(RankNeed::exactly(rank + 1, what), input))
     }
 }
 
@@ -447,13 +450,15 @@ impl Default for Cropping1D {
     }
 }
 
-fn cropped(n: usize, c: [usize; 2], axis: &str) -> Result<usize, Problem> {
+fn cropped(n: usize, c: [usize; 2], axis: &'static str) -> Result<usize, Problem> {
     let total = c[0].saturating_add(c[1]);
     if total >= n {
-        return Err(Problem::geometry(format!(
-            "cropping {} + {} = {total} leaves nothing of the {axis} axis of size {n}",
-            c[0], c[1]
-        )));
+        return Err(Problem::Cropped {
+            axis,
+            before: c[0],
+            after: c[1],
+            n,
+        });
     }
     Ok(n - total)
 }
