@@ -1,6 +1,16 @@
-//! The layer catalogue. One file per layer family holds, for each layer kind, its spec
-//! (Keras field names and defaults), shape rule, parameter rule, forward pass and the
-//! "why this shape" explanation. [`LayerSpec`] is the one enum over all of them.
+//! The layer catalogue. One file per layer family holds, for each layer kind, all it knows:
+//! its spec (Keras field names and defaults, serde), shape rule, weights (from which
+//! parameter counts derive), MACs, forward pass and "why this shape" explanation
+//! ([`LayerRules`]), and how it is written as code — the Keras constructor's positional,
+//! required, renamed and removed arguments and its PyTorch translation
+//! ([`code::LayerCode`]). [`LayerSpec`] is the one enum over all of them; nothing outside
+//! this folder matches on class names.
+//!
+//! Adding a layer kind: one new file with the spec struct (`Default`, `Serialize`,
+//! `Deserialize`), `impl LayerRules` and `impl LayerCode`, then `pub mod` and one line in
+//! `catalogue!` below (see `group_normalization.rs`). The importers, exporters, inspector,
+//! palette, property tests and fuzzers pick it up from the catalogue; its Keras fixtures go in
+//! their own seeded section of `tools/keras_fixtures.py`.
 
 pub mod activation;
 pub mod args;
@@ -454,7 +464,6 @@ use activation::{ActivationLayer, Elu, LeakyRelu, PRelu, Relu, Softmax};
 use args::{AvgOp, MaxOp, R1, R2};
 use conv::{Conv, ConvTranspose, DepthwiseConv2D, SeparableConv2D};
 use core::{Dense, Embedding, Identity, Rescaling};
-use group_normalization::GroupNormalization;
 use normalization::{BatchNormalization, LayerNormalization, UnitNormalization};
 use pooling::{GlobalPool, Pool};
 use recurrent::{Gru, Lstm, SimpleRnn};
@@ -486,7 +495,7 @@ catalogue! {
     BatchNormalization(BatchNormalization) = "BatchNormalization", Normalization, "batch_normalization";
     LayerNormalization(LayerNormalization) = "LayerNormalization", Normalization, "layer_normalization";
     UnitNormalization(UnitNormalization) = "UnitNormalization", Normalization, "unit_normalization";
-    GroupNormalization(GroupNormalization) = "GroupNormalization", Normalization, "group_normalization";
+    GroupNormalization(group_normalization::GroupNormalization) = "GroupNormalization", Normalization, "group_normalization";
     SimpleRNN(SimpleRnn) = "SimpleRNN", Recurrent, "simple_rnn";
     LSTM(Lstm) = "LSTM", Recurrent, "lstm";
     GRU(Gru) = "GRU", Recurrent, "gru";
