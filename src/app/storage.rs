@@ -6,8 +6,9 @@
 
 use std::cell::RefCell;
 
-use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::Timeout;
+
+use super::frame::AfterFrame;
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
 
@@ -40,9 +41,8 @@ struct Pending {
     model: Option<Model>,
     /// Makes the fragment (encoding a link is deflate + base64: done once, at write time).
     fragment: Option<Box<dyn FnOnce() -> String>>,
-    /// The animation frame after which the writes run, and then their task.
-    frame: Option<AnimationFrame>,
-    timer: Option<Timeout>,
+    /// The writes, waiting for the next frame.
+    later: Option<AfterFrame>,
     /// `pagehide` / `visibilitychange` listeners that write at once when the page goes.
     listening: bool,
 }
@@ -55,8 +55,7 @@ thread_local! {
 pub fn flush() {
     let (model, fragment) = PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        p.frame = None;
-        p.timer = None;
+        p.later = None;
         (p.model.take(), p.fragment.take())
     });
     if let Some(m) = model {
@@ -70,10 +69,8 @@ pub fn flush() {
 /// Schedule the writes after the next frame, unless they already are; the first call also
 /// installs the page-leave flush.
 fn settle_later(p: &mut Pending) {
-    if p.frame.is_none() && p.timer.is_none() {
-        p.frame = Some(request_animation_frame(|_| {
-            PENDING.with(|p| p.borrow_mut().timer = Some(Timeout::new(0, flush)));
-        }));
+    if p.later.is_none() {
+        p.later = Some(AfterFrame::new(flush));
     }
     if !p.listening {
         p.listening = true;

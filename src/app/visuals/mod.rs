@@ -13,11 +13,9 @@ pub mod stepper;
 mod why;
 mod window;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo::render::request_animation_frame;
-use gloo::timers::callback::Timeout;
+use crate::app::frame::AfterFrame;
 use ndarray::{ArrayD, Axis};
 use yew::prelude::*;
 
@@ -217,7 +215,6 @@ impl Waiting {
 #[function_component(Visuals)]
 pub fn visuals(props: &VisualsProps) -> Html {
     let shown = use_state(|| None::<VisualsProps>);
-    let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
     // A deferred update is timed from its start to its effects having run (canvases drawn):
     // the `flatland:visuals` performance measure.
     let timing = use_mut_ref(|| false);
@@ -240,28 +237,23 @@ pub fn visuals(props: &VisualsProps) -> Html {
         let shown = shown.clone();
         use_effect_with(props.clone(), move |p| {
             let waiting = Waiting::new();
-            let frame = (shown.as_ref() != Some(p)).then(|| {
+            let later = (shown.as_ref() != Some(p)).then(|| {
                 let p = p.clone();
-                let slot = timer.clone();
                 let waiting = waiting.clone();
-                request_animation_frame(move |_| {
-                    *slot.borrow_mut() = Some(Timeout::new(0, move || {
-                        if let Some(perf) = gloo::utils::window().performance() {
-                            let _ = perf.mark("flatland:visuals:start");
-                            *timing.borrow_mut() = true;
-                        }
-                        shown.set(Some(p));
-                        waiting.done();
-                    }));
+                AfterFrame::new(move || {
+                    if let Some(perf) = gloo::utils::window().performance() {
+                        let _ = perf.mark("flatland:visuals:start");
+                        *timing.borrow_mut() = true;
+                    }
+                    shown.set(Some(p));
+                    waiting.done();
                 })
             });
-            if frame.is_none() {
+            if later.is_none() {
                 waiting.done();
             }
-            let slot = timer;
             move || {
-                drop(frame);
-                slot.borrow_mut().take();
+                drop(later);
                 waiting.done();
             }
         });
