@@ -4,7 +4,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use flatland::app::visuals::{Visuals, VisualsProps};
+use flatland::app::state::{Action, State};
+use flatland::app::visuals::Visuals;
 use flatland::engine::{analyze, teach, Model};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -36,22 +37,32 @@ async fn settle() {
     yew::platform::time::sleep(Duration::from_millis(30)).await;
 }
 
-fn props(model: Model) -> VisualsProps {
-    let analysis = Rc::new(analyze(&model));
-    VisualsProps {
-        model: Rc::new(model),
-        analysis,
-        selected: None,
-        on_select: Callback::noop(),
-        on_replace: Callback::noop(),
-        compare_b: None,
-        compare_seq: 0,
+#[derive(Properties, PartialEq)]
+struct HostProps {
+    model: Model,
+}
+
+/// The visuals wired to a page state as the app wires them: A and B come from the state,
+/// the compare view's buttons dispatch to it.
+#[function_component(Host)]
+fn host(p: &HostProps) -> Html {
+    let store = use_reducer(|| State::new(p.model.clone()));
+    let derived = use_memo(store.model.clone(), |m| {
+        (Rc::new(m.clone()), Rc::new(analyze(m)))
+    });
+    let dispatch = {
+        let d = store.dispatcher();
+        Callback::from(move |a: Action| d.dispatch(a))
+    };
+    html! {
+        <Visuals model={derived.0.clone()} analysis={derived.1.clone()} selected={store.selected_index()}
+            compare={store.compare.clone()} {dispatch} />
     }
 }
 
 async fn mount(model: Model) -> Element {
     let root = new_root();
-    yew::Renderer::<Visuals>::with_root_and_props(root.clone(), props(model)).render();
+    yew::Renderer::<Host>::with_root_and_props(root.clone(), HostProps { model }).render();
     settle().await;
     root
 }
@@ -163,34 +174,9 @@ async fn new_weights_change_values() {
 }
 
 #[wasm_bindgen_test]
-async fn presets_without_a_parent_still_show_the_pair() {
+async fn compare_pairs_set_a_and_b_then_b_is_a_again() {
     let root = mount(Model::seed()).await;
     click(&root, "compare-preset-seed004").await;
-    assert_eq!(text(&q(&root, "compare-total-a")), "13,698");
-    assert_eq!(text(&q(&root, "compare-total-b")), "58,498");
-    click(&root, "compare-preset-seed000").await;
-    assert_eq!(text(&q(&root, "compare-total-a")), "3,601");
-    assert_eq!(text(&q(&root, "compare-total-b")), "9,301");
-}
-
-#[function_component(Host)]
-fn host() -> Html {
-    let model = use_state(|| Rc::new(Model::seed()));
-    let analysis = Rc::new(analyze(&model));
-    let on_replace = {
-        let model = model.clone();
-        Callback::from(move |m: Model| model.set(Rc::new(m)))
-    };
-    html! { <Visuals model={(*model).clone()} analysis={analysis} selected={None::<usize>} on_replace={on_replace} /> }
-}
-
-#[wasm_bindgen_test]
-async fn preset_replaces_a_through_the_parent() {
-    let root = new_root();
-    yew::Renderer::<Host>::with_root(root.clone()).render();
-    settle().await;
-    click(&root, "compare-preset-seed004").await;
-    settle().await;
     assert_eq!(text(&q(&root, "compare-total-a")), "13,698");
     assert_eq!(text(&q(&root, "compare-total-b")), "58,498");
     // A is now the seed-004 model: its first Dense sits after the Conv2D.
@@ -198,75 +184,11 @@ async fn preset_replaces_a_through_the_parent() {
     q(&root, "window-view");
     let d = text(&q(&root, "dense-diagram"));
     assert!(d.contains("params = (32 + 1) × 100 = 3,300"), "{d}");
-    click(&root, "flatten-toggle").await;
-    let d = text(&q(&root, "dense-diagram"));
-    assert!(d.contains("1 × 15 × 32 = 480"), "{d}");
-    assert!(d.contains("params = (480 + 1) × 100 = 48,100"), "{d}");
-    assert!(d.contains("13,698 → 58,498"), "{d}");
-}
-
-#[wasm_bindgen_test]
-async fn window_view_for_a_conv_layer() {
-    let p = teach::seed004();
-    let root = mount(p.a).await;
-    let w = q(&root, "window-view");
-    let t = text(&w);
-    assert!(t.contains("⌊(15 − 1)/1⌋ + 1 = 15"), "{t}");
-    assert!(
-        t.contains("output [0, 0] ← input rows 0–1, columns 0"),
-        "{t}"
-    );
-    click(&root, "window-step-next").await;
-    let t = text(&q(&root, "window-view"));
-    assert!(
-        t.contains("output [0, 1] ← input rows 0–1, columns 1"),
-        "{t}"
-    );
-}
-
-#[wasm_bindgen_test]
-async fn bad_example_text_shows_the_error() {
-    let root = mount(Model::seed()).await;
-    let ta = q(&root, "example-input")
-        .dyn_into::<web_sys::HtmlTextAreaElement>()
-        .expect("textarea");
-    ta.set_value("[[1, 2], [3, 4]]");
-    let ev = web_sys::InputEvent::new("input").expect("event");
-    ta.dispatch_event(&ev).expect("dispatch");
-    settle().await;
-    let e = text(&q(&root, "forward-error"));
-    assert!(e.contains("expected 3 items"), "{e}");
-    assert_eq!(count(&root, "tensor-view"), 0);
-}
-
-#[wasm_bindgen_test]
-async fn large_models_compute_values_after_a_pause() {
-    use flatland::engine::layers::core::Dense;
-    use flatland::engine::{Layer, LayerSpec};
-    let model = Model {
-        name: "big".into(),
-        input_shape: vec![160, 500],
-        layers: vec![Layer::new(
-            "dense",
-            LayerSpec::Dense(Dense {
-                units: 256,
-                ..Dense::default()
-            }),
-        )],
-    };
-    assert!(analyze(&model).macs > 20_000_000);
-    let root = mount(model).await;
-    // Shapes and parameters show at once; values follow.
-    assert!(text(&q(&root, "dense-diagram")).contains("params = (500 + 1) × 256 = 128,256"));
-    assert_eq!(count(&root, "tensor-view"), 0);
-    for _ in 0..100 {
-        if count(&root, "tensor-view") == 1 {
-            break;
-        }
-        yew::platform::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(count(&root, "tensor-view"), 1);
-    assert!(text(&q(&root, "dense-step-text")).starts_with("position 1 of 160"));
+    click(&root, "compare-preset-seed000").await;
+    assert_eq!(text(&q(&root, "compare-total-a")), "3,601");
+    assert_eq!(text(&q(&root, "compare-total-b")), "9,301");
+    click(&root, "compare-reset").await;
+    assert_eq!(text(&q(&root, "compare-total-b")), "3,601");
 }
 
 #[wasm_bindgen_test]

@@ -430,6 +430,72 @@ async fn invalid_conv2d_stops_the_chain_and_keyboard_moves() {
 }
 
 #[wasm_bindgen_test]
+async fn selection_and_a_refused_field_follow_the_layer_through_moves() {
+    let m = mount().await;
+    let r = &m.root;
+    click(&cards(r)[0]).await;
+    type_into(&q(r, "field-units"), "2.5").await;
+    assert!(text(&q(r, "field-error")).contains("whole number"));
+    let card = cards(r)[0].clone();
+    key(&card.into(), "ArrowDown", &["altKey"]).await;
+    let cs = cards(r);
+    assert_eq!(texts(r, "layer-name")[..2], ["activation", "dense"]);
+    assert_eq!(cs[1].get_attribute("aria-current").as_deref(), Some("true"));
+    assert_eq!(cs[0].get_attribute("aria-current"), None);
+    // The inspector still shows dense, with the refused text and why.
+    assert_eq!(text(&q(r, "inspector-output")), "(None, 3, 16)");
+    let units = q(r, "field-units");
+    assert_eq!(
+        units.dyn_ref::<HtmlInputElement>().expect("input").value(),
+        "2.5"
+    );
+    assert!(text(&q(r, "field-error")).contains("whole number"));
+    // Undo of the move: still selected, back on top.
+    click(&q(r, "undo")).await;
+    assert_eq!(
+        cards(r)[0].get_attribute("aria-current").as_deref(),
+        Some("true")
+    );
+    assert!(
+        all(r, "field-error").is_empty(),
+        "undo shows the model's value"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn reset_puts_compare_b_back_to_a_copy_of_a() {
+    let b_is = |r: &Element, want: &str| {
+        all(r, "compare-total-b").first().map(text).as_deref() == Some(want)
+    };
+    // B opened by a link, then Reset.
+    let m = mount_at(false, &seed004_link()).await;
+    let r = &m.root;
+    until(|| b_is(r, "58,498")).await;
+    assert_eq!(text(&q(r, "compare-total-b")), "58,498");
+    click(&q(r, "reset")).await;
+    until(|| b_is(r, "244")).await;
+    assert_eq!(text(&q(r, "compare-total-a")), "244");
+    assert_eq!(text(&q(r, "compare-total-b")), "244");
+    // B from the compare view's own pair buttons, then Reset.
+    click(&q(r, "compare-preset-seed004")).await;
+    until(|| b_is(r, "58,498")).await;
+    assert_eq!(text(&q(r, "total-params")), "13,698");
+    click(&q(r, "reset")).await;
+    until(|| b_is(r, "244")).await;
+    assert_eq!(text(&q(r, "compare-total-b")), "244");
+    // Make B survives edits of A (B is a snapshot), B = A follows A again.
+    click(&q(r, "compare-flatten")).await;
+    until(|| b_is(r, "180")).await;
+    click(&cards(r)[0]).await;
+    type_into(&q(r, "field-units"), "8").await;
+    until(|| all(r, "compare-total-a").first().map(text).as_deref() == Some("124")).await;
+    assert_eq!(text(&q(r, "compare-total-b")), "180");
+    click(&q(r, "compare-reset")).await;
+    until(|| b_is(r, "124")).await;
+    assert_eq!(text(&q(r, "compare-total-b")), "124");
+}
+
+#[wasm_bindgen_test]
 async fn keyboard_delete_duplicate_and_add_after_selection() {
     let m = mount().await;
     let r = &m.root;

@@ -148,7 +148,7 @@ mod web {
         let link_state: LinkState = (
             model.clone(),
             store.exercise.clone(),
-            store.compare.as_ref().map(|c| c.preset.clone()),
+            store.compare_preset().map(str::to_string),
         );
         let latest_link: Rc<RefCell<LinkState>> = use_mut_ref(|| link_state.clone());
         latest_link.borrow_mut().clone_from(&link_state);
@@ -322,24 +322,26 @@ mod web {
         }
 
         let (drag, drag_view) = use_drag(dispatcher);
+        // The visuals pick layers by index: select the layer that is there.
         let on_select = {
             let d = dispatch.clone();
-            Callback::from(move |i: usize| d.emit(Action::Select(Some(i))))
+            (*use_memo(model.clone(), move |m| {
+                let ids: Vec<_> = m.layers.iter().map(|l| l.id).collect();
+                Callback::from(move |i: usize| {
+                    if let Some(&id) = ids.get(i) {
+                        d.emit(Action::Select(Some(id)));
+                    }
+                })
+            }))
+            .clone()
         };
-        let on_replace = {
-            let d = dispatch.clone();
-            Callback::from(move |m: Model| d.emit(Action::Load(m)))
-        };
+        let selected_index = store.selected_index();
         let deleting = drag_view.as_ref().is_some_and(DragView::deleting);
         let ghost_label = drag_view
             .as_ref()
             .map(|v| v.label.clone())
             .unwrap_or_default();
 
-        let compare_b = use_memo(store.compare.clone(), |c| {
-            c.as_ref().and_then(|c| c.model()).map(Rc::new)
-        });
-        let compare_seq = store.compare.as_ref().map_or(0, |c| c.seq);
         let hide_params = store.hides("params");
         let hide_visuals = store.hides("visuals");
         let hide_summary = store.hides("summary");
@@ -391,7 +393,7 @@ mod web {
                     </div>
                 }
                 <main class={classes!("layout", store.exercise.is_some().then_some("has-exercise"))}>
-                    <Palette selected={store.selected} dispatch={dispatch.clone()} drag={drag.clone()} />
+                    <Palette selected={selected_index} dispatch={dispatch.clone()} drag={drag.clone()} />
                     <div class="main-col">
                         <Stack
                             model={model.clone()}
@@ -421,6 +423,7 @@ mod web {
                             model={model.clone()}
                             analysis={analysis.clone()}
                             selected={store.selected}
+                            drafts={store.drafts.clone()}
                             dispatch={dispatch.clone()}
                             {hide_params}
                         />
@@ -431,11 +434,10 @@ mod web {
                                 <Visuals
                                     model={model.clone()}
                                     analysis={analysis.clone()}
-                                    selected={store.selected}
+                                    selected={selected_index}
                                     {on_select}
-                                    {on_replace}
-                                    compare_b={(*compare_b).clone()}
-                                    {compare_seq}
+                                    compare={store.compare.clone()}
+                                    dispatch={dispatch.clone()}
                                 />
                             </section>
                         }

@@ -55,7 +55,7 @@ pub fn payload(state: &State) -> Payload {
     payload_of(
         &state.model,
         state.exercise.as_ref(),
-        state.compare.as_ref().map(|c| c.preset.as_str()),
+        state.compare_preset(),
     )
 }
 
@@ -604,7 +604,7 @@ mod tests {
             let s = initial_state(&preset_fragment(&p), None);
             assert_eq!(s.model, p.model, "{}", p.id);
             assert_eq!(
-                s.compare.as_ref().map(|c| c.preset.as_str()),
+                s.compare_preset(),
                 p.compare_with.as_ref().map(|_| p.id),
                 "{}",
                 p.id

@@ -13,7 +13,8 @@ use serde_json::{Map, Number, Value};
 use crate::codec::exercise::Exercise;
 use crate::codec::presets;
 use crate::engine::layers::activation::Activation;
-use crate::engine::{LayerSpec, Model};
+use crate::engine::teach;
+use crate::engine::{Layer, LayerId, LayerSpec, Model};
 
 /// Most undo steps kept; older ones are dropped.
 pub const HISTORY_CAP: usize = 200;
@@ -22,12 +23,17 @@ pub const HISTORY_CAP: usize = 200;
 /// is one step, not three).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Coalesce {
-    Field { index: usize, field: String },
-    Name(usize),
+    Field { id: LayerId, field: String },
+    Name(LayerId),
     Input,
 }
 
 /// Everything the page knows besides what is derived from the model.
+///
+/// Layers are addressed by [`LayerId`]: the state gives every layer that enters it (from a
+/// file, a link, a preset, an add or a duplicate) an id never used before in the session,
+/// so a selection or an edit follows its layer through moves, and undo/redo bring layers
+/// back with the ids they had.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     /// The model being built.
@@ -38,34 +44,67 @@ pub struct State {
     pub history: Vec<Rc<Model>>,
     /// Undone models, most recently undone last (redo pops the last).
     pub future: Vec<Rc<Model>>,
-    /// Selected layer index (its settings are in the inspector).
-    pub selected: Option<usize>,
+    /// Selected layer (its settings are in the inspector).
+    pub selected: Option<LayerId>,
     /// Why the last action was refused, if it was.
     pub notice: Option<String>,
+    /// What the learner typed into inspector fields, with the reason when it was refused
+    /// (see [`Action::SetField`]). Forgotten when the model changes from elsewhere (undo,
+    /// load, ...) or another layer is selected.
+    pub drafts: Vec<FieldDraft>,
     /// The exercise being solved (or written, in teacher mode), if any.
     pub exercise: Option<Exercise>,
     /// Teacher mode: the exercise editor is open and no panel is hidden.
     pub teacher: bool,
-    /// The compare view's B is this preset's partner (opened from the gallery or a link).
+    /// The compare view's B; `None` means B is a copy of A.
     pub compare: Option<CompareB>,
     /// Why a share link could not be opened (shown until dismissed).
     pub link_error: Option<String>,
     last_edit: Option<Coalesce>,
+    /// The next [`LayerId`] to hand out.
+    next_id: u32,
 }
 
-/// Compare B = the partner model of a preset. `seq` grows each time one is opened, so
-/// opening the same preset again re-applies it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The compare view's model B (A is [`State::model`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CompareB {
-    pub preset: String,
-    pub seq: u32,
+    pub model: Rc<Model>,
+    /// How B was made (`preset seed004`, `A with Flatten before dense`).
+    pub label: String,
+    /// The built-in preset whose partner B is (then the share link names it).
+    pub preset: Option<String>,
+    /// Counts the times B was opened from outside the compare view (gallery, link): the
+    /// view scrolls into sight when it changes. Not a copy of anything.
+    pub opened: u32,
 }
 
-impl CompareB {
-    /// The partner model, if the preset has one.
-    pub fn model(&self) -> Option<Model> {
-        presets::preset(&self.preset).and_then(|p| p.compare_with)
+/// Why the text of a field was not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    /// The text is not a value of the field's kind (`2.5` for a whole number).
+    Parse(String),
+    /// The value is of the right kind, but the layer's config refuses it (`units = -3`).
+    Config(String),
+    /// There is no such field on the layer.
+    NoField,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldError::Parse(m) | FieldError::Config(m) => f.write_str(m),
+            FieldError::NoField => f.write_str("this layer has no such setting"),
+        }
     }
+}
+
+/// The text last typed into one field of one layer, and why it was refused (if it was).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDraft {
+    pub id: LayerId,
+    pub field: String,
+    pub text: String,
+    pub error: Option<FieldError>,
 }
 
 /// Everything the UI can ask for. Callbacks only build these.
@@ -76,39 +115,41 @@ pub enum Action {
         class: String,
         at: Option<usize>,
     },
-    /// Move the layer at `from` so that it ends up at index `to`.
+    /// Move a layer so that it ends up at index `to` (clamped). The selection stays.
     Move {
-        from: usize,
+        id: LayerId,
         to: usize,
     },
     /// Replace a layer's spec (one undo step).
     Edit {
-        index: usize,
+        id: LayerId,
         spec: LayerSpec,
     },
-    /// Replace a layer's spec after editing one field; consecutive edits of the same field
-    /// of the same layer are one undo step.
-    EditField {
-        index: usize,
+    /// The learner typed `text` into config field `field` of a layer: parsed for that
+    /// field's kind, applied when the layer's config accepts it, otherwise kept as a
+    /// [`FieldDraft`] with its [`FieldError`]. Consecutive edits of the same field of the
+    /// same layer are one undo step.
+    SetField {
+        id: LayerId,
         field: String,
-        spec: LayerSpec,
+        text: String,
     },
     /// Rename a layer (names must be non-empty and unique).
     Rename {
-        index: usize,
+        id: LayerId,
         name: String,
     },
-    Delete(usize),
-    /// Insert a copy (with a fresh name) right after the layer.
-    Duplicate(usize),
+    Delete(LayerId),
+    /// Insert a copy (with a fresh name and id) right after the layer, and select it.
+    Duplicate(LayerId),
     /// Set the input shape (no batch axis).
     SetInput(Vec<usize>),
-    Select(Option<usize>),
+    Select(Option<LayerId>),
     Undo,
     Redo,
-    /// Back to [`Model::seed`] (undoable).
+    /// Back to [`Model::seed`] (undoable). B goes back to a copy of A.
     Reset,
-    /// Replace the whole model (undoable).
+    /// Replace the whole model (undoable). B goes back to a copy of A.
     Load(Model),
     /// Open a built-in preset by id (undoable); a preset with a partner also sets compare B.
     OpenPreset(String),
@@ -130,6 +171,34 @@ pub enum Action {
     /// A share link could not be opened: the model stays, the message says why.
     LinkError(String),
     DismissLinkError,
+    /// Compare: B = A with a Flatten right before this (Dense) layer of A.
+    CompareFlatten(LayerId),
+    /// Compare: B = a copy of A (follows A's edits).
+    CompareCopyA,
+    /// Compare: open one of the compare view's teaching pairs ([`teach::presets`], by the
+    /// name of its A): A is loaded (undoable), B is its Flatten partner.
+    ComparePair(String),
+}
+
+impl Action {
+    /// Whether the [`FieldDraft`]s survive this action: it leaves every layer's config
+    /// and the selection as they were (or is itself a field edit).
+    fn keeps_drafts(&self, selected: Option<LayerId>) -> bool {
+        match self {
+            Action::Move { .. }
+            | Action::SetField { .. }
+            | Action::Rename { .. }
+            | Action::SetInput(_)
+            | Action::SetExercise(_)
+            | Action::SetTeacher(_)
+            | Action::LinkError(_)
+            | Action::DismissLinkError
+            | Action::CompareFlatten(_)
+            | Action::CompareCopyA => true,
+            Action::Select(s) => *s == selected,
+            _ => false,
+        }
+    }
 }
 
 impl Default for State {
@@ -139,19 +208,61 @@ impl Default for State {
 }
 
 impl State {
+    /// A fresh session on `model`: its layers get ids `0..n`.
     pub fn new(model: Model) -> Self {
-        State {
-            model,
+        let mut state = State {
+            model: Model {
+                layers: Vec::new(),
+                ..model.clone()
+            },
             history: Vec::new(),
             future: Vec::new(),
             selected: None,
             notice: None,
+            drafts: Vec::new(),
             exercise: None,
             teacher: false,
             compare: None,
             link_error: None,
             last_edit: None,
+            next_id: 0,
+        };
+        state.model = state.adopt(model);
+        state
+    }
+
+    /// `model` with a new id for every layer.
+    fn adopt(&mut self, mut model: Model) -> Model {
+        for layer in &mut model.layers {
+            layer.id = self.fresh_id();
         }
+        model
+    }
+
+    fn fresh_id(&mut self) -> LayerId {
+        let id = LayerId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    /// Where the layer with this id is in the model.
+    pub fn index_of(&self, id: LayerId) -> Option<usize> {
+        self.model.layers.iter().position(|l| l.id == id)
+    }
+
+    /// Index of the selected layer.
+    pub fn selected_index(&self) -> Option<usize> {
+        self.selected.and_then(|id| self.index_of(id))
+    }
+
+    /// What was typed into `field` of layer `id`, if it is not just the model's value.
+    pub fn draft(&self, id: LayerId, field: &str) -> Option<&FieldDraft> {
+        self.drafts.iter().find(|d| d.id == id && d.field == field)
+    }
+
+    /// The preset named in the share link: B is that preset's partner.
+    pub fn compare_preset(&self) -> Option<&str> {
+        self.compare.as_ref().and_then(|c| c.preset.as_deref())
     }
 
     /// Whether a panel (`"params"`, `"visuals"`, `"summary"`) is hidden by the exercise
@@ -164,9 +275,23 @@ impl State {
                 .is_some_and(|e| e.hide_panels.iter().any(|p| p == panel))
     }
 
+    /// B = the partner of built-in preset `preset` (if it has one), opened from outside the
+    /// compare view; `None` makes B a copy of A.
     fn set_compare(&mut self, preset: Option<String>) {
-        let seq = self.compare.as_ref().map_or(0, |c| c.seq).wrapping_add(1);
-        self.compare = preset.map(|preset| CompareB { preset, seq });
+        let opened = self
+            .compare
+            .as_ref()
+            .map_or(0, |c| c.opened)
+            .wrapping_add(1);
+        self.compare = preset.and_then(|id| {
+            let b = presets::preset(&id)?.compare_with?;
+            Some(CompareB {
+                label: format!("preset {}", b.name),
+                model: Rc::new(b),
+                preset: Some(id),
+                opened,
+            })
+        });
     }
 
     pub fn can_undo(&self) -> bool {
@@ -206,17 +331,19 @@ impl State {
         self.last_edit = key;
     }
 
-    fn clamp_selection(&mut self) {
-        if let Some(s) = self.selected {
-            if s >= self.model.layers.len() {
-                self.selected = self.model.layers.len().checked_sub(1);
-            }
-        }
+    /// Replace the model with one from outside (new ids), undoably, and select nothing.
+    fn open(&mut self, model: Model) {
+        let model = self.adopt(model);
+        self.commit(model, None);
+        self.selected = None;
     }
 
     /// Apply an action in place.
     pub fn apply(&mut self, action: Action) {
         self.notice = None;
+        if !action.keeps_drafts(self.selected) {
+            self.drafts.clear();
+        }
         let key_before = self.last_edit.take();
         let len = self.model.layers.len();
         match action {
@@ -227,15 +354,17 @@ impl State {
                 };
                 let at = at.unwrap_or(len).min(len);
                 let mut m = self.model.clone();
-                let name = m.fresh_name(spec.prefix());
-                m.layers.insert(at, crate::engine::Layer::new(name, spec));
+                let mut layer = Layer::new(m.fresh_name(spec.prefix()), spec);
+                layer.id = self.fresh_id();
+                let id = layer.id;
+                m.layers.insert(at, layer);
                 self.commit(m, None);
-                self.selected = Some(at);
+                self.selected = Some(id);
             }
-            Action::Move { from, to } => {
-                if from >= len {
+            Action::Move { id, to } => {
+                let Some(from) = self.index_of(id) else {
                     return;
-                }
+                };
                 let to = to.min(len - 1);
                 if from == to {
                     return;
@@ -244,18 +373,16 @@ impl State {
                 let layer = m.layers.remove(from);
                 m.layers.insert(to, layer);
                 self.commit(m, None);
-                self.selected = self.selected.map(|s| moved_index(s, from, to));
             }
-            Action::Edit { index, spec } => self.edit(index, spec, None),
-            Action::EditField { index, field, spec } => {
-                let key = Coalesce::Field { index, field };
+            Action::Edit { id, spec } => self.edit(id, spec, None),
+            Action::SetField { id, field, text } => {
                 self.last_edit = key_before;
-                self.edit(index, spec, Some(key));
+                self.set_field(id, field, text);
             }
-            Action::Rename { index, name } => {
-                if index >= len {
+            Action::Rename { id, name } => {
+                let Some(index) = self.index_of(id) else {
                     return;
-                }
+                };
                 if let Err(e) = validate_name(&self.model, index, &name) {
                     self.notice = Some(e);
                     return;
@@ -263,31 +390,31 @@ impl State {
                 let mut m = self.model.clone();
                 m.layers[index].name = name.trim().to_string();
                 self.last_edit = key_before;
-                self.commit(m, Some(Coalesce::Name(index)));
+                self.commit(m, Some(Coalesce::Name(id)));
             }
-            Action::Delete(index) => {
-                if index >= len {
+            Action::Delete(id) => {
+                let Some(index) = self.index_of(id) else {
                     return;
-                }
+                };
                 let mut m = self.model.clone();
                 m.layers.remove(index);
                 self.commit(m, None);
-                self.selected = match self.selected {
-                    Some(s) if s == index => None,
-                    Some(s) if s > index => Some(s - 1),
-                    other => other,
-                };
+                if self.selected == Some(id) {
+                    self.selected = None;
+                }
             }
-            Action::Duplicate(index) => {
-                let Some(layer) = self.model.layers.get(index) else {
+            Action::Duplicate(id) => {
+                let Some(index) = self.index_of(id) else {
                     return;
                 };
                 let mut m = self.model.clone();
-                let mut copy = layer.clone();
+                let mut copy = m.layers[index].clone();
                 copy.name = m.fresh_name(copy.spec.prefix());
+                copy.id = self.fresh_id();
+                let copy_id = copy.id;
                 m.layers.insert(index + 1, copy);
                 self.commit(m, None);
-                self.selected = Some(index + 1);
+                self.selected = Some(copy_id);
             }
             Action::SetInput(dims) => {
                 if let Err(e) = validate_shape(&dims) {
@@ -300,7 +427,7 @@ impl State {
                 self.commit(m, Some(Coalesce::Input));
             }
             Action::Select(sel) => {
-                self.selected = sel.filter(|&i| i < len);
+                self.selected = sel.filter(|&id| self.index_of(id).is_some());
                 // Selecting does not break an edit run on the same field.
                 self.last_edit = key_before;
             }
@@ -308,24 +435,22 @@ impl State {
                 if let Some(prev) = self.history.pop() {
                     let cur = std::mem::replace(&mut self.model, Rc::unwrap_or_clone(prev));
                     self.future.push(Rc::new(cur));
-                    self.clamp_selection();
+                    self.forget_missing_selection();
                 }
             }
             Action::Redo => {
                 if let Some(next) = self.future.pop() {
                     let cur = std::mem::replace(&mut self.model, Rc::unwrap_or_clone(next));
                     self.history.push(Rc::new(cur));
-                    self.clamp_selection();
+                    self.forget_missing_selection();
                 }
             }
             Action::Reset => {
-                self.commit(Model::seed(), None);
-                self.selected = None;
+                self.open(Model::seed());
                 self.compare = None;
             }
             Action::Load(model) => {
-                self.commit(model, None);
-                self.selected = None;
+                self.open(model);
                 self.compare = None;
             }
             Action::OpenPreset(id) => {
@@ -333,14 +458,12 @@ impl State {
                     self.notice = Some(format!("there is no preset `{id}`"));
                     return;
                 };
-                self.commit(p.model, None);
-                self.selected = None;
+                self.open(p.model);
                 self.set_compare(p.compare_with.is_some().then_some(id));
             }
             Action::OpenExercise(mut ex) => {
                 if let Some(start) = &ex.start {
-                    self.commit(start.clone(), None);
-                    self.selected = None;
+                    self.open(start.clone());
                     self.compare = None;
                 } else {
                     ex.start = Some(self.model.clone());
@@ -379,8 +502,7 @@ impl State {
             }
             Action::RestartExercise => {
                 if let Some(start) = self.exercise.as_ref().and_then(|e| e.start.clone()) {
-                    self.commit(start, None);
-                    self.selected = None;
+                    self.open(start);
                 }
             }
             Action::OpenLink {
@@ -388,8 +510,7 @@ impl State {
                 exercise,
                 compare,
             } => {
-                self.commit(model, None);
-                self.selected = None;
+                self.open(model);
                 self.exercise = exercise.map(|mut ex| {
                     ex.start.get_or_insert_with(|| self.model.clone());
                     ex
@@ -401,7 +522,7 @@ impl State {
                     .filter(|c| presets::preset(c).is_some_and(|p| p.compare_with.is_some()));
                 match compare {
                     // Already showing that pair: leave compare B as it is.
-                    Some(c) if self.compare.as_ref().is_some_and(|o| o.preset == c) => {}
+                    Some(c) if self.compare_preset() == Some(c.as_str()) => {}
                     other => self.set_compare(other),
                 }
                 self.link_error = None;
@@ -414,11 +535,50 @@ impl State {
                 self.link_error = None;
                 self.last_edit = key_before;
             }
+            Action::CompareFlatten(id) => {
+                self.last_edit = key_before;
+                let Some(index) = self.index_of(id) else {
+                    return;
+                };
+                let name = self.model.layers[index].name.clone();
+                let opened = self.compare.as_ref().map_or(0, |c| c.opened);
+                self.compare = Some(CompareB {
+                    model: Rc::new(teach::with_flatten_before(&self.model, index)),
+                    label: format!("A with Flatten before {name}"),
+                    preset: None,
+                    opened,
+                });
+            }
+            Action::CompareCopyA => {
+                self.last_edit = key_before;
+                self.compare = None;
+            }
+            Action::ComparePair(name) => {
+                let Some(pair) = teach::presets().into_iter().find(|p| p.a.name == name) else {
+                    self.notice = Some(format!("there is no compare pair `{name}`"));
+                    return;
+                };
+                let opened = self.compare.as_ref().map_or(0, |c| c.opened);
+                self.open(pair.a);
+                self.compare = Some(CompareB {
+                    model: Rc::new(pair.b),
+                    label: format!("{} with Flatten", pair.label),
+                    preset: None,
+                    opened,
+                });
+            }
         }
     }
 
-    fn edit(&mut self, index: usize, spec: LayerSpec, key: Option<Coalesce>) {
-        let Some(layer) = self.model.layers.get(index) else {
+    /// After undo/redo: a selected layer that is not in the model any more is unselected.
+    fn forget_missing_selection(&mut self) {
+        if self.selected_index().is_none() {
+            self.selected = None;
+        }
+    }
+
+    fn edit(&mut self, id: LayerId, spec: LayerSpec, key: Option<Coalesce>) {
+        let Some(index) = self.index_of(id) else {
             return;
         };
         if let LayerSpec::Unknown(u) = &spec {
@@ -428,12 +588,40 @@ impl State {
                 return;
             }
         }
-        if layer.spec == spec {
+        if self.model.layers[index].spec == spec {
             return;
         }
         let mut m = self.model.clone();
         m.layers[index].spec = spec;
         self.commit(m, key);
+    }
+
+    /// [`Action::SetField`]: parse, rebuild the spec, apply it or keep the refusal.
+    fn set_field(&mut self, id: LayerId, field: String, text: String) {
+        let Some(index) = self.index_of(id) else {
+            return;
+        };
+        let spec = &self.model.layers[index].spec;
+        let built = match spec.to_config().get(&field) {
+            None => Err(FieldError::NoField),
+            Some(current) => {
+                let kind = field_kind(spec.class_name(), &field, current);
+                parse_field(&kind, &text)
+                    .map_err(FieldError::Parse)
+                    .and_then(|v| with_field(spec, &field, v).map_err(FieldError::Config))
+            }
+        };
+        let error = built.as_ref().err().cloned();
+        self.drafts.retain(|d| !(d.id == id && d.field == field));
+        self.drafts.push(FieldDraft {
+            id,
+            field: field.clone(),
+            text,
+            error,
+        });
+        if let Ok(new) = built {
+            self.edit(id, new, Some(Coalesce::Field { id, field }));
+        }
     }
 }
 
@@ -445,19 +633,6 @@ fn is_blank(ex: &Exercise) -> bool {
         ..ex.clone()
     } == Exercise::default()
         && (ex.title.is_empty() || ex.title == "Exercise")
-}
-
-/// Where index `i` ends up after moving `from` to `to`.
-pub fn moved_index(i: usize, from: usize, to: usize) -> usize {
-    if i == from {
-        to
-    } else if from < i && i <= to {
-        i - 1
-    } else if to <= i && i < from {
-        i + 1
-    } else {
-        i
-    }
 }
 
 /// The final index of a layer dragged from `from` and dropped in gap `slot` (0 = before the
@@ -922,6 +1097,47 @@ mod tests {
         .unwrap()
     }
 
+    /// Id of the layer at `i`.
+    fn id(s: &State, i: usize) -> LayerId {
+        s.model.layers[i].id
+    }
+
+    fn ids(s: &State) -> Vec<LayerId> {
+        s.model.layers.iter().map(|l| l.id).collect()
+    }
+
+    fn set_field(s: &State, i: usize, field: &str, text: &str) -> State {
+        s.reduce(Action::SetField {
+            id: id(s, i),
+            field: field.into(),
+            text: text.into(),
+        })
+    }
+
+    #[test]
+    fn ids_are_fresh_and_never_reused() {
+        let s = State::default();
+        assert_eq!(ids(&s), [LayerId(0), LayerId(1), LayerId(2), LayerId(3)]);
+        let s = s
+            .reduce(Action::Delete(LayerId(3)))
+            .reduce(Action::Add {
+                class: "Dense".into(),
+                at: None,
+            })
+            .reduce(Action::Duplicate(LayerId(0)));
+        assert_eq!(
+            ids(&s),
+            [LayerId(0), LayerId(5), LayerId(1), LayerId(2), LayerId(4)]
+        );
+        // A loaded model's layers get new ids, even when it is the same model again.
+        let l = s.reduce(Action::Reset);
+        assert_eq!(ids(&l), [LayerId(6), LayerId(7), LayerId(8), LayerId(9)]);
+        // Undo brings the layers back with their ids.
+        assert_eq!(ids(&l.reduce(Action::Undo)), ids(&s));
+        // Equal models whatever the ids.
+        assert_eq!(l.model, Model::seed());
+    }
+
     #[test]
     fn add_appends_with_keras_names_and_selects() {
         let s = State::default().reduce(Action::Add {
@@ -932,14 +1148,15 @@ mod tests {
             names(&s),
             ["dense", "activation", "flatten", "dense_1", "dense_2"]
         );
-        assert_eq!(s.selected, Some(4));
+        assert_eq!(s.selected, Some(id(&s, 4)));
+        assert_eq!(s.selected_index(), Some(4));
         assert!(s.can_undo());
         let s = s.reduce(Action::Add {
             class: "Conv2D".into(),
             at: Some(1),
         });
         assert_eq!(names(&s)[1], "conv2d");
-        assert_eq!(s.selected, Some(1));
+        assert_eq!(s.selected, Some(id(&s, 1)));
         let s2 = s.reduce(Action::Add {
             class: "Nope".into(),
             at: None,
@@ -949,36 +1166,47 @@ mod tests {
     }
 
     #[test]
-    fn move_reorders_and_selection_follows() {
-        let s = State::default().reduce(Action::Select(Some(0)));
-        let s = s.reduce(Action::Move { from: 0, to: 2 });
+    fn move_reorders_and_selection_stays_on_the_layer() {
+        let s0 = State::default();
+        let dense = id(&s0, 0);
+        let s = s0.reduce(Action::Select(Some(dense)));
+        let s = s.reduce(Action::Move { id: dense, to: 2 });
         assert_eq!(names(&s), ["activation", "flatten", "dense", "dense_1"]);
-        assert_eq!(s.selected, Some(2));
-        let s = s
-            .reduce(Action::Select(Some(3)))
-            .reduce(Action::Move { from: 0, to: 3 });
+        assert_eq!(s.selected, Some(dense));
+        assert_eq!(s.selected_index(), Some(2));
+        let last = id(&s, 3);
+        let s = s.reduce(Action::Select(Some(last))).reduce(Action::Move {
+            id: id(&s, 0),
+            to: 3,
+        });
         assert_eq!(names(&s), ["flatten", "dense", "dense_1", "activation"]);
-        assert_eq!(s.selected, Some(2));
-        // Out-of-range moves clamp or do nothing.
-        let same = s.reduce(Action::Move { from: 9, to: 0 });
+        assert_eq!(s.selected, Some(last));
+        assert_eq!(s.selected_index(), Some(2));
+        // Past the end clamps; unknown ids and no-op moves do nothing.
+        let end = s.reduce(Action::Move {
+            id: id(&s, 0),
+            to: 99,
+        });
+        assert_eq!(names(&end)[3], "flatten");
+        let same = s.reduce(Action::Move {
+            id: LayerId(99),
+            to: 0,
+        });
         assert_eq!(same.model, s.model);
         assert_eq!(same.history.len(), s.history.len());
+        let still = s.reduce(Action::Move {
+            id: id(&s, 1),
+            to: 1,
+        });
+        assert_eq!(still.history.len(), s.history.len());
+        // Undo puts the layer back; it is still selected.
+        let u = s.reduce(Action::Undo);
+        assert_eq!(u.selected, Some(last));
+        assert_eq!(u.selected_index(), Some(3));
     }
 
     #[test]
-    fn moved_index_and_drop_target_tables() {
-        // (i, from, to) -> new i
-        for (i, from, to, want) in [
-            (0, 0, 2, 2),
-            (1, 0, 2, 0),
-            (2, 0, 2, 1),
-            (3, 0, 2, 3),
-            (0, 2, 0, 1),
-            (2, 2, 0, 0),
-            (1, 3, 1, 2),
-        ] {
-            assert_eq!(moved_index(i, from, to), want, "{i} {from} {to}");
-        }
+    fn drop_target_table() {
         // (from, slot) -> to
         assert_eq!(drop_target(1, 0), Some(0));
         assert_eq!(drop_target(1, 1), None);
@@ -988,49 +1216,111 @@ mod tests {
     }
 
     #[test]
-    fn edit_updates_shapes_below() {
-        let s = State::default().reduce(Action::EditField {
-            index: 0,
-            field: "units".into(),
-            spec: dense(32),
-        });
+    fn set_field_updates_shapes_below() {
+        let s = set_field(&State::default(), 0, "units", "32");
         assert_eq!(
             shapes(&s),
             ["(None, 3, 32)", "(None, 3, 32)", "(None, 96)", "(None, 4)"]
         );
         assert_eq!(analyze(&s.model).total(), 3 * 32 + 97 * 4);
+        let d = s.draft(id(&s, 0), "units").cloned();
+        assert_eq!(d.map(|d| (d.text, d.error)), Some(("32".into(), None)));
+        // Tuple and choice fields parse by their kind.
+        let c = State::default().reduce(Action::Add {
+            class: "Conv2D".into(),
+            at: None,
+        });
+        let c = set_field(&c, 4, "kernel_size", "(5, 5)");
+        let c = set_field(&c, 4, "padding", "same");
+        let cfg = c.model.layers[4].spec.to_config();
+        assert_eq!(cfg["kernel_size"], json!([5, 5]));
+        assert_eq!(cfg["padding"], json!("same"));
+        assert_eq!(
+            c.draft(id(&c, 4), "kernel_size").map(|d| d.text.as_str()),
+            Some("(5, 5)"),
+            "the field keeps the text as typed"
+        );
+        let b = set_field(&State::default(), 0, "use_bias", "false");
+        assert_eq!(b.model.layers[0].spec.to_config()["use_bias"], json!(false));
+    }
+
+    #[test]
+    fn set_field_refusals_are_typed_and_kept_at_the_field() {
+        let s = State::default();
+        let dense = id(&s, 0);
+        let bad = set_field(&s, 0, "units", "2.5");
+        assert_eq!(bad.model, s.model);
+        assert!(!bad.can_undo());
+        let d = bad.draft(dense, "units").cloned().unwrap();
+        assert_eq!(d.text, "2.5");
+        assert_eq!(
+            d.error,
+            Some(FieldError::Parse("`2.5` is not a whole number".into()))
+        );
+        // Parses as a whole number, but Dense refuses it.
+        let neg = set_field(&bad, 0, "units", "-3");
+        assert_eq!(neg.model, s.model);
+        let e = neg.draft(dense, "units").and_then(|d| d.error.clone());
+        assert!(
+            matches!(&e, Some(FieldError::Config(m)) if !m.starts_with("invalid Dense")),
+            "{e:?}"
+        );
+        assert_eq!(neg.drafts.len(), 1, "one draft per field");
+        let none = set_field(&s, 0, "nope", "1");
+        assert_eq!(
+            none.draft(dense, "nope").and_then(|d| d.error.clone()),
+            Some(FieldError::NoField)
+        );
+        // A good value replaces the refusal; moving the layer keeps the draft; undo,
+        // selecting another layer or a reset forget it.
+        let ok = set_field(&neg, 0, "units", "8");
+        assert_eq!(ok.draft(dense, "units").and_then(|d| d.error.clone()), None);
+        let moved = neg.reduce(Action::Move { id: dense, to: 3 });
+        assert!(moved.draft(dense, "units").is_some());
+        assert!(ok.reduce(Action::Undo).drafts.is_empty());
+        assert!(neg
+            .reduce(Action::Select(Some(id(&s, 3))))
+            .drafts
+            .is_empty());
+        assert!(neg.reduce(Action::Reset).drafts.is_empty());
+        // Unknown layers are ignored.
+        let gone = s.reduce(Action::SetField {
+            id: LayerId(77),
+            field: "units".into(),
+            text: "3".into(),
+        });
+        assert_eq!(gone, s);
     }
 
     #[test]
     fn same_field_edits_coalesce_into_one_undo_step() {
-        let s = State::default()
-            .reduce(Action::EditField {
-                index: 0,
-                field: "units".into(),
-                spec: dense(3),
-            })
-            .reduce(Action::EditField {
-                index: 0,
-                field: "units".into(),
-                spec: dense(32),
-            });
+        let s = State::default();
+        let s = set_field(&s, 0, "units", "3");
+        let s = set_field(&s, 0, "units", "32");
         assert_eq!(s.history.len(), 1);
-        let other = s.reduce(Action::EditField {
-            index: 3,
-            field: "units".into(),
-            spec: dense(8),
-        });
+        // A refused keystroke in between does not break the run.
+        let s = set_field(&s, 0, "units", "32x");
+        let s = set_field(&s, 0, "units", "33");
+        assert_eq!(s.history.len(), 1);
+        let other = set_field(&s, 3, "units", "8");
         assert_eq!(other.history.len(), 2);
+        // The run follows the layer, not its index.
+        let moved = s.reduce(Action::Move {
+            id: id(&s, 0),
+            to: 2,
+        });
+        let back = set_field(&moved, 2, "units", "34");
+        assert_eq!(back.history.len(), 3);
         let undone = s.reduce(Action::Undo);
         assert_eq!(undone.model, Model::seed());
         // A plain Edit never merges.
         let e = State::default()
             .reduce(Action::Edit {
-                index: 0,
+                id: LayerId(0),
                 spec: dense(3),
             })
             .reduce(Action::Edit {
-                index: 0,
+                id: LayerId(0),
                 spec: dense(4),
             });
         assert_eq!(e.history.len(), 2);
@@ -1041,7 +1331,7 @@ mod tests {
         let bad = LayerSpec::from_config("Dense", &json!({"units": "many"}));
         assert!(matches!(bad, LayerSpec::Unknown(_)));
         let s = State::default().reduce(Action::Edit {
-            index: 0,
+            id: LayerId(0),
             spec: bad,
         });
         assert_eq!(s.model, Model::seed());
@@ -1055,20 +1345,16 @@ mod tests {
         let e = with_field(&dense(16), "units", json!(-3)).unwrap_err();
         assert!(!e.starts_with("invalid Dense config"), "{e}");
         // Engine-level invalidity is applied (the card shows the error, like Keras).
-        let big = with_field(
-            &LayerSpec::default_of("Conv1D").unwrap(),
-            "kernel_size",
-            json!([9]),
-        )
-        .unwrap();
         let s = State::default().reduce(Action::Add {
             class: "Conv1D".into(),
             at: Some(0),
         });
-        let s = s.reduce(Action::Edit {
-            index: 0,
-            spec: big,
-        });
+        let s = set_field(&s, 0, "kernel_size", "9");
+        assert_eq!(
+            s.draft(id(&s, 0), "kernel_size")
+                .and_then(|d| d.error.clone()),
+            None
+        );
         let a = analyze(&s.model);
         assert!(a.layers[0].error().is_some());
         assert!(a.layers[1..]
@@ -1078,25 +1364,32 @@ mod tests {
 
     #[test]
     fn delete_and_duplicate() {
-        let s = State::default()
-            .reduce(Action::Select(Some(3)))
-            .reduce(Action::Delete(1));
+        let s0 = State::default();
+        let last = id(&s0, 3);
+        let s = s0
+            .reduce(Action::Select(Some(last)))
+            .reduce(Action::Delete(id(&s0, 1)));
         assert_eq!(names(&s), ["dense", "flatten", "dense_1"]);
-        assert_eq!(s.selected, Some(2));
-        let s = s.reduce(Action::Delete(2));
+        assert_eq!(s.selected, Some(last));
+        let s = s.reduce(Action::Delete(last));
         assert_eq!(s.selected, None);
-        let s = s.reduce(Action::Duplicate(0));
+        let first = id(&s, 0);
+        let s = s.reduce(Action::Duplicate(first));
         assert_eq!(names(&s), ["dense", "dense_1", "flatten"]);
         assert_eq!(s.model.layers[1].spec, s.model.layers[0].spec);
-        assert_eq!(s.selected, Some(1));
-        let n = s.reduce(Action::Delete(7));
+        assert_ne!(id(&s, 1), first);
+        assert_eq!(s.selected, Some(id(&s, 1)));
+        let n = s.reduce(Action::Delete(LayerId(77)));
         assert_eq!(n.model, s.model);
+        assert_eq!(n.history.len(), s.history.len());
+        let n = s.reduce(Action::Duplicate(LayerId(77)));
+        assert_eq!(n.history.len(), s.history.len());
     }
 
     #[test]
     fn undo_redo_round_trip() {
         let s0 = State::default();
-        let s1 = s0.reduce(Action::Delete(0));
+        let s1 = s0.reduce(Action::Delete(id(&s0, 0)));
         let s2 = s1.reduce(Action::Add {
             class: "Dropout".into(),
             at: None,
@@ -1105,24 +1398,36 @@ mod tests {
         assert_eq!(u1.model, s1.model);
         let u0 = u1.reduce(Action::Undo);
         assert_eq!(u0.model, s0.model);
+        assert_eq!(
+            ids(&u0),
+            ids(&s0),
+            "undo brings the deleted layer back with its id"
+        );
         assert!(!u0.can_undo());
         assert_eq!(u0.reduce(Action::Undo).model, s0.model);
         let r = u0.reduce(Action::Redo).reduce(Action::Redo);
         assert_eq!(r.model, s2.model);
+        assert_eq!(ids(&r), ids(&s2));
         assert!(!r.can_redo());
         // A new edit after undo drops the redo branch.
-        let b = u1.reduce(Action::Duplicate(0));
+        let b = u1.reduce(Action::Duplicate(id(&u1, 0)));
         assert!(!b.can_redo());
-        // Selection is clamped when undo shortens the stack.
-        let sel = s2.reduce(Action::Select(Some(3))).reduce(Action::Undo);
-        assert_eq!(sel.selected, Some(2));
+        // Undoing the add of the selected layer unselects it; a layer still there stays
+        // selected through undo and redo.
+        assert_eq!(s2.selected, Some(id(&s2, 3)));
+        assert_eq!(s2.reduce(Action::Undo).selected, None);
+        let kept = s2.reduce(Action::Select(Some(id(&s2, 1))));
+        let kept = kept.reduce(Action::Undo).reduce(Action::Undo);
+        assert_eq!(kept.selected, Some(id(&s2, 1)));
+        assert_eq!(kept.selected_index(), Some(2));
+        assert_eq!(kept.reduce(Action::Redo).selected_index(), Some(1));
     }
 
     #[test]
     fn reset_and_load_are_undoable() {
         let s = State::default()
-            .reduce(Action::Delete(0))
-            .reduce(Action::Delete(0))
+            .reduce(Action::Delete(LayerId(0)))
+            .reduce(Action::Delete(LayerId(1)))
             .reduce(Action::Reset);
         assert_eq!(s.model, Model::seed());
         assert_eq!(s.reduce(Action::Undo).model.layers.len(), 2);
@@ -1141,7 +1446,7 @@ mod tests {
         let mut s = State::default();
         for i in 0..(HISTORY_CAP + 50) {
             s.apply(Action::Edit {
-                index: 0,
+                id: LayerId(0),
                 spec: dense(i % 7 + 1 + (i / 7) * 7),
             });
         }
@@ -1158,12 +1463,12 @@ mod tests {
     #[test]
     fn rename_validates() {
         let s = State::default().reduce(Action::Rename {
-            index: 0,
+            id: LayerId(0),
             name: "hidden".into(),
         });
         assert_eq!(names(&s)[0], "hidden");
         let d = s.reduce(Action::Rename {
-            index: 0,
+            id: LayerId(0),
             name: "flatten".into(),
         });
         assert_eq!(d.model, s.model);
@@ -1171,7 +1476,7 @@ mod tests {
         assert!(validate_name(&s.model, 0, "  ").is_err());
         assert!(validate_name(&s.model, 0, "hidden").is_ok());
         let two = s.reduce(Action::Rename {
-            index: 0,
+            id: LayerId(0),
             name: "hidden2".into(),
         });
         assert_eq!(two.history.len(), 1, "typing a name is one undo step");
@@ -1282,12 +1587,14 @@ mod tests {
         assert_eq!(s.model.name, "seed004");
         assert_eq!(analyze(&s.model).total(), 13_698);
         let c = s.compare.clone().unwrap();
-        assert_eq!(c.preset, "seed004");
-        assert_eq!(c.model().map(|m| analyze(&m).total()), Some(58_498));
+        assert_eq!(c.preset.as_deref(), Some("seed004"));
+        assert_eq!(s.compare_preset(), Some("seed004"));
+        assert_eq!(analyze(&c.model).total(), 58_498);
+        assert_eq!(c.label, "preset seed004_flatten");
         assert_eq!(s.reduce(Action::Undo).model, Model::seed());
-        // Opening the same preset again re-applies B.
+        // Opening the same preset again re-opens B (the view scrolls to it again).
         let again = s.reduce(Action::OpenPreset("seed004".into()));
-        assert!(again.compare.as_ref().unwrap().seq > c.seq);
+        assert!(again.compare.as_ref().unwrap().opened > c.opened);
         // No partner: no compare. Unknown ids are refused.
         let plain = s.reduce(Action::OpenPreset("mnist_mlp".into()));
         assert_eq!(plain.compare, None);
@@ -1298,7 +1605,63 @@ mod tests {
         assert_eq!(s.reduce(Action::Reset).compare, None);
         assert_eq!(s.reduce(Action::Load(Model::seed())).compare, None);
         // Edits keep it (A changes, B stays the partner).
-        assert!(s.reduce(Action::Delete(1)).compare.is_some());
+        assert!(s.reduce(Action::Delete(id(&s, 1))).compare.is_some());
+    }
+
+    #[test]
+    fn compare_b_actions() {
+        let s = State::default();
+        assert_eq!(s.compare, None, "B starts as a copy of A");
+        let dense_1 = id(&s, 3);
+        let f = s.reduce(Action::CompareFlatten(dense_1));
+        let b = f.compare.clone().unwrap();
+        assert_eq!(b.label, "A with Flatten before dense_1");
+        assert_eq!(b.preset, None);
+        assert_eq!(b.model.layers.len(), 5);
+        assert_eq!(
+            analyze(&b.model).total(),
+            244,
+            "dense_1 is already after a Flatten"
+        );
+        let f0 = s.reduce(Action::CompareFlatten(id(&s, 0)));
+        assert_eq!(analyze(&f0.compare.unwrap().model).total(), 180);
+        // Not a model edit: nothing to undo; edits of A keep B.
+        assert!(!f.can_undo());
+        let edited = set_field(&f, 0, "units", "8");
+        assert_eq!(edited.compare, f.compare);
+        assert_eq!(f.reduce(Action::CompareFlatten(LayerId(42))), f);
+        // B = A.
+        assert_eq!(f.reduce(Action::CompareCopyA).compare, None);
+        // A teaching pair: A is loaded (undoably), B is its partner.
+        let p = f.reduce(Action::ComparePair("seed004".into()));
+        assert_eq!(analyze(&p.model).total(), 13_698);
+        let b = p.compare.clone().unwrap();
+        assert_eq!(analyze(&b.model).total(), 58_498);
+        assert_eq!(
+            p.compare_preset(),
+            None,
+            "the compare view's pairs are not in links"
+        );
+        assert_eq!(p.reduce(Action::Undo).model, Model::seed());
+        let p0 = p.reduce(Action::ComparePair("seed000".into()));
+        assert_eq!(analyze(&p0.model).total(), 3_601);
+        assert_eq!(analyze(&p0.compare.unwrap().model).total(), 9_301);
+        let bad = p.reduce(Action::ComparePair("nope".into()));
+        assert_eq!(bad.model, p.model);
+        assert!(bad.notice.is_some());
+    }
+
+    #[test]
+    fn reset_and_load_clear_b() {
+        for s in [
+            State::default().reduce(Action::OpenPreset("seed004".into())),
+            State::default().reduce(Action::ComparePair("seed000".into())),
+            State::default().reduce(Action::CompareFlatten(LayerId(0))),
+        ] {
+            assert!(s.compare.is_some());
+            assert_eq!(s.reduce(Action::Reset).compare, None);
+            assert_eq!(s.reduce(Action::Load(Model::seed())).compare, None);
+        }
     }
 
     #[test]
@@ -1347,7 +1710,7 @@ mod tests {
         let s = s.reduce(Action::SetExercise(Some(hiding)));
         assert!(!s.hides("params"), "the teacher sees everything");
         let student = s
-            .reduce(Action::Delete(0))
+            .reduce(Action::Delete(LayerId(0)))
             .reduce(Action::SetTeacher(false));
         assert_eq!(
             student.exercise.as_ref().and_then(|e| e.start.as_ref()),
@@ -1376,7 +1739,7 @@ mod tests {
         let ex = crate::codec::exercise::exercises()[1].clone();
         let link_model = ex.start.clone().unwrap();
         let s = State::default()
-            .reduce(Action::Select(Some(1)))
+            .reduce(Action::Select(Some(LayerId(1))))
             .reduce(Action::LinkError("old".into()))
             .reduce(Action::OpenLink {
                 model: link_model.clone(),
@@ -1390,7 +1753,7 @@ mod tests {
         assert_eq!(s.selected, None);
         assert_eq!(s.link_error, None);
         assert_eq!(s.exercise.as_ref().unwrap().start, Some(link_model.clone()));
-        let seq = s.compare.as_ref().unwrap().seq;
+        let opened = s.compare.as_ref().unwrap().opened;
         assert_eq!(s.reduce(Action::Undo).model, Model::seed());
         // The same link again (hashchange + popstate): nothing new to undo, B untouched.
         let again = s.reduce(Action::OpenLink {
@@ -1399,7 +1762,7 @@ mod tests {
             compare: Some("seed004".into()),
         });
         assert_eq!(again.history.len(), s.history.len());
-        assert_eq!(again.compare.as_ref().unwrap().seq, seq);
+        assert_eq!(again.compare.as_ref().unwrap().opened, opened);
         assert_eq!(again.exercise, None, "a link without an exercise ends it");
         // Unknown or partnerless compare presets are ignored.
         let odd = s.reduce(Action::OpenLink {
@@ -1413,7 +1776,7 @@ mod tests {
     #[test]
     fn link_errors_keep_the_model_and_can_be_dismissed() {
         let s = State::default()
-            .reduce(Action::Delete(0))
+            .reduce(Action::Delete(LayerId(0)))
             .reduce(Action::LinkError("corrupted".into()));
         assert_eq!(s.link_error.as_deref(), Some("corrupted"));
         assert_eq!(s.model.layers.len(), 3);

@@ -8,16 +8,35 @@ use super::error::{LayerError, Problem};
 use super::layers::{Explanation, LayerSpec, WeightSpec};
 use super::shape::{checked_product, checked_sum, Shape};
 
+/// Which layer this is, for the page: stable while the layer is moved, edited or renamed,
+/// and never reused within a session (the page's state allocates them, see
+/// `app::state::State`). Ids are not part of the model's meaning: no serialized format
+/// (model JSON, share links, Keras or PyTorch export, CLI output) carries them, and models
+/// (and layers) compare equal whatever their ids. A layer made by [`Layer::new`] or read
+/// from a file has the default id until the page adopts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct LayerId(pub u32);
+
 /// One named layer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Layer {
+    /// In-memory identity only (ignored by `==` and by every codec).
+    pub id: LayerId,
     pub name: String,
     pub spec: LayerSpec,
+}
+
+/// Equality is by content: the id is ignored.
+impl PartialEq for Layer {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.spec == other.spec
+    }
 }
 
 impl Layer {
     pub fn new(name: impl Into<String>, spec: LayerSpec) -> Self {
         Layer {
+            id: LayerId::default(),
             name: name.into(),
             spec,
         }
@@ -362,6 +381,17 @@ mod tests {
         );
         assert_eq!(a.total(), 244);
         assert_eq!(a.layers[0].macs, 3 * 2 * 16);
+    }
+
+    #[test]
+    fn ids_do_not_change_equality() {
+        let mut m = Model::seed();
+        for (i, l) in m.layers.iter_mut().enumerate() {
+            l.id = LayerId(u32::try_from(i).unwrap_or(0) + 7);
+        }
+        assert_eq!(m, Model::seed());
+        m.layers[0].name = "other".into();
+        assert_ne!(m, Model::seed());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::dnd::{within, DragApi, DragSource};
 use super::group_class;
 use crate::app::state::Action;
 use crate::engine::summary::commas;
-use crate::engine::{LayerReport, Status};
+use crate::engine::{LayerId, LayerReport, Status};
 
 /// Where keyboard focus should go.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,6 +22,8 @@ pub enum Focus {
 
 #[derive(Properties, PartialEq)]
 pub struct CardProps {
+    pub id: LayerId,
+    /// Position in the stack (shown, and used for keyboard moves).
     pub index: usize,
     pub count: usize,
     pub settings: AttrValue,
@@ -58,6 +60,7 @@ fn shape_text(report: &LayerReport) -> (String, &'static str) {
 pub fn card(props: &CardProps) -> Html {
     let r = &props.report;
     let index = props.index;
+    let id = props.id;
     let (shape, status) = shape_text(r);
     let ok = status == "ok";
     let params = if props.hide_params {
@@ -75,7 +78,7 @@ pub fn card(props: &CardProps) -> Html {
             if drag.swallow_click() {
                 return;
             }
-            dispatch.emit(Action::Select(Some(index)));
+            dispatch.emit(Action::Select(Some(id)));
             // Mouse presses do not focus the card (see DragApi::press): focus it so Delete
             // and Alt+arrows work right after a click.
             let card = e
@@ -92,7 +95,7 @@ pub fn card(props: &CardProps) -> Html {
         let drag = props.drag.clone();
         let label = format!("{} ({})", r.name, r.class_name);
         Callback::from(move |e: PointerEvent| {
-            drag.press(DragSource::Card(index), label.clone(), &e)
+            drag.press(DragSource::Card(id, index), label.clone(), &e)
         })
     };
     let onkeydown = {
@@ -114,7 +117,7 @@ pub fn card(props: &CardProps) -> Html {
                         Some(index + 1).filter(|&t| t < count)
                     };
                     if let Some(to) = to {
-                        dispatch.emit(Action::Move { from: index, to });
+                        dispatch.emit(Action::Move { id, to });
                         focus.emit(Focus::AfterRender(Some(to)));
                     }
                 }
@@ -131,7 +134,7 @@ pub fn card(props: &CardProps) -> Html {
                 }
                 "Delete" | "Backspace" => {
                     e.prevent_default();
-                    dispatch.emit(Action::Delete(index));
+                    dispatch.emit(Action::Delete(id));
                     let next = if index + 1 < count {
                         Some(index)
                     } else {
@@ -141,7 +144,7 @@ pub fn card(props: &CardProps) -> Html {
                 }
                 "Enter" | " " => {
                     e.prevent_default();
-                    dispatch.emit(Action::Select(Some(index)));
+                    dispatch.emit(Action::Select(Some(id)));
                 }
                 "Escape" => dispatch.emit(Action::Select(None)),
                 _ => {}
@@ -152,14 +155,14 @@ pub fn card(props: &CardProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: MouseEvent| {
             e.stop_propagation();
-            dispatch.emit(Action::Duplicate(index));
+            dispatch.emit(Action::Duplicate(id));
         })
     };
     let on_delete = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: MouseEvent| {
             e.stop_propagation();
-            dispatch.emit(Action::Delete(index));
+            dispatch.emit(Action::Delete(id));
         })
     };
 

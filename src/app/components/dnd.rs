@@ -21,6 +21,7 @@ use web_sys::{Element, KeyboardEvent, PointerEvent};
 use yew::prelude::*;
 
 use crate::app::state::{drop_target, Action, State};
+use crate::engine::LayerId;
 
 /// Pixels the pointer must travel before a press becomes a drag.
 const THRESHOLD: f64 = 5.0;
@@ -34,8 +35,8 @@ const EDGE: f64 = 56.0;
 pub enum DragSource {
     /// A new layer of this catalogue class.
     Palette(&'static str),
-    /// The layer at this index.
-    Card(usize),
+    /// A layer, and its index when the drag started.
+    Card(LayerId, usize),
 }
 
 /// What the page shows while dragging.
@@ -50,14 +51,14 @@ pub struct DragView {
 impl DragView {
     /// Dragging a card out of the stack deletes it on release.
     pub fn deleting(&self) -> bool {
-        matches!(self.source, DragSource::Card(_)) && self.slot.is_none()
+        matches!(self.source, DragSource::Card(..)) && self.slot.is_none()
     }
 
     /// Slot where the drop indicator shows (hidden when the drop would change nothing).
     pub fn indicator(&self) -> Option<usize> {
         let slot = self.slot?;
         match self.source {
-            DragSource::Card(from) => drop_target(from, slot).map(|_| slot),
+            DragSource::Card(_, from) => drop_target(from, slot).map(|_| slot),
             DragSource::Palette(_) => Some(slot),
         }
     }
@@ -157,7 +158,7 @@ impl DragApi {
         if !e.is_primary() || e.button() != 0 {
             return;
         }
-        if matches!(source, DragSource::Card(_))
+        if matches!(source, DragSource::Card(..))
             && within(e.target(), "button, input, select, textarea, a")
         {
             return;
@@ -267,10 +268,10 @@ impl DragApi {
                 class: (*class).to_string(),
                 at: Some(at),
             }),
-            (DragSource::Card(from), Some(slot)) => {
-                drop_target(*from, slot).map(|to| Action::Move { from: *from, to })
+            (DragSource::Card(id, from), Some(slot)) => {
+                drop_target(*from, slot).map(|to| Action::Move { id: *id, to })
             }
-            (DragSource::Card(from), None) => Some(Action::Delete(*from)),
+            (DragSource::Card(id, _), None) => Some(Action::Delete(*id)),
             (DragSource::Palette(_), None) => None,
         };
         let swallow = self.inner.swallow.clone();

@@ -7,6 +7,7 @@
 //! field shows the new value.
 //!
 //! [`ConfigField`] renders one Keras config field with the control its JSON type calls for.
+//! It parses nothing: it dispatches the text, and shows the state's draft and refusal.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,8 +17,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::app::state::{field_text, parse_field, value_text, with_field, Action, FieldKind};
-use crate::engine::LayerSpec;
+use crate::app::state::{value_text, Action, FieldDraft, FieldKind};
+use crate::engine::LayerId;
 
 #[derive(Properties, PartialEq)]
 pub struct DraftInputProps {
@@ -124,38 +125,40 @@ pub fn draft_input(props: &DraftInputProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct ConfigFieldProps {
-    pub index: usize,
-    pub spec: LayerSpec,
+    pub id: LayerId,
     pub key_name: AttrValue,
     pub kind: FieldKind,
+    /// The model's value of the field.
     pub value: Value,
+    /// What was last typed here (shown instead of the value) and why it was refused.
+    #[prop_or_default]
+    pub draft: Option<FieldDraft>,
     pub dispatch: Callback<Action>,
 }
 
-/// One Keras config field: checkbox, select, number or tuple text, by JSON type.
+/// One Keras config field: checkbox, select, number or tuple text, by JSON type. Every
+/// change dispatches the text ([`Action::SetField`]); the reducer parses and validates it
+/// and keeps the refusal, shown here.
 #[function_component(ConfigField)]
 pub fn config_field(props: &ConfigFieldProps) -> Html {
     let key = props.key_name.clone();
     let testid = AttrValue::from(format!("field-{key}"));
-    let error = use_state(|| None::<String>);
+    let error = props
+        .draft
+        .as_ref()
+        .and_then(|d| d.error.as_ref())
+        .map(ToString::to_string);
 
-    // Build the new spec from the text and dispatch it, or report why not.
-    let commit = {
-        let spec = props.spec.clone();
-        let kind = props.kind.clone();
-        let key = key.to_string();
-        let index = props.index;
+    let send = {
+        let id = props.id;
+        let field = key.to_string();
         let dispatch = props.dispatch.clone();
-        move |text: String| -> Result<String, String> {
-            let value = parse_field(&kind, &text)?;
-            let new = with_field(&spec, &key, value)?;
-            let canon = field_text(&new, &key);
-            dispatch.emit(Action::EditField {
-                index,
-                field: key.clone(),
-                spec: new,
+        move |text: String| {
+            dispatch.emit(Action::SetField {
+                id,
+                field: field.clone(),
+                text,
             });
-            Ok(canon)
         }
     };
 
@@ -165,37 +168,36 @@ pub fn config_field(props: &ConfigFieldProps) -> Html {
         FieldKind::Optional => Some("empty = None"),
         _ => None,
     };
-    let control = match &props.kind {
+    let (control, row_error) = match &props.kind {
         FieldKind::Bool => {
             let checked = props.value.as_bool().unwrap_or(false);
-            let error = error.clone();
             let onchange = Callback::from(move |e: Event| {
                 let on = e
                     .target()
                     .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
                     .is_some_and(|i| i.checked());
-                error.set(commit(on.to_string()).err());
+                send(on.to_string());
             });
-            html! {
+            let control = html! {
                 <label class="field field-bool">
                     <input type="checkbox" class="check" data-testid={testid} {checked} {onchange}
                         aria-label={key.clone()} />
                     {label}
                 </label>
-            }
+            };
+            (control, error)
         }
         FieldKind::Choice(options) => {
             let current = props.value.as_str().unwrap_or("").to_string();
-            let error = error.clone();
             let onchange = Callback::from(move |e: Event| {
                 if let Some(sel) = e
                     .target()
                     .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
                 {
-                    error.set(commit(sel.value()).err());
+                    send(sel.value());
                 }
             });
-            html! {
+            let control = html! {
                 <label class="field">
                     {label}
                     <select class="input select" data-testid={testid} aria-label={key.clone()} {onchange}>
@@ -204,7 +206,8 @@ pub fn config_field(props: &ConfigFieldProps) -> Html {
                         }) }
                     </select>
                 </label>
-            }
+            };
+            (control, error)
         }
         kind => {
             let (input_type, step, inputmode) = match kind {
@@ -212,31 +215,59 @@ pub fn config_field(props: &ConfigFieldProps) -> Html {
                 FieldKind::Float => ("number", Some("any"), Some("decimal")),
                 _ => ("text", None, None),
             };
-            let placeholder =
-                matches!(kind, FieldKind::Optional).then_some(AttrValue::Static("None"));
-            html! {
+            let placeholder = matches!(kind, FieldKind::Optional).then_some("None");
+            let shown = props
+                .draft
+                .as_ref()
+                .map_or_else(|| value_text(&props.value), |d| d.text.clone());
+            let on_text = move |e: Event| {
+                if let Some(input) = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                {
+                    send(input.value());
+                }
+            };
+            let oninput = {
+                let f = on_text.clone();
+                Callback::from(move |e: InputEvent| f(e.into()))
+            };
+            let onchange = Callback::from(on_text);
+            let invalid = error.is_some();
+            let control = html! {
                 <label class="field">
                     {label}
-                    <DraftInput
-                        value={AttrValue::from(value_text(&props.value))}
-                        on_commit={Callback::from(commit)}
-                        testid={testid}
-                        label={key.clone()}
-                        input_type={input_type}
-                        step={step.map(AttrValue::Static)}
-                        inputmode={inputmode.map(AttrValue::Static)}
-                        {placeholder}
-                    />
+                    <span class="draft">
+                        <input
+                            type={input_type}
+                            class={classes!("input", invalid.then_some("invalid"))}
+                            data-testid={testid}
+                            aria-label={key.clone()}
+                            aria-invalid={invalid.to_string()}
+                            {step}
+                            {inputmode}
+                            {placeholder}
+                            spellcheck="false"
+                            autocomplete="off"
+                            value={shown}
+                            {oninput}
+                            {onchange}
+                        />
+                        if let Some(msg) = &error {
+                            <span class="field-error" data-testid="field-error" role="alert">{msg.clone()}</span>
+                        }
+                    </span>
                     if let Some(h) = hint { <span class="field-hint">{h}</span> }
                 </label>
-            }
+            };
+            (control, None)
         }
     };
     html! {
         <div class="field-row">
             {control}
-            if let Some(msg) = &*error {
-                <span class="field-error" data-testid="field-error" role="alert">{msg.clone()}</span>
+            if let Some(msg) = row_error {
+                <span class="field-error" data-testid="field-error" role="alert">{msg}</span>
             }
         </div>
     }

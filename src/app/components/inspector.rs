@@ -7,15 +7,18 @@ use yew::prelude::*;
 
 use super::field::{ConfigField, DraftInput};
 use super::group_class;
-use crate::app::state::{validate_name, Action};
+use crate::app::state::{validate_name, Action, FieldDraft};
 use crate::engine::summary::commas;
-use crate::engine::{Analysis, Model};
+use crate::engine::{Analysis, LayerId, Model};
 
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
-    pub selected: Option<usize>,
+    pub selected: Option<LayerId>,
+    /// What was typed into the selected layer's fields (see [`FieldDraft`]).
+    #[prop_or_default]
+    pub drafts: Vec<FieldDraft>,
     pub dispatch: Callback<Action>,
     /// An exercise hides parameter counts (the weights list shows shapes only).
     #[prop_or_default]
@@ -25,9 +28,11 @@ pub struct InspectorProps {
 #[function_component(Inspector)]
 pub fn inspector(props: &InspectorProps) -> Html {
     let hide = props.hide_params;
-    let empty = props.selected.is_none_or(|i| i >= props.model.layers.len());
-    let body = match props
+    let index = props
         .selected
+        .and_then(|id| props.model.layers.iter().position(|l| l.id == id));
+    let empty = index.is_none();
+    let body = match index
         .and_then(|i| Some((i, props.model.layers.get(i)?, props.analysis.layers.get(i)?)))
     {
         None => html! {
@@ -38,6 +43,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         },
         Some((index, layer, report)) => {
             let class = layer.spec.class_name().to_string();
+            let id = layer.id;
             let rename = {
                 let dispatch = props.dispatch.clone();
                 let model = props.model.clone();
@@ -45,7 +51,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     validate_name(&model, index, &text)?;
                     let name = text.trim().to_string();
                     dispatch.emit(Action::Rename {
-                        index,
+                        id,
                         name: name.clone(),
                     });
                     Ok(name)
@@ -53,12 +59,17 @@ pub fn inspector(props: &InspectorProps) -> Html {
             };
             let fields = crate::app::state::fields(&layer.spec);
             let controls = fields.into_iter().map(|(key, kind, value)| {
-                let id = format!("{index}:{class}:{key}");
+                let draft = props
+                    .drafts
+                    .iter()
+                    .find(|d| d.id == id && d.field == key)
+                    .cloned();
+                let vkey = format!("{}:{class}:{key}", id.0);
                 html! {
                     <ConfigField
-                        key={id}
-                        {index}
-                        spec={layer.spec.clone()}
+                        key={vkey}
+                        {id}
+                        {draft}
                         key_name={AttrValue::from(key)}
                         {kind}
                         {value}
@@ -86,18 +97,18 @@ pub fn inspector(props: &InspectorProps) -> Html {
             });
             let on_dup = {
                 let d = props.dispatch.clone();
-                Callback::from(move |_| d.emit(Action::Duplicate(index)))
+                Callback::from(move |_| d.emit(Action::Duplicate(id)))
             };
             let on_del = {
                 let d = props.dispatch.clone();
-                Callback::from(move |_| d.emit(Action::Delete(index)))
+                Callback::from(move |_| d.emit(Action::Delete(id)))
             };
             let on_close = {
                 let d = props.dispatch.clone();
                 Callback::from(move |_| d.emit(Action::Select(None)))
             };
             html! {
-                <div class="inspector-body" key={format!("{index}:{class}")}>
+                <div class="inspector-body" key={format!("{}:{class}", id.0)}>
                     <div class={classes!("inspector-title", group_class(&class))}>
                         <span class="card-index">{index + 1}</span>
                         <div class="card-title">
@@ -118,7 +129,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                             <label class="field">
                                 <span class="field-label"><code>{"name"}</code></span>
                                 <DraftInput
-                                    key={format!("name:{index}")}
+                                    key={format!("name:{}", id.0)}
                                     value={AttrValue::from(layer.name.clone())}
                                     on_commit={rename}
                                     testid="field-name"

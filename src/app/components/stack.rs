@@ -14,13 +14,13 @@ use super::dnd::{DragApi, DragSource, DragView};
 use super::field::DraftInput;
 use crate::app::state::{format_shape, parse_shape, Action};
 use crate::engine::summary::commas;
-use crate::engine::{Analysis, Model, Shape};
+use crate::engine::{Analysis, LayerId, Model, Shape};
 
 #[derive(Properties, PartialEq)]
 pub struct StackProps {
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
-    pub selected: Option<usize>,
+    pub selected: Option<LayerId>,
     pub dispatch: Callback<Action>,
     pub drag: DragApi,
     pub drag_view: Option<DragView>,
@@ -45,10 +45,13 @@ pub fn stack(props: &StackProps) -> Html {
         });
     }
     // Keep the selected card on screen (e.g. one just added from the palette).
+    let selected_index = props
+        .selected
+        .and_then(|id| props.model.layers.iter().position(|l| l.id == id));
     {
         let list = list.clone();
         use_effect_with(
-            (props.selected, props.model.layers.len()),
+            (selected_index, props.model.layers.len()),
             move |(sel, _)| {
                 if let Some(i) = *sel {
                     reveal_card(&list, i);
@@ -84,7 +87,7 @@ pub fn stack(props: &StackProps) -> Html {
     let view = props.drag_view.as_ref();
     let indicator = view.and_then(DragView::indicator);
     let dragged = view.and_then(|v| match v.source {
-        DragSource::Card(i) => Some(i),
+        DragSource::Card(id, _) => Some(id),
         DragSource::Palette(_) => None,
     });
     let deleting = view.is_some_and(DragView::deleting);
@@ -99,14 +102,15 @@ pub fn stack(props: &StackProps) -> Html {
         .map(|(i, (layer, report))| {
             html! {
                 <Card
-                    key={i}
+                    key={layer.id.0}
+                    id={layer.id}
                     index={i}
                     {count}
                     settings={AttrValue::from(layer.spec.rules().settings())}
                     report={report.clone()}
-                    selected={props.selected == Some(i)}
-                    dragging={dragged == Some(i)}
-                    deleting={deleting && dragged == Some(i)}
+                    selected={props.selected == Some(layer.id)}
+                    dragging={dragged == Some(layer.id)}
+                    deleting={deleting && dragged == Some(layer.id)}
                     drop_before={indicator == Some(i)}
                     hide_params={props.hide_params}
                     dispatch={props.dispatch.clone()}

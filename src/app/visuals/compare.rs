@@ -1,32 +1,27 @@
-//! A/B compare: the current model (A) and a variant (B, kept here) side by side, layers
-//! aligned row by row with shapes, parameters and the difference. B starts as a copy of A;
-//! "B = A with Flatten before …" and the seed presets change it.
+//! A/B compare: the current model (A) and a variant (B, kept in the page state) side by
+//! side, layers aligned row by row with shapes, parameters and the difference. B starts as
+//! a copy of A; "B = A with Flatten before …" and the seed pairs change it (actions).
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::app::state::{Action, CompareB};
 use crate::engine::model::{analyze, LayerReport};
 use crate::engine::teach::{self, signed_thousands, thousands, Preset};
 use crate::engine::{Analysis, Model, Status};
 
 #[derive(Properties, PartialEq)]
 pub struct CompareProps {
+    /// A: the playground's model.
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
-    pub on_replace: Callback<Model>,
-    /// B from outside (a preset's partner): applied when it or `compare_seq` changes.
+    /// B (`None`: a copy of A), kept in the page state.
     #[prop_or_default]
-    pub compare_b: Option<Rc<Model>>,
+    pub compare: Option<CompareB>,
+    /// Make B, B = A and the pairs dispatch here.
     #[prop_or_default]
-    pub compare_seq: u32,
-}
-
-/// B and how it was made.
-#[derive(Clone, PartialEq)]
-struct Variant {
-    model: Rc<Model>,
-    label: String,
+    pub dispatch: Callback<Action>,
 }
 
 fn total_text(a: &Analysis) -> String {
@@ -75,55 +70,31 @@ fn reveal(el: &web_sys::Element) {
 
 #[function_component(CompareView)]
 pub fn compare_view(p: &CompareProps) -> Html {
-    // A preset's A shows here at once, until the app's model changes.
-    let a_override = use_state_eq(|| None::<Rc<Model>>);
-    {
-        let a_override = a_override.clone();
-        use_effect_with(p.model.clone(), move |_| a_override.set(None));
-    }
-    let b_state = use_state_eq(|| {
-        p.compare_b.as_ref().map(|b| Variant {
-            model: b.clone(),
-            label: format!("preset {}", b.name),
-        })
-    });
     let choice = use_state_eq(|| None::<usize>);
     let node = use_node_ref();
-    // A B from outside replaces ours; after the first render it also scrolls into view.
+    // B opened from outside (the gallery, a link) scrolls into view, after the first render.
     {
-        let b_state = b_state.clone();
         let node = node.clone();
         let first = use_mut_ref(|| true);
-        use_effect_with((p.compare_b.clone(), p.compare_seq), move |(b, _)| {
+        let opened = p
+            .compare
+            .as_ref()
+            .filter(|c| c.preset.is_some())
+            .map(|c| c.opened);
+        use_effect_with(opened, move |opened| {
             let was_first = std::mem::replace(&mut *first.borrow_mut(), false);
-            if let Some(b) = b {
-                b_state.set(Some(Variant {
-                    model: b.clone(),
-                    label: format!("preset {}", b.name),
-                }));
-                if !was_first {
-                    if let Some(el) = node.cast::<web_sys::Element>() {
-                        reveal(&el);
-                    }
+            if opened.is_some() && !was_first {
+                if let Some(el) = node.cast::<web_sys::Element>() {
+                    reveal(&el);
                 }
             }
         });
     }
 
-    let a_model = (*a_override).clone().unwrap_or_else(|| p.model.clone());
-    let a_analysis = use_memo(
-        (a_model.clone(), p.analysis.clone(), a_override.is_some()),
-        |(m, a, own)| {
-            if *own {
-                Rc::new(analyze(m))
-            } else {
-                a.clone()
-            }
-        },
-    );
-    let a_analysis: Rc<Analysis> = (*a_analysis).clone();
-    let (b_model, b_label) = match &*b_state {
-        Some(v) => (v.model.clone(), v.label.clone()),
+    let a_model = p.model.clone();
+    let a_analysis = p.analysis.clone();
+    let (b_model, b_label) = match &p.compare {
+        Some(c) => (c.model.clone(), c.label.clone()),
         None => (a_model.clone(), "a copy of A".to_string()),
     };
     let b_analysis = use_memo(b_model.clone(), |m| analyze(m));
@@ -154,25 +125,17 @@ pub fn compare_view(p: &CompareProps) -> Html {
         })
     };
     let on_flatten = {
-        let b_state = b_state.clone();
-        let a_model = a_model.clone();
+        let dispatch = p.dispatch.clone();
+        let id = chosen.and_then(|i| a_model.layers.get(i)).map(|l| l.id);
         Callback::from(move |_| {
-            if let Some(i) = chosen {
-                let name = a_model
-                    .layers
-                    .get(i)
-                    .map(|l| l.name.clone())
-                    .unwrap_or_default();
-                b_state.set(Some(Variant {
-                    model: Rc::new(teach::with_flatten_before(&a_model, i)),
-                    label: format!("A with Flatten before {name}"),
-                }));
+            if let Some(id) = id {
+                dispatch.emit(Action::CompareFlatten(id));
             }
         })
     };
     let on_reset = {
-        let b_state = b_state.clone();
-        Callback::from(move |_| b_state.set(None))
+        let dispatch = p.dispatch.clone();
+        Callback::from(move |_| dispatch.emit(Action::CompareCopyA))
     };
 
     let rows = teach::align(&a_model, &b_model);
@@ -197,18 +160,13 @@ pub fn compare_view(p: &CompareProps) -> Html {
             <div class="vz-row vz-presets" role="group" aria-label="Compare presets">
                 <span class="vz-note">{"Presets:"}</span>
                 { for presets.iter().map(|(pr, text)| {
-                    let pr = pr.clone();
-                    let a_override = a_override.clone();
-                    let b_state = b_state.clone();
-                    let on_replace = p.on_replace.clone();
-                    let testid = format!("compare-preset-{}", pr.a.name);
+                    let name = pr.a.name.clone();
+                    let dispatch = p.dispatch.clone();
+                    let testid = format!("compare-preset-{name}");
                     let label = text.clone();
                     html! {
                         <button type="button" class="vz-btn vz-preset" data-testid={testid} onclick={Callback::from(move |_| {
-                            let a = Rc::new(pr.a.clone());
-                            a_override.set(Some(a));
-                            b_state.set(Some(Variant { model: Rc::new(pr.b.clone()), label: format!("{} with Flatten", pr.label) }));
-                            on_replace.emit(pr.a.clone());
+                            dispatch.emit(Action::ComparePair(name.clone()));
                         })}>{label}</button>
                     }
                 }) }

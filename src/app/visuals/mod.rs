@@ -19,6 +19,7 @@ use crate::app::frame::AfterFrame;
 use ndarray::{ArrayD, Axis};
 use yew::prelude::*;
 
+use crate::app::state::{Action, CompareB};
 use crate::engine::forward::{forward, init_weights, Limits, Weights};
 use crate::engine::teach::{self, thousands};
 use crate::engine::{Analysis, LayerSpec, Model, Status};
@@ -41,16 +42,12 @@ pub struct VisualsProps {
     /// Ask the app to select a layer.
     #[prop_or_default]
     pub on_select: Callback<usize>,
-    /// Ask the app to replace the model (e.g. a compare preset opens A).
+    /// The compare view's B (`None`: a copy of A), from [`crate::app::state::State`].
     #[prop_or_default]
-    pub on_replace: Callback<Model>,
-    /// Set the compare view's B to this model (a preset's partner opened elsewhere, e.g.
-    /// from the gallery or a link). Applied when it or `compare_seq` changes.
+    pub compare: Option<CompareB>,
+    /// The compare view's actions (make B, B = A, open a pair).
     #[prop_or_default]
-    pub compare_b: Option<Rc<Model>>,
-    /// Bumped each time B should be applied again.
-    #[prop_or_default]
-    pub compare_seq: u32,
+    pub dispatch: Callback<Action>,
 }
 
 /// The example input fed to the forward pass (one sample, no batch axis).
@@ -364,8 +361,8 @@ fn visuals_now(props: &VisualsProps) -> Html {
             <ForwardValues model={model.clone()} analysis={analysis.clone()} run={run.clone()} example={example.clone()}
                 seed={*seed} on_example={set_example} on_seed={{ let seed = seed.clone(); Callback::from(move |s: u64| seed.set(s)) }}
                 focus={focus} />
-            <CompareView model={model.clone()} analysis={analysis.clone()} on_replace={props.on_replace.clone()}
-                compare_b={props.compare_b.clone()} compare_seq={props.compare_seq} />
+            <CompareView model={model.clone()} analysis={analysis.clone()} compare={props.compare.clone()}
+                dispatch={props.dispatch.clone()} />
         </div>
     }
 }
