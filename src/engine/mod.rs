@@ -13,5 +13,5 @@ pub mod teach;
 
 pub use error::{LayerError, Problem};
 pub use layers::{Explanation, Group, LayerRules, LayerSpec, WeightSpec, CATALOGUE};
-pub use model::{analyze, Analysis, Layer, LayerId, LayerReport, Model, Status};
+pub use model::{analyze, shape_or_status, Analysis, Layer, LayerId, LayerReport, Model, Status};
 pub use shape::Shape;

@@ -109,6 +109,28 @@ pub enum Status {
     NotComputed,
 }
 
+impl Status {
+    /// The status as a page hook value: `ok`, `error` or `not-computed`.
+    pub fn hook(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error(_) => "error",
+            Status::NotComputed => "not-computed",
+        }
+    }
+}
+
+/// The text shown where a layer's output shape would be: the shape, or `error` (this layer
+/// failed) or `not computed` (an earlier one did). The one place the summary, the cards, the
+/// inspector and the compare view take it from.
+pub fn shape_or_status(shape: Option<&Shape>, status: &Status) -> String {
+    match (shape, status) {
+        (Some(s), _) => s.to_string(),
+        (None, Status::Error(_)) => "error".into(),
+        (None, _) => "not computed".into(),
+    }
+}
+
 /// Everything known about one layer after analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerReport {
@@ -126,6 +148,10 @@ pub struct LayerReport {
 }
 
 impl LayerReport {
+    /// The output shape, or `error` / `not computed` ([`shape_or_status`]).
+    pub fn shape_text(&self) -> String {
+        shape_or_status(self.output.as_ref(), &self.status)
+    }
     pub fn params(&self) -> u64 {
         self.trainable.saturating_add(self.non_trainable)
     }

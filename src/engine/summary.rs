@@ -1,6 +1,6 @@
 //! Keras 3-style `model.summary()` text, with a MACs column after Keras's columns.
 
-use super::model::{Analysis, Status};
+use super::model::Analysis;
 
 /// Keras's `readable_memory_size`: 1024-based units with two decimals.
 pub fn readable_memory_size(bytes: u64) -> String {
@@ -42,11 +42,7 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
         .layers
         .iter()
         .map(|l| {
-            let shape = match (&l.status, &l.output) {
-                (_, Some(s)) => s.to_string(),
-                (Status::Error(_), None) => "error".to_string(),
-                _ => "not computed".to_string(),
-            };
+            let shape = l.shape_text();
             [
                 format!("{} ({})", l.name, l.class_name),
                 shape,

@@ -9,7 +9,7 @@ use super::dnd::{within, DragApi, DragSource};
 use super::group_class;
 use crate::app::state::Action;
 use crate::engine::summary::commas;
-use crate::engine::{LayerId, LayerReport, Status};
+use crate::engine::{LayerId, LayerReport};
 
 /// Where keyboard focus should go.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,11 +49,7 @@ pub struct CardProps {
 
 /// What the card shows in place of a shape, and the status hook value.
 fn shape_text(report: &LayerReport) -> (String, &'static str) {
-    match (&report.status, &report.output) {
-        (Status::Ok, Some(s)) => (s.to_string(), "ok"),
-        (Status::Error(_), _) => ("error".into(), "error"),
-        _ => ("not computed".into(), "not-computed"),
-    }
+    (report.shape_text(), report.status.hook())
 }
 
 #[function_component(Card)]

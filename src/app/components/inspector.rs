@@ -9,7 +9,7 @@ use super::field::{ConfigField, DraftInput};
 use super::group_class;
 use crate::app::state::{validate_name, Action, FieldDraft};
 use crate::engine::summary::commas;
-use crate::engine::{Analysis, LayerId, Model};
+use crate::engine::{shape_or_status, Analysis, LayerId, Model, Status};
 
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
@@ -77,11 +77,8 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     />
                 }
             });
-            let (in_text, out_text) = match (&report.input, &report.output) {
-                (Some(i), Some(o)) => (i.to_string(), o.to_string()),
-                (Some(i), None) => (i.to_string(), "error".to_string()),
-                _ => ("not computed".to_string(), "not computed".to_string()),
-            };
+            let in_text = shape_or_status(report.input.as_ref(), &Status::NotComputed);
+            let out_text = report.shape_text();
             let weights = report.weights.iter().map(|w| {
                 let dims = crate::app::state::format_shape(&w.shape);
                 let n = w.shape.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));

@@ -28,11 +28,12 @@ struct RowProps {
 #[function_component(SummaryRow)]
 fn summary_row(p: &RowProps) -> Html {
     let l = &p.report;
-    let (shape, cls) = match (&l.status, &l.output) {
-        (_, Some(s)) => (s.to_string(), None),
-        (Status::Error(_), None) => ("error".to_string(), Some("row-error")),
-        _ => ("not computed".to_string(), Some("row-muted")),
+    let cls = match (&l.status, &l.output) {
+        (_, Some(_)) => None,
+        (Status::Error(_), None) => Some("row-error"),
+        _ => Some("row-muted"),
     };
+    let shape = l.shape_text();
     let params = if p.hide {
         "hidden".to_string()
     } else {

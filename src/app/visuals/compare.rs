@@ -36,15 +36,7 @@ fn cell(report: Option<&LayerReport>, side: &'static str) -> Html {
     match report {
         None => html! { <div class="vz-cmp-cell vz-cmp-none">{format!("(not in {side})")}</div> },
         Some(r) => {
-            let shape = match &r.status {
-                Status::Ok => r
-                    .output
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                Status::Error(_) => "error".into(),
-                Status::NotComputed => "not computed".into(),
-            };
+            let shape = r.shape_text();
             html! {
                 <div class={classes!("vz-cmp-cell", (r.status != Status::Ok).then_some("vz-cmp-err"))}>
                     <span class="vz-cmp-name">{&r.name}<span class="vz-cmp-class">{format!(" {}", r.class_name)}</span></span>
