@@ -4,17 +4,11 @@
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
-use super::activation::{de_axis, resolve_axis};
+use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, tensor_axis};
 use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
-
-/// A Keras axis as an index into the whole tensor (batch included); the shape checks have
-/// already refused an out-of-range one.
-fn tensor_axis(axis: i64, ndim: usize) -> usize {
-    (if axis < 0 { axis + ndim as i64 } else { axis }).max(0) as usize
-}
 
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
@@ -97,11 +91,10 @@ impl Default for BatchNormalization {
 
 impl LayerRules for BatchNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let c = input.dims()[resolve_axis(self.axis, input)?];
+        let c = axis_dim(self.axis, input)?;
         let mut w = affine_weights(c, self.scale, self.center);
         w.push(WeightSpec::new("moving_mean", vec![c], Init::Zeros).frozen());
         w.push(WeightSpec::new("moving_variance", vec![c], Init::Ones).frozen());
@@ -189,11 +182,10 @@ impl Default for LayerNormalization {
 
 impl LayerRules for LayerNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let c = input.dims()[resolve_axis(self.axis, input)?];
+        let c = axis_dim(self.axis, input)?;
         Ok(affine_weights(
             c,
             self.scale,
@@ -256,8 +248,7 @@ impl Default for UnitNormalization {
 
 impl LayerRules for UnitNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();

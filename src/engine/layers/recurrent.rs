@@ -200,7 +200,7 @@ macro_rules! rnn_layer {
                 } else {
                     None
                 };
-                self.cell(x, k, r, bias)
+                self.cell(x, RnnWeights { k, r, bias })
             }
             fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
                 let f = input.dims().get(1).copied().unwrap_or(0);
@@ -267,6 +267,13 @@ fn std_weights(
     Ok(w)
 }
 
+/// A recurrent layer's weights, loaded: kernel, recurrent kernel and the raw bias.
+struct RnnWeights<'a> {
+    k: Array2<f32>,
+    r: Array2<f32>,
+    bias: Option<&'a ArrayD<f32>>,
+}
+
 fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
     w.get(i).ok_or(Problem::MissingWeights {
         expected: n,
@@ -287,13 +294,8 @@ impl SimpleRnn {
     fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         Ok(vec![self.units])
     }
-    fn cell(
-        &self,
-        x: &ArrayD<f32>,
-        k: Array2<f32>,
-        r: Array2<f32>,
-        bias: Option<&ArrayD<f32>>,
-    ) -> Result<ArrayD<f32>, Problem> {
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
         let b = bias.map(vec1);
         let a = self.activation;
         run(
@@ -325,13 +327,8 @@ impl Lstm {
     fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         Ok(vec![gate_width(4, self.units)?])
     }
-    fn cell(
-        &self,
-        x: &ArrayD<f32>,
-        k: Array2<f32>,
-        r: Array2<f32>,
-        bias: Option<&ArrayD<f32>>,
-    ) -> Result<ArrayD<f32>, Problem> {
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
         let b = bias.map(vec1);
         let (a, ra, u) = (self.activation, self.recurrent_activation, self.units);
         let bsz = x.shape().first().copied().unwrap_or(0);
@@ -375,13 +372,8 @@ impl Gru {
             vec![u3]
         })
     }
-    fn cell(
-        &self,
-        x: &ArrayD<f32>,
-        k: Array2<f32>,
-        r: Array2<f32>,
-        bias: Option<&ArrayD<f32>>,
-    ) -> Result<ArrayD<f32>, Problem> {
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
         let u = self.units;
         let (bi, br) = match bias {
             Some(b) if self.reset_after => {
