@@ -65,63 +65,64 @@ fn max_pool(name: &str) -> Layer {
     layer("MaxPooling2D", name, json!({"pool_size": [2, 2]}))
 }
 
-fn seed000(with_flatten: bool) -> Model {
-    let mut layers = vec![dense("dense", 300, "relu")];
+/// A seed question's model: `before`, then Flatten when `with_flatten`, then `after`; the
+/// flattened variant's name gets a `_flatten` suffix.
+fn seed_model(
+    name: &str,
+    input: &[usize],
+    with_flatten: bool,
+    before: Vec<Layer>,
+    after: Vec<Layer>,
+) -> Model {
+    let mut layers = before;
     if with_flatten {
         layers.push(flatten("flatten"));
     }
-    layers.push(dense("dense_1", 1, "relu"));
-    model(
-        if with_flatten {
-            "seed000_flatten"
-        } else {
-            "seed000"
-        },
+    layers.extend(after);
+    let name = if with_flatten {
+        format!("{name}_flatten")
+    } else {
+        name.to_string()
+    };
+    model(&name, input, layers)
+}
+
+fn seed000(with_flatten: bool) -> Model {
+    seed_model(
+        "seed000",
         &[20, 10],
-        layers,
+        with_flatten,
+        vec![dense("dense", 300, "relu")],
+        vec![dense("dense_1", 1, "relu")],
     )
 }
 
 fn seed001(with_flatten: bool) -> Model {
-    let mut layers = vec![
-        dense("dense", 16, "linear"),
-        layer("Activation", "activation", json!({"activation": "relu"})),
-    ];
-    if with_flatten {
-        layers.push(flatten("flatten"));
-    }
-    layers.push(dense("dense_1", 4, "linear"));
-    model(
-        if with_flatten {
-            "seed001_flatten"
-        } else {
-            "seed001"
-        },
+    seed_model(
+        "seed001",
         &[3, 2],
-        layers,
+        with_flatten,
+        vec![
+            dense("dense", 16, "linear"),
+            layer("Activation", "activation", json!({"activation": "relu"})),
+        ],
+        vec![dense("dense_1", 4, "linear")],
     )
 }
 
 fn seed004(with_flatten: bool) -> Model {
-    let mut layers = vec![conv2d("conv2d", 32, [2, 1], "relu", "valid")];
-    if with_flatten {
-        layers.push(flatten("flatten"));
-    }
-    layers.extend([
-        dense("dense", 100, "relu"),
-        dropout("dropout", 0.2),
-        dense("dense_1", 100, "relu"),
-        dropout("dropout_1", 0.2),
-        dense("dense_2", 2, "softmax"),
-    ]);
-    model(
-        if with_flatten {
-            "seed004_flatten"
-        } else {
-            "seed004"
-        },
+    seed_model(
+        "seed004",
         &[2, 15, 1],
-        layers,
+        with_flatten,
+        vec![conv2d("conv2d", 32, [2, 1], "relu", "valid")],
+        vec![
+            dense("dense", 100, "relu"),
+            dropout("dropout", 0.2),
+            dense("dense_1", 100, "relu"),
+            dropout("dropout_1", 0.2),
+            dense("dense_2", 2, "softmax"),
+        ],
     )
 }
 
@@ -152,164 +153,189 @@ fn small_cnn(head_flatten: bool) -> Model {
     )
 }
 
+/// A preset compared with a variant: `build(false)` is the model, `build(true)` the one
+/// it is compared with.
+fn compared(
+    group: &'static str,
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    build: fn(bool) -> Model,
+) -> Preset {
+    Preset {
+        id,
+        title,
+        group,
+        description,
+        model: build(false),
+        compare_with: Some(build(true)),
+    }
+}
+
+/// A preset with nothing to compare it with; its model is named after its id.
+fn single(
+    group: &'static str,
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    input: &[usize],
+    layers: Vec<Layer>,
+) -> Preset {
+    Preset {
+        id,
+        title,
+        group,
+        description,
+        model: model(id, input, layers),
+        compare_with: None,
+    }
+}
+
 /// All presets, seeds first.
 pub fn presets() -> Vec<Preset> {
+    let mut all = seeds();
+    all.extend(classics());
+    all
+}
+
+/// The seed questions ("Seeds").
+fn seeds() -> Vec<Preset> {
+    let group = "Seeds";
     vec![
-        Preset {
-            id: "seed000",
-            title: "Dense on a (20, 10) input",
-            group: "Seeds",
-            description: "Dense(300) on a (20, 10) input acts on the last axis only: each of the 20 rows gets its own 300 outputs (3,300 params), and the final Dense(1) gives (None, 20, 1). With Flatten first, Dense(1) sees all 6,000 values.",
-            model: seed000(false),
-            compare_with: Some(seed000(true)),
-        },
-        Preset {
-            id: "seed001",
-            title: "Dense(16) → Activation → Dense(4) on (3, 2)",
-            group: "Seeds",
-            description: "Without Flatten both Dense layers work per row: (None, 3, 4), 116 params. Flatten before the last Dense makes it see all 48 values at once: (None, 4), 244 params.",
-            model: seed001(false),
-            compare_with: Some(seed001(true)),
-        },
-        Preset {
-            id: "seed004",
-            title: "Conv2D(32, (2, 1)) then Dense on (2, 15, 1)",
-            group: "Seeds",
-            description: "Conv2D(32, (2, 1)) turns (2, 15, 1) into (1, 15, 32); the Dense layers then act on the 32 channels at each of the 15 positions (13,698 params, output (None, 1, 15, 2)). Flatten first gives one (None, 2) prediction with 58,498 params.",
-            model: seed004(false),
-            compare_with: Some(seed004(true)),
-        },
-        Preset {
-            id: "flatten_10x64",
-            title: "Flatten a (10, 64) input",
-            group: "Seeds",
-            description: "Flatten multiplies the non-batch dimensions: (None, 10, 64) → (None, 640). No weights.",
-            model: model("flatten_10x64", &[10, 64], vec![flatten("flatten")]),
-            compare_with: None,
-        },
-        Preset {
-            id: "mnist_mlp",
-            title: "MNIST MLP",
-            group: "Classics",
-            description: "The classic Keras mnist_mlp example: 784 pixels → Dense(512, relu) → Dropout(0.2) → Dense(512, relu) → Dropout(0.2) → Dense(10, softmax).",
-            model: model(
-                "mnist_mlp",
-                &[784],
-                vec![
-                    dense("dense", 512, "relu"),
-                    dropout("dropout", 0.2),
-                    dense("dense_1", 512, "relu"),
-                    dropout("dropout_1", 0.2),
-                    dense("dense_2", 10, "softmax"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "mnist_cnn",
-            title: "MNIST CNN",
-            group: "Classics",
-            description: "28×28×1 → Conv2D(32, 3×3) → MaxPooling2D → Conv2D(64, 3×3) → MaxPooling2D → Flatten → Dense(10): valid convolutions shrink each side by 2, pooling halves it (rounding down).",
-            model: model(
-                "mnist_cnn",
-                &[28, 28, 1],
-                vec![
-                    conv2d("conv2d", 32, [3, 3], "relu", "valid"),
-                    max_pool("max_pooling2d"),
-                    conv2d("conv2d_1", 64, [3, 3], "relu", "valid"),
-                    max_pool("max_pooling2d_1"),
-                    flatten("flatten"),
-                    dense("dense", 10, "softmax"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "lenet5",
-            title: "LeNet-5",
-            group: "Classics",
-            description: "LeCun et al. 1998 on 32×32×1: Conv2D(6, 5×5, tanh) → AveragePooling2D → Conv2D(16, 5×5, tanh) → AveragePooling2D → Flatten → Dense(120) → Dense(84) → Dense(10).",
-            model: model(
-                "lenet5",
-                &[32, 32, 1],
-                vec![
-                    conv2d("conv2d", 6, [5, 5], "tanh", "valid"),
-                    layer("AveragePooling2D", "average_pooling2d", json!({"pool_size": [2, 2]})),
-                    conv2d("conv2d_1", 16, [5, 5], "tanh", "valid"),
-                    layer("AveragePooling2D", "average_pooling2d_1", json!({"pool_size": [2, 2]})),
-                    flatten("flatten"),
-                    dense("dense", 120, "tanh"),
-                    dense("dense_1", 84, "tanh"),
-                    dense("dense_2", 10, "softmax"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "vgg_block",
-            title: "VGG-style blocks",
-            group: "Classics",
-            description: "Two VGG blocks on 32×32×3: pairs of 3×3 'same' convolutions keep the size, max pooling halves it; filters double from 64 to 128.",
-            model: model(
-                "vgg_block",
-                &[32, 32, 3],
-                vec![
-                    conv2d("block1_conv1", 64, [3, 3], "relu", "same"),
-                    conv2d("block1_conv2", 64, [3, 3], "relu", "same"),
-                    max_pool("block1_pool"),
-                    conv2d("block2_conv1", 128, [3, 3], "relu", "same"),
-                    conv2d("block2_conv2", 128, [3, 3], "relu", "same"),
-                    max_pool("block2_pool"),
-                    flatten("flatten"),
-                    dense("predictions", 10, "softmax"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "text_lstm",
-            title: "Embedding + LSTM text classifier",
-            group: "Classics",
-            description: "100 token ids → Embedding(10000, 64) → LSTM(64) → Dense(1, sigmoid). The embedding table holds most of the parameters.",
-            model: model(
-                "text_lstm",
-                &[100],
-                vec![
-                    layer("Embedding", "embedding", json!({"input_dim": 10000, "output_dim": 64})),
-                    layer("LSTM", "lstm", json!({"units": 64})),
-                    dense("dense", 1, "sigmoid"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "conv1d_timeseries",
-            title: "Conv1D time series",
-            group: "Classics",
-            description: "128 steps × 9 sensor channels (activity recognition): two Conv1D(64, 3) → Dropout → MaxPooling1D → Flatten → Dense(100) → Dense(6).",
-            model: model(
-                "conv1d_timeseries",
-                &[128, 9],
-                vec![
-                    layer("Conv1D", "conv1d", json!({"filters": 64, "kernel_size": 3, "activation": "relu"})),
-                    layer("Conv1D", "conv1d_1", json!({"filters": 64, "kernel_size": 3, "activation": "relu"})),
-                    dropout("dropout", 0.5),
-                    layer("MaxPooling1D", "max_pooling1d", json!({"pool_size": 2})),
-                    flatten("flatten"),
-                    dense("dense", 100, "relu"),
-                    dense("dense_1", 6, "softmax"),
-                ],
-            ),
-            compare_with: None,
-        },
-        Preset {
-            id: "gap_vs_flatten",
-            title: "GlobalAveragePooling vs Flatten head",
-            group: "Classics",
-            description: "The same convolutional body with two heads: GlobalAveragePooling2D averages each of the 64 channels (Dense sees 64 values), Flatten keeps all 13×13×64 = 10,816 (Dense sees them all).",
-            model: small_cnn(false),
-            compare_with: Some(small_cnn(true)),
-        },
+        compared(
+            group,
+            "seed000",
+            "Dense on a (20, 10) input",
+            "Dense(300) on a (20, 10) input acts on the last axis only: each of the 20 rows gets its own 300 outputs (3,300 params), and the final Dense(1) gives (None, 20, 1). With Flatten first, Dense(1) sees all 6,000 values.",
+            seed000,
+        ),
+        compared(
+            group,
+            "seed001",
+            "Dense(16) → Activation → Dense(4) on (3, 2)",
+            "Without Flatten both Dense layers work per row: (None, 3, 4), 116 params. Flatten before the last Dense makes it see all 48 values at once: (None, 4), 244 params.",
+            seed001,
+        ),
+        compared(
+            group,
+            "seed004",
+            "Conv2D(32, (2, 1)) then Dense on (2, 15, 1)",
+            "Conv2D(32, (2, 1)) turns (2, 15, 1) into (1, 15, 32); the Dense layers then act on the 32 channels at each of the 15 positions (13,698 params, output (None, 1, 15, 2)). Flatten first gives one (None, 2) prediction with 58,498 params.",
+            seed004,
+        ),
+        single(
+            group,
+            "flatten_10x64",
+            "Flatten a (10, 64) input",
+            "Flatten multiplies the non-batch dimensions: (None, 10, 64) → (None, 640). No weights.",
+            &[10, 64],
+            vec![flatten("flatten")],
+        ),
+    ]
+}
+
+/// Classic architectures ("Classics").
+fn classics() -> Vec<Preset> {
+    let group = "Classics";
+    vec![
+        single(
+            group,
+            "mnist_mlp",
+            "MNIST MLP",
+            "The classic Keras mnist_mlp example: 784 pixels → Dense(512, relu) → Dropout(0.2) → Dense(512, relu) → Dropout(0.2) → Dense(10, softmax).",
+            &[784],
+            vec![
+                dense("dense", 512, "relu"),
+                dropout("dropout", 0.2),
+                dense("dense_1", 512, "relu"),
+                dropout("dropout_1", 0.2),
+                dense("dense_2", 10, "softmax"),
+            ],
+        ),
+        single(
+            group,
+            "mnist_cnn",
+            "MNIST CNN",
+            "28×28×1 → Conv2D(32, 3×3) → MaxPooling2D → Conv2D(64, 3×3) → MaxPooling2D → Flatten → Dense(10): valid convolutions shrink each side by 2, pooling halves it (rounding down).",
+            &[28, 28, 1],
+            vec![
+                conv2d("conv2d", 32, [3, 3], "relu", "valid"),
+                max_pool("max_pooling2d"),
+                conv2d("conv2d_1", 64, [3, 3], "relu", "valid"),
+                max_pool("max_pooling2d_1"),
+                flatten("flatten"),
+                dense("dense", 10, "softmax"),
+            ],
+        ),
+        single(
+            group,
+            "lenet5",
+            "LeNet-5",
+            "LeCun et al. 1998 on 32×32×1: Conv2D(6, 5×5, tanh) → AveragePooling2D → Conv2D(16, 5×5, tanh) → AveragePooling2D → Flatten → Dense(120) → Dense(84) → Dense(10).",
+            &[32, 32, 1],
+            vec![
+                conv2d("conv2d", 6, [5, 5], "tanh", "valid"),
+                layer("AveragePooling2D", "average_pooling2d", json!({"pool_size": [2, 2]})),
+                conv2d("conv2d_1", 16, [5, 5], "tanh", "valid"),
+                layer("AveragePooling2D", "average_pooling2d_1", json!({"pool_size": [2, 2]})),
+                flatten("flatten"),
+                dense("dense", 120, "tanh"),
+                dense("dense_1", 84, "tanh"),
+                dense("dense_2", 10, "softmax"),
+            ],
+        ),
+        single(
+            group,
+            "vgg_block",
+            "VGG-style blocks",
+            "Two VGG blocks on 32×32×3: pairs of 3×3 'same' convolutions keep the size, max pooling halves it; filters double from 64 to 128.",
+            &[32, 32, 3],
+            vec![
+                conv2d("block1_conv1", 64, [3, 3], "relu", "same"),
+                conv2d("block1_conv2", 64, [3, 3], "relu", "same"),
+                max_pool("block1_pool"),
+                conv2d("block2_conv1", 128, [3, 3], "relu", "same"),
+                conv2d("block2_conv2", 128, [3, 3], "relu", "same"),
+                max_pool("block2_pool"),
+                flatten("flatten"),
+                dense("predictions", 10, "softmax"),
+            ],
+        ),
+        single(
+            group,
+            "text_lstm",
+            "Embedding + LSTM text classifier",
+            "100 token ids → Embedding(10000, 64) → LSTM(64) → Dense(1, sigmoid). The embedding table holds most of the parameters.",
+            &[100],
+            vec![
+                layer("Embedding", "embedding", json!({"input_dim": 10000, "output_dim": 64})),
+                layer("LSTM", "lstm", json!({"units": 64})),
+                dense("dense", 1, "sigmoid"),
+            ],
+        ),
+        single(
+            group,
+            "conv1d_timeseries",
+            "Conv1D time series",
+            "128 steps × 9 sensor channels (activity recognition): two Conv1D(64, 3) → Dropout → MaxPooling1D → Flatten → Dense(100) → Dense(6).",
+            &[128, 9],
+            vec![
+                layer("Conv1D", "conv1d", json!({"filters": 64, "kernel_size": 3, "activation": "relu"})),
+                layer("Conv1D", "conv1d_1", json!({"filters": 64, "kernel_size": 3, "activation": "relu"})),
+                dropout("dropout", 0.5),
+                layer("MaxPooling1D", "max_pooling1d", json!({"pool_size": 2})),
+                flatten("flatten"),
+                dense("dense", 100, "relu"),
+                dense("dense_1", 6, "softmax"),
+            ],
+        ),
+        compared(
+            group,
+            "gap_vs_flatten",
+            "GlobalAveragePooling vs Flatten head",
+            "The same convolutional body with two heads: GlobalAveragePooling2D averages each of the 64 channels (Dense sees 64 values), Flatten keeps all 13×13×64 = 10,816 (Dense sees them all).",
+            small_cnn,
+        ),
     ]
 }
 

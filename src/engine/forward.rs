@@ -99,17 +99,28 @@ fn guarded_size(shape: &[usize]) -> u64 {
 
 fn guard_weights(a: &Analysis, limits: Limits) -> Result<(), LayerError> {
     for (index, l) in a.layers.iter().enumerate() {
-        for w in &l.weights {
-            let n = guarded_size(&w.shape);
-            if n > limits.max_elements {
-                return Err(too_large(
-                    a,
-                    index,
-                    "weight tensor size",
-                    n,
-                    limits.max_elements,
-                ));
-            }
+        guard_layer_weights(a, index, &l.weights, limits)?;
+    }
+    Ok(())
+}
+
+/// The size guard on each weight tensor of layer `index`.
+fn guard_layer_weights(
+    a: &Analysis,
+    index: usize,
+    weights: &[WeightSpec],
+    limits: Limits,
+) -> Result<(), LayerError> {
+    for w in weights {
+        let n = guarded_size(&w.shape);
+        if n > limits.max_elements {
+            return Err(too_large(
+                a,
+                index,
+                "weight tensor size",
+                n,
+                limits.max_elements,
+            ));
         }
     }
     Ok(())
@@ -272,18 +283,7 @@ pub fn forward(
     let batch = x.shape()[0] as u64;
     let mut total_macs = 0u64;
     for (index, l) in a.layers.iter().enumerate() {
-        for w in &l.weights {
-            let n = guarded_size(&w.shape);
-            if n > limits.max_elements {
-                return Err(too_large(
-                    a,
-                    index,
-                    "weight tensor size",
-                    n,
-                    limits.max_elements,
-                ));
-            }
-        }
+        guard_layer_weights(a, index, &l.weights, limits)?;
         let out_dims = l.output.as_ref().map_or(&[][..], |s| s.dims());
         let elems = guarded_size(out_dims).saturating_mul(batch.max(1));
         if elems > limits.max_elements {

@@ -234,6 +234,29 @@ fn count_layer(spec: &LayerSpec, input: &Shape) -> Result<Counted, Problem> {
     })
 }
 
+impl LayerReport {
+    /// The report of a layer that has no output: nothing counted, `status` says why.
+    fn without_output(
+        name: &str,
+        class_name: String,
+        input: Option<Shape>,
+        status: Status,
+    ) -> LayerReport {
+        LayerReport {
+            name: name.to_string(),
+            class_name,
+            input,
+            output: None,
+            weights: Vec::new(),
+            trainable: 0,
+            non_trainable: 0,
+            macs: 0,
+            output_bytes: 0,
+            status,
+        }
+    }
+}
+
 /// Shape inference and counting through the whole chain.
 pub fn analyze(model: &Model) -> Analysis {
     let input = Shape::new(model.input_shape.clone());
@@ -242,18 +265,7 @@ pub fn analyze(model: &Model) -> Analysis {
     for (index, layer) in model.layers.iter().enumerate() {
         let class_name = layer.spec.class_name().to_string();
         let report = match current.take() {
-            None => LayerReport {
-                name: layer.name.clone(),
-                class_name,
-                input: None,
-                output: None,
-                weights: Vec::new(),
-                trainable: 0,
-                non_trainable: 0,
-                macs: 0,
-                output_bytes: 0,
-                status: Status::NotComputed,
-            },
+            None => LayerReport::without_output(&layer.name, class_name, None, Status::NotComputed),
             Some(inp) => match count_layer(&layer.spec, &inp) {
                 Ok(c) => {
                     current = Some(c.output.clone());
@@ -270,24 +282,18 @@ pub fn analyze(model: &Model) -> Analysis {
                         status: Status::Ok,
                     }
                 }
-                Err(problem) => LayerReport {
-                    name: layer.name.clone(),
-                    class_name: class_name.clone(),
-                    input: Some(inp.clone()),
-                    output: None,
-                    weights: Vec::new(),
-                    trainable: 0,
-                    non_trainable: 0,
-                    macs: 0,
-                    output_bytes: 0,
-                    status: Status::Error(LayerError {
+                Err(problem) => LayerReport::without_output(
+                    &layer.name,
+                    class_name.clone(),
+                    Some(inp.clone()),
+                    Status::Error(LayerError {
                         index,
                         name: layer.name.clone(),
                         class_name,
                         input: Some(inp),
                         problem,
                     }),
-                },
+                ),
             },
         };
         layers.push(report);

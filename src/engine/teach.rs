@@ -111,9 +111,9 @@ impl DenseStory {
             ""
         }
     }
-    /// `params = (2 + 1) × 16 = 48`.
-    pub fn params_formula(&self) -> String {
-        let f = thousands(self.features as u64);
+    /// `params = (features + 1) × units = params`, for either input.
+    fn params_formula_for(&self, features: u64, params: u64) -> String {
+        let f = thousands(features);
         let inner = if self.use_bias {
             format!("({f}{})", self.bias_text())
         } else {
@@ -122,22 +122,16 @@ impl DenseStory {
         format!(
             "params = {inner} × {} = {}",
             thousands(self.units as u64),
-            thousands(self.params)
+            thousands(params)
         )
+    }
+    /// `params = (2 + 1) × 16 = 48`.
+    pub fn params_formula(&self) -> String {
+        self.params_formula_for(self.features as u64, self.params)
     }
     /// `params = (6 + 1) × 16 = 112`.
     pub fn flat_params_formula(&self) -> String {
-        let f = thousands(self.flat_features);
-        let inner = if self.use_bias {
-            format!("({f}{})", self.bias_text())
-        } else {
-            f
-        };
-        format!(
-            "params = {inner} × {} = {}",
-            thousands(self.units as u64),
-            thousands(self.flat_params)
-        )
+        self.params_formula_for(self.flat_features, self.flat_params)
     }
     /// `multiply-adds = 3 × 2 × 16 = 96` (positions × features × units).
     pub fn macs_formula(&self) -> String {

@@ -517,20 +517,36 @@ pub fn resolve_axis(axis: i64, input: &Shape) -> Result<usize, Problem> {
     Ok((a - 1) as usize)
 }
 
+/// The input shape unchanged, once `axis` is known to fit it.
+///
+/// # Errors
+/// As [`resolve_axis`].
+pub(super) fn same_shape_on_axis(axis: i64, input: &Shape) -> Result<Shape, Problem> {
+    resolve_axis(axis, input)?;
+    Ok(input.clone())
+}
+
+/// The size of `input` along a Keras `axis`.
+///
+/// # Errors
+/// As [`resolve_axis`].
+pub(super) fn axis_dim(axis: i64, input: &Shape) -> Result<usize, Problem> {
+    Ok(input.dims()[resolve_axis(axis, input)?])
+}
+
+/// A Keras axis as an index into the whole tensor (batch included); the shape checks have
+/// already refused an out-of-range one.
+pub(super) fn tensor_axis(axis: i64, ndim: usize) -> usize {
+    (if axis < 0 { axis + ndim as i64 } else { axis }).max(0) as usize
+}
+
 impl LayerRules for Softmax {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let ndim = x.ndim() as i64;
-        let a = if self.axis < 0 {
-            self.axis + ndim
-        } else {
-            self.axis
-        };
         let mut y = x.clone();
-        softmax_axis(&mut y, a.max(0) as usize, false);
+        softmax_axis(&mut y, tensor_axis(self.axis, x.ndim()), false);
         Ok(y)
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {

@@ -56,6 +56,90 @@ fn join(v: &[usize]) -> String {
         .join("×")
 }
 
+fn positive_filters(filters: usize) -> Result<(), Problem> {
+    if filters == 0 {
+        return Err(Problem::config(
+            "filters",
+            "must be a positive integer, got 0",
+        ));
+    }
+    Ok(())
+}
+
+/// The first weight (the kernel).
+fn first_weight(w: &[ArrayD<f32>]) -> Result<&ArrayD<f32>, Problem> {
+    w.first().ok_or(Problem::MissingWeights {
+        expected: 1,
+        got: 0,
+    })
+}
+
+/// The bias as a slice of `f` values.
+fn bias_slice(bias: Option<&ArrayD<f32>>, f: usize) -> Result<Option<&[f32]>, Problem> {
+    match bias {
+        Some(b) => Ok(Some(
+            b.as_slice()
+                .filter(|bv| bv.len() == f)
+                .ok_or_else(|| Problem::layout("bias size"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A `kernel` of this shape, then a `bias` of `filters` values when `use_bias`.
+fn kernel_and_bias(kernel: Vec<usize>, filters: usize, use_bias: bool) -> Vec<WeightSpec> {
+    let mut w = vec![WeightSpec::new("kernel", kernel, Init::GlorotUniform)];
+    if use_bias {
+        w.push(WeightSpec::new("bias", vec![filters], Init::Zeros));
+    }
+    w
+}
+
+/// Multiply-adds of a kernel applied at every position of `positions` (named `what`):
+/// positions × kernel volume × channels × filters.
+fn kernel_macs(
+    positions: &[usize],
+    what: &'static str,
+    k: &[usize],
+    channels: usize,
+    filters: usize,
+) -> Result<u64, Problem> {
+    let positions = checked_product(positions.iter().map(|&v| v as u64), what)?;
+    checked_product(
+        [
+            positions,
+            checked_product(k.iter().map(|&v| v as u64), "kernel")?,
+            channels as u64,
+            filters as u64,
+        ],
+        "multiply-adds",
+    )
+}
+
+/// ` + filters` when there is a bias, for the params formulas.
+fn plus_bias(use_bias: bool, filters: usize) -> String {
+    if use_bias {
+        format!(" + {filters}")
+    } else {
+        String::new()
+    }
+}
+
+/// One `axis: out = …` step per spatial axis, when the geometry is valid.
+fn axis_steps<A>(
+    mut e: Explanation,
+    axes: Result<Vec<A>, Problem>,
+    formula: impl Fn(&A) -> String,
+) -> Explanation {
+    if let Ok(axes) = axes {
+        let names = axis_names(axes.len());
+        for (name, a) in names.iter().zip(&axes) {
+            e = e.step(format!("{name}: out = {}", formula(a)));
+        }
+    }
+    e
+}
+
 /// Core strided/dilated grouped 2-D convolution with explicit leading padding.
 /// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F), plus `bias` (F
 /// values) and then ReLU when `relu`, both applied by the GEMM as it stores its tiles.
@@ -191,14 +275,7 @@ fn add_bias_act(
     r: usize,
 ) -> Result<ArrayD<f32>, Problem> {
     let f = y.dim().3;
-    let bv = match bias {
-        Some(b) => Some(
-            b.as_slice()
-                .filter(|bv| bv.len() == f)
-                .ok_or_else(|| Problem::layout("bias size"))?,
-        ),
-        None => None,
-    };
+    let bv = bias_slice(bias, f)?;
     // ReLU rides along with the bias pass (one sweep over the output instead of two).
     let mut relu_done = false;
     if let Some(yv) = y.as_slice_mut() {
@@ -353,6 +430,20 @@ fn spatial_out(
         .collect()
 }
 
+/// The output size of each spatial axis of `input`.
+fn spatial_dims(
+    input: &Shape,
+    k: &[usize],
+    s: &[usize],
+    d: &[usize],
+    padding: Padding,
+) -> Result<Vec<usize>, Problem> {
+    Ok(spatial_out(input, k, s, d, padding)?
+        .into_iter()
+        .map(|a| a.out)
+        .collect())
+}
+
 /// Output size and leading padding of both axes of a `(B, H, W, C)` view (1-D layers: a
 /// height-1 window over the height-1 axis), for [`conv2d_core`].
 fn plan(
@@ -373,12 +464,7 @@ fn plan(
 
 impl<R: Rank> Conv<R> {
     fn geo(&self) -> Result<Geo, Problem> {
-        if self.filters == 0 {
-            return Err(Problem::config(
-                "filters",
-                "must be a positive integer, got 0",
-            ));
-        }
+        positive_filters(self.filters)?;
         if self.groups == 0 || self.filters % self.groups != 0 {
             return Err(Problem::config(
                 "groups",
@@ -406,10 +492,7 @@ impl<R: Rank> LayerRules for Conv<R> {
                 groups: self.groups,
             });
         }
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
-            .into_iter()
-            .map(|a| a.out)
-            .collect();
+        let mut out = spatial_dims(input, &k, &s, &d, self.padding)?;
         out.push(self.filters);
         Ok(Shape::new(out))
     }
@@ -418,51 +501,28 @@ impl<R: Rank> LayerRules for Conv<R> {
         let c = input.dims().get(R::N).copied().unwrap_or(0);
         k.push(c / self.groups.max(1));
         k.push(self.filters);
-        let mut w = vec![WeightSpec::new("kernel", k, Init::GlorotUniform)];
-        if self.use_bias {
-            w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
-        }
-        Ok(w)
+        Ok(kernel_and_bias(k, self.filters, self.use_bias))
     }
     fn macs(&self, input: &Shape, output: &Shape) -> Result<u64, Problem> {
         let (k, _, _) = self.geo()?;
         let c = input.dims().get(R::N).copied().unwrap_or(0) / self.groups.max(1);
-        let positions = checked_product(
-            output.dims()[..R::N].iter().map(|&v| v as u64),
+        kernel_macs(
+            &output.dims()[..R::N],
             "output positions",
-        )?;
-        checked_product(
-            [
-                positions,
-                checked_product(k.iter().map(|&v| v as u64), "kernel")?,
-                c as u64,
-                self.filters as u64,
-            ],
-            "multiply-adds",
+            &k,
+            c,
+            self.filters,
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
         let x4 = view4(x)?;
-        let kern = kernel4(
-            w.first().ok_or(Problem::MissingWeights {
-                expected: 1,
-                got: 0,
-            })?,
-            R::N,
-        )?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
         let (out, pad) = plan(h, wd, g, self.padding)?;
         let f = kern.dim().3;
-        let bias = match w.get(1).filter(|_| self.use_bias) {
-            Some(b) => Some(
-                b.as_slice()
-                    .filter(|bv| bv.len() == f)
-                    .ok_or_else(|| Problem::layout("bias size"))?,
-            ),
-            None => None,
-        };
+        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
         let relu = self.activation == Activation::Relu;
         let y = conv2d_core(x4, kern, g, pad, out, self.groups, bias, relu)?;
         let mut y = from_4d(y, R::N);
@@ -484,18 +544,12 @@ impl<R: Rank> LayerRules for Conv<R> {
             join(&d),
             self.padding.as_str()
         ));
-        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
-            for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula()));
-            }
-        }
+        e = axis_steps(e, spatial_out(input, &k, &s, &d, self.padding), |a| {
+            a.formula()
+        });
         let kv: usize = k.iter().product();
         let cg = c / self.groups.max(1);
-        let bias = if self.use_bias {
-            format!(" + {}", self.filters)
-        } else {
-            String::new()
-        };
+        let bias = plus_bias(self.use_bias, self.filters);
         e.step(format!(
             "channels: {c} → {} filters; {input} → {output}",
             self.filters
@@ -564,12 +618,7 @@ impl<R: Rank> Default for ConvTranspose<R> {
 
 impl<R: Rank> ConvTranspose<R> {
     fn geo(&self) -> Result<(Geo, Option<Vec<usize>>), Problem> {
-        if self.filters == 0 {
-            return Err(Problem::config(
-                "filters",
-                "must be a positive integer, got 0",
-            ));
-        }
+        positive_filters(self.filters)?;
         if self.padding == Padding::Causal {
             return Err(Problem::config(
                 "padding",
@@ -623,39 +672,23 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
         let ((mut k, _, _), _) = self.geo()?;
         k.push(self.filters);
         k.push(input.dims().get(R::N).copied().unwrap_or(0));
-        let mut w = vec![WeightSpec::new("kernel", k, Init::GlorotUniform)];
-        if self.use_bias {
-            w.push(WeightSpec::new("bias", vec![self.filters], Init::Zeros));
-        }
-        Ok(w)
+        Ok(kernel_and_bias(k, self.filters, self.use_bias))
     }
     fn macs(&self, input: &Shape, _output: &Shape) -> Result<u64, Problem> {
         let ((k, _, _), _) = self.geo()?;
         let c = input.dims().get(R::N).copied().unwrap_or(0);
-        let positions = checked_product(
-            input.dims()[..R::N].iter().map(|&v| v as u64),
+        kernel_macs(
+            &input.dims()[..R::N],
             "input positions",
-        )?;
-        checked_product(
-            [
-                positions,
-                checked_product(k.iter().map(|&v| v as u64), "kernel")?,
-                c as u64,
-                self.filters as u64,
-            ],
-            "multiply-adds",
+            &k,
+            c,
+            self.filters,
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ((k, s, d), op) = self.geo()?;
         let x4 = view4(x)?;
-        let kern = kernel4(
-            w.first().ok_or(Problem::MissingWeights {
-                expected: 1,
-                got: 0,
-            })?,
-            R::N,
-        )?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (b, h, wd, c) = x4.dim();
         let (kh, kw, f, kc) = kern.dim();
@@ -732,21 +765,13 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             join(&s),
             self.padding.as_str()
         ));
-        if let Ok(axes) = self.axes(input) {
-            for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(R::N)[i], a.formula()));
-            }
-        }
+        e = axis_steps(e, self.axes(input), |a| a.formula());
         let c = input.dims().get(R::N).copied().unwrap_or(0);
         e.step(format!("{input} → {output}")).step(format!(
             "params = {} × {} × {c}{} ",
             join(&k),
             self.filters,
-            if self.use_bias {
-                format!(" + {}", self.filters)
-            } else {
-                String::new()
-            }
+            plus_bias(self.use_bias, self.filters)
         ))
     }
     fn settings(&self) -> String {
@@ -832,10 +857,7 @@ impl LayerRules for DepthwiseConv2D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, 2)?;
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
-            .into_iter()
-            .map(|a| a.out)
-            .collect();
+        let mut out = spatial_dims(input, &k, &s, &d, self.padding)?;
         out.push(
             input.dims()[2]
                 .checked_mul(self.depth_multiplier)
@@ -876,15 +898,7 @@ impl LayerRules for DepthwiseConv2D {
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
         let x4 = view4(x)?;
-        let y = depthwise(
-            x4,
-            w.first().ok_or(Problem::MissingWeights {
-                expected: 1,
-                got: 0,
-            })?,
-            geo2(2, &k, &s, &d),
-            self.padding,
-        )?;
+        let y = depthwise(x4, first_weight(w)?, geo2(2, &k, &s, &d), self.padding)?;
         add_bias_act(
             y,
             if self.use_bias { w.get(1) } else { None },
@@ -901,11 +915,9 @@ impl LayerRules for DepthwiseConv2D {
             join(&k),
             self.depth_multiplier
         ));
-        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
-            for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula()));
-            }
-        }
+        e = axis_steps(e, spatial_out(input, &k, &s, &d, self.padding), |a| {
+            a.formula()
+        });
         let c = input.dims().get(2).copied().unwrap_or(0);
         e.step(format!(
             "channels: {c} × {} = {}",
@@ -954,12 +966,7 @@ impl Default for SeparableConv2D {
 
 impl SeparableConv2D {
     fn geo(&self) -> Result<Geo, Problem> {
-        if self.filters == 0 {
-            return Err(Problem::config(
-                "filters",
-                "must be a positive integer, got 0",
-            ));
-        }
+        positive_filters(self.filters)?;
         if self.depth_multiplier == 0 {
             return Err(Problem::config(
                 "depth_multiplier",
@@ -980,10 +987,7 @@ impl LayerRules for SeparableConv2D {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, 2)?;
-        let mut out: Vec<usize> = spatial_out(input, &k, &s, &d, self.padding)?
-            .into_iter()
-            .map(|a| a.out)
-            .collect();
+        let mut out = spatial_dims(input, &k, &s, &d, self.padding)?;
         out.push(self.filters);
         Ok(Shape::new(out))
     }
@@ -1056,11 +1060,9 @@ impl LayerRules for SeparableConv2D {
             self.depth_multiplier,
             self.filters
         ));
-        if let Ok(axes) = spatial_out(input, &k, &s, &d, self.padding) {
-            for (i, a) in axes.iter().enumerate() {
-                e = e.step(format!("{}: out = {}", axis_names(2)[i], a.formula()));
-            }
-        }
+        e = axis_steps(e, spatial_out(input, &k, &s, &d, self.padding), |a| {
+            a.formula()
+        });
         e.step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {

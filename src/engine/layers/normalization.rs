@@ -4,11 +4,54 @@
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
-use super::activation::{de_axis, resolve_axis};
+use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, tensor_axis};
 use super::code::{py_float, KerasArgs, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
+
+/// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
+fn axis_size(axis: i64, input: &Shape) -> usize {
+    resolve_axis(axis, input)
+        .map(|a| input.dims()[a])
+        .unwrap_or(0)
+}
+
+/// The learned `gamma` (when `scale`) and `beta` (when `center`) of `c` channels.
+fn affine_weights(c: usize, scale: bool, center: bool) -> Vec<WeightSpec> {
+    let mut w = Vec::new();
+    if scale {
+        w.push(WeightSpec::new("gamma", vec![c], Init::Ones));
+    }
+    if center {
+        w.push(WeightSpec::new("beta", vec![c], Init::Zeros));
+    }
+    w
+}
+
+/// `1 / sqrt(mean(t²) + eps)` along `axis` (`n` values), kept as a size-1 axis.
+fn inv_root_mean_square(t: &ArrayD<f32>, axis: usize, n: f32, eps: f32) -> ArrayD<f32> {
+    let ms = t
+        .mapv(|v| v * v)
+        .sum_axis(Axis(axis))
+        .insert_axis(Axis(axis))
+        / n;
+    ms.mapv(|v| 1.0 / (v + eps).sqrt())
+}
+
+/// Weight `i` shaped to broadcast along `axis`.
+fn channel_at(
+    w: &[ArrayD<f32>],
+    i: usize,
+    ndim: usize,
+    axis: usize,
+) -> Result<ArrayD<f32>, Problem> {
+    let wi = w.get(i).ok_or(Problem::MissingWeights {
+        expected: i + 1,
+        got: w.len(),
+    })?;
+    channel_view(wi, ndim, axis)
+}
 
 fn channel_view(w: &ArrayD<f32>, ndim: usize, axis: usize) -> Result<ArrayD<f32>, Problem> {
     let mut shape = vec![1; ndim];
@@ -48,30 +91,18 @@ impl Default for BatchNormalization {
 
 impl LayerRules for BatchNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let c = input.dims()[resolve_axis(self.axis, input)?];
-        let mut w = Vec::new();
-        if self.scale {
-            w.push(WeightSpec::new("gamma", vec![c], Init::Ones));
-        }
-        if self.center {
-            w.push(WeightSpec::new("beta", vec![c], Init::Zeros));
-        }
+        let c = axis_dim(self.axis, input)?;
+        let mut w = affine_weights(c, self.scale, self.center);
         w.push(WeightSpec::new("moving_mean", vec![c], Init::Zeros).frozen());
         w.push(WeightSpec::new("moving_variance", vec![c], Init::Ones).frozen());
         Ok(w)
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 {
-            self.axis + ndim as i64
-        } else {
-            self.axis
-        })
-        .max(0) as usize;
+        let axis = tensor_axis(self.axis, ndim);
         let need = 2 + usize::from(self.scale) + usize::from(self.center);
         if w.len() < need {
             return Err(Problem::MissingWeights {
@@ -106,9 +137,7 @@ impl LayerRules for BatchNormalization {
         Ok(y)
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let c = resolve_axis(self.axis, input)
-            .map(|a| input.dims()[a])
-            .unwrap_or(0);
+        let c = axis_size(self.axis, input);
         let tr = c * (usize::from(self.scale) + usize::from(self.center));
         Explanation::new("BatchNormalization normalises each channel with learned scale/shift; the shape is unchanged.")
             .step(format!("{c} channels on axis {}", self.axis))
@@ -153,79 +182,41 @@ impl Default for LayerNormalization {
 
 impl LayerRules for LayerNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let c = input.dims()[resolve_axis(self.axis, input)?];
-        let mut w = Vec::new();
-        if self.scale {
-            w.push(WeightSpec::new("gamma", vec![c], Init::Ones));
-        }
-        if self.center && !self.rms_scaling {
-            w.push(WeightSpec::new("beta", vec![c], Init::Zeros));
-        }
-        Ok(w)
+        let c = axis_dim(self.axis, input)?;
+        Ok(affine_weights(
+            c,
+            self.scale,
+            self.center && !self.rms_scaling,
+        ))
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 {
-            self.axis + ndim as i64
-        } else {
-            self.axis
-        })
-        .max(0) as usize;
+        let axis = tensor_axis(self.axis, ndim);
         let n = x.shape()[axis] as f32;
         let mean = x.sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
-        let mut y;
-        if self.rms_scaling {
-            let ms = x
-                .mapv(|v| v * v)
-                .sum_axis(Axis(axis))
-                .insert_axis(Axis(axis))
-                / n;
-            let inv = ms.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
-            y = x * &inv;
+        let eps = self.epsilon;
+        let mut y = if self.rms_scaling {
+            x * &inv_root_mean_square(x, axis, n, eps)
         } else {
             let centered = x - &mean;
-            let var = centered
-                .mapv(|v| v * v)
-                .sum_axis(Axis(axis))
-                .insert_axis(Axis(axis))
-                / n;
-            let inv = var.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
-            y = centered * &inv;
-        }
+            let inv = inv_root_mean_square(&centered, axis, n, eps);
+            centered * &inv
+        };
         let mut i = 0;
         if self.scale {
-            let g = channel_view(
-                w.get(i).ok_or(Problem::MissingWeights {
-                    expected: i + 1,
-                    got: w.len(),
-                })?,
-                ndim,
-                axis,
-            )?;
-            y *= &g;
+            y *= &channel_at(w, i, ndim, axis)?;
             i += 1;
         }
         if self.center && !self.rms_scaling {
-            let b = channel_view(
-                w.get(i).ok_or(Problem::MissingWeights {
-                    expected: i + 1,
-                    got: w.len(),
-                })?,
-                ndim,
-                axis,
-            )?;
-            y += &b;
+            y += &channel_at(w, i, ndim, axis)?;
         }
         Ok(y)
     }
     fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let c = resolve_axis(self.axis, input)
-            .map(|a| input.dims()[a])
-            .unwrap_or(0);
+        let c = axis_size(self.axis, input);
         Explanation::new("LayerNormalization normalises each sample over the feature axis; the shape is unchanged.")
             .step(format!(
                 "params = {}gamma {c}{} (all trainable)",
@@ -257,17 +248,11 @@ impl Default for UnitNormalization {
 
 impl LayerRules for UnitNormalization {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        resolve_axis(self.axis, input)?;
-        Ok(input.clone())
+        same_shape_on_axis(self.axis, input)
     }
     fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let ndim = x.ndim();
-        let axis = (if self.axis < 0 {
-            self.axis + ndim as i64
-        } else {
-            self.axis
-        })
-        .max(0) as usize;
+        let axis = tensor_axis(self.axis, ndim);
         let ss = x
             .mapv(|v| v * v)
             .sum_axis(Axis(axis))

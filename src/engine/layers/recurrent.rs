@@ -141,8 +141,11 @@ fn explain_rnn(
     .step(params)
 }
 
-macro_rules! rnn_struct {
-    ($(#[$doc:meta])* $name:ident { $($extra:ident : $ty:ty = $def:expr),* }) => {
+/// A recurrent layer: the settings all three kinds share, their checks, shapes, weight
+/// layout and time loop. What differs (bias shape, the cell's step, the params formula)
+/// lives in each kind's `bias_shape`, `cell` and `params_text`.
+macro_rules! rnn_layer {
+    ($(#[$doc:meta])* $name:ident = $keras:literal, $gates:literal { $($extra:ident : $ty:ty = $def:expr),* }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(default)]
@@ -170,29 +173,81 @@ macro_rules! rnn_struct {
                 }
             }
         }
+        impl LayerRules for $name {
+            fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+                let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
+                Ok(rnn_out(t, self.units, self.return_sequences))
+            }
+            fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+                let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+                let bias = if self.use_bias {
+                    Some(self.bias_shape()?)
+                } else {
+                    None
+                };
+                std_weights(f, self.units, $gates, bias)
+            }
+            fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
+                let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+                weight_macs(t, f, self.units, $gates)
+            }
+            fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+                let n = 2 + usize::from(self.use_bias);
+                let k = mat(get(w, 0, n)?, "kernel")?;
+                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+                let bias = if self.use_bias {
+                    Some(get(w, 2, n)?)
+                } else {
+                    None
+                };
+                self.cell(x, RnnWeights { k, r, bias })
+            }
+            fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+                let f = input.dims().get(1).copied().unwrap_or(0);
+                explain_rnn(
+                    $keras,
+                    self.units,
+                    self.return_sequences,
+                    input,
+                    output,
+                    self.params_text(f),
+                )
+            }
+            fn settings(&self) -> String {
+                format!(
+                    "{} units{}",
+                    self.units,
+                    if self.return_sequences {
+                        ", sequences"
+                    } else {
+                        ""
+                    }
+                )
+            }
+        }
     };
 }
 
-rnn_struct!(
+rnn_layer!(
     /// `keras.layers.SimpleRNN(units, activation="tanh", return_sequences=False)`.
     ///
     /// # Shapes
     /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, units)`, recurrent kernel `(units, units)`, bias `(units,)`.
-    SimpleRnn {}
+    SimpleRnn = "SimpleRNN", 1 {}
 );
-rnn_struct!(
+rnn_layer!(
     /// `keras.layers.LSTM(units, activation="tanh", recurrent_activation="sigmoid")`.
     ///
     /// # Shapes
     /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, 4·units)`, recurrent kernel `(units, 4·units)`, bias `(4·units,)`.
-    Lstm { recurrent_activation: Activation = Activation::Sigmoid, unit_forget_bias: bool = true }
+    Lstm = "LSTM", 4 { recurrent_activation: Activation = Activation::Sigmoid, unit_forget_bias: bool = true }
 );
-rnn_struct!(
+rnn_layer!(
     /// `keras.layers.GRU(units, reset_after=True)`.
     ///
     /// # Shapes
     /// `(None, T, F)` → `(None, T, units)` with `return_sequences`, else `(None, units)`; kernel `(F, 3·units)`, recurrent kernel `(units, 3·units)`, bias `(2, 3·units)` with `reset_after` (the default), else `(3·units,)`.
-    Gru { recurrent_activation: Activation = Activation::Sigmoid, reset_after: bool = true }
+    Gru = "GRU", 3 { recurrent_activation: Activation = Activation::Sigmoid, reset_after: bool = true }
 );
 
 fn std_weights(
@@ -212,6 +267,13 @@ fn std_weights(
     Ok(w)
 }
 
+/// A recurrent layer's weights, loaded: kernel, recurrent kernel and the raw bias.
+struct RnnWeights<'a> {
+    k: Array2<f32>,
+    r: Array2<f32>,
+    bias: Option<&'a ArrayD<f32>>,
+}
+
 fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
     w.get(i).ok_or(Problem::MissingWeights {
         expected: n,
@@ -219,28 +281,22 @@ fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
     })
 }
 
-impl LayerRules for SimpleRnn {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(rnn_out(t, self.units, self.return_sequences))
+/// ` + u` when the layer has a bias, for the params formulas.
+fn plus_bias(use_bias: bool, u: usize) -> String {
+    if use_bias {
+        format!(" + {u}")
+    } else {
+        String::new()
     }
-    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        std_weights(f, self.units, 1, self.use_bias.then(|| vec![self.units]))
+}
+
+impl SimpleRnn {
+    fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
+        Ok(vec![self.units])
     }
-    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
-        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        weight_macs(t, f, self.units, 1)
-    }
-    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let n = 2 + usize::from(self.use_bias);
-        let k = mat(get(w, 0, n)?, "kernel")?;
-        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-        let b = if self.use_bias {
-            Some(vec1(get(w, 2, n)?))
-        } else {
-            None
-        };
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
+        let b = bias.map(vec1);
         let a = self.activation;
         run(
             x,
@@ -257,62 +313,23 @@ impl LayerRules for SimpleRnn {
             },
         )
     }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let f = input.dims().get(1).copied().unwrap_or(0);
+    fn params_text(&self, f: usize) -> String {
         let u = self.units;
-        explain_rnn(
-            "SimpleRNN",
-            u,
-            self.return_sequences,
-            input,
-            output,
-            format!(
-                "params = {u}·{f} + {u}·{u}{} = {}",
-                if self.use_bias {
-                    format!(" + {u}")
-                } else {
-                    String::new()
-                },
-                u * f + u * u + if self.use_bias { u } else { 0 }
-            ),
-        )
-    }
-    fn settings(&self) -> String {
         format!(
-            "{} units{}",
-            self.units,
-            if self.return_sequences {
-                ", sequences"
-            } else {
-                ""
-            }
+            "params = {u}·{f} + {u}·{u}{} = {}",
+            plus_bias(self.use_bias, u),
+            u * f + u * u + if self.use_bias { u } else { 0 }
         )
     }
 }
 
-impl LayerRules for Lstm {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(rnn_out(t, self.units, self.return_sequences))
+impl Lstm {
+    fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
+        Ok(vec![gate_width(4, self.units)?])
     }
-    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        let u4 = gate_width(4, self.units)?;
-        std_weights(f, self.units, 4, self.use_bias.then(|| vec![u4]))
-    }
-    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
-        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        weight_macs(t, f, self.units, 4)
-    }
-    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let n = 2 + usize::from(self.use_bias);
-        let k = mat(get(w, 0, n)?, "kernel")?;
-        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-        let b = if self.use_bias {
-            Some(vec1(get(w, 2, n)?))
-        } else {
-            None
-        };
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
+        let b = bias.map(vec1);
         let (a, ra, u) = (self.activation, self.recurrent_activation, self.units);
         let bsz = x.shape().first().copied().unwrap_or(0);
         let mut c = Array2::<f32>::zeros((bsz, u));
@@ -335,79 +352,39 @@ impl LayerRules for Lstm {
             *h = &o * &ac;
         })
     }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let f = input.dims().get(1).copied().unwrap_or(0);
+    fn params_text(&self, f: usize) -> String {
         let u = self.units;
         let b = if self.use_bias { u } else { 0 };
-        explain_rnn(
-            "LSTM",
-            u,
-            self.return_sequences,
-            input,
-            output,
-            format!(
-                "params = 4 gates × ({u}·({f} + {u}){}) = {}",
-                if self.use_bias {
-                    format!(" + {u}")
-                } else {
-                    String::new()
-                },
-                4 * (u * (f + u) + b)
-            ),
-        )
-    }
-    fn settings(&self) -> String {
         format!(
-            "{} units{}",
-            self.units,
-            if self.return_sequences {
-                ", sequences"
-            } else {
-                ""
-            }
+            "params = 4 gates × ({u}·({f} + {u}){}) = {}",
+            plus_bias(self.use_bias, u),
+            4 * (u * (f + u) + b)
         )
     }
 }
 
-impl LayerRules for Gru {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
-        Ok(rnn_out(t, self.units, self.return_sequences))
-    }
-    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let (_, f) = check_common(self.units, self.return_state, self.stateful, input)?;
+impl Gru {
+    fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         let u3 = gate_width(3, self.units)?;
-        let bias = self.use_bias.then(|| {
-            if self.reset_after {
-                vec![2, u3]
-            } else {
-                vec![u3]
-            }
-        });
-        std_weights(f, self.units, 3, bias)
+        Ok(if self.reset_after {
+            vec![2, u3]
+        } else {
+            vec![u3]
+        })
     }
-    fn macs(&self, input: &Shape, _o: &Shape) -> Result<u64, Problem> {
-        let (t, f) = check_common(self.units, self.return_state, self.stateful, input)?;
-        weight_macs(t, f, self.units, 3)
-    }
-    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let n = 2 + usize::from(self.use_bias);
-        let k = mat(get(w, 0, n)?, "kernel")?;
-        let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+    fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
+        let RnnWeights { k, r, bias } = w;
         let u = self.units;
-        let (bi, br) = if self.use_bias {
-            let b = get(w, 2, n)?;
-            if self.reset_after {
+        let (bi, br) = match bias {
+            Some(b) if self.reset_after => {
                 let b2 = mat(b, "bias")?;
                 (
                     Some(b2.index_axis(Axis(0), 0).to_owned()),
                     Some(b2.index_axis(Axis(0), 1).to_owned()),
                 )
-            } else {
-                (Some(vec1(b)), None)
             }
-        } else {
-            (None, None)
+            Some(b) => (Some(vec1(b)), None),
+            None => (None, None),
         };
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
@@ -442,8 +419,7 @@ impl LayerRules for Gru {
             *h = &z * &*h + &(1.0 - &z) * &hh;
         })
     }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let f = input.dims().get(1).copied().unwrap_or(0);
+    fn params_text(&self, f: usize) -> String {
         let u = self.units;
         let nb = if !self.use_bias {
             0
@@ -452,21 +428,10 @@ impl LayerRules for Gru {
         } else {
             1
         };
-        explain_rnn("GRU", u, self.return_sequences, input, output, format!(
+        format!(
             "params = 3 gates × {u}·({f} + {u} + {nb}) = {} (reset_after={} gives {nb} bias vector(s))",
             3 * u * (f + u + nb),
             if self.reset_after { "True" } else { "False" }
-        ))
-    }
-    fn settings(&self) -> String {
-        format!(
-            "{} units{}",
-            self.units,
-            if self.return_sequences {
-                ", sequences"
-            } else {
-                ""
-            }
         )
     }
 }

@@ -337,6 +337,27 @@ fn padded(n: usize, p: [usize; 2]) -> Result<usize, Problem> {
         })
 }
 
+/// One step per axis with borders: `axis: before + size + after = out` when they are
+/// added (`grow`), `axis: size − before − after = out` when they are cut off.
+fn border_steps(
+    mut e: Explanation,
+    names: &[&str],
+    sides: &[[usize; 2]],
+    (input, output): (&Shape, &Shape),
+    grow: bool,
+) -> Explanation {
+    for (i, (name, [a, b])) in names.iter().zip(sides).enumerate() {
+        let n = input.dims().get(i).copied().unwrap_or(0);
+        let out = output.dims().get(i).copied().unwrap_or(0);
+        e = e.step(if grow {
+            format!("{name}: {a} + {n} + {b} = {out}")
+        } else {
+            format!("{name}: {n} − {a} − {b} = {out}")
+        });
+    }
+    e
+}
+
 /// `keras.layers.ZeroPadding1D(padding=1)`.
 ///
 /// # Shapes
@@ -365,12 +386,13 @@ impl LayerRules for ZeroPadding1D {
         Ok(zero_pad(x, &[self.padding]))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let [a, b] = self.padding;
-        Explanation::new("ZeroPadding1D adds zeros before and after the steps axis.").step(format!(
-            "steps: {a} + {} + {b} = {}",
-            input.dims().first().unwrap_or(&0),
-            output.dims().first().unwrap_or(&0)
-        ))
+        border_steps(
+            Explanation::new("ZeroPadding1D adds zeros before and after the steps axis."),
+            &["steps"],
+            &[self.padding],
+            (input, output),
+            true,
+        )
     }
     fn settings(&self) -> String {
         format!("pad {:?}", self.padding)
@@ -411,22 +433,13 @@ impl LayerRules for ZeroPadding2D {
         Ok(zero_pad(x, &self.padding))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let (i, o, p) = (input.dims(), output.dims(), self.padding);
-        Explanation::new("ZeroPadding2D adds rows and columns of zeros around each image.")
-            .step(format!(
-                "height: {} + {} + {} = {}",
-                p[0][0],
-                i.first().unwrap_or(&0),
-                p[0][1],
-                o.first().unwrap_or(&0)
-            ))
-            .step(format!(
-                "width: {} + {} + {} = {}",
-                p[1][0],
-                i.get(1).unwrap_or(&0),
-                p[1][1],
-                o.get(1).unwrap_or(&0)
-            ))
+        border_steps(
+            Explanation::new("ZeroPadding2D adds rows and columns of zeros around each image."),
+            &["height", "width"],
+            &self.padding,
+            (input, output),
+            true,
+        )
     }
     fn settings(&self) -> String {
         format!("pad {:?}", self.padding)
@@ -476,12 +489,13 @@ impl LayerRules for Cropping1D {
         Ok(crop(x, &[self.cropping]))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let [a, b] = self.cropping;
-        Explanation::new("Cropping1D removes steps from the start and the end.").step(format!(
-            "steps: {} − {a} − {b} = {}",
-            input.dims().first().unwrap_or(&0),
-            output.dims().first().unwrap_or(&0)
-        ))
+        border_steps(
+            Explanation::new("Cropping1D removes steps from the start and the end."),
+            &["steps"],
+            &[self.cropping],
+            (input, output),
+            false,
+        )
     }
     fn settings(&self) -> String {
         format!("crop {:?}", self.cropping)
@@ -513,22 +527,13 @@ impl LayerRules for Cropping2D {
         Ok(crop(x, &self.cropping))
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let (i, o, c) = (input.dims(), output.dims(), self.cropping);
-        Explanation::new("Cropping2D removes rows and columns at the borders of each image.")
-            .step(format!(
-                "height: {} − {} − {} = {}",
-                i.first().unwrap_or(&0),
-                c[0][0],
-                c[0][1],
-                o.first().unwrap_or(&0)
-            ))
-            .step(format!(
-                "width: {} − {} − {} = {}",
-                i.get(1).unwrap_or(&0),
-                c[1][0],
-                c[1][1],
-                o.get(1).unwrap_or(&0)
-            ))
+        border_steps(
+            Explanation::new("Cropping2D removes rows and columns at the borders of each image."),
+            &["height", "width"],
+            &self.cropping,
+            (input, output),
+            false,
+        )
     }
     fn settings(&self) -> String {
         format!("crop {:?}", self.cropping)
