@@ -33,9 +33,14 @@ pub(super) struct LayerCall {
     pub(super) class: String,
     pub(super) line: usize,
     pub(super) col: usize,
-    pub(super) pos: Vec<(Val, usize, usize, String)>,
-    pub(super) kw: Vec<(String, Val, usize, usize, String)>,
+    pub(super) pos: Vec<PosArg>,
+    pub(super) kw: Vec<KwArg>,
 }
+
+/// A positional argument: its value, line, column and source text.
+type PosArg = (Val, usize, usize, String);
+/// A keyword argument: its name, value, line, column and source text.
+pub(super) type KwArg = (String, Val, usize, usize, String);
 
 /// A shape given somewhere, or why it could not be read.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,85 +315,90 @@ impl Interp {
                 _ => Val::Opaque(text(e)),
             },
             EK::Call(f, args) => self.call(e, f, args),
-            EK::Sub(base, idx) => {
-                let b = self.eval(base);
-                let r = match (&b, &idx.kind) {
-                    (Val::Tuple(s) | Val::List(s), EK::Slice(lo, hi, None)) => {
-                        let mut bound = |x: &Option<Box<Expr>>| match x {
-                            None => Some(None),
-                            Some(x) => match self.eval(x) {
-                                Val::Int(i) => Some(Some(i)),
-                                _ => None,
-                            },
-                        };
-                        match (bound(lo), bound(hi)) {
-                            (Some(l), Some(h)) => {
-                                let items = slice_of(s, l, h);
-                                Some(if matches!(b, Val::List(_)) {
-                                    Val::List(items)
-                                } else {
-                                    Val::Tuple(items)
-                                })
-                            }
-                            _ => None,
-                        }
-                    }
-                    (Val::Tuple(s) | Val::List(s), _) => match self.eval(idx) {
-                        Val::Int(i) => index(s, i),
-                        _ => None,
-                    },
-                    (Val::Dict(pairs), _) => {
-                        let k = self.eval(idx);
-                        pairs
-                            .iter()
-                            .find(|(kk, _)| *kk == k)
-                            .map(|(_, v)| v.clone())
-                    }
-                    _ => None,
-                };
-                r.unwrap_or_else(|| Val::Opaque(text(e)))
-            }
+            EK::Sub(base, idx) => self.subscript(e, base, idx),
             EK::Slice(..) | EK::Opaque(_) => Val::Opaque(text(e)),
-            EK::Unary(op, x) => {
-                let v = self.eval(x);
-                match (*op, &v) {
-                    ("-", Val::Int(i)) => i
-                        .checked_neg()
-                        .map_or_else(|| float_val(-(*i as f64)), Val::Int),
-                    ("-", Val::Float(f)) => Val::Float(-f),
-                    ("+", Val::Int(_) | Val::Float(_)) => v,
-                    ("not", _) => {
-                        truthy(&v).map_or_else(|| Val::Opaque(text(e)), |b| Val::Bool(!b))
-                    }
-                    _ => Val::Opaque(text(e)),
-                }
-            }
-            EK::Bin(op, l, r) => {
-                let (a, b) = (self.eval(l), self.eval(r));
-                match *op {
-                    "and" | "or" => match truthy(&a) {
-                        Some(t) => {
-                            if (*op == "and") == t {
-                                b
-                            } else {
-                                a
-                            }
-                        }
-                        None => Val::Opaque(text(e)),
-                    },
-                    "==" => Val::Bool(a == b),
-                    "!=" => Val::Bool(a != b),
-                    "is" | "is not" if a == Val::None || b == Val::None => {
-                        Val::Bool((a == b) == (*op == "is"))
-                    }
-                    _ => arith(op, &a, &b).unwrap_or_else(|| Val::Opaque(text(e))),
-                }
-            }
+            EK::Unary(op, x) => self.unary(e, op, x),
+            EK::Bin(op, l, r) => self.binary(e, op, l, r),
             EK::IfExp(c, a, b) => match truthy(&self.eval(c)) {
                 Some(true) => self.eval(a),
                 Some(false) => self.eval(b),
                 None => Val::Opaque(text(e)),
             },
+        }
+    }
+
+    /// `base[idx]`: an index or slice of a tuple or list, or a dict lookup.
+    fn subscript(&mut self, e: &Expr, base: &Expr, idx: &Expr) -> Val {
+        let b = self.eval(base);
+        let r = match (&b, &idx.kind) {
+            (Val::Tuple(s) | Val::List(s), EK::Slice(lo, hi, None)) => {
+                let mut bound = |x: &Option<Box<Expr>>| match x {
+                    None => Some(None),
+                    Some(x) => match self.eval(x) {
+                        Val::Int(i) => Some(Some(i)),
+                        _ => None,
+                    },
+                };
+                match (bound(lo), bound(hi)) {
+                    (Some(l), Some(h)) => {
+                        let items = slice_of(s, l, h);
+                        Some(if matches!(b, Val::List(_)) {
+                            Val::List(items)
+                        } else {
+                            Val::Tuple(items)
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            (Val::Tuple(s) | Val::List(s), _) => match self.eval(idx) {
+                Val::Int(i) => index(s, i),
+                _ => None,
+            },
+            (Val::Dict(pairs), _) => {
+                let k = self.eval(idx);
+                pairs
+                    .iter()
+                    .find(|(kk, _)| *kk == k)
+                    .map(|(_, v)| v.clone())
+            }
+            _ => None,
+        };
+        r.unwrap_or_else(|| Val::Opaque(text(e)))
+    }
+
+    fn unary(&mut self, e: &Expr, op: &str, x: &Expr) -> Val {
+        let v = self.eval(x);
+        match (op, &v) {
+            ("-", Val::Int(i)) => i
+                .checked_neg()
+                .map_or_else(|| float_val(-(*i as f64)), Val::Int),
+            ("-", Val::Float(f)) => Val::Float(-f),
+            ("+", Val::Int(_) | Val::Float(_)) => v,
+            ("not", _) => truthy(&v).map_or_else(|| Val::Opaque(text(e)), |b| Val::Bool(!b)),
+            _ => Val::Opaque(text(e)),
+        }
+    }
+
+    fn binary(&mut self, e: &Expr, op: &str, l: &Expr, r: &Expr) -> Val {
+        let (a, b) = (self.eval(l), self.eval(r));
+        match op {
+            "and" | "or" => match truthy(&a) {
+                Some(t) => {
+                    if (op == "and") == t {
+                        b
+                    } else {
+                        a
+                    }
+                }
+                None => Val::Opaque(text(e)),
+            },
+            "==" => Val::Bool(a == b),
+            "!=" => Val::Bool(a != b),
+            "is" | "is not" if a == Val::None || b == Val::None => {
+                Val::Bool((a == b) == (op == "is"))
+            }
+            _ => arith(op, &a, &b).unwrap_or_else(|| Val::Opaque(text(e))),
         }
     }
 
@@ -476,10 +486,7 @@ impl Interp {
         }
     }
 
-    fn kwarg(
-        kw: &[(String, Val, usize, usize, String)],
-        key: &str,
-    ) -> Option<(Val, usize, usize, String)> {
+    fn kwarg(kw: &[KwArg], key: &str) -> Option<PosArg> {
         kw.iter()
             .find(|k| k.0 == key)
             .map(|k| (k.1.clone(), k.2, k.3, k.4.clone()))
@@ -490,117 +497,19 @@ impl Interp {
         whole: &Expr,
         path: &str,
         last: &str,
-        pos: Vec<(Val, usize, usize, String)>,
-        kw: Vec<(String, Val, usize, usize, String)>,
+        pos: Vec<PosArg>,
+        kw: Vec<KwArg>,
     ) -> Val {
         let (line, col) = (whole.line, whole.col);
         match last {
-            "Sequential" => {
-                let name = match Self::kwarg(&kw, "name").map(|k| k.0) {
-                    Some(Val::Str(s)) => s,
-                    _ => "sequential".to_string(),
-                };
-                let idx = self.models.len();
-                self.models.push(SeqModel {
-                    name,
-                    entries: Vec::new(),
-                    build: None,
-                    line,
-                    col,
-                    functional: false,
-                });
-                self.touch(idx);
-                let layers = pos
-                    .into_iter()
-                    .next()
-                    .or_else(|| Self::kwarg(&kw, "layers"));
-                if let Some((v, l, c, t)) = layers {
-                    match v {
-                        Val::List(items) | Val::Tuple(items) => {
-                            for it in items {
-                                let e = Expr {
-                                    kind: EK::Opaque(String::new()),
-                                    line: l,
-                                    col: c,
-                                };
-                                self.add_to(idx, it, &e);
-                            }
-                        }
-                        Val::None => {}
-                        _ => self.warn(
-                            l,
-                            c,
-                            format!("`Sequential({t})`: expected a list of layers"),
-                        ),
-                    }
-                }
-                Val::Model(idx)
-            }
+            "Sequential" => self.sequential(whole, pos, &kw),
             "Model" | "Functional"
                 if path == last || path.contains("keras") || path.starts_with("models.") =>
             {
                 self.functional_model(whole, pos, kw)
             }
-            "Input" => {
-                let shape = pos.first().cloned().or_else(|| Self::kwarg(&kw, "shape"));
-                let hint = match shape {
-                    Some((v, l, c, t)) => shape_hint(&v, false, l, c, &t),
-                    None => match Self::kwarg(&kw, "batch_shape") {
-                        Some((v, l, c, t)) => shape_hint(&v, true, l, c, &t),
-                        None => ShapeHint {
-                            shape: Err("`Input()` without `shape=`".into()),
-                            line,
-                            col,
-                        },
-                    },
-                };
-                let id = self.tensors.len();
-                self.tensors.push(Tensor {
-                    input: hint,
-                    origin: id,
-                    parent: None,
-                    layer: None,
-                    broken: None,
-                    len: 0,
-                });
-                Val::Tensor(id)
-            }
-            "range" => {
-                let ints: Vec<i64> = pos
-                    .iter()
-                    .filter_map(|p| if let Val::Int(i) = p.0 { Some(i) } else { None })
-                    .collect();
-                if ints.len() != pos.len() || ints.is_empty() {
-                    return Val::Opaque(text(whole));
-                }
-                let (a, b, s) = match ints.as_slice() {
-                    [b] => (0, *b, 1),
-                    [a, b] => (*a, *b, 1),
-                    [a, b, s, ..] => (*a, *b, *s),
-                    [] => return Val::Opaque(text(whole)),
-                };
-                if s == 0 {
-                    return Val::Opaque(text(whole));
-                }
-                let count = if s > 0 {
-                    (b.saturating_sub(a)).max(0) / s
-                } else {
-                    (a.saturating_sub(b)).max(0) / -s
-                };
-                if count > MAX_SEQ as i64 {
-                    return Val::Opaque(text(whole));
-                }
-                let mut out = Vec::new();
-                let mut v = a;
-                while (s > 0 && v < b) || (s < 0 && v > b) {
-                    out.push(Val::Int(v));
-                    v = match v.checked_add(s) {
-                        Some(x) => x,
-                        None => break,
-                    };
-                }
-                Val::List(out)
-            }
+            "Input" => self.input(whole, &pos, &kw),
+            "range" => range(&pos).unwrap_or_else(|| Val::Opaque(text(whole))),
             "len" => match pos.first().and_then(|p| seq_of(&p.0)) {
                 Some(s) => Val::Int(s.len() as i64),
                 None => Val::Opaque(text(whole)),
@@ -631,36 +540,7 @@ impl Interp {
                 None => Val::Opaque(text(whole)),
             },
             "max" | "min" | "abs" => {
-                let nums: Vec<&Val> = match pos.as_slice() {
-                    [(v, ..)] => seq_of(v)
-                        .map(|s| s.iter().collect())
-                        .unwrap_or_else(|| vec![v]),
-                    many => many.iter().map(|p| &p.0).collect(),
-                };
-                let mut best: Option<Val> = None;
-                for v in nums {
-                    let (Some(x), Some(cur)) = (num(v), Some(best.as_ref().and_then(num))) else {
-                        return Val::Opaque(text(whole));
-                    };
-                    let take = match (last, cur) {
-                        ("abs", _) => true,
-                        (_, None) => true,
-                        ("max", Some(c)) => x > c,
-                        (_, Some(c)) => x < c,
-                    };
-                    if take {
-                        best = Some(v.clone());
-                    }
-                }
-                match (last, best) {
-                    ("abs", Some(Val::Int(i))) => i
-                        .checked_abs()
-                        .map_or_else(|| Val::Opaque(text(whole)), Val::Int),
-                    ("abs", Some(Val::Float(f))) => Val::Float(f.abs()),
-                    ("abs", _) => Val::Opaque(text(whole)),
-                    (_, Some(v)) => v,
-                    (_, None) => Val::Opaque(text(whole)),
-                }
+                extreme(last, &pos).unwrap_or_else(|| Val::Opaque(text(whole)))
             }
             _ if last.chars().next().is_some_and(char::is_uppercase) => {
                 Val::Layer(Box::new(LayerCall {
@@ -673,6 +553,74 @@ impl Interp {
             }
             _ => Val::Opaque(text(whole)),
         }
+    }
+
+    /// `Sequential(...)`, with its layers when given.
+    fn sequential(&mut self, whole: &Expr, pos: Vec<PosArg>, kw: &[KwArg]) -> Val {
+        let (line, col) = (whole.line, whole.col);
+        let name = match Self::kwarg(kw, "name").map(|k| k.0) {
+            Some(Val::Str(s)) => s,
+            _ => "sequential".to_string(),
+        };
+        let idx = self.models.len();
+        self.models.push(SeqModel {
+            name,
+            entries: Vec::new(),
+            build: None,
+            line,
+            col,
+            functional: false,
+        });
+        self.touch(idx);
+        let layers = pos.into_iter().next().or_else(|| Self::kwarg(kw, "layers"));
+        if let Some((v, l, c, t)) = layers {
+            match v {
+                Val::List(items) | Val::Tuple(items) => {
+                    for it in items {
+                        let e = Expr {
+                            kind: EK::Opaque(String::new()),
+                            line: l,
+                            col: c,
+                        };
+                        self.add_to(idx, it, &e);
+                    }
+                }
+                Val::None => {}
+                _ => self.warn(
+                    l,
+                    c,
+                    format!("`Sequential({t})`: expected a list of layers"),
+                ),
+            }
+        }
+        Val::Model(idx)
+    }
+
+    /// `Input(shape)`: a new tensor, the start of a chain.
+    fn input(&mut self, whole: &Expr, pos: &[PosArg], kw: &[KwArg]) -> Val {
+        let (line, col) = (whole.line, whole.col);
+        let shape = pos.first().cloned().or_else(|| Self::kwarg(kw, "shape"));
+        let hint = match shape {
+            Some((v, l, c, t)) => shape_hint(&v, false, l, c, &t),
+            None => match Self::kwarg(kw, "batch_shape") {
+                Some((v, l, c, t)) => shape_hint(&v, true, l, c, &t),
+                None => ShapeHint {
+                    shape: Err("`Input()` without `shape=`".into()),
+                    line,
+                    col,
+                },
+            },
+        };
+        let id = self.tensors.len();
+        self.tensors.push(Tensor {
+            input: hint,
+            origin: id,
+            parent: None,
+            layer: None,
+            broken: None,
+            len: 0,
+        });
+        Val::Tensor(id)
     }
 
     /// The layers from a tensor's input to the tensor, in order.
@@ -741,12 +689,7 @@ impl Interp {
         }
     }
 
-    fn functional_model(
-        &mut self,
-        whole: &Expr,
-        pos: Vec<(Val, usize, usize, String)>,
-        kw: Vec<(String, Val, usize, usize, String)>,
-    ) -> Val {
+    fn functional_model(&mut self, whole: &Expr, pos: Vec<PosArg>, kw: Vec<KwArg>) -> Val {
         let (line, col) = (whole.line, whole.col);
         let inputs = Self::kwarg(&kw, "inputs").or_else(|| pos.first().cloned());
         let outputs = Self::kwarg(&kw, "outputs").or_else(|| pos.get(1).cloned());
@@ -982,76 +925,170 @@ impl Interp {
                 let r = arith(op, &cur, &v).unwrap_or_else(|| Val::Opaque(text(target)));
                 self.bind(target, r);
             }
-            StmtKind::Header(head, _) => {
-                match head {
-                    Head::For(target, iter) => {
-                        let v = self.eval(iter);
-                        match seq_of(&v) {
-                            Some(items) => {
-                                for it in items.iter().cloned() {
-                                    if self.steps > MAX_STEPS || self.work > MAX_WORK {
-                                        break;
-                                    }
-                                    self.bind(target, it);
-                                    self.exec_block(body);
-                                }
-                            }
-                            None => {
-                                if body.iter().any(|b| b.relevant) {
-                                    self.warn(iter.line, iter.col, format!("cannot evaluate the loop over `{}`: its body is read once", text(iter)));
-                                }
-                                self.bind(target, Val::Opaque(text(target)));
-                                self.exec_block(body);
-                            }
-                        }
+            StmtKind::Header(head, _) => self.exec_header(head, body, if_taken),
+        }
+    }
+
+    /// A compound statement's header (`for`, `if`, `def`...) with its body.
+    fn exec_header(&mut self, head: &Head, body: &[Stmt], if_taken: &mut Option<bool>) {
+        match head {
+            Head::For(target, iter) => self.exec_for(target, iter, body),
+            Head::If(c) | Head::Elif(c) => self.exec_if(c, body, if_taken),
+            Head::Else => {
+                if *if_taken == Some(false) {
+                    self.exec_block(body);
+                }
+                *if_taken = None;
+            }
+            Head::Def(params) => self.exec_def(params, body),
+            Head::Run => self.exec_block(body),
+            Head::Skip => {}
+        }
+    }
+
+    fn exec_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt]) {
+        let v = self.eval(iter);
+        match seq_of(&v) {
+            Some(items) => {
+                for it in items.iter().cloned() {
+                    if self.steps > MAX_STEPS || self.work > MAX_WORK {
+                        break;
                     }
-                    Head::If(c) | Head::Elif(c) => {
-                        if *if_taken == Some(true) {
-                            return;
-                        }
-                        match truthy(&self.eval(c)) {
-                            Some(true) => {
-                                *if_taken = Some(true);
-                                self.exec_block(body);
-                            }
-                            Some(false) => *if_taken = Some(false),
-                            None => {
-                                if body.iter().any(|b| b.relevant) {
-                                    self.warn(c.line, c.col, format!("cannot evaluate the condition `{}`: Flatland reads this branch", text(c)));
-                                }
-                                *if_taken = Some(true);
-                                self.exec_block(body);
-                            }
-                        }
-                    }
-                    Head::Else => {
-                        if *if_taken == Some(false) {
-                            self.exec_block(body);
-                        }
-                        *if_taken = None;
-                    }
-                    Head::Def(params) => {
-                        for (name, default) in params {
-                            let v = match default {
-                                Some(d) => self.eval(d),
-                                None => Val::Opaque(name.clone()),
-                            };
-                            self.bind(
-                                &Expr {
-                                    kind: EK::Name(name.clone()),
-                                    line: 0,
-                                    col: 0,
-                                },
-                                v,
-                            );
-                        }
-                        self.exec_block(body);
-                    }
-                    Head::Run => self.exec_block(body),
-                    Head::Skip => {}
+                    self.bind(target, it);
+                    self.exec_block(body);
                 }
             }
+            None => {
+                if body.iter().any(|b| b.relevant) {
+                    self.warn(
+                        iter.line,
+                        iter.col,
+                        format!(
+                            "cannot evaluate the loop over `{}`: its body is read once",
+                            text(iter)
+                        ),
+                    );
+                }
+                self.bind(target, Val::Opaque(text(target)));
+                self.exec_block(body);
+            }
         }
+    }
+
+    /// `if`/`elif`: the body runs unless an earlier branch was taken or the condition is false.
+    fn exec_if(&mut self, c: &Expr, body: &[Stmt], if_taken: &mut Option<bool>) {
+        if *if_taken == Some(true) {
+            return;
+        }
+        match truthy(&self.eval(c)) {
+            Some(true) => {
+                *if_taken = Some(true);
+                self.exec_block(body);
+            }
+            Some(false) => *if_taken = Some(false),
+            None => {
+                if body.iter().any(|b| b.relevant) {
+                    self.warn(
+                        c.line,
+                        c.col,
+                        format!(
+                            "cannot evaluate the condition `{}`: Flatland reads this branch",
+                            text(c)
+                        ),
+                    );
+                }
+                *if_taken = Some(true);
+                self.exec_block(body);
+            }
+        }
+    }
+
+    /// `def f(a=1, ...)`: the parameters become variables and the body is read once.
+    fn exec_def(&mut self, params: &[(String, Option<Expr>)], body: &[Stmt]) {
+        for (name, default) in params {
+            let v = match default {
+                Some(d) => self.eval(d),
+                None => Val::Opaque(name.clone()),
+            };
+            self.bind(
+                &Expr {
+                    kind: EK::Name(name.clone()),
+                    line: 0,
+                    col: 0,
+                },
+                v,
+            );
+        }
+        self.exec_block(body);
+    }
+}
+
+/// `range(...)` of integers, up to [`MAX_SEQ`] of them.
+fn range(pos: &[PosArg]) -> Option<Val> {
+    let ints: Vec<i64> = pos
+        .iter()
+        .filter_map(|p| if let Val::Int(i) = p.0 { Some(i) } else { None })
+        .collect();
+    if ints.len() != pos.len() || ints.is_empty() {
+        return None;
+    }
+    let (a, b, s) = match ints.as_slice() {
+        [b] => (0, *b, 1),
+        [a, b] => (*a, *b, 1),
+        [a, b, s, ..] => (*a, *b, *s),
+        [] => return None,
+    };
+    if s == 0 {
+        return None;
+    }
+    let count = if s > 0 {
+        (b.saturating_sub(a)).max(0) / s
+    } else {
+        (a.saturating_sub(b)).max(0) / -s
+    };
+    if count > MAX_SEQ as i64 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut v = a;
+    while (s > 0 && v < b) || (s < 0 && v > b) {
+        out.push(Val::Int(v));
+        v = match v.checked_add(s) {
+            Some(x) => x,
+            None => break,
+        };
+    }
+    Some(Val::List(out))
+}
+
+/// `max`, `min` or `abs` (`last`) of numbers, or of one sequence of numbers.
+fn extreme(last: &str, pos: &[PosArg]) -> Option<Val> {
+    let nums: Vec<&Val> = match pos {
+        [(v, ..)] => seq_of(v)
+            .map(|s| s.iter().collect())
+            .unwrap_or_else(|| vec![v]),
+        many => many.iter().map(|p| &p.0).collect(),
+    };
+    let mut best: Option<Val> = None;
+    for v in nums {
+        let (Some(x), Some(cur)) = (num(v), Some(best.as_ref().and_then(num))) else {
+            return None;
+        };
+        let take = match (last, cur) {
+            ("abs", _) => true,
+            (_, None) => true,
+            ("max", Some(c)) => x > c,
+            (_, Some(c)) => x < c,
+        };
+        if take {
+            best = Some(v.clone());
+        }
+    }
+    match (last, best) {
+        ("abs", Some(Val::Int(i))) => i.checked_abs().map(Val::Int),
+        ("abs", Some(Val::Float(f))) => Some(Val::Float(f.abs())),
+        ("abs", _) => None,
+        (_, best) => best,
     }
 }
 

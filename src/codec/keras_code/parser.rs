@@ -931,17 +931,7 @@ fn stmt_kind(p: &mut Parser<'_>) -> PResult<StmtKind> {
             )
         }
         "except" | "class" | "with" => {
-            // Skip to the header's colon at bracket depth 0.
-            let mut d = 0usize;
-            while let Some(t) = p.peek() {
-                match t {
-                    Tok::Op("(" | "[" | "{") => d += 1,
-                    Tok::Op(")" | "]" | "}") => d = d.saturating_sub(1),
-                    Tok::Op(":") if d == 0 => break,
-                    _ => {}
-                }
-                p.pos += 1;
-            }
+            skip_to_colon(p);
             header(
                 p,
                 if first == "with" {
@@ -953,39 +943,59 @@ fn stmt_kind(p: &mut Parser<'_>) -> PResult<StmtKind> {
         }
         "def" => {
             p.pos += 1;
-            let mut params = Vec::new();
-            if let Some(Tok::Name(_)) = p.peek() {
-                p.pos += 1;
-            }
-            p.expect_op("(")?;
-            loop {
-                if p.eat_op(")") {
-                    break;
-                }
-                if p.at_end() {
-                    return p.err("missing `)`");
-                }
-                let _ = p.eat_op("*") || p.eat_op("**") || p.eat_op("/");
-                if let Some(Tok::Name(n)) = p.peek().cloned() {
-                    p.pos += 1;
-                    if p.eat_op(":") {
-                        p.expr()?;
-                    }
-                    let default = if p.eat_op("=") { Some(p.expr()?) } else { None };
-                    params.push((n, default));
-                }
-                if !p.eat_op(",") {
-                    p.expect_op(")")?;
-                    break;
-                }
-            }
-            if p.eat_op("->") {
-                p.expr()?;
-            }
+            let params = def_params(p)?;
             header(p, Head::Def(params))
         }
         _ => simple_stmt(p),
     }
+}
+
+/// Skip to the header's colon at bracket depth 0.
+fn skip_to_colon(p: &mut Parser<'_>) {
+    let mut d = 0usize;
+    while let Some(t) = p.peek() {
+        match t {
+            Tok::Op("(" | "[" | "{") => d += 1,
+            Tok::Op(")" | "]" | "}") => d = d.saturating_sub(1),
+            Tok::Op(":") if d == 0 => break,
+            _ => {}
+        }
+        p.pos += 1;
+    }
+}
+
+/// `def`'s name and parameters (with their defaults), up to the header's colon.
+fn def_params(p: &mut Parser<'_>) -> PResult<Vec<(String, Option<Expr>)>> {
+    let mut params = Vec::new();
+    if let Some(Tok::Name(_)) = p.peek() {
+        p.pos += 1;
+    }
+    p.expect_op("(")?;
+    loop {
+        if p.eat_op(")") {
+            break;
+        }
+        if p.at_end() {
+            return p.err("missing `)`");
+        }
+        let _ = p.eat_op("*") || p.eat_op("**") || p.eat_op("/");
+        if let Some(Tok::Name(n)) = p.peek().cloned() {
+            p.pos += 1;
+            if p.eat_op(":") {
+                p.expr()?;
+            }
+            let default = if p.eat_op("=") { Some(p.expr()?) } else { None };
+            params.push((n, default));
+        }
+        if !p.eat_op(",") {
+            p.expect_op(")")?;
+            break;
+        }
+    }
+    if p.eat_op("->") {
+        p.expr()?;
+    }
+    Ok(params)
 }
 
 fn header(p: &mut Parser<'_>, head: Head) -> PResult<StmtKind> {
