@@ -224,18 +224,9 @@ impl LayerArgs<'_> {
                 true
             }
             "input_dim" if self.class != "Embedding" => {
-                self.input = Some(match v {
-                    Val::Int(n) if *n >= 0 => ShapeHint {
-                        shape: Ok(vec![usize::try_from(*n).unwrap_or(0)]),
-                        line,
-                        col,
-                    },
-                    _ => ShapeHint {
-                        shape: Err(format!("cannot read `input_dim={src}`: give a number")),
-                        line,
-                        col,
-                    },
-                });
+                self.input = Some(length_hint(v, 0, line, col, || {
+                    format!("cannot read `input_dim={src}`: give a number")
+                }));
                 true
             }
             "batch_input_shape" | "batch_shape" => {
@@ -243,18 +234,9 @@ impl LayerArgs<'_> {
                 true
             }
             "input_length" if self.class == "Embedding" => {
-                self.input_length = Some(match v {
-                    Val::Int(n) if *n > 0 => ShapeHint {
-                        shape: Ok(vec![usize::try_from(*n).unwrap_or(0)]),
-                        line,
-                        col,
-                    },
-                    _ => ShapeHint {
-                        shape: Err(format!("cannot read `input_length={src}`")),
-                        line,
-                        col,
-                    },
-                });
+                self.input_length = Some(length_hint(v, 1, line, col, || {
+                    format!("cannot read `input_length={src}`")
+                }));
                 true
             }
             "data_format" => {
@@ -347,6 +329,21 @@ impl LayerArgs<'_> {
             error_layer(&class, self.config, self.problems.join("; "))
         }
     }
+}
+
+/// A one-dimensional input shape from a number of at least `min`, else `err()`.
+fn length_hint(
+    v: &Val,
+    min: i64,
+    line: usize,
+    col: usize,
+    err: impl FnOnce() -> String,
+) -> ShapeHint {
+    let shape = match v {
+        Val::Int(n) if *n >= min => Ok(vec![usize::try_from(*n).unwrap_or(0)]),
+        _ => Err(err()),
+    };
+    ShapeHint { shape, line, col }
 }
 
 /// The activation an activation layer passed as `activation=` stands for.

@@ -178,6 +178,21 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Error recovery inside brackets: back to `start`, skip the element, and keep the error
+    /// (the element becomes `Opaque`).
+    fn recover(&mut self, start: usize, saved_depth: usize, e: SyntaxErr) -> Expr {
+        self.pos = start;
+        self.depth = saved_depth;
+        self.skip_element();
+        let opaque = Expr {
+            kind: EK::Opaque(format!("syntax error: {}", e.msg)),
+            line: e.line,
+            col: e.col,
+        };
+        self.recovered.push(e);
+        opaque
+    }
+
     fn expr(&mut self) -> PResult<Expr> {
         self.enter()?;
         let r = self.expr_inner();
@@ -229,40 +244,49 @@ impl<'a> Parser<'a> {
         Ok(body)
     }
 
-    fn or_test(&mut self) -> PResult<Expr> {
+    /// A left-associative chain `next (op next)*`, where `op_here` says which operator (if
+    /// any) is at the current token. Each operator nests one level deeper, but only while
+    /// the chain is parsed.
+    fn chain(
+        &mut self,
+        op_here: impl Fn(&Self) -> Option<&'static str>,
+        next: impl Fn(&mut Self) -> PResult<Expr>,
+    ) -> PResult<Expr> {
         let base = self.depth;
-        let r = self.or_test_chain();
+        let r = self.chain_from(op_here, next);
         self.depth = base;
         r
     }
 
-    fn or_test_chain(&mut self) -> PResult<Expr> {
-        let mut left = self.and_test()?;
-        while self.is_kw("or") {
+    fn chain_from(
+        &mut self,
+        op_here: impl Fn(&Self) -> Option<&'static str>,
+        next: impl Fn(&mut Self) -> PResult<Expr>,
+    ) -> PResult<Expr> {
+        let mut left = next(self)?;
+        while let Some(op) = op_here(self) {
             self.pos += 1;
             self.enter()?;
-            let right = self.and_test()?;
-            left = bin("or", left, right);
+            let right = next(self)?;
+            left = bin(op, left, right);
         }
         Ok(left)
+    }
+
+    /// The operator at the current token, if it is one of `ops`.
+    fn op_in(&self, ops: &[&'static str]) -> Option<&'static str> {
+        match self.peek() {
+            Some(Tok::Op(o)) if ops.contains(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    fn or_test(&mut self) -> PResult<Expr> {
+        self.chain(|p| p.is_kw("or").then_some("or"), Self::and_test)
     }
 
     fn and_test(&mut self) -> PResult<Expr> {
-        let base = self.depth;
-        let r = self.and_test_chain();
-        self.depth = base;
-        r
-    }
-
-    fn and_test_chain(&mut self) -> PResult<Expr> {
-        let mut left = self.not_test()?;
-        while self.is_kw("and") {
-            self.pos += 1;
-            self.enter()?;
-            let right = self.not_test()?;
-            left = bin("and", left, right);
-        }
-        Ok(left)
+        self.chain(|p| p.is_kw("and").then_some("and"), Self::not_test)
     }
 
     fn not_test(&mut self) -> PResult<Expr> {
@@ -315,66 +339,15 @@ impl<'a> Parser<'a> {
     }
 
     fn bitor(&mut self) -> PResult<Expr> {
-        let base = self.depth;
-        let r = self.bitor_chain();
-        self.depth = base;
-        r
-    }
-
-    fn bitor_chain(&mut self) -> PResult<Expr> {
-        let mut left = self.arith()?;
-        loop {
-            let op: &'static str = match self.peek() {
-                Some(Tok::Op(o @ ("|" | "^" | "&" | "<<" | ">>"))) => o,
-                _ => return Ok(left),
-            };
-            self.pos += 1;
-            self.enter()?;
-            let right = self.arith()?;
-            left = bin(op, left, right);
-        }
+        self.chain(|p| p.op_in(&["|", "^", "&", "<<", ">>"]), Self::arith)
     }
 
     fn arith(&mut self) -> PResult<Expr> {
-        let base = self.depth;
-        let r = self.arith_chain();
-        self.depth = base;
-        r
-    }
-
-    fn arith_chain(&mut self) -> PResult<Expr> {
-        let mut left = self.term()?;
-        loop {
-            let op: &'static str = match self.peek() {
-                Some(Tok::Op(o @ ("+" | "-"))) => o,
-                _ => return Ok(left),
-            };
-            self.pos += 1;
-            self.enter()?;
-            let right = self.term()?;
-            left = bin(op, left, right);
-        }
+        self.chain(|p| p.op_in(&["+", "-"]), Self::term)
     }
 
     fn term(&mut self) -> PResult<Expr> {
-        let base = self.depth;
-        let r = self.term_chain();
-        self.depth = base;
-        r
-    }
-
-    fn term_chain(&mut self) -> PResult<Expr> {
-        let mut left = self.factor()?;
-        loop {
-            let op: &'static str = match self.peek() {
-                Some(Tok::Op(o @ ("*" | "/" | "//" | "%" | "@"))) => o,
-                _ => return Ok(left),
-            };
-            self.pos += 1;
-            self.enter()?;
-            let right = self.factor()?;
-            left = bin(op, left, right);
-        }
+        self.chain(|p| p.op_in(&["*", "/", "//", "%", "@"]), Self::factor)
     }
 
     fn factor(&mut self) -> PResult<Expr> {
@@ -470,19 +443,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect_op("]")?;
-        Ok(if items.len() == 1 {
-            items.pop().unwrap_or(Expr {
-                kind: EK::NoneLit,
-                line,
-                col,
-            })
-        } else {
-            Expr {
-                kind: EK::Tuple(items),
-                line,
-                col,
-            }
-        })
+        Ok(one_or_tuple(items, line, col))
     }
 
     fn slice_item(&mut self) -> PResult<Expr> {
@@ -527,17 +488,7 @@ impl<'a> Parser<'a> {
             let (start, saved_depth) = (self.pos, self.depth);
             match self.call_arg() {
                 Ok(a) => args.push(a),
-                Err(e) => {
-                    self.pos = start;
-                    self.depth = saved_depth;
-                    self.skip_element();
-                    args.push(Arg::Pos(Expr {
-                        kind: EK::Opaque(format!("syntax error: {}", e.msg)),
-                        line: e.line,
-                        col: e.col,
-                    }));
-                    self.recovered.push(e);
-                }
+                Err(e) => args.push(Arg::Pos(self.recover(start, saved_depth, e))),
             }
             if self.is_kw("for") {
                 // Generator argument: f(x for x in y).
@@ -591,17 +542,7 @@ impl<'a> Parser<'a> {
             };
             match item {
                 Ok(e) => items.push(e),
-                Err(e) => {
-                    self.pos = start;
-                    self.depth = saved_depth;
-                    self.skip_element();
-                    items.push(Expr {
-                        kind: EK::Opaque(format!("syntax error: {}", e.msg)),
-                        line: e.line,
-                        col: e.col,
-                    });
-                    self.recovered.push(e);
-                }
+                Err(e) => items.push(self.recover(start, saved_depth, e)),
             }
             if self.is_kw("for") {
                 self.skip_to_close();
@@ -738,6 +679,23 @@ impl<'a> Parser<'a> {
         } else {
             EK::Opaque("set".into())
         })
+    }
+}
+
+/// One expression as itself, several (or none) as a tuple.
+fn one_or_tuple(mut items: Vec<Expr>, line: usize, col: usize) -> Expr {
+    if items.len() == 1 {
+        items.pop().unwrap_or(Expr {
+            kind: EK::NoneLit,
+            line,
+            col,
+        })
+    } else {
+        Expr {
+            kind: EK::Tuple(items),
+            line,
+            col,
+        }
     }
 }
 
@@ -1025,19 +983,7 @@ fn target_list(p: &mut Parser<'_>) -> PResult<Expr> {
         }
         items.push(p.bitor()?);
     }
-    Ok(if items.len() == 1 {
-        items.pop().unwrap_or(Expr {
-            kind: EK::NoneLit,
-            line,
-            col,
-        })
-    } else {
-        Expr {
-            kind: EK::Tuple(items),
-            line,
-            col,
-        }
-    })
+    Ok(one_or_tuple(items, line, col))
 }
 
 /// `a, b` without brackets is a tuple.
