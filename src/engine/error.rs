@@ -223,7 +223,11 @@ impl fmt::Display for LayerError {
             self.index + 1
         )?;
         match (&self.problem, &self.input) {
-            (Problem::Rank { .. } | Problem::Unsupported { .. }, _) | (_, None) => {
+            (
+                Problem::Rank { .. } | Problem::PermuteRank { .. } | Problem::Unsupported { .. },
+                _,
+            )
+            | (_, None) => {
                 write!(f, "{}", self.problem)
             }
             (p, Some(input)) => write!(f, "{p} (input {input})"),
