@@ -155,17 +155,13 @@ impl LayerArgs<'_> {
                 None => named.push((format!("arg{i}"), v.clone(), *line, *col, src.clone())),
             }
         }
-        if matches!(self.class.as_str(), "Conv2D")
-            && call.pos.len() >= 3
-            && matches!(call.pos.get(2).map(|p| &p.0), Some(Val::Int(_)))
-        {
-            let (s, line, col) = call
-                .pos
-                .get(2)
-                .map_or((String::new(), call.line, call.col), |p| {
-                    (p.3.clone(), p.1, p.2)
-                });
-            self.warn(line, col, format!("`{}(..., {s})`: Keras 3 reads the third argument as `strides={s}` (in Keras 1 it was the kernel width)", call.class));
+        let args = LayerSpec::keras_args_of(&self.class).unwrap_or_default();
+        for &(i, keras1) in args.keras1_positional {
+            if let (Some((Val::Int(_), line, col, s)), Some(param)) =
+                (call.pos.get(i), args.positional.get(i))
+            {
+                self.warn(*line, *col, format!("`{}(..., {s})`: Keras 3 reads the {} argument as `{param}={s}` (in Keras 1 it was {keras1})", call.class, ordinal(i)));
+            }
         }
         named.extend(call.kw.iter().cloned());
         named
@@ -223,7 +219,8 @@ impl LayerArgs<'_> {
                 }
                 true
             }
-            "input_dim" if self.class != "Embedding" => {
+            // An input shape, unless the kind has an `input_dim` of its own (Embedding).
+            "input_dim" if !self.fields.iter().any(|f| f == "input_dim") => {
                 self.input = Some(length_hint(v, 0, line, col, || {
                     format!("cannot read `input_dim={src}`: give a number")
                 }));
@@ -233,7 +230,11 @@ impl LayerArgs<'_> {
                 self.input = Some(shape_hint(v, true, line, col, src));
                 true
             }
-            "input_length" if self.class == "Embedding" => {
+            // Keras 2's Embedding(input_length=), ignored by Keras 3: the input length.
+            "input_length"
+                if LayerSpec::keras_args_of(&self.class)
+                    .is_some_and(|a| a.accepted_legacy.contains(&"input_length")) =>
+            {
                 self.input_length = Some(length_hint(v, 1, line, col, || {
                     format!("cannot read `input_length={src}`")
                 }));
@@ -348,12 +349,17 @@ fn length_hint(
 
 /// The activation an activation layer passed as `activation=` stands for.
 fn activation_of(class: &str) -> Option<&'static str> {
-    match canonical_class(class) {
-        "ReLU" => Some("relu"),
-        "LeakyReLU" => Some("leaky_relu"),
-        "ELU" => Some("elu"),
-        "Softmax" => Some("softmax"),
-        _ => None,
+    LayerSpec::keras_args_of(class).and_then(|a| a.as_activation)
+}
+
+/// `first`, `second`, … for a 0-based argument index.
+fn ordinal(i: usize) -> String {
+    match i {
+        0 => "first".into(),
+        1 => "second".into(),
+        2 => "third".into(),
+        3 => "fourth".into(),
+        n => format!("{}th", n + 1),
     }
 }
 

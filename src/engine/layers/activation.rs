@@ -579,7 +579,10 @@ impl LayerCode for ActivationLayer {
 
 impl LayerCode for Relu {
     fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
+        KerasArgs {
+            as_activation: Some("relu"),
+            ..KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
+        }
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let slope = f64::from(self.negative_slope);
@@ -608,6 +611,7 @@ impl LayerCode for LeakyRelu {
     fn keras_args(&self) -> KerasArgs {
         KerasArgs {
             aliases: &[("alpha", "negative_slope")],
+            as_activation: Some("leaky_relu"),
             ..KerasArgs::positional(&["negative_slope"])
         }
     }
@@ -638,7 +642,10 @@ impl LayerCode for PRelu {
 
 impl LayerCode for Elu {
     fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["alpha"])
+        KerasArgs {
+            as_activation: Some("elu"),
+            ..KerasArgs::positional(&["alpha"])
+        }
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
@@ -650,7 +657,10 @@ impl LayerCode for Elu {
 
 impl LayerCode for Softmax {
     fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["axis"])
+        KerasArgs {
+            as_activation: Some("softmax"),
+            ..KerasArgs::positional(&["axis"])
+        }
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();

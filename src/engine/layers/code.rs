@@ -27,6 +27,11 @@ pub struct KerasArgs {
     /// Arguments of the every-kind list that this kind still accepts (Embedding's
     /// `input_length`, which Keras 3 ignores).
     pub accepted_legacy: &'static [&'static str],
+    /// Positional arguments Keras 3 reads differently from Keras 1, `(index, what Keras 1
+    /// read there)`: `Conv2D(32, 3, 3)`'s third argument is now `strides`.
+    pub keras1_positional: &'static [(usize, &'static str)],
+    /// The activation this layer stands for when passed as `activation=layers.ReLU()`.
+    pub as_activation: Option<&'static str>,
 }
 
 impl KerasArgs {
@@ -37,6 +42,8 @@ impl KerasArgs {
         aliases: &[],
         removed: &[],
         accepted_legacy: &[],
+        keras1_positional: &[],
+        as_activation: None,
     };
 
     /// Only positional parameters.

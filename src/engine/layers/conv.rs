@@ -1119,7 +1119,7 @@ fn bias_arg(use_bias: bool) -> &'static str {
 
 impl<R: Rank> LayerCode for Conv<R> {
     fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(
+        let args = KerasArgs::with_required(
             &[
                 "filters",
                 "kernel_size",
@@ -1132,7 +1132,15 @@ impl<R: Rank> LayerCode for Conv<R> {
                 "use_bias",
             ],
             &["filters", "kernel_size"],
-        )
+        );
+        match R::N {
+            // Keras 1's Convolution2D(nb_filter, nb_row, nb_col).
+            2 => KerasArgs {
+                keras1_positional: &[(2, "the kernel width")],
+                ..args
+            },
+            _ => args,
+        }
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
