@@ -764,36 +764,6 @@ pub fn field_kind(class: &str, key: &str, current: &Value) -> FieldKind {
     }
 }
 
-/// Preferred field order (Keras constructor order); the rest follow alphabetically.
-const FIELD_ORDER: &[&str] = &[
-    "units",
-    "filters",
-    "input_dim",
-    "output_dim",
-    "kernel_size",
-    "pool_size",
-    "size",
-    "strides",
-    "padding",
-    "output_padding",
-    "dilation_rate",
-    "depth_multiplier",
-    "groups",
-    "activation",
-    "recurrent_activation",
-    "use_bias",
-    "return_sequences",
-    "return_state",
-    "target_shape",
-    "dims",
-    "n",
-    "cropping",
-    "interpolation",
-    "rate",
-    "stddev",
-    "axis",
-];
-
 /// The editable fields of a spec: `(key, kind, value)` in a sensible order.
 pub fn fields(spec: &LayerSpec) -> Vec<(String, FieldKind, Value)> {
     let Value::Object(cfg) = spec.to_config() else {
@@ -805,12 +775,8 @@ pub fn fields(spec: &LayerSpec) -> Vec<(String, FieldKind, Value)> {
         .map(|(k, v)| (field_kind(&class, &k, &v), k, v))
         .map(|(kind, k, v)| (k, kind, v))
         .collect();
-    let rank = |k: &str| {
-        FIELD_ORDER
-            .iter()
-            .position(|o| *o == k)
-            .unwrap_or(FIELD_ORDER.len())
-    };
+    let order = spec.rules().field_order();
+    let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(order.len());
     out.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
     out
 }

@@ -308,6 +308,10 @@ impl LayerRules for GroupNormalization {
         e.step(format!("output = input = {input}"))
     }
 
+    /// Keras's constructor order.
+    fn field_order(&self) -> &'static [&'static str] {
+        &["groups", "axis", "epsilon", "center", "scale"]
+    }
     fn settings(&self) -> String {
         if self.groups == -1 {
             format!("1 group per channel, axis {}", self.axis)

@@ -124,7 +124,44 @@ pub trait LayerRules {
 
     /// Short key settings for a card, e.g. `16 units, relu`.
     fn settings(&self) -> String;
+
+    /// The inspector shows these fields first, in this order; the rest follow
+    /// alphabetically.
+    fn field_order(&self) -> &'static [&'static str] {
+        FIELD_ORDER
+    }
 }
+
+/// The inspector's field order for most kinds (Keras constructor order); the rest follow
+/// alphabetically. A kind with its own order overrides [`LayerRules::field_order`].
+pub const FIELD_ORDER: &[&str] = &[
+    "units",
+    "filters",
+    "input_dim",
+    "output_dim",
+    "kernel_size",
+    "pool_size",
+    "size",
+    "strides",
+    "padding",
+    "output_padding",
+    "dilation_rate",
+    "depth_multiplier",
+    "groups",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "return_sequences",
+    "return_state",
+    "target_shape",
+    "dims",
+    "n",
+    "cropping",
+    "interpolation",
+    "rate",
+    "stddev",
+    "axis",
+];
 
 /// Palette groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
