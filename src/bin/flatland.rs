@@ -10,7 +10,10 @@
 
 use std::process::ExitCode;
 
-use flatland::codec::{self, link, npy};
+#[cfg(not(target_arch = "wasm32"))]
+use flatland::codec::npy;
+use flatland::codec::{self, link};
+#[cfg(not(target_arch = "wasm32"))]
 use flatland::engine::forward::{forward, init_weights, split_weights, Limits};
 use flatland::engine::summary::summary_text;
 use flatland::engine::{analyze, Model};
@@ -94,6 +97,14 @@ fn summary(args: &[String]) -> Result<(), Fail> {
     }
 }
 
+/// The CLI is a native program; `cargo clippy --target wasm32-unknown-unknown --bins` still
+/// compiles it, without the (native-only) NumPy reader.
+#[cfg(target_arch = "wasm32")]
+fn forward_cmd(_args: &[String]) -> Result<(), Fail> {
+    Err(Fail::Unreadable("forward needs the native CLI".into()))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     let pos = positional(args, &["--input", "--output", "--weights", "--seed"]);
     // Without MODEL, the default (seed) model, as for `summary`.

@@ -7,6 +7,9 @@ pub mod keras;
 pub mod keras_code;
 pub mod link;
 pub mod model_json;
+/// Native only: the web app reads no NumPy files (tests/forward_web.rs compiles the file
+/// into itself).
+#[cfg(not(target_arch = "wasm32"))]
 pub mod npy;
 pub mod presets;
 pub mod qr;
