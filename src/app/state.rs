@@ -175,7 +175,7 @@ pub enum Action {
     CompareFlatten(LayerId),
     /// Compare: B = a copy of A (follows A's edits).
     CompareCopyA,
-    /// Compare: open one of the compare view's teaching pairs ([`teach::presets`], by the
+    /// Compare: open one of the compare view's teaching pairs ([`presets::compare_pairs`], by the
     /// name of its A): A is loaded (undoable), B is its Flatten partner.
     ComparePair(String),
 }
@@ -554,15 +554,20 @@ impl State {
                 self.compare = None;
             }
             Action::ComparePair(name) => {
-                let Some(pair) = teach::presets().into_iter().find(|p| p.a.name == name) else {
+                let Some((pair, b)) = presets::compare_pairs()
+                    .into_iter()
+                    .find(|p| p.id == name)
+                    .and_then(|p| p.compare_with.clone().map(|b| (p, b)))
+                else {
                     self.notice = Some(format!("there is no compare pair `{name}`"));
                     return;
                 };
                 let opened = self.compare.as_ref().map_or(0, |c| c.opened);
-                self.open(pair.a);
+                let label = format!("{} with Flatten", pair.short_label());
+                self.open(pair.model);
                 self.compare = Some(CompareB {
-                    model: Rc::new(pair.b),
-                    label: format!("{} with Flatten", pair.label),
+                    model: Rc::new(b),
+                    label,
                     preset: None,
                     opened,
                 });

@@ -344,6 +344,27 @@ pub fn preset(id: &str) -> Option<Preset> {
     presets().into_iter().find(|p| p.id == id)
 }
 
+/// The compare view's teaching pairs: the seed questions, whose model and compared model
+/// differ by one Flatten (A opens in the playground, B is A with the Flatten).
+pub fn compare_pairs() -> Vec<Preset> {
+    seeds()
+        .into_iter()
+        .filter(|p| p.compare_with.is_some())
+        .collect()
+}
+
+impl Preset {
+    /// A short name for buttons: `Seed 004` for a seed question, else the title.
+    pub fn short_label(&self) -> String {
+        match self.id.strip_prefix("seed") {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("Seed {n}")
+            }
+            _ => self.title.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +405,50 @@ mod tests {
             });
             assert_eq!(b, *other, "{id} compare");
         }
+    }
+
+    /// The seed pairs are the models Keras answered for (tests/fixtures/summary): every
+    /// layer's name, class, output shape and params.
+    #[test]
+    fn compare_pairs_match_the_keras_fixtures() {
+        let fixture = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/summary/{name}/model.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            crate::codec::read_model(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let keras = [
+            ("seed000", "seed000_noflatten", "seed000_flatten"),
+            ("seed001", "seed001_noflatten", "seed001_flatten"),
+            ("seed004", "seed004_model2", "seed004_model1"),
+        ];
+        let pairs = compare_pairs();
+        assert_eq!(pairs.len(), keras.len());
+        let rows = |m: &Model| {
+            analyze(m)
+                .layers
+                .iter()
+                .map(|l| {
+                    (
+                        l.name.clone(),
+                        l.class_name.clone(),
+                        l.output.clone(),
+                        l.params(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        for (p, (id, a, b)) in pairs.iter().zip(keras) {
+            assert_eq!(p.id, id);
+            assert_eq!(rows(&p.model), rows(&fixture(a)), "{id} A");
+            assert_eq!(
+                rows(p.compare_with.as_ref().unwrap()),
+                rows(&fixture(b)),
+                "{id} B"
+            );
+        }
+        assert_eq!(pairs[2].short_label(), "Seed 004");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!   the same layer after a hypothetical `Flatten` ([`with_flatten_before`], analysed for real);
 //! - [`window_story`]: the sliding-window geometry of a convolution or pooling layer
 //!   (out lengths, padding and formulas from [`Window::geometry`]);
-//! - [`align`]: two stacks matched row by row for the A/B compare view, and the seed presets;
+//! - [`align`]: two stacks matched row by row for the A/B compare view (its pairs are the
+//!   seed presets, `codec::presets::compare_pairs`);
 //! - example inputs (counting, seeded random, nested-list JSON) and 2-D views of outputs.
 
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -14,8 +15,7 @@ use super::forward::Limits;
 use super::layers::activation::Activation;
 use super::layers::args::{expand, Padding, Rank};
 use super::layers::conv::Conv;
-use super::layers::core::{positions_and_features, Dense};
-use super::layers::regularization::Dropout;
+use super::layers::core::positions_and_features;
 use super::layers::reshaping::Flatten;
 use super::layers::window::{Window, WindowGeometry};
 use super::layers::LayerSpec;
@@ -444,80 +444,6 @@ pub fn align(a: &Model, b: &Model) -> Vec<CompareRow> {
     rows
 }
 
-fn dense(units: usize, activation: Activation) -> LayerSpec {
-    LayerSpec::Dense(Dense {
-        units,
-        activation,
-        use_bias: true,
-    })
-}
-
-/// A compare preset: A opens in the playground, B is A with a Flatten.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preset {
-    pub label: &'static str,
-    pub a: Model,
-    pub b: Model,
-}
-
-/// Seed 000: input (20, 10) → Dense(300, relu) → Dense(1); B has Flatten before the last Dense.
-pub fn seed000() -> Preset {
-    let a = Model {
-        name: "seed000".into(),
-        input_shape: vec![20, 10],
-        layers: vec![
-            Layer::new("dense", dense(300, Activation::Relu)),
-            Layer::new("dense_1", dense(1, Activation::Relu)),
-        ],
-    };
-    let b = with_flatten_before(&a, 1);
-    Preset {
-        label: "Seed 000",
-        a,
-        b,
-    }
-}
-
-/// Seed 004: input (2, 15, 1) → Conv2D(32, (2, 1), relu) → Dense(100, relu) → Dropout(0.2)
-/// → Dense(100, relu) → Dropout(0.2) → Dense(2, softmax); B has Flatten after the Conv2D.
-pub fn seed004() -> Preset {
-    let conv = Conv {
-        filters: 32,
-        kernel_size: vec![2, 1],
-        activation: Activation::Relu,
-        ..Conv::default()
-    };
-    let drop = || {
-        LayerSpec::Dropout(Dropout {
-            rate: 0.2,
-            seed: None,
-        })
-    };
-    let a = Model {
-        name: "seed004".into(),
-        input_shape: vec![2, 15, 1],
-        layers: vec![
-            Layer::new("conv2d", LayerSpec::Conv2D(conv)),
-            Layer::new("dense", dense(100, Activation::Relu)),
-            Layer::new("dropout", drop()),
-            Layer::new("dense_1", dense(100, Activation::Relu)),
-            Layer::new("dropout_1", drop()),
-            Layer::new("dense_2", dense(2, Activation::Softmax)),
-        ],
-    };
-    let b = with_flatten_before(&a, 1);
-    Preset {
-        label: "Seed 004",
-        a,
-        b,
-    }
-}
-
-/// Both compare presets.
-pub fn presets() -> Vec<Preset> {
-    vec![seed000(), seed004()]
-}
-
 /// Largest example input written out as counting numbers (`1, 2, 3, …`).
 pub const COUNTING_MAX: u64 = 64;
 
@@ -694,6 +620,19 @@ pub fn first_item_grid(t: &ArrayD<f32>) -> Option<Grid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A seed question's compare pair (A, B), from the one preset source.
+    struct Pair {
+        a: Model,
+        b: Model,
+    }
+    fn pair(id: &str) -> Pair {
+        let p = crate::codec::presets::preset(id).unwrap();
+        Pair {
+            b: p.compare_with.unwrap(),
+            a: p.model,
+        }
+    }
     use crate::engine::forward::{forward, init_weights};
     use crate::engine::model::explain;
 
@@ -739,7 +678,7 @@ mod tests {
 
     #[test]
     fn seed000_pair_3601_vs_9301() {
-        let p = seed000();
+        let p = pair("seed000");
         assert_eq!(analyze(&p.a).total(), 3_601);
         assert_eq!(analyze(&p.b).total(), 9_301);
         let s = story(&p.a, 1);
@@ -754,7 +693,7 @@ mod tests {
 
     #[test]
     fn seed004_pair_13698_vs_58498() {
-        let p = seed004();
+        let p = pair("seed004");
         let a = analyze(&p.a);
         assert_eq!(a.total(), 13_698);
         assert_eq!(analyze(&p.b).total(), 58_498);
@@ -773,49 +712,8 @@ mod tests {
     }
 
     #[test]
-    fn presets_match_the_keras_fixtures() {
-        let fixtures = [
-            (
-                seed000().a,
-                include_str!("../../tests/fixtures/summary/seed000_noflatten/model.json"),
-            ),
-            (
-                seed000().b,
-                include_str!("../../tests/fixtures/summary/seed000_flatten/model.json"),
-            ),
-            (
-                seed004().a,
-                include_str!("../../tests/fixtures/summary/seed004_model2/model.json"),
-            ),
-            (
-                seed004().b,
-                include_str!("../../tests/fixtures/summary/seed004_model1/model.json"),
-            ),
-        ];
-        for (ours, text) in fixtures {
-            let keras = crate::codec::read_model(text).unwrap();
-            let (x, y) = (analyze(&ours), analyze(&keras));
-            assert_eq!(x.total(), y.total());
-            let rows = |a: &Analysis| {
-                a.layers
-                    .iter()
-                    .map(|l| {
-                        (
-                            l.name.clone(),
-                            l.class_name.clone(),
-                            l.output.clone(),
-                            l.params(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(rows(&x), rows(&y));
-        }
-    }
-
-    #[test]
     fn align_marks_the_inserted_flatten() {
-        let p = seed004();
+        let p = pair("seed004");
         let rows = align(&p.a, &p.b);
         assert_eq!(rows.len(), 7);
         assert_eq!(
@@ -866,12 +764,12 @@ mod tests {
     fn why_text_contains_the_output_shape() {
         let mut models = vec![
             Model::seed(),
-            seed000().a,
-            seed000().b,
-            seed004().a,
-            seed004().b,
+            pair("seed000").a,
+            pair("seed000").b,
+            pair("seed004").a,
+            pair("seed004").b,
         ];
-        let mut pooled = seed004().a;
+        let mut pooled = pair("seed004").a;
         pooled.input_shape = vec![8, 15, 1];
         pooled.layers.insert(
             1,
@@ -902,7 +800,7 @@ mod tests {
 
     #[test]
     fn window_story_of_the_seed004_conv() {
-        let p = seed004();
+        let p = pair("seed004");
         let a = analyze(&p.a);
         let w = window_story(&p.a, &a, 0).unwrap();
         assert_eq!(w.axes.len(), 2);
@@ -1037,7 +935,7 @@ mod tests {
 
     #[test]
     fn grids_of_forward_outputs() {
-        let m = seed004().a;
+        let m = pair("seed004").a;
         let a = analyze(&m);
         let w = init_weights(&a, 1, Limits::default()).unwrap();
         let x = random_example(&[2, 15, 1], 1).unwrap().insert_axis(Axis(0));

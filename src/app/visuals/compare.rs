@@ -7,8 +7,9 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::app::state::{Action, CompareB};
+use crate::codec::presets;
 use crate::engine::model::{analyze, LayerReport};
-use crate::engine::teach::{self, signed_thousands, thousands, Preset};
+use crate::engine::teach::{self, signed_thousands, thousands};
 use crate::engine::{Analysis, Model, Status};
 
 #[derive(Properties, PartialEq)]
@@ -91,14 +92,20 @@ pub fn compare_view(p: &CompareProps) -> Html {
     };
     let b_analysis = use_memo(b_model.clone(), |m| analyze(m));
     let presets = use_memo((), |_| {
-        teach::presets()
+        presets::compare_pairs()
             .into_iter()
             .map(|pr| {
-                let (ta, tb) = (analyze(&pr.a).total(), analyze(&pr.b).total());
-                let text = format!("{}: {} vs {}", pr.label, thousands(ta), thousands(tb));
-                (pr, text)
+                let ta = analyze(&pr.model).total();
+                let tb = pr.compare_with.as_ref().map_or(0, |b| analyze(b).total());
+                let text = format!(
+                    "{}: {} vs {}",
+                    pr.short_label(),
+                    thousands(ta),
+                    thousands(tb)
+                );
+                (pr.id, text)
             })
-            .collect::<Vec<(Preset, String)>>()
+            .collect::<Vec<(&'static str, String)>>()
     });
 
     let dense = teach::dense_indices(&a_model);
@@ -151,8 +158,8 @@ pub fn compare_view(p: &CompareProps) -> Html {
             </div>
             <div class="vz-row vz-presets" role="group" aria-label="Compare presets">
                 <span class="vz-note">{"Presets:"}</span>
-                { for presets.iter().map(|(pr, text)| {
-                    let name = pr.a.name.clone();
+                { for presets.iter().map(|(id, text)| {
+                    let name = id.to_string();
                     let dispatch = p.dispatch.clone();
                     let testid = format!("compare-preset-{name}");
                     let label = text.clone();
