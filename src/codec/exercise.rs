@@ -6,7 +6,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::CodecError;
+use super::{CodecError, LinkError};
 use crate::engine::layers::args::canonical_class;
 use crate::engine::summary::commas;
 use crate::engine::{analyze, Layer, LayerSpec, Model, Shape};
@@ -78,7 +78,7 @@ impl Exercise {
     /// [`CodecError::Link`] when the value is not an exercise.
     pub fn from_value(v: &Value) -> Result<Exercise, CodecError> {
         serde_json::from_value(v.clone())
-            .map_err(|e| CodecError::Link(format!("the link's exercise is damaged ({e})")))
+            .map_err(|e| CodecError::Link(LinkError::Exercise(e.to_string())))
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::model_json::shape_from;
-use super::CodecError;
+use super::{ChainBreak, CodecError, InputShapeError, NotAModel};
 use crate::engine::{Layer, LayerSpec, Model};
 
 /// Import any Keras JSON value.
@@ -27,10 +27,10 @@ pub fn from_value(v: &Value) -> Result<Model, CodecError> {
     match class {
         "Sequential" => sequential(config),
         "Functional" | "Model" => functional(config),
-        "" => Err(CodecError::NotAModel(
-            "no \"class_name\": expected a Keras model JSON (Sequential or Functional), a TF.js model.json, or a Flatland model".into(),
-        )),
-        other => Err(CodecError::NotAModel(format!("top-level class `{other}` is not a Sequential or Functional model"))),
+        "" => Err(CodecError::NotAModel(NotAModel::NoClassName)),
+        other => Err(CodecError::NotAModel(NotAModel::TopLevelClass(
+            other.to_string(),
+        ))),
     }
 }
 
@@ -79,8 +79,10 @@ fn build(
         let (class, c) = layer_parts(l);
         if class == "InputLayer" {
             if input.is_none() {
-                input = Some(input_from_config(c).unwrap_or_else(|| {
-                    Err(CodecError::InputShape("InputLayer without a shape".into()))
+                input = Some(input_from_config(c).unwrap_or({
+                    Err(CodecError::InputShape(
+                        InputShapeError::InputLayerWithoutShape,
+                    ))
                 })?);
             }
             continue;
@@ -101,9 +103,7 @@ fn build(
         let name = name_of(l, c).unwrap_or_else(|| model.fresh_name(spec.prefix()));
         model.layers.push(Layer::new(name, spec));
     }
-    model.input_shape = input.ok_or_else(|| {
-        CodecError::InputShape("the model has no input shape (no InputLayer, batch_input_shape or input_shape): Flatland needs one".into())
-    })?;
+    model.input_shape = input.ok_or(CodecError::InputShape(InputShapeError::Missing))?;
     Ok(model)
 }
 
@@ -115,9 +115,12 @@ fn sequential(config: &Value) -> Result<Model, CodecError> {
             None,
         ),
         Value::Object(o) => {
-            let ls = o.get("layers").and_then(Value::as_array).ok_or_else(|| {
-                CodecError::NotAModel("Sequential config has no \"layers\"".into())
-            })?;
+            let ls = o
+                .get("layers")
+                .and_then(Value::as_array)
+                .ok_or(CodecError::NotAModel(NotAModel::NoLayers(
+                    "Sequential config",
+                )))?;
             let name = o
                 .get("name")
                 .and_then(Value::as_str)
@@ -129,11 +132,7 @@ fn sequential(config: &Value) -> Result<Model, CodecError> {
                 .map(|s| Value::Array(s.iter().skip(1).cloned().collect()));
             (name, ls.iter().collect(), bs)
         }
-        _ => {
-            return Err(CodecError::NotAModel(
-                "Sequential config is neither a list nor an object".into(),
-            ))
-        }
+        _ => return Err(CodecError::NotAModel(NotAModel::SequentialConfig)),
     };
     let input = match build_shape {
         Some(s) if !layers.iter().any(|l| layer_parts(l).0 == "InputLayer") => {
@@ -183,7 +182,9 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
     let layers = config
         .get("layers")
         .and_then(Value::as_array)
-        .ok_or_else(|| CodecError::NotAModel("Functional config has no \"layers\"".into()))?;
+        .ok_or(CodecError::NotAModel(NotAModel::NoLayers(
+            "Functional config",
+        )))?;
     let name = config
         .get("name")
         .and_then(Value::as_str)
@@ -201,10 +202,7 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
         .filter(|l| layer_parts(l).0 == "InputLayer")
         .collect();
     if inputs.len() != 1 {
-        return Err(CodecError::NotAChain(format!(
-            "{} input layers (Flatland handles exactly one)",
-            inputs.len()
-        )));
+        return Err(CodecError::NotAChain(ChainBreak::Inputs(inputs.len())));
     }
     let mut order: Vec<&Value> = vec![inputs[0]];
     let mut current = lname(inputs[0]);
@@ -220,18 +218,18 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
             .map(|(i, _)| i)
             .collect();
         let [only] = consumers.as_slice() else {
-            return Err(CodecError::NotAChain(format!(
-                "layer `{current}` feeds {} layers (a chain has exactly one next layer)",
-                consumers.len()
-            )));
+            return Err(CodecError::NotAChain(ChainBreak::Feeds {
+                layer: current.to_string(),
+                count: consumers.len(),
+            }));
         };
         let next = remaining.remove(*only);
         let ins = inbound_names(next);
         if ins.iter().any(|n| *n != current) {
-            return Err(CodecError::NotAChain(format!(
-                "layer `{}` has several inputs: {ins:?}",
-                lname(next)
-            )));
+            return Err(CodecError::NotAChain(ChainBreak::SeveralInputs {
+                layer: lname(next).to_string(),
+                inputs: ins.iter().map(ToString::to_string).collect(),
+            }));
         }
         current = lname(next);
         order.push(next);

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use super::model_json;
-use super::CodecError;
+use super::{CodecError, LinkError};
 use crate::engine::{LayerSpec, Model};
 
 /// Current link version tag.
@@ -57,7 +57,7 @@ pub fn compact_model(m: &Model) -> Value {
 /// # Errors
 /// [`CodecError::Link`] when the value is not a compact model.
 pub fn expand_model(v: &Value) -> Result<Model, CodecError> {
-    let bad = |m: &str| CodecError::Link(format!("the link's model is damaged ({m})"));
+    let bad = |m: &str| CodecError::Link(LinkError::Model(m.to_string()));
     let layers = v
         .get("l")
         .and_then(Value::as_array)
@@ -116,23 +116,21 @@ pub fn decode(fragment: &str) -> Result<Payload, CodecError> {
     let Some(data) = f.strip_prefix(TAG) else {
         if let Some((tag, _)) = f.split_once('.') {
             if let Some(n) = tag.strip_prefix('m').and_then(|n| n.parse::<u32>().ok()) {
-                return Err(CodecError::Link(format!(
-                    "this link was made by a newer Flatland (format m{n}); this version reads m1"
-                )));
+                return Err(CodecError::Link(LinkError::Newer(n)));
             }
         }
-        return Err(CodecError::Link("this is not a Flatland model link".into()));
+        return Err(CodecError::Link(LinkError::NotALink));
     };
     if data.len() > 1 << 20 {
-        return Err(CodecError::Link("the link is too long".into()));
+        return Err(CodecError::Link(LinkError::TooLong));
     }
     let packed = URL_SAFE_NO_PAD
         .decode(data.trim_end_matches('='))
-        .map_err(|_| CodecError::Link("the link is corrupted (not base64url)".into()))?;
+        .map_err(|_| CodecError::Link(LinkError::NotBase64))?;
     let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, 4 << 20)
-        .map_err(|_| CodecError::Link("the link is truncated or corrupted".into()))?;
-    let v: Value = serde_json::from_slice(&text)
-        .map_err(|_| CodecError::Link("the link's content is damaged".into()))?;
+        .map_err(|_| CodecError::Link(LinkError::Truncated))?;
+    let v: Value =
+        serde_json::from_slice(&text).map_err(|_| CodecError::Link(LinkError::Content))?;
     let model = expand_model(v.get("m").unwrap_or(&Value::Null))?;
     Ok(Payload {
         model,

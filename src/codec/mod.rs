@@ -21,15 +21,15 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum CodecError {
     #[error("not valid JSON: {0}")]
-    Json(String),
+    Json(JsonError),
     #[error("not a model: {0}")]
-    NotAModel(String),
+    NotAModel(NotAModel),
     #[error("the model's layers do not form a single chain: {0}")]
-    NotAChain(String),
+    NotAChain(ChainBreak),
     #[error("bad input shape: {0}")]
-    InputShape(String),
+    InputShape(InputShapeError),
     #[error("share link: {0}")]
-    Link(String),
+    Link(LinkError),
     #[error("NumPy file: {0}")]
     Npy(String),
     #[error("Keras code line {line}, column {column}: {message}")]
@@ -38,6 +38,133 @@ pub enum CodecError {
         column: usize,
         message: String,
     },
+}
+
+/// Where JSON text stops being JSON (serde_json's reason and position).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{reason}{}", at_position(*line, *column))]
+pub struct JsonError {
+    /// serde_json's reason, without the position.
+    pub reason: String,
+    /// 1-based line (0 when the error has no position).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+fn at_position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" at line {line} column {column}")
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        let (line, column) = (e.line(), e.column());
+        let text = e.to_string();
+        let reason = text
+            .strip_suffix(&at_position(line, column))
+            .unwrap_or(&text)
+            .to_string();
+        JsonError {
+            reason,
+            line,
+            column,
+        }
+    }
+}
+
+/// Why a readable text is not a model Flatland knows.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NotAModel {
+    #[error("no \"class_name\": expected a Keras model JSON (Sequential or Functional), a TF.js model.json, or a Flatland model")]
+    NoClassName,
+    #[error("top-level class `{0}` is not a Sequential or Functional model")]
+    TopLevelClass(String),
+    /// A model config without its list of layers.
+    #[error("{0} has no \"layers\"")]
+    NoLayers(&'static str),
+    #[error("Sequential config is neither a list nor an object")]
+    SequentialConfig,
+    #[error("missing \"layers\" list")]
+    NoLayerList,
+    #[error("flatland-model version {found} is not supported (this Flatland reads up to {max})")]
+    Version { found: u64, max: u64 },
+    #[error("no Keras model found in the code (expected `Sequential(...)`, `model.add(...)` or `keras.Model(inputs, outputs)`)")]
+    NoModelInCode,
+}
+
+/// Where a Functional model stops being a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ChainBreak {
+    #[error("{0} input layers (Flatland handles exactly one)")]
+    Inputs(usize),
+    #[error("layer `{layer}` feeds {count} layers (a chain has exactly one next layer)")]
+    Feeds { layer: String, count: usize },
+    #[error("layer `{layer}` has several inputs: {inputs:?}")]
+    SeveralInputs { layer: String, inputs: Vec<String> },
+    /// In Keras code: the call that makes the graph.
+    #[error("line {line}, column {column}: {message}")]
+    Code {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Why a model's input shape cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InputShapeError {
+    #[error("expected a list, got {0}")]
+    NotAList(String),
+    #[error("a variable (None) dimension: Flatland needs every input dimension to be a number")]
+    Variable,
+    #[error("dimension {0} is not a non-negative integer")]
+    BadDimension(String),
+    #[error("InputLayer without a shape")]
+    InputLayerWithoutShape,
+    #[error("the model has no input shape (no InputLayer, batch_input_shape or input_shape): Flatland needs one")]
+    Missing,
+    /// In Keras code: the shape argument that could not be read.
+    #[error("line {line}, column {column}: {message}")]
+    Code {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// In Keras code: no layer gives a shape.
+    #[error("line {line}, column {column}: the model has no input shape; add `keras.Input(shape=(...))` as the first layer, `input_shape=(...)` on the first layer, or `model.build((None, ...))`")]
+    MissingInCode { line: usize, column: usize },
+}
+
+/// Why a share link (or its QR code) cannot be read or made.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    #[error("this link was made by a newer Flatland (format m{0}); this version reads m1")]
+    Newer(u32),
+    #[error("this is not a Flatland model link")]
+    NotALink,
+    #[error("the link is too long")]
+    TooLong,
+    #[error("the link is corrupted (not base64url)")]
+    NotBase64,
+    #[error("the link is truncated or corrupted")]
+    Truncated,
+    #[error("the link's content is damaged")]
+    Content,
+    /// The model inside the link, and what is wrong with it.
+    #[error("the link's model is damaged ({0})")]
+    Model(String),
+    #[error("the link's exercise is damaged ({0})")]
+    Exercise(String),
+    #[error("{bytes} bytes do not fit in a QR code (at most {max} at level L)")]
+    TooLongForQr { bytes: usize, max: usize },
 }
 
 /// Read any supported model text: our JSON, Keras 3 / Keras 2 / TF.js JSON, or Keras Python
@@ -61,10 +188,32 @@ pub fn read_model(text: &str) -> Result<crate::engine::Model, CodecError> {
 /// [`CodecError`] when the text is not a model.
 pub fn read_model_json(text: &str) -> Result<crate::engine::Model, CodecError> {
     let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| CodecError::Json(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| CodecError::Json(e.into()))?;
     if model_json::is_ours(&v) {
         model_json::from_value(&v)
     } else {
         keras::from_value(&v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed JSON error keeps serde_json's reason and position, and prints as it does.
+    #[test]
+    fn json_errors_keep_serde_json_s_text_and_position() {
+        for text in ["{", "[1, 2", "{\"a\" 1}", "", "nul"] {
+            let e = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+            let want = e.to_string();
+            let typed = JsonError::from(e);
+            assert_eq!(typed.to_string(), want, "{text:?}");
+            assert!(
+                typed.line >= 1 && !typed.reason.contains(" at line "),
+                "{typed:?}"
+            );
+        }
+        let r = read_model_json("{\"class_name\": \"Sequential\", \"config\": 3}");
+        assert_eq!(r, Err(CodecError::NotAModel(NotAModel::SequentialConfig)));
     }
 }

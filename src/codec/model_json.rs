@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::CodecError;
+use super::{CodecError, InputShapeError, NotAModel};
 use crate::engine::{Layer, LayerSpec, Model};
 
 pub const FORMAT: &str = "flatland-model";
@@ -42,16 +42,16 @@ pub fn to_string(m: &Model) -> String {
 pub fn shape_from(v: &Value) -> Result<Vec<usize>, CodecError> {
     let arr = v
         .as_array()
-        .ok_or_else(|| CodecError::InputShape(format!("expected a list, got {v}")))?;
+        .ok_or_else(|| CodecError::InputShape(InputShapeError::NotAList(v.to_string())))?;
     arr.iter()
         .map(|d| {
             d.as_u64()
                 .and_then(|u| usize::try_from(u).ok())
                 .ok_or_else(|| match d {
-                    Value::Null => CodecError::InputShape(
-                        "a variable (None) dimension: Flatland needs every input dimension to be a number".into(),
-                    ),
-                    other => CodecError::InputShape(format!("dimension {other} is not a non-negative integer")),
+                    Value::Null => CodecError::InputShape(InputShapeError::Variable),
+                    other => {
+                        CodecError::InputShape(InputShapeError::BadDimension(other.to_string()))
+                    }
                 })
         })
         .collect()
@@ -64,15 +64,16 @@ pub fn shape_from(v: &Value) -> Result<Vec<usize>, CodecError> {
 pub fn from_value(v: &Value) -> Result<Model, CodecError> {
     let version = v.get("version").and_then(Value::as_u64).unwrap_or(0);
     if version == 0 || version > VERSION {
-        return Err(CodecError::NotAModel(format!(
-            "flatland-model version {version} is not supported (this Flatland reads up to {VERSION})"
-        )));
+        return Err(CodecError::NotAModel(NotAModel::Version {
+            found: version,
+            max: VERSION,
+        }));
     }
     let input_shape = shape_from(v.get("input_shape").unwrap_or(&Value::Null))?;
     let layers = v
         .get("layers")
         .and_then(Value::as_array)
-        .ok_or_else(|| CodecError::NotAModel("missing \"layers\" list".into()))?;
+        .ok_or(CodecError::NotAModel(NotAModel::NoLayerList))?;
     let mut model = Model {
         name: v
             .get("name")

@@ -15,7 +15,7 @@
 //! modules under the same mask, and reads every symbol back with the independent `rqrr`
 //! decoder.
 
-use super::CodecError;
+use super::{CodecError, LinkError};
 
 /// Error correction level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -525,11 +525,10 @@ pub fn encode(data: &[u8]) -> Result<QrCode, CodecError> {
             .map(|v| (v, ecc))
     });
     let Some((version, ecc)) = pick else {
-        return Err(CodecError::Link(format!(
-            "{} bytes do not fit in a QR code (at most {} at level L)",
-            data.len(),
-            byte_capacity(40, Ecc::L)
-        )));
+        return Err(CodecError::Link(LinkError::TooLongForQr {
+            bytes: data.len(),
+            max: byte_capacity(40, Ecc::L),
+        }));
     };
     Ok(encode_at(data, version, ecc))
 }

@@ -11,7 +11,7 @@ use super::tables::{
     required_args,
 };
 use super::CodeWarning;
-use crate::codec::CodecError;
+use crate::codec::{CodecError, InputShapeError};
 use crate::engine::layers::args::canonical_class;
 use crate::engine::layers::Unknown;
 use crate::engine::{Layer, LayerSpec, Model};
@@ -579,17 +579,19 @@ pub(super) fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Mo
         Some(h) => match h.shape {
             Ok(s) => a.model.input_shape = s,
             Err(msg) => {
-                return Err(CodecError::InputShape(format!(
-                    "line {}, column {}: {msg}",
-                    h.line, h.col
-                )))
+                return Err(CodecError::InputShape(InputShapeError::Code {
+                    line: h.line,
+                    column: h.col,
+                    message: msg,
+                }))
             }
         },
         None => {
             let (line, col) = a.first_layer_at.unwrap_or((m.line, m.col));
-            return Err(CodecError::InputShape(format!(
-                "line {line}, column {col}: the model has no input shape; add `keras.Input(shape=(...))` as the first layer, `input_shape=(...)` on the first layer, or `model.build((None, ...))`"
-            )));
+            return Err(CodecError::InputShape(InputShapeError::MissingInCode {
+                line,
+                column: col,
+            }));
         }
     }
     let _ = m.functional;

@@ -20,7 +20,7 @@ mod tables;
 
 use std::fmt;
 
-use super::CodecError;
+use super::{ChainBreak, CodecError, NotAModel};
 use crate::engine::Model;
 use build::finish;
 use eval::{Entry, Interp, SeqModel, MAX_STEPS, MAX_WORK};
@@ -107,9 +107,11 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
                 m.entries.iter().find(|e| matches!(e, Entry::Bad { .. }))
             {
                 if m.functional && m.entries.len() == 1 {
-                    return Err(CodecError::NotAChain(format!(
-                        "line {line}, column {col}: {msg}"
-                    )));
+                    return Err(CodecError::NotAChain(ChainBreak::Code {
+                        line: *line,
+                        column: *col,
+                        message: msg.clone(),
+                    }));
                 }
             }
             finish(m, &mut warnings)?
@@ -142,11 +144,7 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
                     });
                     finish(&m, &mut warnings)?
                 }
-                None => {
-                    return Err(CodecError::NotAModel(
-                        "no Keras model found in the code (expected `Sequential(...)`, `model.add(...)` or `keras.Model(inputs, outputs)`)".into(),
-                    ))
-                }
+                None => return Err(CodecError::NotAModel(NotAModel::NoModelInCode)),
             }
         }
     };
