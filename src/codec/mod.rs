@@ -31,7 +31,7 @@ pub enum CodecError {
     #[error("share link: {0}")]
     Link(LinkError),
     #[error("NumPy file: {0}")]
-    Npy(String),
+    Npy(NpyError),
     #[error("Keras code line {line}, column {column}: {message}")]
     Code {
         line: usize,
@@ -165,6 +165,46 @@ pub enum LinkError {
     Exercise(String),
     #[error("{bytes} bytes do not fit in a QR code (at most {max} at level L)")]
     TooLongForQr { bytes: usize, max: usize },
+}
+
+/// Why a `.npy` / `.npz` file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NpyError {
+    #[error("not a .npy file (bad magic)")]
+    BadMagic,
+    #[error("truncated header")]
+    TruncatedHeader,
+    #[error("format version {0} is not supported")]
+    Version(u8),
+    /// The header dict does not parse (the parser's message, on one line).
+    #[error("bad header: {0}")]
+    Header(String),
+    #[error("float16 arrays are not supported; save as float32")]
+    Float16,
+    #[error("dtype {0} is not supported")]
+    Dtype(String),
+    #[error("shape overflows")]
+    ShapeOverflow,
+    #[error("data is truncated")]
+    Truncated,
+    /// The data does not fit the header (the reader's message, on one line).
+    #[error("{0}")]
+    Data(String),
+    /// Not a zip archive, or a zip feature the reader lacks.
+    #[error("not a usable .npz (zip) file: {0}")]
+    Zip(String),
+    #[error("member {0} is larger than 2 GiB")]
+    MemberTooLarge(String),
+    /// A member that could not be read from the archive.
+    #[error("member {name}: {reason}")]
+    MemberRead { name: String, reason: String },
+    /// A member that is not a readable `.npy`.
+    #[error("{name}: {problem}")]
+    Member {
+        name: String,
+        problem: Box<NpyError>,
+    },
 }
 
 /// Read any supported model text: our JSON, Keras 3 / Keras 2 / TF.js JSON, or Keras Python

@@ -36,10 +36,10 @@ use ndarray::ArrayD;
 use ndarray_npy::{ReadDataError, ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
 use py_literal::Value as PyValue;
 
-use super::CodecError;
+use super::{CodecError, NpyError};
 
-fn err(m: impl Into<String>) -> CodecError {
-    CodecError::Npy(m.into())
+fn err(e: NpyError) -> CodecError {
+    CodecError::Npy(e)
 }
 
 /// Largest `.npz` member read (uncompressed).
@@ -109,21 +109,23 @@ impl ReadableElement for AsF32 {
 /// header is `ndarray-npy`'s.
 fn check_preamble(bytes: &[u8]) -> Result<(), CodecError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(err("not a .npy file (bad magic)"));
+        return Err(err(NpyError::BadMagic));
     }
     let (hlen, start): (usize, usize) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
         2 | 3 => {
-            let b = bytes.get(8..12).ok_or_else(|| err("truncated header"))?;
+            let b = bytes
+                .get(8..12)
+                .ok_or_else(|| err(NpyError::TruncatedHeader))?;
             let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             (usize::try_from(n).unwrap_or(usize::MAX), 12)
         }
-        v => return Err(err(format!("format version {v} is not supported"))),
+        v => return Err(err(NpyError::Version(v))),
     };
     start
         .checked_add(hlen)
         .filter(|&end| end <= bytes.len())
-        .ok_or_else(|| err("truncated header"))?;
+        .ok_or_else(|| err(NpyError::TruncatedHeader))?;
     Ok(())
 }
 
@@ -141,22 +143,15 @@ fn one_line(s: &str) -> String {
 
 fn npy_error(e: ReadNpyError) -> CodecError {
     match e {
-        ReadNpyError::Io(_) => err("truncated header"),
-        ReadNpyError::ParseHeader(e) => err(format!("bad header: {}", one_line(&e.to_string()))),
-        ReadNpyError::WrongDescriptor(PyValue::String(s)) if s == "<f2" => {
-            err("float16 arrays are not supported; save as float32")
-        }
-        ReadNpyError::WrongDescriptor(PyValue::String(s)) => {
-            err(format!("dtype {} is not supported", one_line(&s)))
-        }
-        ReadNpyError::WrongDescriptor(d) => err(format!(
-            "dtype {} is not supported",
-            one_line(&d.to_string())
-        )),
-        ReadNpyError::LengthOverflow => err("shape overflows"),
-        ReadNpyError::MissingData => err("data is truncated"),
-        ReadNpyError::ParseData(e) => err(one_line(&e.to_string())),
-        other => err(one_line(&other.to_string())),
+        ReadNpyError::Io(_) => err(NpyError::TruncatedHeader),
+        ReadNpyError::ParseHeader(e) => err(NpyError::Header(one_line(&e.to_string()))),
+        ReadNpyError::WrongDescriptor(PyValue::String(s)) if s == "<f2" => err(NpyError::Float16),
+        ReadNpyError::WrongDescriptor(PyValue::String(s)) => err(NpyError::Dtype(one_line(&s))),
+        ReadNpyError::WrongDescriptor(d) => err(NpyError::Dtype(one_line(&d.to_string()))),
+        ReadNpyError::LengthOverflow => err(NpyError::ShapeOverflow),
+        ReadNpyError::MissingData => err(NpyError::Truncated),
+        ReadNpyError::ParseData(e) => err(NpyError::Data(one_line(&e.to_string()))),
+        other => err(NpyError::Data(one_line(&other.to_string()))),
     }
 }
 
@@ -188,7 +183,7 @@ pub fn write_npy(a: &ArrayD<f32>) -> Vec<u8> {
 /// # Errors
 /// Not a zip, unsupported compression, or a bad member.
 pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> {
-    let zip_err = |e: zip::result::ZipError| err(format!("not a usable .npz (zip) file: {e}"));
+    let zip_err = |e: zip::result::ZipError| err(NpyError::Zip(e.to_string()));
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_err)?;
     let mut out = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
@@ -198,11 +193,22 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
         (&mut member)
             .take(MAX_MEMBER + 1)
             .read_to_end(&mut raw)
-            .map_err(|e| err(format!("member {name}: {}", one_line(&e.to_string()))))?;
+            .map_err(|e| {
+                err(NpyError::MemberRead {
+                    name: name.clone(),
+                    reason: one_line(&e.to_string()),
+                })
+            })?;
         if raw.len() as u64 > MAX_MEMBER {
-            return Err(err(format!("member {name} is larger than 2 GiB")));
+            return Err(err(NpyError::MemberTooLarge(name)));
         }
-        let arr = read_npy(&raw).map_err(|e| err(format!("{name}: {e}")))?;
+        let arr = read_npy(&raw).map_err(|e| match e {
+            CodecError::Npy(problem) => err(NpyError::Member {
+                name: name.clone(),
+                problem: Box::new(problem),
+            }),
+            other => other,
+        })?;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
         out.push((key, arr));
     }
@@ -370,7 +376,7 @@ mod tests {
 
     fn message(r: Result<ArrayD<f32>, CodecError>) -> String {
         match r {
-            Err(CodecError::Npy(m)) => m,
+            Err(CodecError::Npy(m)) => m.to_string(),
             other => panic!("{other:?}"),
         }
     }
@@ -468,10 +474,18 @@ mod tests {
             .collect();
         assert_eq!(firsts, [0.5, 1.5, 2.5, 10.5]);
         let bad = zip_of(&[("arr_0.npy", b"not npy", false)]);
-        // The member's error keeps its "NumPy file: " prefix, as before the crates.
+        // The member's problem is named once ("NumPy file: " is not repeated).
+        let e = read_npz(&bad).unwrap_err();
         assert_eq!(
-            read_npz(&bad).unwrap_err(),
-            err("arr_0.npy: NumPy file: not a .npy file (bad magic)")
+            e,
+            err(NpyError::Member {
+                name: "arr_0.npy".into(),
+                problem: Box::new(NpyError::BadMagic)
+            })
+        );
+        assert_eq!(
+            e.to_string(),
+            "NumPy file: arr_0.npy: not a .npy file (bad magic)"
         );
         assert!(read_npz(&zip_of(&[])).unwrap().is_empty());
     }
