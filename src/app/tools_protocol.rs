@@ -9,7 +9,7 @@
 //!
 //! No web crates here: everything is unit-tested natively.
 
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codec::export::{to_keras_code, to_pytorch_code};
@@ -32,11 +32,11 @@ pub struct Request {
 /// What the page asks the worker for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
-    /// Read Keras Python code; answered with [`Answer::Imported`].
+    /// Read Keras Python code; answered with [`Outcome::Imported`].
     Import { code: String },
-    /// Write a model as Keras code; answered with [`Answer::Code`].
+    /// Write a model as Keras code; answered with [`Outcome::Code`].
     KerasCode { model: WireModel },
-    /// Write a model as PyTorch code; answered with [`Answer::Code`].
+    /// Write a model as PyTorch code; answered with [`Outcome::Code`].
     PyTorchCode { model: WireModel },
 }
 
@@ -45,19 +45,21 @@ pub enum Op {
 pub struct Reply {
     /// The request's id; `None` when the request was too damaged to carry one.
     pub id: Option<u32>,
-    pub outcome: Result<Answer, ToolsError>,
+    pub outcome: Outcome,
 }
 
-/// A successful reply.
+/// What came of a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Answer {
+pub enum Outcome {
     /// The model read from the code, and what the importer pointed out.
     Imported {
         model: WireModel,
         warnings: Vec<WireWarning>,
     },
     /// The exported code.
-    Code { text: String },
+    Code(String),
+    /// Why there is no answer.
+    Failed(ToolsError),
 }
 
 /// A model as it crosses: model JSON, plus what model JSON does not keep of the layers that
@@ -93,17 +95,17 @@ pub struct WireWarning {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ToolsError {
     /// The importer refused the code: its message for the user.
-    #[error("{message}")]
-    Refused { message: String },
+    #[error("{0}")]
+    Refused(String),
     /// The model sent for export is not a model.
-    #[error("the model could not be read: {message}")]
-    BadModel { message: String },
+    #[error("the model could not be read: {0}")]
+    BadModel(String),
     /// The worker could not read the request.
-    #[error("the code tools could not read the request: {message}")]
-    Malformed { message: String },
+    #[error("the code tools could not read the request: {0}")]
+    Malformed(String),
     /// The page could not read the worker's reply (or it answered another question).
-    #[error("the code tools sent a reply that could not be read: {message}")]
-    BadReply { message: String },
+    #[error("the code tools sent a reply that could not be read: {0}")]
+    BadReply(String),
     /// The worker could not be created (page side only).
     #[serde(skip)]
     #[error("the code tools could not be started")]
@@ -166,8 +168,8 @@ impl WireModel {
     /// [`ToolsError::BadModel`] when [`WireModel::model`] is not model JSON, or an
     /// unreadable layer's index is not one of its layers.
     pub fn to_model(&self) -> Result<Model, ToolsError> {
-        let bad = |message: String| ToolsError::BadModel { message };
-        let mut m = model_json::from_value(&self.model).map_err(|e| bad(e.to_string()))?;
+        let mut m =
+            model_json::from_value(&self.model).map_err(|e| ToolsError::BadModel(e.to_string()))?;
         let layers = self.model.get("layers");
         for u in &self.unreadable {
             let config = layers
@@ -176,7 +178,7 @@ impl WireModel {
                 .cloned()
                 .unwrap_or_else(|| Value::Object(serde_json::Map::new()));
             let layer = m.layers.get_mut(u.index).ok_or_else(|| {
-                bad(format!(
+                ToolsError::BadModel(format!(
                     "unreadable layer {} is not one of its layers",
                     u.index
                 ))
@@ -191,36 +193,39 @@ impl WireModel {
     }
 }
 
-impl Answer {
+impl Outcome {
     /// The imported model and the importer's warnings.
     ///
     /// # Errors
-    /// [`ToolsError::BadReply`] when this is not an import's answer or its model cannot be
-    /// read.
+    /// The [`Outcome::Failed`] error; [`ToolsError::BadReply`] when this is not an import's
+    /// answer or its model cannot be read.
     pub fn into_imported(self) -> Result<(Model, Vec<CodeWarning>), ToolsError> {
         match self {
-            Answer::Imported { model, warnings } => {
-                let m = model.to_model().map_err(|e| ToolsError::BadReply {
-                    message: e.to_string(),
-                })?;
+            Outcome::Imported { model, warnings } => {
+                let m = model
+                    .to_model()
+                    .map_err(|e| ToolsError::BadReply(e.to_string()))?;
                 Ok((m, warnings.into_iter().map(CodeWarning::from).collect()))
             }
-            Answer::Code { .. } => Err(ToolsError::BadReply {
-                message: "code where a model was expected".into(),
-            }),
+            Outcome::Code(_) => Err(ToolsError::BadReply(
+                "code where a model was expected".into(),
+            )),
+            Outcome::Failed(e) => Err(e),
         }
     }
 
     /// The exported code.
     ///
     /// # Errors
-    /// [`ToolsError::BadReply`] when this is not an export's answer.
+    /// The [`Outcome::Failed`] error; [`ToolsError::BadReply`] when this is not an export's
+    /// answer.
     pub fn into_code(self) -> Result<String, ToolsError> {
         match self {
-            Answer::Code { text } => Ok(text),
-            Answer::Imported { .. } => Err(ToolsError::BadReply {
-                message: "a model where code was expected".into(),
-            }),
+            Outcome::Code(text) => Ok(text),
+            Outcome::Imported { .. } => Err(ToolsError::BadReply(
+                "a model where code was expected".into(),
+            )),
+            Outcome::Failed(e) => Err(e),
         }
     }
 }
@@ -251,36 +256,29 @@ impl Reply {
     /// # Errors
     /// [`ToolsError::BadReply`] when `text` is not a [`Reply`].
     pub fn from_json(text: &str) -> Result<Reply, ToolsError> {
-        let bad = |e: serde_json::Error| ToolsError::BadReply {
-            message: e.to_string(),
-        };
-        let v: Value = serde_json::from_str(text).map_err(bad)?;
-        serde_json::from_value(v).map_err(bad)
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| ToolsError::BadReply(e.to_string()))?;
+        Reply::deserialize(WireDe(&v)).map_err(|e| ToolsError::BadReply(e.to_string()))
     }
 }
 
-/// Do what `op` asks.
-///
-/// # Errors
-/// [`ToolsError::Refused`] when the importer refuses the code, [`ToolsError::BadModel`] when
-/// the model to export cannot be read.
-pub fn run(op: &Op) -> Result<Answer, ToolsError> {
+/// Do what `op` asks: [`Outcome::Failed`] with [`ToolsError::Refused`] when the importer
+/// refuses the code, or [`ToolsError::BadModel`] when the model to export cannot be read.
+pub fn run(op: &Op) -> Outcome {
+    answer(op).unwrap_or_else(Outcome::Failed)
+}
+
+fn answer(op: &Op) -> Result<Outcome, ToolsError> {
     match op {
         Op::Import { code } => {
-            let imp = parse_keras_code(code).map_err(|e| ToolsError::Refused {
-                message: e.to_string(),
-            })?;
-            Ok(Answer::Imported {
+            let imp = parse_keras_code(code).map_err(|e| ToolsError::Refused(e.to_string()))?;
+            Ok(Outcome::Imported {
                 model: WireModel::of(&imp.model),
                 warnings: imp.warnings.iter().map(WireWarning::from).collect(),
             })
         }
-        Op::KerasCode { model } => Ok(Answer::Code {
-            text: to_keras_code(&model.to_model()?),
-        }),
-        Op::PyTorchCode { model } => Ok(Answer::Code {
-            text: to_pytorch_code(&model.to_model()?),
-        }),
+        Op::KerasCode { model } => Ok(Outcome::Code(to_keras_code(&model.to_model()?))),
+        Op::PyTorchCode { model } => Ok(Outcome::Code(to_pytorch_code(&model.to_model()?))),
     }
 }
 
@@ -289,30 +287,207 @@ pub fn run(op: &Op) -> Result<Answer, ToolsError> {
 pub fn respond(message: &str) -> Reply {
     let malformed = |id: Option<u32>, e: serde_json::Error| Reply {
         id,
-        outcome: Err(ToolsError::Malformed {
-            message: e.to_string(),
-        }),
+        outcome: Outcome::Failed(ToolsError::Malformed(e.to_string())),
     };
     let v: Value = match serde_json::from_str(message) {
         Ok(v) => v,
         Err(e) => return malformed(None, e),
     };
-    let id = v
-        .get("id")
-        .and_then(Value::as_u64)
-        .and_then(|i| u32::try_from(i).ok());
-    match serde_json::from_value::<Request>(v) {
+    match Request::deserialize(WireDe(&v)) {
         Ok(req) => Reply {
             id: Some(req.id),
             outcome: run(&req.op),
         },
-        Err(e) => malformed(id, e),
+        Err(e) => {
+            let id = v
+                .get("id")
+                .and_then(Value::as_u64)
+                .and_then(|i| u32::try_from(i).ok());
+            malformed(id, e)
+        }
     }
 }
 
 /// [`respond`], as JSON text: what the worker posts back for each message it gets.
 pub fn handle(message: &str) -> String {
     respond(message).to_json()
+}
+
+/// A parsed message as a serde deserializer for the protocol's types. It reads what
+/// `&Value` reads, except that structs are read only from objects (serde also accepts a
+/// struct as a list), so the derived sequence visitors are not compiled into the page: the
+/// same saving as the layer configs' reader (`engine::layers::parse_config`).
+struct WireDe<'a>(&'a Value);
+
+/// serde's "invalid type" error for `v`. Not generic, so compiled once.
+#[inline(never)]
+fn invalid(v: &Value, exp: &dyn de::Expected) -> serde_json::Error {
+    let unexpected = match v {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    };
+    de::Error::invalid_type(unexpected, exp)
+}
+
+impl<'de> de::Deserializer<'de> for WireDe<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Object(m) => visitor.visit_map(WireMap {
+                entries: m.iter(),
+                value: None,
+            }),
+            v => Err(invalid(v, &visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Array(items) => visitor.visit_seq(WireSeq(items.iter())),
+            v => Err(invalid(v, &visitor)),
+        }
+    }
+
+    /// Externally tagged, as serde writes enums: `{"Variant": content}`.
+    fn deserialize_enum<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Object(m) if m.len() == 1 => match m.iter().next() {
+                Some((tag, content)) => visitor.visit_enum(WireEnum(tag, content)),
+                None => Err(invalid(self.0, &visitor)),
+            },
+            v => Err(invalid(v, &visitor)),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct tuple tuple_struct map identifier ignored_any
+    }
+}
+
+/// An object's entries, visited as a map.
+struct WireMap<'a> {
+    entries: serde_json::map::Iter<'a>,
+    value: Option<&'a Value>,
+}
+
+impl<'de> de::MapAccess<'de> for WireMap<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.value.take() {
+            Some(v) => seed.deserialize(WireDe(v)),
+            None => Err(de::Error::custom("value is missing")),
+        }
+    }
+}
+
+/// A list's elements.
+struct WireSeq<'a>(std::slice::Iter<'a, Value>);
+
+impl<'de> de::SeqAccess<'de> for WireSeq<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.0
+            .next()
+            .map(|v| seed.deserialize(WireDe(v)))
+            .transpose()
+    }
+}
+
+/// An enum's tag and content.
+struct WireEnum<'a>(&'a str, &'a Value);
+
+impl<'de> de::EnumAccess<'de> for WireEnum<'de> {
+    type Error = serde_json::Error;
+    type Variant = WireDe<'de>;
+
+    fn variant_seed<V: de::DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, WireDe<'de>), Self::Error> {
+        let tag = seed.deserialize(de::value::BorrowedStrDeserializer::new(self.0))?;
+        Ok((tag, WireDe(self.1)))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for WireDe<'de> {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        match self.0 {
+            Value::Null => Ok(()),
+            v => Err(invalid(v, &"no content")),
+        }
+    }
+
+    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: de::Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+
+    fn struct_variant<V: de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        de::Deserializer::deserialize_struct(self, "", fields, visitor)
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +497,7 @@ mod tests {
     use serde_json::json;
 
     /// The page's side of one exchange: post `op`, get the answer.
-    fn ask(op: Op) -> Result<Answer, ToolsError> {
+    fn ask(op: Op) -> Outcome {
         let req = Request { id: 7, op };
         let text = req.to_json();
         assert_eq!(serde_json::from_str::<Request>(&text).ok(), Some(req));
@@ -333,7 +508,7 @@ mod tests {
 
     fn import(code: &str) -> Result<(Model, Vec<CodeWarning>), String> {
         ask(Op::Import { code: code.into() })
-            .and_then(Answer::into_imported)
+            .into_imported()
             .map_err(|e| e.to_string())
     }
 
@@ -380,8 +555,8 @@ mod tests {
         let direct = import_text(Some("x.py"), src).unwrap();
         assert!(!direct.1.is_empty(), "the fixture warns");
         assert_eq!(import(src), Ok(direct.clone()));
-        let answer = run(&Op::Import { code: src.into() }).unwrap();
-        let Answer::Imported { warnings, .. } = &answer else {
+        let answer = run(&Op::Import { code: src.into() });
+        let Outcome::Imported { warnings, .. } = &answer else {
             panic!("not an import: {answer:?}");
         };
         let v = serde_json::to_value(&warnings[0]).unwrap();
@@ -430,9 +605,9 @@ mod tests {
                 let keras = ask(Op::KerasCode {
                     model: wire.clone(),
                 });
-                assert_eq!(keras.and_then(Answer::into_code), Ok(to_keras_code(&m)));
+                assert_eq!(keras.into_code(), Ok(to_keras_code(&m)));
                 let pytorch = ask(Op::PyTorchCode { model: wire });
-                assert_eq!(pytorch.and_then(Answer::into_code), Ok(to_pytorch_code(&m)));
+                assert_eq!(pytorch.into_code(), Ok(to_pytorch_code(&m)));
             }
         }
         assert!(
@@ -449,11 +624,9 @@ mod tests {
         let direct = import_text(Some("x.py"), "print('hello')").unwrap_err();
         assert_eq!(
             refused,
-            Err(ToolsError::Refused {
-                message: direct.clone()
-            })
+            Outcome::Failed(ToolsError::Refused(direct.clone()))
         );
-        assert_eq!(refused.unwrap_err().to_string(), direct);
+        assert_eq!(refused.into_code().unwrap_err().to_string(), direct);
         // A model that is not one.
         let bad = WireModel {
             model: json!({"format": "nope"}),
@@ -461,7 +634,7 @@ mod tests {
         };
         assert!(matches!(
             ask(Op::KerasCode { model: bad }),
-            Err(ToolsError::BadModel { .. })
+            Outcome::Failed(ToolsError::BadModel(_))
         ));
         let mut out_of_range = WireModel::of(&Model::seed());
         out_of_range.unreadable.push(UnreadableLayer {
@@ -473,23 +646,17 @@ mod tests {
             ask(Op::PyTorchCode {
                 model: out_of_range
             }),
-            Err(ToolsError::BadModel { .. })
+            Outcome::Failed(ToolsError::BadModel(_))
         ));
         // Errors cross as themselves.
         for e in [
-            ToolsError::Refused {
-                message: "no".into(),
-            },
-            ToolsError::BadModel {
-                message: "m".into(),
-            },
-            ToolsError::Malformed {
-                message: "x".into(),
-            },
+            ToolsError::Refused("no".into()),
+            ToolsError::BadModel("m".into()),
+            ToolsError::Malformed("x".into()),
         ] {
             let r = Reply {
                 id: Some(3),
-                outcome: Err(e),
+                outcome: Outcome::Failed(e),
             };
             assert_eq!(Reply::from_json(&r.to_json()), Ok(r));
         }
@@ -500,7 +667,7 @@ mod tests {
         let malformed = |text: &str| {
             let reply = Reply::from_json(&handle(text)).unwrap();
             assert!(
-                matches!(reply.outcome, Err(ToolsError::Malformed { .. })),
+                matches!(reply.outcome, Outcome::Failed(ToolsError::Malformed(_))),
                 "{text}: {reply:?}"
             );
             reply.id
@@ -550,23 +717,23 @@ mod tests {
             "{\"id\": 1, \"outcome\": 3}",
         ] {
             assert!(
-                matches!(Reply::from_json(text), Err(ToolsError::BadReply { .. })),
+                matches!(Reply::from_json(text), Err(ToolsError::BadReply(_))),
                 "{text}"
             );
         }
-        let code = Answer::Code { text: "x".into() };
+        let code = Outcome::Code("x".into());
         assert!(matches!(
             code.clone().into_imported(),
-            Err(ToolsError::BadReply { .. })
+            Err(ToolsError::BadReply(_))
         ));
         assert_eq!(code.into_code(), Ok("x".into()));
-        let imported = Answer::Imported {
+        let imported = Outcome::Imported {
             model: WireModel::of(&Model::seed()),
             warnings: Vec::new(),
         };
         assert!(matches!(
             imported.clone().into_code(),
-            Err(ToolsError::BadReply { .. })
+            Err(ToolsError::BadReply(_))
         ));
         assert_eq!(imported.into_imported(), Ok((Model::seed(), Vec::new())));
         // The page's own failures say what they always said.

@@ -19,7 +19,7 @@ use yew::prelude::*;
 
 use super::clipboard::copy_text;
 use crate::app::share::{file_name, prepare_import, Pending};
-use crate::app::tools_protocol::{Answer, Op, Reply, Request, ToolsError, WireModel, READY};
+use crate::app::tools_protocol::{Op, Outcome, Reply, Request, ToolsError, WireModel, READY};
 use crate::codec::keras_code::CodeWarning;
 use crate::codec::model_json;
 use crate::engine::Model;
@@ -36,7 +36,7 @@ struct Tools {
     next_id: u32,
     /// Requests (as posted: JSON text) waiting for [`READY`].
     queue: Vec<String>,
-    pending: Vec<(u32, Callback<Result<Answer, ToolsError>>)>,
+    pending: Vec<(u32, Callback<Outcome>)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
     _load_timeout: Option<gloo::timers::callback::Timeout>,
@@ -59,7 +59,7 @@ fn tools_failed(why: ToolsError) {
         std::mem::take(&mut tools.pending)
     });
     for (_, cb) in waiting {
-        cb.emit(Err(why.clone()));
+        cb.emit(Outcome::Failed(why.clone()));
     }
 }
 
@@ -128,7 +128,7 @@ fn start_tools() -> Option<Tools> {
 
 /// Ask the tools worker (started on first use) to do `op`; `done` gets its answer, or why
 /// there is none.
-pub fn tools(op: Op, done: Callback<Result<Answer, ToolsError>>) {
+pub fn tools(op: Op, done: Callback<Outcome>) {
     let sent = TOOLS.with(|t| {
         let mut t = t.borrow_mut();
         if t.as_ref().is_none_or(|tools| tools.failed) {
@@ -149,7 +149,7 @@ pub fn tools(op: Op, done: Callback<Result<Answer, ToolsError>>) {
         true
     });
     if !sent {
-        done.emit(Err(ToolsError::NotStarted));
+        done.emit(Outcome::Failed(ToolsError::NotStarted));
     }
 }
 
@@ -163,12 +163,8 @@ pub fn import(
     match text.and_then(|t| prepare_import(name, &t)) {
         Ok(Pending::Code(code)) => tools(
             Op::Import { code },
-            Callback::from(move |reply: Result<Answer, ToolsError>| {
-                done.emit(
-                    reply
-                        .and_then(Answer::into_imported)
-                        .map_err(|e| e.to_string()),
-                );
+            Callback::from(move |reply: Outcome| {
+                done.emit(reply.into_imported().map_err(|e| e.to_string()));
             }),
         ),
         Ok(Pending::Ready(m)) => done.emit(Ok((m, Vec::new()))),
@@ -289,9 +285,9 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
             };
             tools(
                 op,
-                Callback::from(move |reply: Result<Answer, ToolsError>| {
+                Callback::from(move |reply: Outcome| {
                     let text = reply
-                        .and_then(Answer::into_code)
+                        .into_code()
                         .unwrap_or_else(|e| format!("# Could not export: {e}"));
                     code.set(Some(text.into()));
                 }),
