@@ -333,6 +333,15 @@ fn invalid(v: &Value, exp: &dyn de::Expected) -> serde_json::Error {
     de::Error::invalid_type(unexpected, exp)
 }
 
+/// Scalars are read as `&Value` reads them (the same code the layer configs' reader uses).
+macro_rules! forward_to_value {
+    ($($method:ident)*) => {$(
+        fn $method<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            self.0.$method(visitor)
+        }
+    )*};
+}
+
 impl<'de> de::Deserializer<'de> for WireDe<'de> {
     type Error = serde_json::Error;
 
@@ -385,9 +394,15 @@ impl<'de> de::Deserializer<'de> for WireDe<'de> {
         }
     }
 
+    forward_to_value! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32
+        deserialize_f64 deserialize_char deserialize_str deserialize_string
+        deserialize_identifier deserialize_ignored_any
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct tuple tuple_struct map identifier ignored_any
+        i128 u128 bytes byte_buf unit unit_struct newtype_struct tuple tuple_struct map
     }
 }
 
