@@ -1,6 +1,7 @@
 //! The Yew front end. [`state`] is the pure model of the page (compiled everywhere, so the
-//! reducer is tested natively) and [`share`] the pure side of links, presets, exercises and
-//! import; everything that touches yew or the DOM is wasm32-only.
+//! reducer is tested natively), [`share`] the pure side of links, presets, exercises and
+//! import, and [`tools_protocol`] the messages to and from the tools worker; everything that
+//! touches yew or the DOM is wasm32-only.
 //!
 //! Component tree:
 //! ```text
@@ -25,6 +26,7 @@
 
 pub mod share;
 pub mod state;
+pub mod tools_protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod components;

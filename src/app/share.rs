@@ -7,14 +7,12 @@ use serde_json::{json, Value};
 
 use super::state::{parse_shape, Action, State};
 use crate::codec::exercise::Exercise;
-use crate::codec::export::{to_keras_code, to_pytorch_code};
 use crate::codec::keras_code::{parse_keras_code, CodeWarning};
 use crate::codec::link::{self, Payload};
 use crate::codec::presets::{self, Preset};
-use crate::codec::{model_json, read_model_json};
+use crate::codec::read_model_json;
 use crate::engine::layers::args::canonical_class;
-use crate::engine::layers::Unknown;
-use crate::engine::{LayerSpec, Model, Shape, CATALOGUE};
+use crate::engine::{Model, Shape, CATALOGUE};
 
 /// Panels an exercise can hide while it is being solved: `(id, label)`.
 pub const PANELS: &[(&str, &str)] = &[
@@ -156,7 +154,7 @@ pub enum Pending {
     /// A JSON model, read.
     Ready(Model),
     /// Keras Python, still to be parsed (by [`parse_keras_code`], which the web app runs in
-    /// the on-demand tools worker: see [`tools_run`]).
+    /// the on-demand tools worker: see [`super::tools_protocol`]).
     Code(String),
 }
 
@@ -208,7 +206,7 @@ pub fn import_text(name: Option<&str>, text: &str) -> Result<(Model, Vec<CodeWar
 // ---------------------------------------------------------------------------------------
 // The tools worker's side of the page (src/bin/flatland-tools.rs): the Keras code importer
 // and the Keras / PyTorch exporters live in a second wasm module, loaded when the Code panel
-// or a dropped .py file first needs them. Requests and replies are text.
+// or a dropped .py file first needs them. The messages are in super::tools_protocol.
 // ---------------------------------------------------------------------------------------
 
 /// The worker's loader when `index.html` names none (or names something else).
@@ -233,121 +231,6 @@ pub fn tools_loader(meta: Option<&str>) -> &str {
             m
         }
         _ => TOOLS_LOADER,
-    }
-}
-
-/// A model as text for the tools worker: our model JSON, plus the class names and reasons of
-/// the layers that could not be read (model JSON keeps only their config).
-pub fn model_to_wire(m: &Model) -> String {
-    wire_value(m).to_string()
-}
-
-fn wire_value(m: &Model) -> Value {
-    let unknown: Vec<Value> = m
-        .layers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| match &l.spec {
-            LayerSpec::Unknown(u) => Some(json!([i, u.class_name, u.reason])),
-            _ => None,
-        })
-        .collect();
-    json!({ "model": model_json::to_value(m), "unknown": unknown })
-}
-
-fn model_from_wire_value(v: &Value) -> Result<Model, String> {
-    let mv = v.get("model").unwrap_or(&Value::Null);
-    let mut m = model_json::from_value(mv).map_err(|e| e.to_string())?;
-    for u in v
-        .get("unknown")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-    {
-        let (Some(i), Some(class_name), Some(reason)) = (
-            u.get(0)
-                .and_then(Value::as_u64)
-                .and_then(|i| usize::try_from(i).ok()),
-            u.get(1).and_then(Value::as_str),
-            u.get(2).and_then(Value::as_str),
-        ) else {
-            continue;
-        };
-        let config = mv
-            .get("layers")
-            .and_then(|ls| ls.get(i))
-            .and_then(|l| l.get("config"))
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Default::default()));
-        if let Some(layer) = m.layers.get_mut(i) {
-            layer.spec = LayerSpec::Unknown(Unknown {
-                class_name: class_name.to_string(),
-                config,
-                reason: reason.to_string(),
-            });
-        }
-    }
-    Ok(m)
-}
-
-/// Read [`model_to_wire`]'s text back.
-///
-/// # Errors
-/// A message when the text is not a wire model.
-pub fn model_from_wire(text: &str) -> Result<Model, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    model_from_wire_value(&v)
-}
-
-/// Read the tools worker's reply to an `import` request.
-///
-/// # Errors
-/// A message when the reply is not an imported model.
-pub fn imported_from_wire(text: &str) -> Result<(Model, Vec<CodeWarning>), String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let m = model_from_wire_value(&v)?;
-    let warnings = v
-        .get("warnings")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice)
-        .iter()
-        .map(|w| {
-            let at = |k: usize| {
-                w.get(k)
-                    .and_then(Value::as_u64)
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(1)
-            };
-            CodeWarning {
-                line: at(0),
-                column: at(1),
-                message: w.get(2).and_then(Value::as_str).unwrap_or("").to_string(),
-            }
-        })
-        .collect();
-    Ok((m, warnings))
-}
-
-/// The tools worker's work. `op` is `import` (`input`: Keras code; the reply is read by
-/// [`imported_from_wire`]), `keras` or `pytorch` (`input`: [`model_to_wire`]; the reply is
-/// the code).
-///
-/// # Errors
-/// A message for the user (import errors) or a malformed request.
-pub fn tools_run(op: &str, input: &str) -> Result<String, String> {
-    match op {
-        "import" => {
-            let imp = parse_keras_code(input).map_err(|e| e.to_string())?;
-            let mut v = wire_value(&imp.model);
-            v["warnings"] = imp
-                .warnings
-                .iter()
-                .map(|w| json!([w.line, w.column, w.message]))
-                .collect();
-            Ok(v.to_string())
-        }
-        "keras" => model_from_wire(input).map(|m| to_keras_code(&m)),
-        "pytorch" => model_from_wire(input).map(|m| to_pytorch_code(&m)),
-        other => Err(format!("unknown tools request `{other}`")),
     }
 }
 
@@ -470,6 +353,7 @@ pub fn gallery() -> Vec<(&'static str, Vec<(Preset, u64)>)> {
 mod tests {
     use super::*;
     use crate::codec::exercise::{check, exercises};
+    use crate::codec::model_json;
     use crate::engine::analyze;
 
     #[test]
@@ -700,53 +584,20 @@ mod tests {
         assert_eq!(file_name(&m, "json"), "model.json");
     }
 
-    /// What the web app gets through the tools worker equals what the native importer and
-    /// exporters give: every snippet fixture, plus error layers (whose reasons model JSON
-    /// does not keep) and the importer's errors.
+    /// JSON models are read on the page; Keras code waits for the tools worker (its
+    /// exchanges are tested in super::tools_protocol).
     #[test]
-    fn the_tools_worker_wire_is_lossless() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snippets");
-        let mut n = 0;
-        let mut with_errors = 0;
-        let mut srcs: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(|e| {
-                let p = e.unwrap().path();
-                (p.extension()? == "py").then(|| std::fs::read_to_string(p).unwrap())
-            })
-            .collect();
-        srcs.push("model = keras.Sequential([keras.Input((4,)), layers.Dense(2, kernel_regularizer=mystery()), layers.Frobnicate(3), layers.Dense(units=-1)])\n".into());
-        srcs.push("model = Sequential()\nmodel.add(Dense(4, input_shape=(3,)))\nmodel.add(Dense(2 +* 3))\n".into());
-        for src in &srcs {
-            let direct = import_text(Some("x.py"), src);
-            let Ok(Pending::Code(code)) = prepare_import(Some("x.py"), src) else {
-                panic!("not code: {src}");
-            };
-            let wired = tools_run("import", &code).and_then(|t| imported_from_wire(&t));
-            assert_eq!(wired, direct, "{src}");
-            if let Ok((m, _)) = direct {
-                n += 1;
-                with_errors += usize::from(
-                    m.layers
-                        .iter()
-                        .any(|l| matches!(&l.spec, LayerSpec::Unknown(u) if !u.reason.is_empty())),
-                );
-                assert_eq!(model_from_wire(&model_to_wire(&m)), Ok(m.clone()));
-                let wire = model_to_wire(&m);
-                assert_eq!(tools_run("keras", &wire), Ok(to_keras_code(&m)));
-                assert_eq!(tools_run("pytorch", &wire), Ok(to_pytorch_code(&m)));
-            }
-        }
-        assert!(
-            n >= 15 && with_errors >= 1,
-            "{n} models, {with_errors} with error layers"
-        );
-        assert!(tools_run("import", "print('hello')").is_err());
-        assert!(tools_run("frobnicate", "").is_err());
-        assert!(model_from_wire("{").is_err());
+    fn prepare_import_reads_json_and_hands_code_on() {
         assert!(matches!(
             prepare_import(Some("m.json"), &model_json::to_string(&Model::seed())),
             Ok(Pending::Ready(m)) if m == Model::seed()
+        ));
+        assert!(matches!(
+            prepare_import(
+                Some("m.py"),
+                "model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])\n"
+            ),
+            Ok(Pending::Code(_))
         ));
     }
 }

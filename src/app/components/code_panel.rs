@@ -4,7 +4,8 @@
 //!
 //! The Keras code importer and the exporters are not in the page's main module: they run in
 //! the tools worker (src/bin/flatland-tools.rs), a second wasm module started by the first
-//! [`tools`] request (this panel opening, or a `.py` file dropped on the page).
+//! [`tools`] request (this panel opening, or a `.py` file dropped on the page). The messages
+//! are [`crate::app::tools_protocol`]'s.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,12 +13,13 @@ use std::rc::Rc;
 use gloo::file::callbacks::FileReader;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::js_sys::{encode_uri_component, Array, Function, Reflect};
+use web_sys::js_sys::{encode_uri_component, Function, Reflect};
 use web_sys::{Element, HtmlInputElement, HtmlTextAreaElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use super::clipboard::copy_text;
-use crate::app::share::{file_name, imported_from_wire, model_to_wire, prepare_import, Pending};
+use crate::app::share::{file_name, prepare_import, Pending};
+use crate::app::tools_protocol::{Op, Outcome, Reply, Request, ToolsError, WireModel, READY};
 use crate::codec::keras_code::CodeWarning;
 use crate::codec::model_json;
 use crate::engine::Model;
@@ -32,9 +34,9 @@ struct Tools {
     /// The worker failed (did not load): the next request starts a new one.
     failed: bool,
     next_id: u32,
-    /// Requests waiting for `"ready"`.
-    queue: Vec<Array>,
-    pending: Vec<(u32, Callback<Result<String, String>>)>,
+    /// Requests (as posted: JSON text) waiting for [`READY`].
+    queue: Vec<String>,
+    pending: Vec<(u32, Callback<Outcome>)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
     _load_timeout: Option<gloo::timers::callback::Timeout>,
@@ -45,7 +47,7 @@ thread_local! {
 }
 
 /// Fail every waiting request (the worker did not load) and stop the worker.
-fn tools_failed(why: &str) {
+fn tools_failed(why: ToolsError) {
     let waiting = TOOLS.with(|t| {
         let mut t = t.borrow_mut();
         let Some(tools) = t.as_mut() else {
@@ -57,43 +59,40 @@ fn tools_failed(why: &str) {
         std::mem::take(&mut tools.pending)
     });
     for (_, cb) in waiting {
-        cb.emit(Err(why.to_string()));
+        cb.emit(Outcome::Failed(why.clone()));
     }
 }
 
 fn tools_message(e: &MessageEvent) {
-    let data = e.data();
-    if data.as_string().as_deref() == Some("ready") {
+    let text = e.data().as_string().unwrap_or_default();
+    if text == READY {
         TOOLS.with(|t| {
             if let Some(tools) = t.borrow_mut().as_mut() {
                 tools.ready = true;
                 tools._load_timeout = None;
                 for m in tools.queue.drain(..) {
-                    let _ = tools.worker.post_message(&m);
+                    let _ = tools.worker.post_message(&m.into());
                 }
             }
         });
         return;
     }
-    let msg = Array::from(&data);
-    let id = msg.get(0).as_f64();
-    let reply = msg.get(2).as_string().unwrap_or_default();
-    let reply = if msg.get(1).as_bool() == Some(true) {
-        Ok(reply)
-    } else {
-        Err(reply)
+    // A reply without a readable id answers no request.
+    let Ok(Reply {
+        id: Some(id),
+        outcome,
+    }) = Reply::from_json(&text)
+    else {
+        return;
     };
     let cb = TOOLS.with(|t| {
         let mut t = t.borrow_mut();
         let tools = t.as_mut()?;
-        let i = tools
-            .pending
-            .iter()
-            .position(|(p, _)| Some(f64::from(*p)) == id)?;
+        let i = tools.pending.iter().position(|(p, _)| *p == id)?;
         Some(tools.pending.remove(i).1)
     });
     if let Some(cb) = cb {
-        cb.emit(reply);
+        cb.emit(outcome);
     }
 }
 
@@ -107,12 +106,12 @@ fn start_tools() -> Option<Tools> {
     let worker = Worker::new(crate::app::share::tools_loader(meta.as_deref())).ok()?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| tools_message(&e));
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
-        tools_failed("the code tools could not be loaded (check the connection and reload)");
+        tools_failed(ToolsError::NotLoaded);
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let timeout = gloo::timers::callback::Timeout::new(TOOLS_LOAD_MS, || {
-        tools_failed("the code tools took too long to load (check the connection and reload)");
+        tools_failed(ToolsError::LoadTimeout);
     });
     Some(Tools {
         worker,
@@ -127,9 +126,9 @@ fn start_tools() -> Option<Tools> {
     })
 }
 
-/// Ask the tools worker (started on first use) for [`crate::app::share::tools_run`]`(op,
-/// input)`; `done` gets the reply, or why the worker could not answer.
-pub fn tools(op: &'static str, input: String, done: Callback<Result<String, String>>) {
+/// Ask the tools worker (started on first use) to do `op`; `done` gets its answer, or why
+/// there is none.
+pub fn tools(op: Op, done: Callback<Outcome>) {
     let sent = TOOLS.with(|t| {
         let mut t = t.borrow_mut();
         if t.as_ref().is_none_or(|tools| tools.failed) {
@@ -140,17 +139,17 @@ pub fn tools(op: &'static str, input: String, done: Callback<Result<String, Stri
         };
         tools.next_id = tools.next_id.wrapping_add(1);
         let id = tools.next_id;
-        let msg = Array::of3(&f64::from(id).into(), &op.into(), &input.into());
+        let msg = Request { id, op }.to_json();
         tools.pending.push((id, done.clone()));
         if tools.ready {
-            let _ = tools.worker.post_message(&msg);
+            let _ = tools.worker.post_message(&msg.into());
         } else {
             tools.queue.push(msg);
         }
         true
     });
     if !sent {
-        done.emit(Err("the code tools could not be started".into()));
+        done.emit(Outcome::Failed(ToolsError::NotStarted));
     }
 }
 
@@ -163,10 +162,9 @@ pub fn import(
 ) {
     match text.and_then(|t| prepare_import(name, &t)) {
         Ok(Pending::Code(code)) => tools(
-            "import",
-            code,
-            Callback::from(move |reply: Result<String, String>| {
-                done.emit(reply.and_then(|t| imported_from_wire(&t)));
+            Op::Import { code },
+            Callback::from(move |reply: Outcome| {
+                done.emit(reply.into_imported().map_err(|e| e.to_string()));
             }),
         ),
         Ok(Pending::Ready(m)) => done.emit(Ok((m, Vec::new()))),
@@ -280,15 +278,17 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
     {
         let code = code.clone();
         use_effect_with((props.model.clone(), *lang), move |(m, l)| {
+            let model = WireModel::of(m);
             let op = match l {
-                Lang::Keras => "keras",
-                Lang::PyTorch => "pytorch",
+                Lang::Keras => Op::KerasCode { model },
+                Lang::PyTorch => Op::PyTorchCode { model },
             };
             tools(
                 op,
-                model_to_wire(m),
-                Callback::from(move |reply: Result<String, String>| {
-                    let text = reply.unwrap_or_else(|e| format!("# Could not export: {e}"));
+                Callback::from(move |reply: Outcome| {
+                    let text = reply
+                        .into_code()
+                        .unwrap_or_else(|e| format!("# Could not export: {e}"));
                     code.set(Some(text.into()));
                 }),
             );
