@@ -3,8 +3,8 @@
 //! - `analyze/stack100`: shape + params of the 100-layer stack in tests/fixtures/bench/stack100.json
 //!   (falls back to a generated 100-layer Dense/Activation/Dropout/BatchNormalization stack);
 //! - `forward/seed`: the default model on the seed input;
-//! - `forward/mnist_cnn`: 28×28×1 → Conv2D 32 3×3 relu → MaxPooling2D → Conv2D 64 3×3 relu →
-//!   MaxPooling2D → Flatten → Dense 10 softmax, one image.
+//! - `forward/mnist_cnn`: 28×28×1 → `Conv2D` 32 3×3 relu → `MaxPooling2D` → `Conv2D` 64 3×3 relu →
+//!   `MaxPooling2D` → Flatten → Dense 10 softmax, one image.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use flatland::codec;
@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
     let x = ArrayD::from_shape_vec(IxDyn(&[1, 3, 2]), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0])
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[1, 3, 2])));
     c.bench_function("forward/seed", |b| {
-        b.iter(|| forward(&seed, &a, &w, black_box(x.clone()), Limits::default()))
+        b.iter(|| forward(&seed, &a, &w, black_box(x.clone()), Limits::default()));
     });
 
     let cnn = mnist_cnn();
@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
         ((i[1] * 28 + i[2]) % 17) as f32 / 17.0
     });
     c.bench_function("forward/mnist_cnn", |b| {
-        b.iter(|| forward(&cnn, &a, &w, black_box(x.clone()), Limits::default()))
+        b.iter(|| forward(&cnn, &a, &w, black_box(x.clone()), Limits::default()));
     });
 }
 

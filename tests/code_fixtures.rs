@@ -74,7 +74,7 @@ fn snippets_match_keras() {
     let mut checked = 0;
     let mut names: Vec<_> = fs::read_dir(&dir)
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "py"))
         .collect();
@@ -95,9 +95,8 @@ fn snippets_match_keras() {
             checked += 1;
         } else if err.contains("Unrecognized keyword arguments") {
             // Keras refuses the code; so do we (an error layer, or an import error).
-            let refused = keras_code::parse_keras_code(&src)
-                .map(|i| !analyze(&i.model).valid())
-                .unwrap_or(true);
+            let refused =
+                keras_code::parse_keras_code(&src).map_or(true, |i| !analyze(&i.model).valid());
             assert!(refused, "{name}: Keras refuses it ({err}) but we accept it");
             checked += 1;
         }

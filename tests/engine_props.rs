@@ -2,7 +2,7 @@
 //! Property tests: random stacks of catalogue layers with random settings always give a
 //! shape or a typed error (never a panic), forward agrees with shape inference, and the
 //! basic invariants hold (Flatten / Reshape / Permute keep the element count, Dense params =
-//! (in + use_bias) × units).
+//! (in + `use_bias`) × units).
 
 use flatland::engine::forward::{forward, init_weights, Limits};
 use flatland::engine::layers::CATALOGUE;
@@ -22,7 +22,7 @@ fn mutate(cfg: &Value, seeds: &[u32]) -> Value {
     fn walk(v: &Value, next: &mut dyn FnMut() -> u32) -> Value {
         match v {
             Value::Bool(_) => Value::Bool(next() % 2 == 0),
-            Value::Number(n) if n.is_f64() => serde_json::json!((next() % 100) as f64 / 100.0),
+            Value::Number(n) if n.is_f64() => serde_json::json!(f64::from(next() % 100) / 100.0),
             Value::Number(_) => serde_json::json!(next() % 6),
             Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, next)).collect()),
             Value::String(s) if s == "valid" || s == "same" || s == "causal" => {

@@ -50,7 +50,7 @@ fn assert_init_refused(case: &str) {
 // engine_spec
 // ---------------------------------------------------------------------------------------
 
-/// engine_spec crash-c14a0ca5c71530235327cb629d78742a2bfeeff1: `d + padding` overflowed in
+/// `engine_spec` crash-c14a0ca5c71530235327cb629d78742a2bfeeff1: `d + padding` overflowed in
 /// `ZeroPadding1D::output_shape` (reshaping.rs).
 #[test]
 fn zero_padding1d_huge_padding() {
@@ -59,7 +59,7 @@ fn zero_padding1d_huge_padding() {
     );
 }
 
-/// engine_spec crash-58b4ac9fa6688612379054dd1ca9a45727e4d5cc (and 1524a962…): the same
+/// `engine_spec` crash-58b4ac9fa6688612379054dd1ca9a45727e4d5cc (and 1524a962…): the same
 /// overflow in `ZeroPadding2D::output_shape`.
 #[test]
 fn zero_padding2d_huge_padding() {
@@ -68,7 +68,7 @@ fn zero_padding2d_huge_padding() {
     );
 }
 
-/// engine_spec crash-ba887ce80bb084beb9d6d0a9ae31fcd4b89579ce: `3 * units` overflowed in
+/// `engine_spec` crash-ba887ce80bb084beb9d6d0a9ae31fcd4b89579ce: `3 * units` overflowed in
 /// `Gru::weights` (recurrent.rs).
 #[test]
 fn gru_units_near_u64_max() {
@@ -77,7 +77,7 @@ fn gru_units_near_u64_max() {
     );
 }
 
-/// engine_spec crash-5beb660d700668b754ae9e5087e13c0d259c3e66: the GRU config given as a
+/// `engine_spec` crash-5beb660d700668b754ae9e5087e13c0d259c3e66: the GRU config given as a
 /// list (`[units, ...]`, which serde accepts for a struct) with `units` near `u64::MAX`.
 #[test]
 fn gru_config_as_list_huge_units() {
@@ -86,7 +86,7 @@ fn gru_config_as_list_huge_units() {
     );
 }
 
-/// engine_spec crash-214e8d504aa7de668e9bfb2549dc35a4bade290f: `4 * units` overflowed in
+/// `engine_spec` crash-214e8d504aa7de668e9bfb2549dc35a4bade290f: `4 * units` overflowed in
 /// `Lstm::weights` (recurrent.rs).
 #[test]
 fn lstm_units_2_pow_63() {
@@ -95,8 +95,8 @@ fn lstm_units_2_pow_63() {
     );
 }
 
-/// engine_spec crash-7c82add536e8da98a531ab8c3f87a2eb5ec3584f: an input with a zero-length
-/// axis and a Conv2DTranspose stride of 2^63 give PReLU an `alpha` of shape
+/// `engine_spec` crash-7c82add536e8da98a531ab8c3f87a2eb5ec3584f: an input with a zero-length
+/// axis and a `Conv2DTranspose` stride of 2^63 give `PReLU` an `alpha` of shape
 /// (0, 2^63, 16): zero elements, so the size guard let it through, and ndarray panicked
 /// ("Shape too large") allocating it in `init_weights` (forward.rs).
 #[test]
@@ -106,8 +106,8 @@ fn empty_axis_huge_transpose_stride() {
     );
 }
 
-/// engine_spec crash-9ef26567bd87d5834376be0bd95796ca6db5f4d3: the same ndarray panic for a
-/// Dense kernel of shape (0, u64::MAX) after an input with empty axes.
+/// `engine_spec` crash-9ef26567bd87d5834376be0bd95796ca6db5f4d3: the same ndarray panic for a
+/// Dense kernel of shape (0, `u64::MAX`) after an input with empty axes.
 #[test]
 fn empty_input_dense_units_u64_max() {
     assert_init_refused(
@@ -115,7 +115,7 @@ fn empty_input_dense_units_u64_max() {
     );
 }
 
-/// Found while writing the engine_spec target (by reading `Pool::forward`, then confirmed
+/// Found while writing the `engine_spec` target (by reading `Pool::forward`, then confirmed
 /// with this input through the harness, where it ran for minutes), not by a fuzzer run:
 /// "same" padding accepts any `pool_size`, and the forward pass walked every cell of a
 /// 10^12-wide window (pooling.rs). Also `pool_size` = `u64::MAX`, which overflowed the
@@ -165,8 +165,8 @@ fn replay_forward_weights(fixture: &str, artifact: &[u8]) -> Vec<u8> {
     payload.to_vec()
 }
 
-/// forward_weights crash-31ea0b16573251db389a976a8f701f44a1276584 (fixture byte 0x4c =
-/// f077_embedding_lstm, mode 1 = one .npy weight): a header whose `'shape':` value starts
+/// `forward_weights` crash-31ea0b16573251db389a976a8f701f44a1276584 (fixture byte 0x4c =
+/// `f077_embedding_lstm`, mode 1 = one .npy weight): a header whose `'shape':` value starts
 /// with `)` made `read_npy` slice `[1..0]` (npy.rs). All 37 artifacts of the first run hit this
 /// line (35 like this, 2 like the next test), through all three modes.
 #[test]
@@ -180,8 +180,8 @@ fn npy_shape_starts_with_close_paren() {
     assert!(matches!(npy::read_npy(&payload), Err(CodecError::Npy(_))));
 }
 
-/// forward_weights crash-6960c21ff0024089987f77e9c3ec25a1469d641a (fixture byte 0xd0 =
-/// fr040_upsampling2d_nearest, mode 2 = .npy input): the `'shape':` value starts with a
+/// `forward_weights` crash-6960c21ff0024089987f77e9c3ec25a1469d641a (fixture byte 0xd0 =
+/// `fr040_upsampling2d_nearest`, mode 2 = .npy input): the `'shape':` value starts with a
 /// two-byte character, so slicing from byte 1 was not on a char boundary (npy.rs).
 #[test]
 fn npy_shape_starts_with_multibyte_char() {
@@ -194,8 +194,8 @@ fn npy_shape_starts_with_multibyte_char() {
     assert!(matches!(npy::read_npy(&payload), Err(CodecError::Npy(_))));
 }
 
-/// forward_weights crash-2cb0130e64598ca38b80284a206f2ab917612b8c (fixture byte 0x43 =
-/// f068_bn_scale_false, mode 0 = .npz weights): the same `)` shape, in the second member
+/// `forward_weights` crash-2cb0130e64598ca38b80284a206f2ab917612b8c (fixture byte 0x43 =
+/// `f068_bn_scale_false`, mode 0 = .npz weights): the same `)` shape, in the second member
 /// of an .npz (`read_weight_list` → `read_npy`).
 #[test]
 fn npz_member_shape_starts_with_close_paren() {
@@ -224,10 +224,10 @@ fn npz_member_shape_starts_with_close_paren() {
     ));
 }
 
-/// forward_weights crash-39f29baf13809681785346d6f04d0816f2d45043 (fixture byte 0x00 =
-/// f001_conv1d_valid, mode 0 = .npz weights), found once a valid zip64 seed and the
+/// `forward_weights` crash-39f29baf13809681785346d6f04d0816f2d45043 (fixture byte 0x00 =
+/// `f001_conv1d_valid`, mode 0 = .npz weights), found once a valid zip64 seed and the
 /// `fuzz/dict/numpy.dict` dictionary were added: a zip64 end record giving the central
-/// directory offset as ~u64::MAX made `u32_at` overflow computing `offset + 4` (npy.rs).
+/// directory offset as ~`u64::MAX` made `u32_at` overflow computing `offset + 4` (npy.rs).
 #[test]
 fn npz_zip64_central_directory_offset_u64_max() {
     const ARTIFACT: &[&str] = &[
@@ -253,8 +253,8 @@ fn npz_zip64_central_directory_offset_u64_max() {
     ));
 }
 
-/// engine_spec crash-654a77e14fb51333311ed5a29aacdf36da694bf5 (and 2ee6b9bd…, ed8f54a9…):
-/// on an input with a zero-length axis, a "same" Conv1DTranspose accepts any stride (its
+/// `engine_spec` crash-654a77e14fb51333311ed5a29aacdf36da694bf5 (and 2ee6b9bd…, ed8f54a9…):
+/// on an input with a zero-length axis, a "same" `Conv1DTranspose` accepts any stride (its
 /// output is 0 × stride), and the forward pass overflowed computing `stride + extent − 2`
 /// for the cropping (conv.rs). The forward pass now runs (on an empty batch).
 #[test]
@@ -264,8 +264,8 @@ fn conv_transpose_same_huge_stride_empty_input() {
     );
 }
 
-/// engine_spec crash-2a898015508e0e471298368a0817559089647c9b (and 2f366d15…): the same
-/// overflow in Conv2DTranspose, strides (15, u64::MAX) on an input of shape (11, 0, 0).
+/// `engine_spec` crash-2a898015508e0e471298368a0817559089647c9b (and 2f366d15…): the same
+/// overflow in `Conv2DTranspose`, strides (15, `u64::MAX`) on an input of shape (11, 0, 0).
 #[test]
 fn conv2d_transpose_same_huge_stride_empty_input() {
     harness::engine_case_json(
@@ -274,9 +274,9 @@ fn conv2d_transpose_same_huge_stride_empty_input() {
 }
 
 /// Found by reading the convolution forward passes after the transpose crash, not by a
-/// fuzzer run (engine_spec did not reach it in ~7·10^6 runs): "same" and "causal" padding
+/// fuzzer run (`engine_spec` did not reach it in ~7·10^6 runs): "same" and "causal" padding
 /// accept any `dilation_rate`, and the forward pass overflowed computing the dilated kernel
-/// extent `(k − 1)·d + 1` (Conv1D, DepthwiseConv2D) or `o·s + a·d` (Conv1DTranspose).
+/// extent `(k − 1)·d + 1` (`Conv1D`, `DepthwiseConv2D`) or `o·s + a·d` (`Conv1DTranspose`).
 /// The extent must now fit in 64 bits, like `transpose_len` already required.
 #[test]
 fn conv1d_same_huge_dilation() {

@@ -987,7 +987,7 @@ async fn panels_name_every_control_and_close_with_escape() {
                 gloo::utils::document()
                     .active_element()
                     .as_ref()
-                    .map(|e| e.as_ref())
+                    .map(std::convert::AsRef::as_ref)
             ),
             "{dialog} takes focus"
         );

@@ -131,7 +131,7 @@ mod web {
         let dispatcher = store.dispatcher();
         let dispatch = {
             let d = dispatcher.clone();
-            (*use_memo((), move |_| Callback::from(move |a: Action| d.dispatch(a)))).clone()
+            (*use_memo((), move |()| Callback::from(move |a: Action| d.dispatch(a)))).clone()
         };
 
         // Recompute through the engine whenever the model changes.
@@ -163,7 +163,7 @@ mod web {
         {
             let dispatch = dispatch.clone();
             let latest = latest_link.clone();
-            use_effect_with((), move |_| {
+            use_effect_with((), move |()| {
                 let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
                     let hash = storage::adopt_fragment();
                     let ours = encode_link(&latest.borrow());
@@ -198,7 +198,7 @@ mod web {
         // Undo / redo shortcuts anywhere on the page.
         {
             let dispatch = dispatch.clone();
-            use_effect_with((), move |_| {
+            use_effect_with((), move |()| {
                 let opts = EventListenerOptions::enable_prevent_default();
                 let listener = EventListener::new_with_options(
                     &gloo::utils::document(),
@@ -272,7 +272,7 @@ mod web {
             let file_drag = file_drag.clone();
             let on_import = on_import.clone();
             let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
-            use_effect_with((), move |_| {
+            use_effect_with((), move |()| {
                 let doc = gloo::utils::document();
                 let opts = EventListenerOptions::enable_prevent_default();
                 let over = {

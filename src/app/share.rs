@@ -163,6 +163,7 @@ pub enum Pending {
 ///
 /// # Errors
 /// A message for the user.
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // `lower` is lowercased first
 pub fn prepare_import(name: Option<&str>, text: &str) -> Result<Pending, String> {
     let lower = name.map(str::to_lowercase).unwrap_or_default();
     if lower.ends_with(".keras") || lower.ends_with(".zip") || text.starts_with("PK\u{3}\u{4}") {
@@ -272,8 +273,7 @@ pub fn parse_target_shape(text: &str) -> Result<Option<Vec<usize>>, String> {
     }
     let rest = inner
         .strip_prefix("None")
-        .map(|r| r.trim_start().trim_start_matches(',').trim())
-        .unwrap_or(inner);
+        .map_or(inner, |r| r.trim_start().trim_start_matches(',').trim());
     if rest.is_empty() {
         return Err("give at least one dimension after None, e.g. (None, 4)".into());
     }
@@ -585,7 +585,7 @@ mod tests {
     }
 
     /// JSON models are read on the page; Keras code waits for the tools worker (its
-    /// exchanges are tested in super::tools_protocol).
+    /// exchanges are tested in `super::tools_protocol`).
     #[test]
     fn prepare_import_reads_json_and_hands_code_on() {
         assert!(matches!(

@@ -317,15 +317,15 @@ impl State {
             return;
         }
         let merge = key.is_some() && key == self.last_edit && !self.history.is_empty();
-        if !merge {
+        if merge {
+            self.model = model;
+        } else {
             let old = std::mem::replace(&mut self.model, model);
             self.history.push(Rc::new(old));
             if self.history.len() > HISTORY_CAP {
                 let excess = self.history.len() - HISTORY_CAP;
                 self.history.drain(..excess);
             }
-        } else {
-            self.model = model;
         }
         self.future.clear();
         self.last_edit = key;
@@ -345,6 +345,36 @@ impl State {
             self.drafts.clear();
         }
         let key_before = self.last_edit.take();
+        match action {
+            a @ (Action::Add { .. }
+            | Action::Move { .. }
+            | Action::Edit { .. }
+            | Action::SetField { .. }
+            | Action::Rename { .. }
+            | Action::Delete(..)
+            | Action::Duplicate(..)
+            | Action::SetInput(..)
+            | Action::Select(..)) => self.apply_layer(a, key_before),
+            a @ (Action::Undo
+            | Action::Redo
+            | Action::Reset
+            | Action::Load(..)
+            | Action::OpenPreset(..)) => self.apply_history(a),
+            a @ (Action::OpenExercise(..)
+            | Action::SetExercise(..)
+            | Action::SetTeacher(..)
+            | Action::RestartExercise
+            | Action::OpenLink { .. }
+            | Action::LinkError(..)
+            | Action::DismissLinkError) => self.apply_classroom(a, key_before),
+            a @ (Action::CompareFlatten(..) | Action::CompareCopyA | Action::ComparePair(..)) => {
+                self.apply_compare(a, key_before);
+            }
+        }
+    }
+
+    /// Actions on the layers of model A: add, move, edit, rename, delete, duplicate, input shape, selection.
+    fn apply_layer(&mut self, action: Action, key_before: Option<Coalesce>) {
         let len = self.model.layers.len();
         match action {
             Action::Add { class, at } => {
@@ -431,6 +461,13 @@ impl State {
                 // Selecting does not break an edit run on the same field.
                 self.last_edit = key_before;
             }
+            _ => {}
+        }
+    }
+
+    /// Undo and redo, and actions that replace the whole model.
+    fn apply_history(&mut self, action: Action) {
+        match action {
             Action::Undo => {
                 if let Some(prev) = self.history.pop() {
                     let cur = std::mem::replace(&mut self.model, Rc::unwrap_or_clone(prev));
@@ -461,6 +498,13 @@ impl State {
                 self.open(p.model);
                 self.set_compare(p.compare_with.is_some().then_some(id));
             }
+            _ => {}
+        }
+    }
+
+    /// Exercises, teacher mode and share links.
+    fn apply_classroom(&mut self, action: Action, key_before: Option<Coalesce>) {
+        match action {
             Action::OpenExercise(mut ex) => {
                 if let Some(start) = &ex.start {
                     self.open(start.clone());
@@ -535,6 +579,13 @@ impl State {
                 self.link_error = None;
                 self.last_edit = key_before;
             }
+            _ => {}
+        }
+    }
+
+    /// The compare view's model B.
+    fn apply_compare(&mut self, action: Action, key_before: Option<Coalesce>) {
+        match action {
             Action::CompareFlatten(id) => {
                 self.last_edit = key_before;
                 let Some(index) = self.index_of(id) else {
@@ -572,6 +623,7 @@ impl State {
                     opened,
                 });
             }
+            _ => {}
         }
     }
 
@@ -1006,7 +1058,7 @@ pub fn field_text(spec: &LayerSpec, key: &str) -> String {
 }
 
 /// Whether a catalogue class matches the search text (case-insensitive, ignoring spaces,
-/// `_` and `-`, so "max pool" finds MaxPooling2D).
+/// `_` and `-`, so "max pool" finds `MaxPooling2D`).
 pub fn palette_matches(class: &str, query: &str) -> bool {
     let norm = |s: &str| {
         s.chars()

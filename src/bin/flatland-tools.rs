@@ -1,5 +1,5 @@
 //! The web app's tools worker, built by Trunk as a Web Worker (`data-type="worker"` in
-//! index.html): the Keras code importer and the Keras / PyTorch exporters, in a second wasm
+//! index.html): the Keras code importer and the Keras / `PyTorch` exporters, in a second wasm
 //! module that the page loads only when the Code panel or a dropped `.py` file needs it, so
 //! the first load does not carry them.
 //!

@@ -43,7 +43,10 @@ fn load_model(path: Option<&str>) -> Result<Model, Fail> {
     let bytes = read_bytes(path)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Fail::Unreadable(format!("{path} is not UTF-8 text")))?;
-    if path.ends_with(".py") {
+    let is_py = std::path::Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("py"));
+    if is_py {
         // Keras Python code: parsed, never executed; warnings go to stderr.
         let imported = codec::keras_code::parse_keras_code(&text)
             .map_err(|e| Fail::Unreadable(format!("{path}: {e}")))?;

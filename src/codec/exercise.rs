@@ -54,6 +54,7 @@ pub struct Goal {
 /// Compact model form shared with share links (non-default config values only).
 pub use super::link::{compact_model, expand_model};
 
+#[allow(clippy::ref_option)] // serde's `serialize_with` signature
 fn ser_model<S: Serializer>(m: &Option<Model>, s: S) -> Result<S::Ok, S::Error> {
     m.as_ref().map(compact_model).serialize(s)
 }

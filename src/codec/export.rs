@@ -1,14 +1,14 @@
-//! Code out: a model as runnable Keras 3 Python ([`to_keras_code`]) and as a PyTorch
+//! Code out: a model as runnable Keras 3 Python ([`to_keras_code`]) and as a `PyTorch`
 //! `nn.Sequential` translation ([`to_pytorch_code`]).
 //!
 //! The Keras code emits only values that differ from Keras's own defaults, but always the
-//! required arguments (units, filters, kernel_size, rate, ...) and `pool_size`, and every
+//! required arguments (units, filters, `kernel_size`, rate, ...) and `pool_size`, and every
 //! layer's name, so [`super::keras_code::parse_keras_code`] reads it back to the same model.
 //!
-//! The PyTorch code is shape-aware: `nn.Linear` and `nn.Conv2d` get their input sizes from
+//! The `PyTorch` code is shape-aware: `nn.Linear` and `nn.Conv2d` get their input sizes from
 //! the analysed shapes; tensors keep Keras's channels-last layout between layers and are
-//! permuted to PyTorch's channels-first layout around convolution/pooling blocks, so
-//! `Flatten` sees the same order as in Keras. Where Keras has no direct PyTorch equivalent,
+//! permuted to `PyTorch`'s channels-first layout around convolution/pooling blocks, so
+//! `Flatten` sees the same order as in Keras. Where Keras has no direct `PyTorch` equivalent,
 //! a `# NOTE:` comment says so.
 
 use serde_json::Value;
@@ -127,8 +127,8 @@ const LAMBDA_HELPER: &str = "class Lambda(nn.Module):
         return self.fn(x)
 ";
 
-/// A PyTorch `nn.Sequential` translation of the model, shape-aware, with `# NOTE:` comments
-/// where Keras semantics have no direct PyTorch equivalent.
+/// A `PyTorch` `nn.Sequential` translation of the model, shape-aware, with `# NOTE:` comments
+/// where Keras semantics have no direct `PyTorch` equivalent.
 pub fn to_pytorch_code(model: &Model) -> String {
     let analysis = analyze(model);
     let mut t = Torch::new(model.input_shape.len());

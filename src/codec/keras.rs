@@ -39,7 +39,7 @@ fn layer_parts(l: &Value) -> (&str, &Value) {
     (class, l.get("config").unwrap_or(&Value::Null))
 }
 
-/// Input shape from an InputLayer config or a first layer's config.
+/// Input shape from an `InputLayer` config or a first layer's config.
 fn input_from_config(c: &Value) -> Option<Result<Vec<usize>, CodecError>> {
     for key in ["batch_shape", "batch_input_shape"] {
         if let Some(s) = c.get(key).and_then(Value::as_array) {
@@ -219,7 +219,7 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
             .collect();
         let [only] = consumers.as_slice() else {
             return Err(CodecError::NotAChain(ChainBreak::Feeds {
-                layer: current.to_string(),
+                layer: current.clone(),
                 count: consumers.len(),
             }));
         };
@@ -227,7 +227,7 @@ fn functional(config: &Value) -> Result<Model, CodecError> {
         let ins = inbound_names(next);
         if ins.iter().any(|n| *n != current) {
             return Err(CodecError::NotAChain(ChainBreak::SeveralInputs {
-                layer: lname(next).to_string(),
+                layer: lname(next).clone(),
                 inputs: ins.iter().map(ToString::to_string).collect(),
             }));
         }

@@ -1,5 +1,5 @@
 //! Model formats: our versioned model JSON, Keras JSON import (Keras 3, Keras 2 / tf.keras,
-//! TensorFlow.js), share links, and NumPy `.npy` / `.npz` files.
+//! TensorFlow.js), share links, and `NumPy` `.npy` / `.npz` files.
 
 pub mod exercise;
 pub mod export;
@@ -40,11 +40,11 @@ pub enum CodecError {
     },
 }
 
-/// Where JSON text stops being JSON (serde_json's reason and position).
+/// Where JSON text stops being JSON (`serde_json`'s reason and position).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{reason}{}", at_position(*line, *column))]
 pub struct JsonError {
-    /// serde_json's reason, without the position.
+    /// `serde_json`'s reason, without the position.
     pub reason: String,
     /// 1-based line (0 when the error has no position).
     pub line: usize,
@@ -240,7 +240,7 @@ pub fn read_model_json(text: &str) -> Result<crate::engine::Model, CodecError> {
 mod tests {
     use super::*;
 
-    /// The typed JSON error keeps serde_json's reason and position, and prints as it does.
+    /// The typed JSON error keeps `serde_json`'s reason and position, and prints as it does.
     #[test]
     fn json_errors_keep_serde_json_s_text_and_position() {
         for text in ["{", "[1, 2", "{\"a\" 1}", "", "nul"] {

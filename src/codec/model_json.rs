@@ -85,7 +85,7 @@ pub fn from_value(v: &Value) -> Result<Model, CodecError> {
     };
     for l in layers {
         let class = l.get("class_name").and_then(Value::as_str).unwrap_or("");
-        let empty = Value::Object(Default::default());
+        let empty = Value::Object(serde_json::Map::default());
         let spec = LayerSpec::from_config(class, l.get("config").unwrap_or(&empty));
         let name = match l.get("name").and_then(Value::as_str) {
             Some(n) if !n.is_empty() => n.to_string(),

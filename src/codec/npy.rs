@@ -27,7 +27,7 @@
 //! bash scripts/size-budget dist`) although none of their code was in the module: feature
 //! unification (`num-bigint` turns on `num-integer/i128`) and the changed crate graph move
 //! LTO's layout. Native only, the main wasm module is byte-identical to the qrcodegen-only
-//! build. tests/forward_web.rs, which reads the fixtures in the browser, compiles this file
+//! build. `tests/forward_web.rs`, which reads the fixtures in the browser, compiles this file
 //! into itself with `#[path]`.
 
 use std::io::{Cursor, Read};
@@ -249,7 +249,7 @@ mod tests {
         assert!(read_npy(b"\x93NUMPY\x01\x00\xff\xff").is_err());
     }
 
-    /// The header `np.save` writes (NumPy 1.x/2.x, `format.write_array_header_1_0`), which
+    /// The header `np.save` writes (`NumPy` 1.x/2.x, `format.write_array_header_1_0`), which
     /// the hand-written writer copied: the dict with a trailing `, `, spaces up to a
     /// multiple of 64 bytes, `\n`.
     fn numpy_header(shape: &[usize]) -> Vec<u8> {
@@ -274,7 +274,7 @@ mod tests {
         out
     }
 
-    /// `ndarray-npy` writes the dict without NumPy's trailing `, ` (two more spaces of
+    /// `ndarray-npy` writes the dict without `NumPy`'s trailing `, ` (two more spaces of
     /// padding instead): same length, same data offset, same data bytes.
     #[test]
     fn written_files_are_numpy_layout() {
@@ -297,7 +297,7 @@ mod tests {
         }
     }
 
-    /// An `.npy` file with the header dict `dict` (padded as NumPy pads) and `data`.
+    /// An `.npy` file with the header dict `dict` (padded as `NumPy` pads) and `data`.
     fn npy(dict: &str, data: &[u8]) -> Vec<u8> {
         let mut header = dict.to_string();
         let total = 10 + header.len() + 1;

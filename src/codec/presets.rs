@@ -19,6 +19,7 @@ pub struct Preset {
     pub compare_with: Option<Model>,
 }
 
+#[allow(clippy::needless_pass_by_value)] // the preset tables pass `json!(..)` literals
 fn layer(class: &str, name: &str, config: Value) -> Layer {
     Layer::new(name, LayerSpec::from_config(class, &config))
 }

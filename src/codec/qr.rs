@@ -9,7 +9,7 @@
 //! 2026-12-01): this encoder 451 672 / 430 547; `qrcodegen` in its place 452 035 /
 //! 430 909, +363 / +362 bytes (the swap itself costs 12, the rest is the layout change any
 //! new dependency brings). The share panel is on the first page, and the cold load must not
-//! grow, so the encoder stays. Its output is pinned and checked: tests/qr_golden.rs holds
+//! grow, so the encoder stays. Its output is pinned and checked: `tests/qr_golden.rs` holds
 //! the version, level, mask and module hash of 60 symbols (every preset link, every
 //! exercise and its solution, lengths up to the 2 953-byte limit), matches `qrcodegen`'s
 //! modules under the same mask, and reads every symbol back with the independent `rqrr`

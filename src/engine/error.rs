@@ -5,7 +5,7 @@ use super::shape::Shape;
 use std::fmt;
 
 /// What a layer rule found wrong. Messages read as the end of a sentence that starts with
-/// the layer's class name, e.g. "Conv2D needs a 3-D input (height, width, channels) but
+/// the layer's class name, e.g. "`Conv2D` needs a 3-D input (height, width, channels) but
 /// got (None, 3, 2)".
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

@@ -89,7 +89,7 @@ fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
 
 /// Size of a tensor shape for the size guard. Zero-length axes count as 1: ndarray panics on
 /// a shape whose non-zero axes overflow `isize` even when the tensor is empty, so an empty
-/// tensor with a huge axis must not pass the guard (fuzz: empty_axis_huge_transpose_stride).
+/// tensor with a huge axis must not pass the guard (fuzz: `empty_axis_huge_transpose_stride`).
 fn guarded_size(shape: &[usize]) -> u64 {
     shape
         .iter()
@@ -258,13 +258,11 @@ pub fn forward(
         name: model
             .layers
             .first()
-            .map(|l| l.name.clone())
-            .unwrap_or_else(|| "input".into()),
+            .map_or_else(|| "input".into(), |l| l.name.clone()),
         class_name: model
             .layers
             .first()
-            .map(|l| l.spec.class_name().to_string())
-            .unwrap_or_else(|| "InputLayer".into()),
+            .map_or_else(|| "InputLayer".into(), |l| l.spec.class_name().to_string()),
         input: Some(a.input.clone()),
         problem,
     };
@@ -309,7 +307,7 @@ pub fn forward(
     let mut outs = Vec::with_capacity(model.layers.len());
     let mut cur = x;
     for (index, layer) in model.layers.iter().enumerate() {
-        let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        let w = weights.get(index).map_or(&[][..], Vec::as_slice);
         let y = layer
             .spec
             .rules()

@@ -202,6 +202,7 @@ pub fn add_assign(dst: &mut [f32], src: &[f32]) {
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
+#[allow(clippy::cast_ptr_alignment)] // v128_load / v128_store take unaligned pointers
 fn simd_assign(
     dst: &mut [f32],
     src: &[f32],

@@ -11,7 +11,7 @@ use super::shape::{checked_product, checked_sum, Shape};
 /// Which layer this is, for the page: stable while the layer is moved, edited or renamed,
 /// and never reused within a session (the page's state allocates them, see
 /// `app::state::State`). Ids are not part of the model's meaning: no serialized format
-/// (model JSON, share links, Keras or PyTorch export, CLI output) carries them, and models
+/// (model JSON, share links, Keras or `PyTorch` export, CLI output) carries them, and models
 /// (and layers) compare equal whatever their ids. A layer made by [`Layer::new`] or read
 /// from a file has the default id until the page adopts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -93,6 +93,7 @@ impl Model {
         if !taken(prefix) {
             return prefix.to_string();
         }
+        #[allow(clippy::maybe_infinite_iter)] // a model has finitely many names: one is free
         (1..)
             .map(|i| format!("{prefix}_{i}"))
             .find(|n| !taken(n))

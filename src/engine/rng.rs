@@ -1,7 +1,7 @@
-//! A small seeded RNG (SplitMix64) so the same seed shows the same weights on every
+//! A small seeded RNG (`SplitMix64`) so the same seed shows the same weights on every
 //! platform, native and WASM, without an extra crate.
 
-/// SplitMix64 generator.
+/// `SplitMix64` generator.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 

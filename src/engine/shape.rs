@@ -44,6 +44,7 @@ impl Shape {
         checked_product(self.0.iter().map(|&d| d as u64), "elements per sample")
     }
     /// Same shape with the last dimension replaced.
+    #[must_use]
     pub fn with_last(&self, last: usize) -> Shape {
         let mut d = self.0.clone();
         if let Some(l) = d.last_mut() {
@@ -87,7 +88,7 @@ pub fn checked_product(
     what: &'static str,
 ) -> Result<u64, Problem> {
     it.into_iter()
-        .try_fold(1u64, |acc, d| acc.checked_mul(d))
+        .try_fold(1u64, u64::checked_mul)
         .ok_or(Problem::Overflow { what })
 }
 
@@ -97,7 +98,7 @@ pub fn checked_product(
 /// [`Problem::Overflow`] naming `what`.
 pub fn checked_sum(it: impl IntoIterator<Item = u64>, what: &'static str) -> Result<u64, Problem> {
     it.into_iter()
-        .try_fold(0u64, |acc, d| acc.checked_add(d))
+        .try_fold(0u64, u64::checked_add)
         .ok_or(Problem::Overflow { what })
 }
 

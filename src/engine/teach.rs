@@ -289,7 +289,7 @@ impl LayerWindow {
     fn pool(
         rank: usize,
         pool: &[usize],
-        strides: &Option<Vec<usize>>,
+        strides: Option<&Vec<usize>>,
         padding: Padding,
     ) -> Option<Self> {
         let kernel = expand(pool, rank, "pool_size").ok()?;
@@ -325,10 +325,18 @@ impl LayerWindow {
             LayerSpec::SeparableConv2D(c) => {
                 Self::conv(2, &c.kernel_size, &c.strides, &c.dilation_rate, c.padding)
             }
-            LayerSpec::MaxPooling1D(p) => Self::pool(1, &p.pool_size, &p.strides, p.padding),
-            LayerSpec::AveragePooling1D(p) => Self::pool(1, &p.pool_size, &p.strides, p.padding),
-            LayerSpec::MaxPooling2D(p) => Self::pool(2, &p.pool_size, &p.strides, p.padding),
-            LayerSpec::AveragePooling2D(p) => Self::pool(2, &p.pool_size, &p.strides, p.padding),
+            LayerSpec::MaxPooling1D(p) => {
+                Self::pool(1, &p.pool_size, p.strides.as_ref(), p.padding)
+            }
+            LayerSpec::AveragePooling1D(p) => {
+                Self::pool(1, &p.pool_size, p.strides.as_ref(), p.padding)
+            }
+            LayerSpec::MaxPooling2D(p) => {
+                Self::pool(2, &p.pool_size, p.strides.as_ref(), p.padding)
+            }
+            LayerSpec::AveragePooling2D(p) => {
+                Self::pool(2, &p.pool_size, p.strides.as_ref(), p.padding)
+            }
             _ => None,
         }
     }
@@ -492,6 +500,7 @@ pub fn plain_number(v: f32) -> String {
 
 /// Nested-list text of an array (per sample): `[[1, 2], [3, 4], [5, 6]]`.
 pub fn to_nested_text(a: &ArrayD<f32>) -> String {
+    #[allow(clippy::needless_pass_by_value)] // array views are passed by value
     fn go(v: ndarray::ArrayViewD<'_, f32>, out: &mut String) {
         if v.ndim() == 0 {
             out.push_str(&plain_number(v.iter().next().copied().unwrap_or(0.0)));

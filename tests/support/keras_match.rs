@@ -1,5 +1,5 @@
 //! How a forward output is compared with Keras's `predict`, shared by the native fixture
-//! suite (tests/keras_fixtures.rs) and the browser one (tests/forward_web.rs): the same
+//! suite (`tests/keras_fixtures.rs`) and the browser one (`tests/forward_web.rs)`: the same
 //! shape, and every value within 1e-5 + 1e-4·|expected|.
 
 use flatland::engine::forward::{forward, Limits, Weights};

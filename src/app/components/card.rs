@@ -91,7 +91,7 @@ pub fn card(props: &CardProps) -> Html {
         let drag = props.drag.clone();
         let label = format!("{} ({})", r.name, r.class_name);
         Callback::from(move |e: PointerEvent| {
-            drag.press(DragSource::Card(id, index), label.clone(), &e)
+            drag.press(DragSource::Card(id, index), label.clone(), &e);
         })
     };
     let onkeydown = {

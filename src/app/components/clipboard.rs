@@ -11,8 +11,7 @@ use yew::Callback;
 pub fn copy_text(text: &str, done: Callback<bool>) {
     let nav = gloo::utils::window().navigator();
     let has_api = Reflect::get(&nav, &JsValue::from_str("clipboard"))
-        .map(|c| !c.is_undefined() && !c.is_null())
-        .unwrap_or(false);
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
     if !has_api {
         done.emit(false);
         return;

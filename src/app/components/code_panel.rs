@@ -39,7 +39,7 @@ struct Tools {
     pending: Vec<(u32, Callback<Outcome>)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
-    _load_timeout: Option<gloo::timers::callback::Timeout>,
+    load_timeout: Option<gloo::timers::callback::Timeout>,
 }
 
 thread_local! {
@@ -47,7 +47,7 @@ thread_local! {
 }
 
 /// Fail every waiting request (the worker did not load) and stop the worker.
-fn tools_failed(why: ToolsError) {
+fn tools_failed(why: &ToolsError) {
     let waiting = TOOLS.with(|t| {
         let mut t = t.borrow_mut();
         let Some(tools) = t.as_mut() else {
@@ -69,7 +69,7 @@ fn tools_message(e: &MessageEvent) {
         TOOLS.with(|t| {
             if let Some(tools) = t.borrow_mut().as_mut() {
                 tools.ready = true;
-                tools._load_timeout = None;
+                tools.load_timeout = None;
                 for m in tools.queue.drain(..) {
                     let _ = tools.worker.post_message(&m.into());
                 }
@@ -106,12 +106,12 @@ fn start_tools() -> Option<Tools> {
     let worker = Worker::new(crate::app::share::tools_loader(meta.as_deref())).ok()?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| tools_message(&e));
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|_: web_sys::Event| {
-        tools_failed(ToolsError::NotLoaded);
+        tools_failed(&ToolsError::NotLoaded);
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let timeout = gloo::timers::callback::Timeout::new(TOOLS_LOAD_MS, || {
-        tools_failed(ToolsError::LoadTimeout);
+        tools_failed(&ToolsError::LoadTimeout);
     });
     Some(Tools {
         worker,
@@ -122,12 +122,13 @@ fn start_tools() -> Option<Tools> {
         pending: Vec::new(),
         _on_message: on_message,
         _on_error: on_error,
-        _load_timeout: Some(timeout),
+        load_timeout: Some(timeout),
     })
 }
 
 /// Ask the tools worker (started on first use) to do `op`; `done` gets its answer, or why
 /// there is none.
+#[allow(clippy::needless_pass_by_value)] // callers hand the callback over
 pub fn tools(op: Op, done: Callback<Outcome>) {
     let sent = TOOLS.with(|t| {
         let mut t = t.borrow_mut();

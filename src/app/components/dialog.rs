@@ -40,7 +40,7 @@ pub fn dialog(props: &DialogProps) -> Html {
 
     {
         let node = node.clone();
-        use_effect_with((), move |_| {
+        use_effect_with((), move |()| {
             let before = gloo::utils::document().active_element();
             if let Some(el) = node.cast::<HtmlElement>() {
                 let _ = el.focus();

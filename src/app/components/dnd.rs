@@ -103,7 +103,7 @@ pub fn use_drag(dispatcher: UseReducerDispatcher<State>) -> (DragApi, Option<Dra
     let view = use_state(|| None::<DragView>);
     let api = {
         let view = view.clone();
-        use_memo((), move |_| DragApi {
+        use_memo((), move |()| DragApi {
             inner: Rc::new(Inner {
                 session: RefCell::new(None),
                 swallow: Rc::new(Cell::new(false)),
@@ -117,7 +117,7 @@ pub fn use_drag(dispatcher: UseReducerDispatcher<State>) -> (DragApi, Option<Dra
     {
         // Drop the document listeners if the app unmounts mid-drag.
         let api = (*api).clone();
-        use_effect_with((), move |_| {
+        use_effect_with((), move |()| {
             move || drop(api.inner.session.borrow_mut().take())
         });
     }
@@ -193,7 +193,7 @@ impl DragApi {
         }));
         let me = self.clone();
         listeners.push(EventListener::new(&doc, "pointercancel", move |_| {
-            me.cancel()
+            me.cancel();
         }));
         let me = self.clone();
         listeners.push(EventListener::new_with_options(

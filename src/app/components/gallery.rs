@@ -38,7 +38,7 @@ fn plain(e: &MouseEvent) -> bool {
 
 #[function_component(Gallery)]
 pub fn gallery_view(props: &GalleryProps) -> Html {
-    let data = use_memo((), |_| Data {
+    let data = use_memo((), |()| Data {
         groups: gallery()
             .into_iter()
             .map(|(g, items)| {

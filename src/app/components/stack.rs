@@ -64,7 +64,7 @@ pub fn stack(props: &StackProps) -> Html {
     let focus = {
         let pending = pending_focus.clone();
         let list = list.clone();
-        (*use_memo((), move |_| {
+        (*use_memo((), move |()| {
             Callback::from(move |f: Focus| match f {
                 Focus::Now(i) => focus_card(&list, i),
                 // An empty list focuses itself (see focus_card).

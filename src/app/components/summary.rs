@@ -99,7 +99,7 @@ pub fn summary(props: &SummaryProps) -> Html {
                         CopyState::Copied
                     } else {
                         CopyState::Manual
-                    })
+                    });
                 }),
             );
         })

@@ -91,7 +91,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
         None => (a_model.clone(), "a copy of A".to_string()),
     };
     let b_analysis = use_memo(b_model.clone(), |m| analyze(m));
-    let presets = use_memo((), |_| {
+    let presets = use_memo((), |()| {
         presets::compare_pairs()
             .into_iter()
             .map(|pr| {
@@ -188,7 +188,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
                         (Some(x), Some(y)) => x.output == y.output && x.params() == y.params() && x.status == y.status,
                         _ => false,
                     };
-                    let d = teach::diff(ra.map(LayerReport::params).unwrap_or(0), rb.map(LayerReport::params).unwrap_or(0));
+                    let d = teach::diff(ra.map_or(0, LayerReport::params), rb.map_or(0, LayerReport::params));
                     html! {
                         <div class={classes!("vz-cmp-row", (!same).then_some("vz-cmp-changed"))} role="row" data-testid="compare-row">
                             <div role="cell">{cell(ra, "A")}</div>

@@ -202,10 +202,8 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
     let kmax = max_abs(kv.iter().chain(bv.unwrap_or(&[]).iter()));
     let ymax = max_abs(yv.iter());
     let cell = |x: usize, y: usize, v: Option<f32>, hue: Hue, max: f32, title: String| -> Html {
-        let fill = v
-            .map(|v| hue.fill(v, max))
-            .unwrap_or_else(|| "transparent".into());
-        let light = v.map(|v| Hue::light_text(v, max)).unwrap_or(false);
+        let fill = v.map_or_else(|| "transparent".into(), |v| hue.fill(v, max));
+        let light = v.is_some_and(|v| Hue::light_text(v, max));
         html! {
             <g>
                 <rect class="vz-cell" x={x.to_string()} y={y.to_string()} width={(CW - 3).to_string()} height={(CH - 3).to_string()} rx="4" fill={fill}>

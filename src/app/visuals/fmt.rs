@@ -102,9 +102,10 @@ pub fn narrow() -> bool {
             .and_then(|v| v.as_f64())
             .is_some_and(|w| w < 640.0)
     }
-    NARROW.with(|n| match n.get() {
-        Some(v) => v,
-        None => {
+    NARROW.with(|n| {
+        if let Some(v) = n.get() {
+            v
+        } else {
             let v = read();
             n.set(Some(v));
             gloo::events::EventListener::new(&gloo::utils::window(), "resize", |_| {

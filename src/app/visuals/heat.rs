@@ -187,6 +187,7 @@ impl Layout {
 }
 
 /// Colours of the drawing (the CSS variables of `.vz`, light or dark).
+#[allow(clippy::struct_field_names)] // `ink` is the CSS variable --vz-ink
 struct Ink {
     line: &'static str,
     ink: &'static str,
@@ -372,7 +373,7 @@ pub fn heat_map(p: &HeatProps) -> Html {
     {
         let canvas = canvas.clone();
         let painter = painter.clone();
-        use_effect_with((), move |_| {
+        use_effect_with((), move |()| {
             let observer = canvas.cast::<web_sys::Element>().and_then(|el| {
                 let node = canvas.clone();
                 let on_change = Closure::<dyn FnMut(Array)>::new(move |entries: Array| {
@@ -402,7 +403,7 @@ pub fn heat_map(p: &HeatProps) -> Html {
     {
         let cursor = cursor.clone();
         use_effect_with((layout.cells.len(), layout.per_line), move |_| {
-            cursor.set(None)
+            cursor.set(None);
         });
     }
     {

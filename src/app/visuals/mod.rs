@@ -149,7 +149,7 @@ fn use_run(model: Rc<Model>, analysis: Rc<Analysis>, example: Example, seed: u64
             move || drop(timer)
         });
     }
-    let pending = use_memo((), |_| {
+    let pending = use_memo((), |()| {
         Rc::new(Run {
             input: Err("computing…".into()),
             weights: Err("computing…".into()),
@@ -162,8 +162,7 @@ fn use_run(model: Rc<Model>, analysis: Rc<Analysis>, example: Example, seed: u64
         None => late
             .as_ref()
             .filter(|(k, _)| *k == key)
-            .map(|(_, r)| r.clone())
-            .unwrap_or_else(|| (*pending).clone()),
+            .map_or_else(|| (*pending).clone(), |(_, r)| r.clone()),
     }
 }
 

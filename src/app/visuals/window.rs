@@ -110,7 +110,7 @@ pub fn window_view(p: &WindowProps) -> Html {
                 html! {
                     <g class={classes!("vz-wcell", win.then_some("vz-in-win"))}>
                         <rect class="vz-cell" x={cx.to_string()} y={cy.to_string()} width={(C - 3).to_string()} height={(C - 3).to_string()} rx="4"
-                            fill={v.map(|v| Hue::Input.fill(v, xmax)).unwrap_or_else(|| "transparent".into())}>
+                            fill={v.map_or_else(|| "transparent".into(), |v| Hue::Input.fill(v, xmax))}>
                             <title>{label}</title>
                         </rect>
                         { v.map(|v| html!{ <text class={classes!("vz-val", "vz-small", Hue::light_text(v, xmax).then_some("vz-light"))} x={(cx + C / 2 - 1).to_string()} y={(cy + C / 2 + 4).to_string()} text-anchor="middle" aria-hidden="true">{short(v)}</text> }).unwrap_or_default() }
@@ -157,7 +157,7 @@ pub fn window_view(p: &WindowProps) -> Html {
         html! {
             <g class={classes!("vz-wcell", cur.then_some("vz-current"))}>
                 <rect class="vz-cell" x={cx.to_string()} y={cy.to_string()} width={(C - 3).to_string()} height={(C - 3).to_string()} rx="4"
-                    fill={v.map(|v| Hue::Output.fill(v, ymax)).unwrap_or_else(|| "transparent".into())}>
+                    fill={v.map_or_else(|| "transparent".into(), |v| Hue::Output.fill(v, ymax))}>
                     <title>{match v { Some(v) => format!("output {idx} channel 0 = {}", long(v)), None => format!("output {idx}") }}</title>
                 </rect>
                 { v.map(|v| html!{ <text class={classes!("vz-val", "vz-small", Hue::light_text(v, ymax).then_some("vz-light"))} x={(cx + C / 2 - 1).to_string()} y={(cy + C / 2 + 4).to_string()} text-anchor="middle" aria-hidden="true">{short(v)}</text> }).unwrap_or_default() }
@@ -165,11 +165,11 @@ pub fn window_view(p: &WindowProps) -> Html {
         }
     });
     let col_labels = (0..dc).map(|c| {
-        let t = ca.source(c).map(|j| j.to_string()).unwrap_or_else(|| "pad".into());
+        let t = ca.source(c).map_or_else(|| "pad".into(), |j| j.to_string());
         html! { <text class={classes!("vz-idx", ca.is_pad(c).then_some("vz-pad-t"))} x={(lm + c * C + C / 2 - 1).to_string()} y={(top - 8).to_string()} text-anchor="middle">{t}</text> }
     });
     let row_labels = (0..dr).filter(|_| two_d).map(|r| {
-        let t = ra.source(r).map(|i| i.to_string()).unwrap_or_else(|| "pad".into());
+        let t = ra.source(r).map_or_else(|| "pad".into(), |i| i.to_string());
         html! { <text class={classes!("vz-idx", ra.is_pad(r).then_some("vz-pad-t"))} x={(lm - 8).to_string()} y={(top + r * C + C / 2 + 4).to_string()} text-anchor="end">{t}</text> }
     });
 

@@ -275,17 +275,14 @@ impl LayerArgs<'_> {
             }
             _ => to_json(v),
         };
-        match value {
-            Some(j) => {
-                self.config.insert(key.to_string(), j);
-            }
-            None => {
-                let msg = match undefined_name(v) {
-                    Some(n) => format!("cannot read `{key}={src}`: `{n}` is not defined in the code (Flatland reads variables assigned a literal, e.g. `{n} = 10`)"),
-                    None => format!("cannot read `{key}={src}`: Flatland reads literal values (numbers, strings, tuples) and simple variables only"),
-                };
-                self.problem(line, col, msg);
-            }
+        if let Some(j) = value {
+            self.config.insert(key.to_string(), j);
+        } else {
+            let msg = match undefined_name(v) {
+                Some(n) => format!("cannot read `{key}={src}`: `{n}` is not defined in the code (Flatland reads variables assigned a literal, e.g. `{n} = 10`)"),
+                None => format!("cannot read `{key}={src}`: Flatland reads literal values (numbers, strings, tuples) and simple variables only"),
+            };
+            self.problem(line, col, msg);
         }
     }
 
@@ -575,8 +572,8 @@ pub(super) fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Mo
     for entry in &m.entries {
         a.entry(entry);
     }
-    match a.chosen_input(m.build.clone()) {
-        Some(h) => match h.shape {
+    if let Some(h) = a.chosen_input(m.build.clone()) {
+        match h.shape {
             Ok(s) => a.model.input_shape = s,
             Err(msg) => {
                 return Err(CodecError::InputShape(InputShapeError::Code {
@@ -585,14 +582,13 @@ pub(super) fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Mo
                     message: msg,
                 }))
             }
-        },
-        None => {
-            let (line, col) = a.first_layer_at.unwrap_or((m.line, m.col));
-            return Err(CodecError::InputShape(InputShapeError::MissingInCode {
-                line,
-                column: col,
-            }));
         }
+    } else {
+        let (line, col) = a.first_layer_at.unwrap_or((m.line, m.col));
+        return Err(CodecError::InputShape(InputShapeError::MissingInCode {
+            line,
+            column: col,
+        }));
     }
     let _ = m.functional;
     Ok(a.model)

@@ -506,7 +506,7 @@ impl Interp {
             "Model" | "Functional"
                 if path == last || path.contains("keras") || path.starts_with("models.") =>
             {
-                self.functional_model(whole, pos, kw)
+                self.functional_model(whole, &pos, &kw)
             }
             "Input" => self.input(whole, &pos, &kw),
             "range" => range(&pos).unwrap_or_else(|| Val::Opaque(text(whole))),
@@ -689,11 +689,11 @@ impl Interp {
         }
     }
 
-    fn functional_model(&mut self, whole: &Expr, pos: Vec<PosArg>, kw: Vec<KwArg>) -> Val {
+    fn functional_model(&mut self, whole: &Expr, pos: &[PosArg], kw: &[KwArg]) -> Val {
         let (line, col) = (whole.line, whole.col);
-        let inputs = Self::kwarg(&kw, "inputs").or_else(|| pos.first().cloned());
-        let outputs = Self::kwarg(&kw, "outputs").or_else(|| pos.get(1).cloned());
-        let name = match Self::kwarg(&kw, "name").map(|k| k.0) {
+        let inputs = Self::kwarg(kw, "inputs").or_else(|| pos.first().cloned());
+        let outputs = Self::kwarg(kw, "outputs").or_else(|| pos.get(1).cloned());
+        let name = match Self::kwarg(kw, "name").map(|k| k.0) {
             Some(Val::Str(s)) => s,
             _ => "functional".to_string(),
         };
@@ -948,30 +948,27 @@ impl Interp {
 
     fn exec_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt]) {
         let v = self.eval(iter);
-        match seq_of(&v) {
-            Some(items) => {
-                for it in items.iter().cloned() {
-                    if self.steps > MAX_STEPS || self.work > MAX_WORK {
-                        break;
-                    }
-                    self.bind(target, it);
-                    self.exec_block(body);
+        if let Some(items) = seq_of(&v) {
+            for it in items.iter().cloned() {
+                if self.steps > MAX_STEPS || self.work > MAX_WORK {
+                    break;
                 }
-            }
-            None => {
-                if body.iter().any(|b| b.relevant) {
-                    self.warn(
-                        iter.line,
-                        iter.col,
-                        format!(
-                            "cannot evaluate the loop over `{}`: its body is read once",
-                            text(iter)
-                        ),
-                    );
-                }
-                self.bind(target, Val::Opaque(text(target)));
+                self.bind(target, it);
                 self.exec_block(body);
             }
+        } else {
+            if body.iter().any(|b| b.relevant) {
+                self.warn(
+                    iter.line,
+                    iter.col,
+                    format!(
+                        "cannot evaluate the loop over `{}`: its body is read once",
+                        text(iter)
+                    ),
+                );
+            }
+            self.bind(target, Val::Opaque(text(target)));
+            self.exec_block(body);
         }
     }
 
@@ -1064,9 +1061,7 @@ fn range(pos: &[PosArg]) -> Option<Val> {
 /// `max`, `min` or `abs` (`last`) of numbers, or of one sequence of numbers.
 fn extreme(last: &str, pos: &[PosArg]) -> Option<Val> {
     let nums: Vec<&Val> = match pos {
-        [(v, ..)] => seq_of(v)
-            .map(|s| s.iter().collect())
-            .unwrap_or_else(|| vec![v]),
+        [(v, ..)] => seq_of(v).map_or_else(|| vec![v], |s| s.iter().collect()),
         many => many.iter().map(|p| &p.0).collect(),
     };
     let mut best: Option<Val> = None;

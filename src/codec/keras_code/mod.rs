@@ -84,68 +84,65 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
         .find(|&m| it.models.get(m).is_some_and(|x| !x.entries.is_empty()))
         .or_else(|| it.touched.last().copied());
     let mut warnings = std::mem::take(&mut it.warnings);
-    let model = match chosen.and_then(|m| it.models.get(m)) {
-        Some(m) => {
-            let others: Vec<&str> = it
-                .models
-                .iter()
-                .filter(|x| !std::ptr::eq(*x, m) && !x.entries.is_empty())
-                .map(|x| x.name.as_str())
-                .collect();
-            if !others.is_empty() {
-                warnings.push(CodeWarning {
-                    line: m.line,
-                    column: m.col,
-                    message: format!(
-                        "the code builds {} models; Flatland imports the last one, `{}`",
-                        others.len() + 1,
-                        m.name
-                    ),
-                });
-            }
-            if let Some(Entry::Bad { line, col, msg }) =
-                m.entries.iter().find(|e| matches!(e, Entry::Bad { .. }))
-            {
-                if m.functional && m.entries.len() == 1 {
-                    return Err(CodecError::NotAChain(ChainBreak::Code {
-                        line: *line,
-                        column: *col,
-                        message: msg.clone(),
-                    }));
-                }
-            }
-            finish(m, &mut warnings)?
+    let model = if let Some(m) = chosen.and_then(|m| it.models.get(m)) {
+        let others: Vec<&str> = it
+            .models
+            .iter()
+            .filter(|x| !std::ptr::eq(*x, m) && !x.entries.is_empty())
+            .map(|x| x.name.as_str())
+            .collect();
+        if !others.is_empty() {
+            warnings.push(CodeWarning {
+                line: m.line,
+                column: m.col,
+                message: format!(
+                    "the code builds {} models; Flatland imports the last one, `{}`",
+                    others.len() + 1,
+                    m.name
+                ),
+            });
         }
-        None => {
-            // A functional chain without keras.Model(...): use the longest tensor chain.
-            let best = it
-                .tensors
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.len > 0)
-                .max_by_key(|(_, t)| t.len)
-                .map(|(i, t)| (i, t.clone()));
-            match best {
-                Some((id, t)) => {
-                    let mut entries = vec![Entry::Input(t.input.clone())];
-                    entries.extend(it.chain(id).into_iter().map(Entry::Layer));
-                    let m = SeqModel {
-                        name: "functional".into(),
-                        entries,
-                        build: None,
-                        line: t.input.line,
-                        col: t.input.col,
-                        functional: true,
-                    };
-                    warnings.push(CodeWarning {
-                        line: t.input.line,
-                        column: t.input.col,
-                        message: "no `keras.Model(...)` found: Flatland imports the longest chain of layer calls".into(),
-                    });
-                    finish(&m, &mut warnings)?
-                }
-                None => return Err(CodecError::NotAModel(NotAModel::NoModelInCode)),
+        if let Some(Entry::Bad { line, col, msg }) =
+            m.entries.iter().find(|e| matches!(e, Entry::Bad { .. }))
+        {
+            if m.functional && m.entries.len() == 1 {
+                return Err(CodecError::NotAChain(ChainBreak::Code {
+                    line: *line,
+                    column: *col,
+                    message: msg.clone(),
+                }));
             }
+        }
+        finish(m, &mut warnings)?
+    } else {
+        // A functional chain without keras.Model(...): use the longest tensor chain.
+        let best = it
+            .tensors
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.len > 0)
+            .max_by_key(|(_, t)| t.len)
+            .map(|(i, t)| (i, t.clone()));
+        match best {
+            Some((id, t)) => {
+                let mut entries = vec![Entry::Input(t.input.clone())];
+                entries.extend(it.chain(id).into_iter().map(Entry::Layer));
+                let m = SeqModel {
+                    name: "functional".into(),
+                    entries,
+                    build: None,
+                    line: t.input.line,
+                    col: t.input.col,
+                    functional: true,
+                };
+                warnings.push(CodeWarning {
+                    line: t.input.line,
+                    column: t.input.col,
+                    message: "no `keras.Model(...)` found: Flatland imports the longest chain of layer calls".into(),
+                });
+                finish(&m, &mut warnings)?
+            }
+            None => return Err(CodecError::NotAModel(NotAModel::NoModelInCode)),
         }
     };
     warnings.sort_by_key(|w| (w.line, w.column));
@@ -281,6 +278,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::format_collect)] // test inputs
     fn garbage_never_panics() {
         for s in [
             "",

@@ -141,7 +141,7 @@ fn erf(x: f64) -> f64 {
 }
 
 impl Activation {
-    /// Elementwise value (not for softmax/log_softmax, which need an axis).
+    /// Elementwise value (not for `softmax/log_softmax`, which need an axis).
     pub fn scalar(self, x: f32) -> f32 {
         match self {
             Activation::Linear | Activation::Softmax | Activation::LogSoftmax => x,
@@ -490,6 +490,9 @@ impl Default for Softmax {
 }
 
 /// An axis that may be written as an int or a one-element list.
+///
+/// # Errors
+/// The deserializer's error for anything else.
 pub fn de_axis<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let v = Value::deserialize(d)?;
     let one = match &v {

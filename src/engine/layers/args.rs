@@ -66,6 +66,9 @@ fn as_usize<E: serde::de::Error>(v: &Value) -> Result<usize, E> {
 
 /// An int or a list/tuple of ints (Keras `kernel_size=3` or `kernel_size=(3, 3)`).
 /// An int is kept as a one-element list; [`expand`] broadcasts it to the rank.
+///
+/// # Errors
+/// The deserializer's error for a negative, fractional or non-number value.
 pub fn de_ints<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
     let v = Value::deserialize(d)?;
     match &v {
@@ -75,6 +78,9 @@ pub fn de_ints<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> 
 }
 
 /// Like [`de_ints`] but `null` means "not given".
+///
+/// # Errors
+/// As [`de_ints`].
 pub fn de_opt_ints<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<usize>>, D::Error> {
     let v = Value::deserialize(d)?;
     match &v {
@@ -90,6 +96,9 @@ pub fn de_opt_ints<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<usize>>
 
 /// Symmetric or asymmetric padding/cropping per spatial axis: `1`, `(1, 2)`, or
 /// `((1, 2), (3, 4))`. Returns `[before, after]` per axis.
+///
+/// # Errors
+/// `E::custom` for a value of another form or the wrong number of axes.
 pub fn pairs_from_value<E: serde::de::Error>(v: &Value, axes: usize) -> Result<Vec<[usize; 2]>, E> {
     match v {
         Value::Number(_) => {
@@ -123,12 +132,20 @@ pub fn pairs_from_value<E: serde::de::Error>(v: &Value, axes: usize) -> Result<V
     }
 }
 
+/// One axis of [`pairs_from_value`] (`ZeroPadding1D`, `Cropping1D`).
+///
+/// # Errors
+/// As [`pairs_from_value`].
 pub fn de_pairs1<'de, D: Deserializer<'de>>(d: D) -> Result<[usize; 2], D::Error> {
     let v = Value::deserialize(d)?;
     let p = pairs_from_value::<D::Error>(&v, 1)?;
     p.first().copied().ok_or_else(|| D::Error::custom("empty"))
 }
 
+/// Two axes of [`pairs_from_value`] (`ZeroPadding2D`, `Cropping2D`).
+///
+/// # Errors
+/// As [`pairs_from_value`].
 pub fn de_pairs2<'de, D: Deserializer<'de>>(d: D) -> Result<[[usize; 2]; 2], D::Error> {
     let v = Value::deserialize(d)?;
     let p = pairs_from_value::<D::Error>(&v, 2)?;

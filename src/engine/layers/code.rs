@@ -1,5 +1,5 @@
 //! How a layer kind is written as code: what Keras 3's constructor accepts (the doors of the
-//! Keras code importer and the Keras exporter) and its PyTorch translation.
+//! Keras code importer and the Keras exporter) and its `PyTorch` translation.
 //!
 //! Each layer kind implements [`LayerCode`] in its own family file, next to its spec and shape
 //! rule; [`LayerSpec::code`](super::LayerSpec::code) reaches it. The importer, the exporters
@@ -132,7 +132,7 @@ pub trait LayerCode {
     /// convolutions a stride of 2).
     fn keras_defaults(&self, _config: &mut Map<String, Value>) {}
 
-    /// The PyTorch translation: modules pushed onto `t`. `inp` and `out` are the Keras
+    /// The `PyTorch` translation: modules pushed onto `t`. `inp` and `out` are the Keras
     /// shapes of this layer's input and output, without the batch.
     fn torch(&self, t: &mut Torch, inp: &[usize], out: &[usize]);
 }
@@ -258,7 +258,7 @@ pub fn ints(v: &[usize], rank: usize, default: usize) -> Vec<usize> {
 pub struct Torch {
     /// Lines inside `nn.Sequential(...)`.
     pub items: Vec<String>,
-    /// The current tensor is channels-first (PyTorch layout) rather than Keras's.
+    /// The current tensor is channels-first (`PyTorch` layout) rather than Keras's.
     pub cf: bool,
     /// Non-batch rank of the current tensor.
     pub rank: usize,

@@ -1,4 +1,4 @@
-//! Convolutions (channels_last): `Conv1D/2D` (valid/same/causal, strides, dilation, groups),
+//! Convolutions (`channels_last)`: `Conv1D/2D` (valid/same/causal, strides, dilation, groups),
 //! `Conv1DTranspose/2DTranspose`, `DepthwiseConv2D`, `SeparableConv2D`. Forward uses
 //! im2col + GEMM ([`gemm`]: ndarray's `dot` natively, a SIMD kernel in wasm32).
 
@@ -142,7 +142,7 @@ fn axis_steps<A>(
 
 /// Core strided/dilated grouped 2-D convolution with explicit leading padding.
 /// x: (B, H, W, C); kernel: (kh, kw, C/groups, F); output (B, oh, ow, F), plus `bias` (F
-/// values) and then ReLU when `relu`, both applied by the GEMM as it stores its tiles.
+/// values) and then `ReLU` when `relu`, both applied by the GEMM as it stores its tiles.
 #[allow(clippy::too_many_arguments)]
 fn conv2d_core(
     x: ArrayView4<'_, f32>,
@@ -220,6 +220,7 @@ fn conv2d_core(
         }
         let kg = kernel.slice(s![.., .., .., gi * fg..(gi + 1) * fg]);
         let bg = bias.and_then(|b| b.get(gi * fg..(gi + 1) * fg));
+        #[allow(clippy::single_match_else)] // the fast path and its fallback, each commented
         let yg = match kg.into_shape_with_order((kvol, fg)) {
             // One group: the kernel itself, no copy.
             Ok(kv) => gemm_bias_relu(cols.view(), kv, bg, relu),
@@ -351,7 +352,7 @@ fn tap(o: usize, s: usize, a: usize, d: usize, pad: usize) -> i128 {
     o as i128 * s as i128 + a as i128 * d as i128 - pad as i128
 }
 
-/// Keras's constructor checks shared by all convolution kinds. DepthwiseConv2D is the one
+/// Keras's constructor checks shared by all convolution kinds. `DepthwiseConv2D` is the one
 /// kind that Keras lets combine strides > 1 with dilation > 1 (`allow_strided_dilation`).
 fn check_geo(
     r: usize,
@@ -765,7 +766,11 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
             join(&s),
             self.padding.as_str()
         ));
-        e = axis_steps(e, self.axes(input), |a| a.formula());
+        e = axis_steps(
+            e,
+            self.axes(input),
+            super::window::TransposedGeometry::formula,
+        );
         let c = input.dims().get(R::N).copied().unwrap_or(0);
         e.step(format!("{input} → {output}")).step(format!(
             "params = {} × {} × {c}{} ",
@@ -1074,7 +1079,7 @@ impl LayerRules for SeparableConv2D {
 // As code
 // ---------------------------------------------------------------------------------------
 
-/// The common start of a convolution in PyTorch: channels first, padding, and the
+/// The common start of a convolution in `PyTorch`: channels first, padding, and the
 /// `stride=`, `dilation=`, `padding=` arguments. Returns `(in channels, kernel, extras)`.
 fn torch_conv_start(
     t: &mut Torch,

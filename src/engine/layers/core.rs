@@ -34,6 +34,9 @@ impl Default for Dense {
 }
 
 /// Positions a Dense layer is applied at (product of all but the last dim), and features.
+///
+/// # Errors
+/// [`Problem::Rank`] for a scalar input, [`Problem::Overflow`] for a huge one.
 pub fn positions_and_features(input: &Shape) -> Result<(u64, usize), Problem> {
     let d = input.dims();
     let (last, rest) = d
@@ -46,6 +49,10 @@ pub fn positions_and_features(input: &Shape) -> Result<(u64, usize), Problem> {
 }
 
 /// Multiply `(N, C)` rows by a `(C, U)` kernel and add a bias, for any leading shape.
+///
+/// # Errors
+/// [`Problem::KernelFit`] when the kernel was made for another input size,
+/// [`Problem::Layout`] for a kernel or bias of the wrong rank.
 pub fn dense_apply(
     x: &ArrayD<f32>,
     kernel: &ArrayD<f32>,

@@ -276,7 +276,7 @@ impl LayerRules for GroupNormalization {
             g.channels, self.axis, g.channels, g.groups, g.per_group
         ))
         .step(if others.is_empty() {
-            format!("each group's mean and variance use {} values", per)
+            format!("each group's mean and variance use {per} values")
         } else {
             format!(
                 "each group's mean and variance use {} channels × {} positions ({}) = {per} values",
@@ -485,7 +485,7 @@ mod tests {
     }
 
     /// The code paths outside this file: Keras code out and back in (positional `groups`),
-    /// and the PyTorch translation (channels first, `nn.GroupNorm(groups, C, eps)`).
+    /// and the `PyTorch` translation (channels first, `nn.GroupNorm(groups, C, eps)`).
     #[test]
     fn keras_code_round_trip_and_pytorch() {
         use crate::codec::export::{to_keras_code, to_pytorch_code};

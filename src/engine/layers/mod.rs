@@ -2,7 +2,7 @@
 //! its spec (Keras field names and defaults, serde), shape rule, weights (from which
 //! parameter counts derive), MACs, forward pass and "why this shape" explanation
 //! ([`LayerRules`]), and how it is written as code — the Keras constructor's positional,
-//! required, renamed and removed arguments and its PyTorch translation
+//! required, renamed and removed arguments and its `PyTorch` translation
 //! ([`code::LayerCode`]). [`LayerSpec`] is the one enum over all of them; nothing outside
 //! this folder matches on class names.
 //!
@@ -61,6 +61,7 @@ impl WeightSpec {
             init,
         }
     }
+    #[must_use]
     pub fn frozen(mut self) -> Self {
         self.trainable = false;
         self
@@ -82,6 +83,7 @@ impl Explanation {
             steps: Vec::new(),
         }
     }
+    #[must_use]
     pub fn step(mut self, s: impl Into<String>) -> Self {
         self.steps.push(s.into());
         self
@@ -251,7 +253,7 @@ impl LayerCode for Unknown {
 /// otherwise hold every kind's serde visitor in one function. The config is read through
 /// [`ConfigDe`], which reads an object, or a list of the fields in order (serde accepts a
 /// struct as a list), through the derived map visitor only, so the sequence visitors are not
-/// compiled in: 5 kB gzip less in the web build. `ConfigDe` gives what serde_json's `&Value`
+/// compiled in: 5 kB gzip less in the web build. `ConfigDe` gives what `serde_json`'s `&Value`
 /// gives, errors included (tested for every kind).
 #[inline(never)]
 fn parse_config<T: serde::de::DeserializeOwned>(
@@ -325,7 +327,7 @@ impl<'a> ConfigDe<'a> {
         }
     }
 
-    /// serde_json's "invalid type" error for a config that is neither an object nor a list.
+    /// `serde_json`'s "invalid type" error for a config that is neither an object nor a list.
     fn invalid(&self, exp: &dyn serde::de::Expected) -> serde_json::Error {
         use serde::de::{Error as _, Unexpected};
         let unexpected = match self.0 {
@@ -460,7 +462,7 @@ macro_rules! catalogue {
                 }
             }
 
-            /// [`LayerSpec::from_config`] through serde_json's own deserializer, which
+            /// [`LayerSpec::from_config`] through `serde_json`'s own deserializer, which
             /// [`ConfigDe`] must match.
             #[cfg(test)]
             fn from_config_serde_json(class_name: &str, config: &Value) -> Option<Result<LayerSpec, String>> {
@@ -627,7 +629,7 @@ mod config_de_tests {
     use super::*;
     use serde_json::json;
 
-    /// `from_config` reads every kind's config as serde_json does: objects, lists of fields
+    /// `from_config` reads every kind's config as `serde_json` does: objects, lists of fields
     /// (serde's struct-as-list form, which the fuzzer found), and the wrong types, with the
     /// same values and the same error messages.
     #[test]

@@ -12,9 +12,7 @@ use crate::engine::shape::Shape;
 
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
-    resolve_axis(axis, input)
-        .map(|a| input.dims()[a])
-        .unwrap_or(0)
+    resolve_axis(axis, input).map_or(0, |a| input.dims()[a])
 }
 
 /// The learned `gamma` (when `scale`) and `beta` (when `center`) of `c` channels.

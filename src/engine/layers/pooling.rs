@@ -1,4 +1,4 @@
-//! Pooling: `MaxPooling1D/2D`, `AveragePooling1D/2D` (strides default to pool_size; "same"
+//! Pooling: `MaxPooling1D/2D`, `AveragePooling1D/2D` (strides default to `pool_size`; "same"
 //! averages count only real input cells, like Keras), and the global poolings (keepdims).
 
 use ndarray::{Array4, ArrayD, Axis, Ix4, IxDyn};
@@ -15,6 +15,9 @@ use crate::engine::gemm::{add_assign, max_assign};
 use crate::engine::shape::Shape;
 
 /// Spatial rank check shared by convolution and pooling.
+///
+/// # Errors
+/// [`Problem::Rank`] when the input is not `(steps, channels)` / `(height, width, channels)`.
 pub fn need_spatial(input: &Shape, r: usize) -> Result<(), Problem> {
     if input.rank() == r + 1 {
         Ok(())
@@ -32,6 +35,9 @@ pub fn need_spatial(input: &Shape, r: usize) -> Result<(), Problem> {
 }
 
 /// View a `(B, L, C)` or `(B, H, W, C)` tensor as `(B, H, W, C)`.
+///
+/// # Errors
+/// [`Problem::Layout`] for any other rank.
 pub fn as_4d(x: &ArrayD<f32>) -> Result<Array4<f32>, Problem> {
     let x = if x.ndim() == 3 {
         x.clone().insert_axis(Axis(1))
@@ -95,6 +101,7 @@ impl<R: Rank, M: Reduce> Pool<R, M> {
         }
         Ok((p, s))
     }
+    #[allow(clippy::unused_self)] // named like the other kinds' `kind(&self)`
     fn kind(&self) -> String {
         let rank = R::N;
         format!("{}Pooling{rank}D", if M::MAX { "Max" } else { "Average" })

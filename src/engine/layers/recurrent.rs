@@ -98,7 +98,7 @@ fn act2(a: Activation, m: &mut Array2<f32>) {
 }
 
 /// `gates × units`, checked: `units` comes straight from the config and may be any u64
-/// (fuzz: gru_units_near_u64_max).
+/// (fuzz: `gru_units_near_u64_max`).
 fn gate_width(gates: usize, units: usize) -> Result<usize, Problem> {
     gates
         .checked_mul(units)
@@ -291,6 +291,7 @@ fn plus_bias(use_bias: bool, u: usize) -> String {
 }
 
 impl SimpleRnn {
+    #[allow(clippy::unnecessary_wraps)] // the shared rnn_layer! macro calls LSTM's and GRU's too
     fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         Ok(vec![self.units])
     }
@@ -442,17 +443,17 @@ impl Gru {
 
 const UNITS_NOT_OUTPUT_DIM: &[(&str, &str)] = &[("output_dim", "use `units=`")];
 
-/// What differs between the three recurrent kinds in PyTorch.
+/// What differs between the three recurrent kinds in `PyTorch`.
 struct TorchRnn<'a> {
     module: &'static str,
     units: usize,
     activation: Activation,
-    /// `None` for SimpleRNN (no gates).
+    /// `None` for `SimpleRNN` (no gates).
     recurrent_activation: Option<Activation>,
     use_bias: bool,
     go_backwards: bool,
     return_sequences: bool,
-    /// The note on how PyTorch's biases or gates differ.
+    /// The note on how `PyTorch`'s biases or gates differ.
     bias_note: Option<&'a str>,
 }
 

@@ -179,7 +179,7 @@ impl LayerCode for AlphaDropout {
     }
 }
 
-/// GaussianNoise and GaussianDropout have no `nn` module: identity at inference.
+/// `GaussianNoise` and `GaussianDropout` have no `nn` module: identity at inference.
 fn torch_training_only(t: &mut Torch, class: &str) {
     t.note(format!(
         "{class} only acts in training and has no nn module; identity at inference"

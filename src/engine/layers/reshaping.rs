@@ -121,32 +121,29 @@ impl Reshape {
             .iter()
             .map(|&d| d.max(0) as usize)
             .collect();
-        match unknown.first() {
-            Some(&i) => {
-                if known == 0 || total % known != 0 {
-                    return Err(Problem::ReshapeSize {
-                        input: input.clone(),
-                        values: total,
-                        target: self.target_shape.clone(),
-                        known,
-                        with_unknown: true,
-                    });
-                }
-                out[i] = (total / known) as usize;
-                Ok((out, Some(i)))
+        if let Some(&i) = unknown.first() {
+            if known == 0 || total % known != 0 {
+                return Err(Problem::ReshapeSize {
+                    input: input.clone(),
+                    values: total,
+                    target: self.target_shape.clone(),
+                    known,
+                    with_unknown: true,
+                });
             }
-            None => {
-                if known != total {
-                    return Err(Problem::ReshapeSize {
-                        input: input.clone(),
-                        values: total,
-                        target: self.target_shape.clone(),
-                        known,
-                        with_unknown: false,
-                    });
-                }
-                Ok((out, None))
+            out[i] = (total / known) as usize;
+            Ok((out, Some(i)))
+        } else {
+            if known != total {
+                return Err(Problem::ReshapeSize {
+                    input: input.clone(),
+                    values: total,
+                    target: self.target_shape.clone(),
+                    known,
+                    with_unknown: false,
+                });
             }
+            Ok((out, None))
         }
     }
 }
@@ -300,7 +297,7 @@ fn need_rank(input: &Shape, rank: usize, what: &'static str) -> Result<(), Probl
 const SEQ: &str = "(batch, steps, channels)";
 const IMG: &str = "(batch, height, width, channels)";
 
-/// Pad spatial axes 1..=pads.len() (after batch) with zeros.
+/// Pad spatial axes `1..=pads.len()` (after batch) with zeros.
 fn zero_pad(x: &ArrayD<f32>, pads: &[[usize; 2]]) -> ArrayD<f32> {
     let mut shape = x.shape().to_vec();
     for (i, p) in pads.iter().enumerate() {
@@ -596,7 +593,7 @@ impl LayerRules for UpSampling1D {
     }
 }
 
-/// UpSampling2D interpolation.
+/// `UpSampling2D` interpolation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {

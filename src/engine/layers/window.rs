@@ -243,7 +243,7 @@ impl WindowGeometry {
 
     /// Input indices covered by window `o`'s span (all of them for dilation 1), clipped to
     /// the input: the cells a pooling window reduces. Never walks the window, so a huge
-    /// pool size costs nothing (fuzz regression: max_pooling1d_same_huge_pool).
+    /// pool size costs nothing (fuzz regression: `max_pooling1d_same_huge_pool`).
     pub fn cells(&self, o: usize) -> Range<usize> {
         let n = self.window.n as i128;
         let start = o as i128 * self.window.stride() as i128 - self.pad_before as i128;
@@ -398,7 +398,7 @@ mod tests {
         );
     }
 
-    /// The PyTorch exporter's TensorFlow "same" padding (`Torch::same_padding` in layers/code.rs,
+    /// The `PyTorch` exporter's TensorFlow "same" padding (`Torch::same_padding` in layers/code.rs,
     /// it prints as `nn.ConstantPad1d((before, after), 0.0)` for a strided "same"
     /// Conv1D): [`Window::geometry`] gives the same pads, so the exporter can call it instead.
     #[test]
