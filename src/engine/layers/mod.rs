@@ -480,7 +480,18 @@ macro_rules! catalogue {
                 }
             }
 
-            /// This kind as code: its Keras constructor arguments and PyTorch translation.
+            /// How Keras 3's constructor takes this kind's arguments. Dispatched statically,
+            /// not through [`LayerSpec::code`]: the page's first module reads these tables
+            /// (Keras file import) and must not link the PyTorch translations.
+            pub fn keras_args(&self) -> KerasArgs {
+                match self {
+                    $( LayerSpec::$variant(s) => LayerCode::keras_args(s), )*
+                    LayerSpec::Unknown(_) => KerasArgs::NONE,
+                }
+            }
+
+            /// This kind as code: its Keras constructor arguments and PyTorch translation
+            /// (the tools worker's exporters).
             pub fn code(&self) -> &dyn LayerCode {
                 match self {
                     $( LayerSpec::$variant(s) => s, )*
@@ -574,7 +585,7 @@ impl LayerSpec {
     /// How Keras 3's constructor takes a catalogue class's arguments (Keras's other names
     /// for a class, `MaxPool2D`, `Convolution2D`, …, resolved); `None` outside the catalogue.
     pub fn keras_args_of(class_name: &str) -> Option<KerasArgs> {
-        LayerSpec::default_of(args::canonical_class(class_name)).map(|s| s.code().keras_args())
+        LayerSpec::default_of(args::canonical_class(class_name)).map(|s| s.keras_args())
     }
 
     /// The config Keras 3 uses for a catalogue class when an argument is not given.
