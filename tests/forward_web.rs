@@ -5,7 +5,7 @@
 //! tests/fixtures/forward/, embedded) at the native suite's tolerance.
 #![cfg(target_arch = "wasm32")]
 
-use flatland::codec::{self, CodecError, NpyError};
+use flatland::codec::{self, NpyError};
 use flatland::engine::analyze;
 use flatland::engine::forward::split_weights;
 use flatland::engine::gemm::gemm;
@@ -19,7 +19,13 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod keras_match;
 
 // The library's npy module is native only (its crates stay out of the web build); the same
-// file is compiled in here, where `super::{CodecError, NpyError}` are this crate's imports.
+// file is compiled in here, where `super::{CodecError, NpyError}` are this crate's imports:
+// the library's CodecError has no Npy case on wasm32, so the test has its own.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum CodecError {
+    #[error("NumPy file: {0}")]
+    Npy(NpyError),
+}
 #[path = "../src/codec/npy.rs"]
 #[allow(dead_code)]
 mod npy;

@@ -30,6 +30,9 @@ pub enum CodecError {
     InputShape(InputShapeError),
     #[error("share link: {0}")]
     Link(LinkError),
+    /// `.npy` / `.npz` files are read natively only (the CLI and the tests); the page never
+    /// reads them, so its build has no such case.
+    #[cfg(not(target_arch = "wasm32"))]
     #[error("NumPy file: {0}")]
     Npy(NpyError),
     #[error("Keras code line {line}, column {column}: {message}")]

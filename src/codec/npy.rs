@@ -107,25 +107,23 @@ impl ReadableElement for AsF32 {
 
 /// The magic string, and the header's length checked against the file. The rest of the
 /// header is `ndarray-npy`'s.
-fn check_preamble(bytes: &[u8]) -> Result<(), CodecError> {
+fn check_preamble(bytes: &[u8]) -> Result<(), NpyError> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(err(NpyError::BadMagic));
+        return Err(NpyError::BadMagic);
     }
     let (hlen, start): (usize, usize) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
         2 | 3 => {
-            let b = bytes
-                .get(8..12)
-                .ok_or_else(|| err(NpyError::TruncatedHeader))?;
+            let b = bytes.get(8..12).ok_or(NpyError::TruncatedHeader)?;
             let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             (usize::try_from(n).unwrap_or(usize::MAX), 12)
         }
-        v => return Err(err(NpyError::Version(v))),
+        v => return Err(NpyError::Version(v)),
     };
     start
         .checked_add(hlen)
         .filter(|&end| end <= bytes.len())
-        .ok_or_else(|| err(NpyError::TruncatedHeader))?;
+        .ok_or(NpyError::TruncatedHeader)?;
     Ok(())
 }
 
@@ -141,17 +139,17 @@ fn one_line(s: &str) -> String {
     s
 }
 
-fn npy_error(e: ReadNpyError) -> CodecError {
+fn npy_error(e: ReadNpyError) -> NpyError {
     match e {
-        ReadNpyError::Io(_) => err(NpyError::TruncatedHeader),
-        ReadNpyError::ParseHeader(e) => err(NpyError::Header(one_line(&e.to_string()))),
-        ReadNpyError::WrongDescriptor(PyValue::String(s)) if s == "<f2" => err(NpyError::Float16),
-        ReadNpyError::WrongDescriptor(PyValue::String(s)) => err(NpyError::Dtype(one_line(&s))),
-        ReadNpyError::WrongDescriptor(d) => err(NpyError::Dtype(one_line(&d.to_string()))),
-        ReadNpyError::LengthOverflow => err(NpyError::ShapeOverflow),
-        ReadNpyError::MissingData => err(NpyError::Truncated),
-        ReadNpyError::ParseData(e) => err(NpyError::Data(one_line(&e.to_string()))),
-        other => err(NpyError::Data(one_line(&other.to_string()))),
+        ReadNpyError::Io(_) => NpyError::TruncatedHeader,
+        ReadNpyError::ParseHeader(e) => NpyError::Header(one_line(&e.to_string())),
+        ReadNpyError::WrongDescriptor(PyValue::String(s)) if s == "<f2" => NpyError::Float16,
+        ReadNpyError::WrongDescriptor(PyValue::String(s)) => NpyError::Dtype(one_line(&s)),
+        ReadNpyError::WrongDescriptor(d) => NpyError::Dtype(one_line(&d.to_string())),
+        ReadNpyError::LengthOverflow => NpyError::ShapeOverflow,
+        ReadNpyError::MissingData => NpyError::Truncated,
+        ReadNpyError::ParseData(e) => NpyError::Data(one_line(&e.to_string())),
+        other => NpyError::Data(one_line(&other.to_string())),
     }
 }
 
@@ -160,6 +158,10 @@ fn npy_error(e: ReadNpyError) -> CodecError {
 /// # Errors
 /// Not an npy file, unsupported dtype, or truncated data.
 pub fn read_npy(bytes: &[u8]) -> Result<ArrayD<f32>, CodecError> {
+    read_array(bytes).map_err(err)
+}
+
+fn read_array(bytes: &[u8]) -> Result<ArrayD<f32>, NpyError> {
     check_preamble(bytes)?;
     let a = ArrayD::<AsF32>::read_npy(Cursor::new(bytes)).map_err(npy_error)?;
     // Fortran-order files come back in Fortran layout: callers expect standard layout.
@@ -202,12 +204,11 @@ pub fn read_npz(bytes: &[u8]) -> Result<Vec<(String, ArrayD<f32>)>, CodecError> 
         if raw.len() as u64 > MAX_MEMBER {
             return Err(err(NpyError::MemberTooLarge(name)));
         }
-        let arr = read_npy(&raw).map_err(|e| match e {
-            CodecError::Npy(problem) => err(NpyError::Member {
+        let arr = read_array(&raw).map_err(|problem| {
+            err(NpyError::Member {
                 name: name.clone(),
                 problem: Box::new(problem),
-            }),
-            other => other,
+            })
         })?;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
         out.push((key, arr));

@@ -13,6 +13,7 @@ use super::tables::{
 use super::CodeWarning;
 use crate::codec::{CodecError, InputShapeError};
 use crate::engine::layers::args::canonical_class;
+use crate::engine::layers::code::KerasArgs;
 use crate::engine::layers::Unknown;
 use crate::engine::{Layer, LayerSpec, Model};
 
@@ -155,7 +156,7 @@ impl LayerArgs<'_> {
                 None => named.push((format!("arg{i}"), v.clone(), *line, *col, src.clone())),
             }
         }
-        let args = LayerSpec::keras_args_of(&self.class).unwrap_or_default();
+        let args = LayerSpec::keras_args_of(&self.class).unwrap_or(&KerasArgs::NONE);
         for &(i, keras1) in args.keras1_positional {
             if let (Some((Val::Int(_), line, col, s)), Some(param)) =
                 (call.pos.get(i), args.positional.get(i))

@@ -30,7 +30,10 @@ pub fn keras_default_config(class: &str) -> Option<Value> {
 
 /// Keras 1/2 arguments that Keras 3 refuses, with what to write instead.
 pub(super) fn removed_arg(class: &str, arg: &str) -> Option<&'static str> {
-    code::removed_arg(&LayerSpec::keras_args_of(class).unwrap_or_default(), arg)
+    code::removed_arg(
+        LayerSpec::keras_args_of(class).unwrap_or(&code::KerasArgs::NONE),
+        arg,
+    )
 }
 
 /// Renamed arguments Keras 3 still accepts.

@@ -565,8 +565,9 @@ impl LayerRules for Softmax {
 // ---------------------------------------------------------------------------------------
 
 impl LayerCode for ActivationLayer {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["activation"], &["activation"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["activation"], &["activation"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let a = self.activation;
@@ -581,11 +582,12 @@ impl LayerCode for ActivationLayer {
 }
 
 impl LayerCode for Relu {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             as_activation: Some("relu"),
             ..KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let slope = f64::from(self.negative_slope);
@@ -611,12 +613,13 @@ impl LayerCode for Relu {
 }
 
 impl LayerCode for LeakyRelu {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             aliases: &[("alpha", "negative_slope")],
             as_activation: Some("leaky_relu"),
             ..KerasArgs::positional(&["negative_slope"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
@@ -627,13 +630,14 @@ impl LayerCode for LeakyRelu {
 }
 
 impl LayerCode for PRelu {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&[
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&[
             "alpha_initializer",
             "alpha_regularizer",
             "alpha_constraint",
             "shared_axes",
-        ])
+        ]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -644,11 +648,12 @@ impl LayerCode for PRelu {
 }
 
 impl LayerCode for Elu {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             as_activation: Some("elu"),
             ..KerasArgs::positional(&["alpha"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
@@ -659,11 +664,12 @@ impl LayerCode for Elu {
 }
 
 impl LayerCode for Softmax {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             as_activation: Some("softmax"),
             ..KerasArgs::positional(&["axis"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();

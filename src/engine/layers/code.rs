@@ -122,9 +122,15 @@ pub fn removed_arg(args: &KerasArgs, arg: &str) -> Option<&'static str> {
 
 /// What every layer kind says about itself as code.
 pub trait LayerCode {
-    /// How Keras 3's constructor takes this kind's arguments.
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::NONE
+    /// How Keras 3's constructor takes this kind's arguments. An associated function (no
+    /// `self`, not in the vtable): the page reads these tables for every kind without
+    /// building one, and without linking the PyTorch translations.
+    fn keras_args() -> &'static KerasArgs
+    where
+        Self: Sized,
+    {
+        const ARGS: KerasArgs = KerasArgs::NONE;
+        &ARGS
     }
 
     /// Keras's own defaults where Flatland's differ, written into this kind's default config

@@ -1123,8 +1123,8 @@ fn bias_arg(use_bias: bool) -> &'static str {
 }
 
 impl<R: Rank> LayerCode for Conv<R> {
-    fn keras_args(&self) -> KerasArgs {
-        let args = KerasArgs::with_required(
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(
             &[
                 "filters",
                 "kernel_size",
@@ -1138,13 +1138,15 @@ impl<R: Rank> LayerCode for Conv<R> {
             ],
             &["filters", "kernel_size"],
         );
-        match R::N {
-            // Keras 1's Convolution2D(nb_filter, nb_row, nb_col).
-            2 => KerasArgs {
-                keras1_positional: &[(2, "the kernel width")],
-                ..args
-            },
-            _ => args,
+        // Keras 1's Convolution2D(nb_filter, nb_row, nb_col).
+        const ARGS_2D: KerasArgs = KerasArgs {
+            keras1_positional: &[(2, "the kernel width")],
+            ..ARGS
+        };
+        if R::N == 2 {
+            &ARGS_2D
+        } else {
+            &ARGS
         }
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
@@ -1171,8 +1173,8 @@ impl<R: Rank> LayerCode for Conv<R> {
 }
 
 impl LayerCode for DepthwiseConv2D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(
             &[
                 "kernel_size",
                 "strides",
@@ -1184,7 +1186,8 @@ impl LayerCode for DepthwiseConv2D {
                 "use_bias",
             ],
             &["kernel_size"],
-        )
+        );
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
@@ -1206,8 +1209,8 @@ impl LayerCode for DepthwiseConv2D {
 }
 
 impl LayerCode for SeparableConv2D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(
             &[
                 "filters",
                 "kernel_size",
@@ -1220,7 +1223,8 @@ impl LayerCode for SeparableConv2D {
                 "use_bias",
             ],
             &["filters", "kernel_size"],
-        )
+        );
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
@@ -1247,8 +1251,8 @@ impl LayerCode for SeparableConv2D {
 }
 
 impl<R: Rank> LayerCode for ConvTranspose<R> {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(
             &[
                 "filters",
                 "kernel_size",
@@ -1261,7 +1265,8 @@ impl<R: Rank> LayerCode for ConvTranspose<R> {
                 "use_bias",
             ],
             &["filters", "kernel_size"],
-        )
+        );
+        &ARGS
     }
     /// Keras's transposed convolutions default to `strides=1, padding="valid"`; Flatland's
     /// UI default is a stride-2 "same" upsampling.

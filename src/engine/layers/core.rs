@@ -323,11 +323,12 @@ impl LayerRules for Embedding {
 // ---------------------------------------------------------------------------------------
 
 impl LayerCode for Dense {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: &[("output_dim", "use `units=`"), ("bias", "use `use_bias=`")],
             ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -345,8 +346,9 @@ impl LayerCode for Identity {
 }
 
 impl LayerCode for Rescaling {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["scale", "offset"], &["scale"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["scale", "offset"], &["scale"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let (s, o) = (f64::from(self.scale), f64::from(self.offset));
@@ -362,11 +364,12 @@ impl LayerCode for Rescaling {
 }
 
 impl LayerCode for Embedding {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             accepted_legacy: &["input_length"],
             ..KerasArgs::with_required(&["input_dim", "output_dim"], &["input_dim", "output_dim"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let (i, o) = (self.input_dim, self.output_dim);

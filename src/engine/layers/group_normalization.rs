@@ -322,8 +322,8 @@ impl LayerRules for GroupNormalization {
 }
 
 impl LayerCode for GroupNormalization {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&[
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&[
             "groups",
             "axis",
             "epsilon",
@@ -335,7 +335,8 @@ impl LayerCode for GroupNormalization {
             "gamma_regularizer",
             "beta_constraint",
             "gamma_constraint",
-        ])
+        ]);
+        &ARGS
     }
     /// `nn.GroupNorm(groups, C, eps)` on the channels-first tensor; `groups=-1` is one group
     /// per channel.

@@ -258,7 +258,7 @@ impl LayerCode for Unknown {
 #[inline(never)]
 fn parse_config<T: serde::de::DeserializeOwned>(
     config: &Value,
-    args: KerasArgs,
+    args: &KerasArgs,
 ) -> Result<T, serde_json::Error> {
     T::deserialize(ConfigDe(config, args.aliases))
 }
@@ -444,7 +444,7 @@ macro_rules! catalogue {
             pub fn from_config(class_name: &str, config: &Value) -> LayerSpec {
                 let canonical = args::canonical_class(class_name);
                 let parsed: Option<Result<LayerSpec, serde_json::Error>> = match canonical {
-                    $( $class => Some(parse_config::<$ty>(config, LayerCode::keras_args(&<$ty>::default())).map(LayerSpec::$variant)), )*
+                    $( $class => Some(parse_config::<$ty>(config, <$ty as LayerCode>::keras_args()).map(LayerSpec::$variant)), )*
                     _ => None,
                 };
                 match parsed {
@@ -483,10 +483,19 @@ macro_rules! catalogue {
             /// How Keras 3's constructor takes this kind's arguments. Dispatched statically,
             /// not through [`LayerSpec::code`]: the page's first module reads these tables
             /// (Keras file import) and must not link the PyTorch translations.
-            pub fn keras_args(&self) -> KerasArgs {
+            pub fn keras_args(&self) -> &'static KerasArgs {
                 match self {
-                    $( LayerSpec::$variant(s) => LayerCode::keras_args(s), )*
-                    LayerSpec::Unknown(_) => KerasArgs::NONE,
+                    $( LayerSpec::$variant(_) => <$ty as LayerCode>::keras_args(), )*
+                    LayerSpec::Unknown(_) => &KerasArgs::NONE,
+                }
+            }
+
+            /// How Keras 3's constructor takes a catalogue class's arguments (canonical
+            /// class name); `None` outside the catalogue.
+            fn keras_args_of_class(class_name: &str) -> Option<&'static KerasArgs> {
+                match class_name {
+                    $( $class => Some(<$ty as LayerCode>::keras_args()), )*
+                    _ => None,
                 }
             }
 
@@ -584,8 +593,8 @@ impl LayerSpec {
 
     /// How Keras 3's constructor takes a catalogue class's arguments (Keras's other names
     /// for a class, `MaxPool2D`, `Convolution2D`, …, resolved); `None` outside the catalogue.
-    pub fn keras_args_of(class_name: &str) -> Option<KerasArgs> {
-        LayerSpec::default_of(args::canonical_class(class_name)).map(|s| s.keras_args())
+    pub fn keras_args_of(class_name: &str) -> Option<&'static KerasArgs> {
+        LayerSpec::keras_args_of_class(args::canonical_class(class_name))
     }
 
     /// The config Keras 3 uses for a catalogue class when an argument is not given.

@@ -276,11 +276,12 @@ impl LayerRules for UnitNormalization {
 // ---------------------------------------------------------------------------------------
 
 impl LayerCode for BatchNormalization {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: &[("mode", "remove it")],
             ..KerasArgs::positional(&["axis", "momentum", "epsilon", "center", "scale"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let axis = self.axis;
@@ -320,8 +321,10 @@ impl LayerCode for BatchNormalization {
 }
 
 impl LayerCode for LayerNormalization {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["axis", "epsilon", "center", "scale", "rms_scaling"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs =
+            KerasArgs::positional(&["axis", "epsilon", "center", "scale", "rms_scaling"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -351,8 +354,9 @@ impl LayerCode for LayerNormalization {
 }
 
 impl LayerCode for UnitNormalization {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["axis"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["axis"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();

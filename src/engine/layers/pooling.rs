@@ -271,8 +271,10 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
 // ---------------------------------------------------------------------------------------
 
 impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["pool_size", "strides", "padding", "data_format"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs =
+            KerasArgs::positional(&["pool_size", "strides", "padding", "data_format"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let r = R::N;
@@ -318,8 +320,9 @@ impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
 }
 
 impl<R: Rank, M: Reduce> LayerCode for GlobalPool<R, M> {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["data_format", "keepdims"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["data_format", "keepdims"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();

@@ -495,11 +495,12 @@ fn torch_rnn(t: &mut Torch, inp: &[usize], r: &TorchRnn<'_>) {
 }
 
 impl LayerCode for SimpleRnn {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: UNITS_NOT_OUTPUT_DIM,
             ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let note = format!(
@@ -529,8 +530,9 @@ const GATED_ARGS: KerasArgs = KerasArgs {
 };
 
 impl LayerCode for Lstm {
-    fn keras_args(&self) -> KerasArgs {
-        GATED_ARGS
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = GATED_ARGS;
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let note = format!(
@@ -552,8 +554,9 @@ impl LayerCode for Lstm {
 }
 
 impl LayerCode for Gru {
-    fn keras_args(&self) -> KerasArgs {
-        GATED_ARGS
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = GATED_ARGS;
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let r = TorchRnn {

@@ -153,11 +153,12 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
 const RATE_P: &[(&str, &str)] = &[("p", "use `rate=`")];
 
 impl LayerCode for Dropout {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: RATE_P,
             ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!("nn.Dropout({}),", py_float(f64::from(self.rate))));
@@ -165,11 +166,12 @@ impl LayerCode for Dropout {
 }
 
 impl LayerCode for AlphaDropout {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: RATE_P,
             ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
@@ -188,11 +190,12 @@ fn torch_training_only(t: &mut Torch, class: &str) {
 }
 
 impl LayerCode for GaussianDropout {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: RATE_P,
             ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         torch_training_only(t, "GaussianDropout");
@@ -200,8 +203,9 @@ impl LayerCode for GaussianDropout {
 }
 
 impl LayerCode for GaussianNoise {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["stddev", "seed"], &["stddev"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["stddev", "seed"], &["stddev"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         torch_training_only(t, "GaussianNoise");
@@ -209,11 +213,12 @@ impl LayerCode for GaussianNoise {
 }
 
 impl<R: Rank> LayerCode for SpatialDropout<R> {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs {
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs {
             removed: RATE_P,
             ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
-        }
+        };
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();

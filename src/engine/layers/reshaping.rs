@@ -695,8 +695,9 @@ impl LayerRules for UpSampling2D {
 // ---------------------------------------------------------------------------------------
 
 impl LayerCode for Flatten {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["data_format"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["data_format"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -705,8 +706,9 @@ impl LayerCode for Flatten {
 }
 
 impl LayerCode for Reshape {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["target_shape"], &["target_shape"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["target_shape"], &["target_shape"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], out: &[usize]) {
         t.make_channels_last();
@@ -720,8 +722,9 @@ impl LayerCode for Reshape {
 }
 
 impl LayerCode for Permute {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["dims"], &["dims"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["dims"], &["dims"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -730,8 +733,9 @@ impl LayerCode for Permute {
 }
 
 impl LayerCode for RepeatVector {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::with_required(&["n"], &["n"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::with_required(&["n"], &["n"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
@@ -743,8 +747,9 @@ impl LayerCode for RepeatVector {
 }
 
 impl LayerCode for ZeroPadding1D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["padding"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["padding"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
@@ -754,8 +759,9 @@ impl LayerCode for ZeroPadding1D {
 }
 
 impl LayerCode for ZeroPadding2D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["padding", "data_format"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["padding", "data_format"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
@@ -765,8 +771,9 @@ impl LayerCode for ZeroPadding2D {
 }
 
 impl LayerCode for Cropping1D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["cropping"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["cropping"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
@@ -780,8 +787,9 @@ impl LayerCode for Cropping1D {
 }
 
 impl LayerCode for Cropping2D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["cropping", "data_format"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["cropping", "data_format"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
@@ -802,8 +810,9 @@ impl LayerCode for Cropping2D {
 }
 
 impl LayerCode for UpSampling1D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["size"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["size"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
@@ -815,8 +824,9 @@ impl LayerCode for UpSampling1D {
 }
 
 impl LayerCode for UpSampling2D {
-    fn keras_args(&self) -> KerasArgs {
-        KerasArgs::positional(&["size", "data_format", "interpolation"])
+    fn keras_args() -> &'static KerasArgs {
+        const ARGS: KerasArgs = KerasArgs::positional(&["size", "data_format", "interpolation"]);
+        &ARGS
     }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
