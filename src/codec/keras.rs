@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::model_json::shape_from;
 use super::{ChainBreak, CodecError, InputShapeError, NotAModel};
+use crate::engine::layers::args::canonical_class;
 use crate::engine::{Layer, LayerSpec, Model};
 
 /// Import any Keras JSON value.
@@ -90,8 +91,8 @@ fn build(
         if input.is_none() {
             if let Some(s) = input_from_config(c) {
                 input = Some(s?);
-            } else if LayerSpec::keras_args_of(class)
-                .is_some_and(|a| a.accepted_legacy.contains(&"input_length"))
+            } else if LayerSpec::default_of(canonical_class(class))
+                .is_some_and(|s| s.keras_args().accepted_legacy.contains(&"input_length"))
             {
                 // Embedding's Keras 2 `input_length` (ignored by Keras 3) as the input length.
                 if let Some(n) = c.get("input_length").and_then(Value::as_u64) {

@@ -607,9 +607,12 @@ impl LayerSpec {
         Some(cfg)
     }
 
-    /// The required arguments of a catalogue class that `config` lacks.
+    /// The required arguments of a catalogue class that `config` lacks. (Through
+    /// [`LayerSpec::default_of`], which the page links anyway, rather than
+    /// [`LayerSpec::keras_args_of`]'s own table of class names.)
     pub fn missing_required(class_name: &str, config: &Value) -> Vec<&'static str> {
-        let required = LayerSpec::keras_args_of(class_name).map_or(&[][..], |a| a.required);
+        let required = LayerSpec::default_of(args::canonical_class(class_name))
+            .map_or(&[][..], |s| s.keras_args().required);
         required
             .iter()
             .filter(|r| config.get(**r).is_none())
