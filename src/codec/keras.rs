@@ -92,7 +92,7 @@ fn build(
             if let Some(s) = input_from_config(c) {
                 input = Some(s?);
             } else if LayerSpec::default_of(canonical_class(class))
-                .is_some_and(|s| s.keras_args().accepted_legacy.contains(&"input_length"))
+                .is_some_and(|s| s.keras_accepts_legacy("input_length"))
             {
                 // Embedding's Keras 2 `input_length` (ignored by Keras 3) as the input length.
                 if let Some(n) = c.get("input_length").and_then(Value::as_u64) {

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, Zip};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::code::{py_float, KerasArgs, LayerCode, Torch};
+use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -564,11 +564,11 @@ impl LayerRules for Softmax {
 // As code
 // ---------------------------------------------------------------------------------------
 
+impl KerasTable for ActivationLayer {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["activation"], &["activation"]);
+}
+
 impl LayerCode for ActivationLayer {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["activation"], &["activation"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let a = self.activation;
         if matches!(a, Activation::Softmax | Activation::LogSoftmax) {
@@ -581,14 +581,14 @@ impl LayerCode for ActivationLayer {
     }
 }
 
+impl KerasTable for Relu {
+    const ARGS: KerasArgs = KerasArgs {
+        as_activation: Some("relu"),
+        ..KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
+    };
+}
+
 impl LayerCode for Relu {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            as_activation: Some("relu"),
-            ..KerasArgs::positional(&["max_value", "negative_slope", "threshold"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let slope = f64::from(self.negative_slope);
         let thr = f64::from(self.threshold);
@@ -612,15 +612,15 @@ impl LayerCode for Relu {
     }
 }
 
+impl KerasTable for LeakyRelu {
+    const ARGS: KerasArgs = KerasArgs {
+        aliases: &[("alpha", "negative_slope")],
+        as_activation: Some("leaky_relu"),
+        ..KerasArgs::positional(&["negative_slope"])
+    };
+}
+
 impl LayerCode for LeakyRelu {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            aliases: &[("alpha", "negative_slope")],
-            as_activation: Some("leaky_relu"),
-            ..KerasArgs::positional(&["negative_slope"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
             "nn.LeakyReLU({}),",
@@ -629,16 +629,16 @@ impl LayerCode for LeakyRelu {
     }
 }
 
+impl KerasTable for PRelu {
+    const ARGS: KerasArgs = KerasArgs::positional(&[
+        "alpha_initializer",
+        "alpha_regularizer",
+        "alpha_constraint",
+        "shared_axes",
+    ]);
+}
+
 impl LayerCode for PRelu {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&[
-            "alpha_initializer",
-            "alpha_regularizer",
-            "alpha_constraint",
-            "shared_axes",
-        ]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         let n: usize = inp.iter().product();
@@ -647,14 +647,14 @@ impl LayerCode for PRelu {
     }
 }
 
+impl KerasTable for Elu {
+    const ARGS: KerasArgs = KerasArgs {
+        as_activation: Some("elu"),
+        ..KerasArgs::positional(&["alpha"])
+    };
+}
+
 impl LayerCode for Elu {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            as_activation: Some("elu"),
-            ..KerasArgs::positional(&["alpha"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
             "nn.ELU(alpha={}),",
@@ -663,14 +663,14 @@ impl LayerCode for Elu {
     }
 }
 
+impl KerasTable for Softmax {
+    const ARGS: KerasArgs = KerasArgs {
+        as_activation: Some("softmax"),
+        ..KerasArgs::positional(&["axis"])
+    };
+}
+
 impl LayerCode for Softmax {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            as_activation: Some("softmax"),
-            ..KerasArgs::positional(&["axis"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         t.push(format!("nn.Softmax(dim={}),", self.axis));

@@ -120,19 +120,15 @@ pub fn removed_arg(args: &KerasArgs, arg: &str) -> Option<&'static str> {
         .map(|(_, fix)| *fix)
 }
 
-/// What every layer kind says about itself as code.
-pub trait LayerCode {
-    /// How Keras 3's constructor takes this kind's arguments. An associated function (no
-    /// `self`, not in the vtable): the page reads these tables for every kind without
-    /// building one, and without linking the PyTorch translations.
-    fn keras_args() -> &'static KerasArgs
-    where
-        Self: Sized,
-    {
-        const ARGS: KerasArgs = KerasArgs::NONE;
-        &ARGS
-    }
+/// How Keras 3's constructor takes a layer kind's arguments, as a constant: the page reads
+/// single fields of it (a kind's required arguments, its renamed ones) at compile time, so
+/// it links neither the rest of the table nor the PyTorch translations.
+pub trait KerasTable {
+    const ARGS: KerasArgs = KerasArgs::NONE;
+}
 
+/// What every layer kind says about itself as code (with its [`KerasTable`]).
+pub trait LayerCode {
     /// Keras's own defaults where Flatland's differ, written into this kind's default config
     /// (Flatland's defaults are UI defaults, e.g. `Dense.units = 16`, and for transposed
     /// convolutions a stride of 2).

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use super::activation::Activation;
 use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank};
-use super::code::{extra_args, int_or_tuple, ints, KerasArgs, LayerCode, Torch};
+use super::code::{extra_args, int_or_tuple, ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::pooling::{from_4d, need_spatial};
 use super::window::{dilated_span, TransposedGeometry, Window, WindowGeometry};
 use super::{Explanation, Init, LayerRules, WeightSpec};
@@ -1122,33 +1122,36 @@ fn bias_arg(use_bias: bool) -> &'static str {
     }
 }
 
-impl<R: Rank> LayerCode for Conv<R> {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(
-            &[
-                "filters",
-                "kernel_size",
-                "strides",
-                "padding",
-                "data_format",
-                "dilation_rate",
-                "groups",
-                "activation",
-                "use_bias",
-            ],
-            &["filters", "kernel_size"],
-        );
-        // Keras 1's Convolution2D(nb_filter, nb_row, nb_col).
-        const ARGS_2D: KerasArgs = KerasArgs {
+impl<R: Rank> Conv<R> {
+    const ARGS_1D: KerasArgs = KerasArgs::with_required(
+        &[
+            "filters",
+            "kernel_size",
+            "strides",
+            "padding",
+            "data_format",
+            "dilation_rate",
+            "groups",
+            "activation",
+            "use_bias",
+        ],
+        &["filters", "kernel_size"],
+    );
+}
+
+impl<R: Rank> KerasTable for Conv<R> {
+    // Keras 1's Convolution2D(nb_filter, nb_row, nb_col).
+    const ARGS: KerasArgs = if R::N == 2 {
+        KerasArgs {
             keras1_positional: &[(2, "the kernel width")],
-            ..ARGS
-        };
-        if R::N == 2 {
-            &ARGS_2D
-        } else {
-            &ARGS
+            ..Self::ARGS_1D
         }
-    }
+    } else {
+        Self::ARGS_1D
+    };
+}
+
+impl<R: Rank> LayerCode for Conv<R> {
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
             &self.kernel_size[..],
@@ -1172,23 +1175,23 @@ impl<R: Rank> LayerCode for Conv<R> {
     }
 }
 
+impl KerasTable for DepthwiseConv2D {
+    const ARGS: KerasArgs = KerasArgs::with_required(
+        &[
+            "kernel_size",
+            "strides",
+            "padding",
+            "depth_multiplier",
+            "data_format",
+            "dilation_rate",
+            "activation",
+            "use_bias",
+        ],
+        &["kernel_size"],
+    );
+}
+
 impl LayerCode for DepthwiseConv2D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(
-            &[
-                "kernel_size",
-                "strides",
-                "padding",
-                "depth_multiplier",
-                "data_format",
-                "dilation_rate",
-                "activation",
-                "use_bias",
-            ],
-            &["kernel_size"],
-        );
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
             &self.kernel_size[..],
@@ -1208,24 +1211,24 @@ impl LayerCode for DepthwiseConv2D {
     }
 }
 
+impl KerasTable for SeparableConv2D {
+    const ARGS: KerasArgs = KerasArgs::with_required(
+        &[
+            "filters",
+            "kernel_size",
+            "strides",
+            "padding",
+            "data_format",
+            "dilation_rate",
+            "depth_multiplier",
+            "activation",
+            "use_bias",
+        ],
+        &["filters", "kernel_size"],
+    );
+}
+
 impl LayerCode for SeparableConv2D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(
-            &[
-                "filters",
-                "kernel_size",
-                "strides",
-                "padding",
-                "data_format",
-                "dilation_rate",
-                "depth_multiplier",
-                "activation",
-                "use_bias",
-            ],
-            &["filters", "kernel_size"],
-        );
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let geometry = (
             &self.kernel_size[..],
@@ -1250,24 +1253,24 @@ impl LayerCode for SeparableConv2D {
     }
 }
 
+impl<R: Rank> KerasTable for ConvTranspose<R> {
+    const ARGS: KerasArgs = KerasArgs::with_required(
+        &[
+            "filters",
+            "kernel_size",
+            "strides",
+            "padding",
+            "output_padding",
+            "data_format",
+            "dilation_rate",
+            "activation",
+            "use_bias",
+        ],
+        &["filters", "kernel_size"],
+    );
+}
+
 impl<R: Rank> LayerCode for ConvTranspose<R> {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(
-            &[
-                "filters",
-                "kernel_size",
-                "strides",
-                "padding",
-                "output_padding",
-                "data_format",
-                "dilation_rate",
-                "activation",
-                "use_bias",
-            ],
-            &["filters", "kernel_size"],
-        );
-        &ARGS
-    }
     /// Keras's transposed convolutions default to `strides=1, padding="valid"`; Flatland's
     /// UI default is a stride-2 "same" upsampling.
     fn keras_defaults(&self, config: &mut Map<String, Value>) {

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::code::{py_float, KerasArgs, LayerCode, Torch};
+use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
@@ -322,14 +322,14 @@ impl LayerRules for Embedding {
 // As code
 // ---------------------------------------------------------------------------------------
 
+impl KerasTable for Dense {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: &[("output_dim", "use `units=`"), ("bias", "use `use_bias=`")],
+        ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
+    };
+}
+
 impl LayerCode for Dense {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: &[("output_dim", "use `units=`"), ("bias", "use `use_bias=`")],
-            ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         let c = inp.last().copied().unwrap_or(0);
@@ -339,17 +339,19 @@ impl LayerCode for Dense {
     }
 }
 
+impl KerasTable for Identity {}
+
 impl LayerCode for Identity {
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push("nn.Identity(),");
     }
 }
 
+impl KerasTable for Rescaling {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["scale", "offset"], &["scale"]);
+}
+
 impl LayerCode for Rescaling {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["scale", "offset"], &["scale"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let (s, o) = (f64::from(self.scale), f64::from(self.offset));
         if o == 0.0 {
@@ -363,14 +365,14 @@ impl LayerCode for Rescaling {
     }
 }
 
+impl KerasTable for Embedding {
+    const ARGS: KerasArgs = KerasArgs {
+        accepted_legacy: &["input_length"],
+        ..KerasArgs::with_required(&["input_dim", "output_dim"], &["input_dim", "output_dim"])
+    };
+}
+
 impl LayerCode for Embedding {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            accepted_legacy: &["input_length"],
-            ..KerasArgs::with_required(&["input_dim", "output_dim"], &["input_dim", "output_dim"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         let (i, o) = (self.input_dim, self.output_dim);
         if self.mask_zero {

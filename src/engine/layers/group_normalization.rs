@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 
-use super::code::{py_float, KerasArgs, LayerCode, Torch};
+use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -321,23 +321,23 @@ impl LayerRules for GroupNormalization {
     }
 }
 
+impl KerasTable for GroupNormalization {
+    const ARGS: KerasArgs = KerasArgs::positional(&[
+        "groups",
+        "axis",
+        "epsilon",
+        "center",
+        "scale",
+        "beta_initializer",
+        "gamma_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+    ]);
+}
+
 impl LayerCode for GroupNormalization {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&[
-            "groups",
-            "axis",
-            "epsilon",
-            "center",
-            "scale",
-            "beta_initializer",
-            "gamma_initializer",
-            "beta_regularizer",
-            "gamma_regularizer",
-            "beta_constraint",
-            "gamma_constraint",
-        ]);
-        &ARGS
-    }
     /// `nn.GroupNorm(groups, C, eps)` on the channels-first tensor; `groups=-1` is one group
     /// per channel.
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {

@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use super::error::Problem;
 use super::shape::Shape;
-use code::{KerasArgs, LayerCode, Torch};
+use code::{KerasArgs, KerasTable, LayerCode, Torch};
 
 /// How a weight is initialised when no weights are loaded (Keras defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -258,9 +258,9 @@ impl LayerCode for Unknown {
 #[inline(never)]
 fn parse_config<T: serde::de::DeserializeOwned>(
     config: &Value,
-    args: &KerasArgs,
+    aliases: &'static [(&'static str, &'static str)],
 ) -> Result<T, serde_json::Error> {
-    T::deserialize(ConfigDe(config, args.aliases))
+    T::deserialize(ConfigDe(config, aliases))
 }
 
 /// A layer config as a serde deserializer (see [`parse_config`]), with the kind's renamed
@@ -444,7 +444,7 @@ macro_rules! catalogue {
             pub fn from_config(class_name: &str, config: &Value) -> LayerSpec {
                 let canonical = args::canonical_class(class_name);
                 let parsed: Option<Result<LayerSpec, serde_json::Error>> = match canonical {
-                    $( $class => Some(parse_config::<$ty>(config, <$ty as LayerCode>::keras_args()).map(LayerSpec::$variant)), )*
+                    $( $class => Some(parse_config::<$ty>(config, <$ty as KerasTable>::ARGS.aliases).map(LayerSpec::$variant)), )*
                     _ => None,
                 };
                 match parsed {
@@ -485,16 +485,33 @@ macro_rules! catalogue {
             /// (Keras file import) and must not link the PyTorch translations.
             pub fn keras_args(&self) -> &'static KerasArgs {
                 match self {
-                    $( LayerSpec::$variant(_) => <$ty as LayerCode>::keras_args(), )*
+                    $( LayerSpec::$variant(_) => &<$ty as KerasTable>::ARGS, )*
                     LayerSpec::Unknown(_) => &KerasArgs::NONE,
                 }
+            }
+
+            /// The arguments Keras requires for this kind (one field of its table).
+            pub fn keras_required(&self) -> &'static [&'static str] {
+                match self {
+                    $( LayerSpec::$variant(_) => <$ty as KerasTable>::ARGS.required, )*
+                    LayerSpec::Unknown(_) => &[],
+                }
+            }
+
+            /// Whether this kind still accepts a Keras 1/2 argument Keras 3 refuses elsewhere.
+            pub fn keras_accepts_legacy(&self, arg: &str) -> bool {
+                let accepted: &[&str] = match self {
+                    $( LayerSpec::$variant(_) => <$ty as KerasTable>::ARGS.accepted_legacy, )*
+                    LayerSpec::Unknown(_) => &[],
+                };
+                accepted.contains(&arg)
             }
 
             /// How Keras 3's constructor takes a catalogue class's arguments (canonical
             /// class name); `None` outside the catalogue.
             fn keras_args_of_class(class_name: &str) -> Option<&'static KerasArgs> {
                 match class_name {
-                    $( $class => Some(<$ty as LayerCode>::keras_args()), )*
+                    $( $class => Some(&<$ty as KerasTable>::ARGS), )*
                     _ => None,
                 }
             }
@@ -612,7 +629,7 @@ impl LayerSpec {
     /// [`LayerSpec::keras_args_of`]'s own table of class names.)
     pub fn missing_required(class_name: &str, config: &Value) -> Vec<&'static str> {
         let required = LayerSpec::default_of(args::canonical_class(class_name))
-            .map_or(&[][..], |s| s.keras_args().required);
+            .map_or(&[][..], |s| s.keras_required());
         required
             .iter()
             .filter(|r| config.get(**r).is_none())

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
 use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, tensor_axis};
-use super::code::{py_float, KerasArgs, LayerCode, Torch};
+use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
@@ -275,14 +275,14 @@ impl LayerRules for UnitNormalization {
 // As code
 // ---------------------------------------------------------------------------------------
 
+impl KerasTable for BatchNormalization {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: &[("mode", "remove it")],
+        ..KerasArgs::positional(&["axis", "momentum", "epsilon", "center", "scale"])
+    };
+}
+
 impl LayerCode for BatchNormalization {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: &[("mode", "remove it")],
-            ..KerasArgs::positional(&["axis", "momentum", "epsilon", "center", "scale"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let axis = self.axis;
         if axis != -1 && i64::try_from(t.rank).ok() != Some(axis) {
@@ -320,12 +320,12 @@ impl LayerCode for BatchNormalization {
     }
 }
 
+impl KerasTable for LayerNormalization {
+    const ARGS: KerasArgs =
+        KerasArgs::positional(&["axis", "epsilon", "center", "scale", "rms_scaling"]);
+}
+
 impl LayerCode for LayerNormalization {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs =
-            KerasArgs::positional(&["axis", "epsilon", "center", "scale", "rms_scaling"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         let c = inp.last().copied().unwrap_or(0);
@@ -353,11 +353,11 @@ impl LayerCode for LayerNormalization {
     }
 }
 
+impl KerasTable for UnitNormalization {
+    const ARGS: KerasArgs = KerasArgs::positional(&["axis"]);
+}
+
 impl LayerCode for UnitNormalization {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["axis"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         t.lambda("nn.functional.normalize(x, dim=-1)", "UnitNormalization");

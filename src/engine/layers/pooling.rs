@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
 use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank, Reduce};
-use super::code::{int_or_tuple, ints, KerasArgs, LayerCode, Torch};
+use super::code::{int_or_tuple, ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::conv::view4;
 use super::window::Window;
 use super::{Explanation, LayerRules};
@@ -270,12 +270,12 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
 // As code
 // ---------------------------------------------------------------------------------------
 
+impl<R: Rank, M: Reduce> KerasTable for Pool<R, M> {
+    const ARGS: KerasArgs =
+        KerasArgs::positional(&["pool_size", "strides", "padding", "data_format"]);
+}
+
 impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs =
-            KerasArgs::positional(&["pool_size", "strides", "padding", "data_format"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let r = R::N;
         let spatial: Vec<usize> = inp.iter().take(r).copied().collect();
@@ -319,11 +319,11 @@ impl<R: Rank, M: Reduce> LayerCode for Pool<R, M> {
     }
 }
 
+impl<R: Rank, M: Reduce> KerasTable for GlobalPool<R, M> {
+    const ARGS: KerasArgs = KerasArgs::positional(&["data_format", "keepdims"]);
+}
+
 impl<R: Rank, M: Reduce> LayerCode for GlobalPool<R, M> {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["data_format", "keepdims"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let kind = if M::MAX {

@@ -6,7 +6,7 @@ use ndarray::{s, Array1, Array2, Array3, ArrayD, Axis, Ix2, Ix3};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::code::{KerasArgs, LayerCode, Torch};
+use super::code::{KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
@@ -494,14 +494,14 @@ fn torch_rnn(t: &mut Torch, inp: &[usize], r: &TorchRnn<'_>) {
     }
 }
 
+impl KerasTable for SimpleRnn {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: UNITS_NOT_OUTPUT_DIM,
+        ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
+    };
+}
+
 impl LayerCode for SimpleRnn {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: UNITS_NOT_OUTPUT_DIM,
-            ..KerasArgs::with_required(&["units", "activation", "use_bias"], &["units"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let note = format!(
             "PyTorch RNN has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
@@ -529,11 +529,11 @@ const GATED_ARGS: KerasArgs = KerasArgs {
     )
 };
 
+impl KerasTable for Lstm {
+    const ARGS: KerasArgs = GATED_ARGS;
+}
+
 impl LayerCode for Lstm {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = GATED_ARGS;
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let note = format!(
             "PyTorch LSTM has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
@@ -553,11 +553,11 @@ impl LayerCode for Lstm {
     }
 }
 
+impl KerasTable for Gru {
+    const ARGS: KerasArgs = GATED_ARGS;
+}
+
 impl LayerCode for Gru {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = GATED_ARGS;
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         let r = TorchRnn {
             module: "GRU",

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
 use super::args::Rank;
-use super::code::{py_float, KerasArgs, LayerCode, Torch};
+use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::shape::Shape;
@@ -152,27 +152,27 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
 
 const RATE_P: &[(&str, &str)] = &[("p", "use `rate=`")];
 
+impl KerasTable for Dropout {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: RATE_P,
+        ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
+    };
+}
+
 impl LayerCode for Dropout {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: RATE_P,
-            ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!("nn.Dropout({}),", py_float(f64::from(self.rate))));
     }
 }
 
+impl KerasTable for AlphaDropout {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: RATE_P,
+        ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
+    };
+}
+
 impl LayerCode for AlphaDropout {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: RATE_P,
-            ..KerasArgs::with_required(&["rate", "noise_shape", "seed"], &["rate"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.push(format!(
             "nn.AlphaDropout({}),",
@@ -189,37 +189,37 @@ fn torch_training_only(t: &mut Torch, class: &str) {
     t.push("nn.Identity(),");
 }
 
+impl KerasTable for GaussianDropout {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: RATE_P,
+        ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
+    };
+}
+
 impl LayerCode for GaussianDropout {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: RATE_P,
-            ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         torch_training_only(t, "GaussianDropout");
     }
 }
 
+impl KerasTable for GaussianNoise {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["stddev", "seed"], &["stddev"]);
+}
+
 impl LayerCode for GaussianNoise {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["stddev", "seed"], &["stddev"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         torch_training_only(t, "GaussianNoise");
     }
 }
 
+impl<R: Rank> KerasTable for SpatialDropout<R> {
+    const ARGS: KerasArgs = KerasArgs {
+        removed: RATE_P,
+        ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
+    };
+}
+
 impl<R: Rank> LayerCode for SpatialDropout<R> {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs {
-            removed: RATE_P,
-            ..KerasArgs::with_required(&["rate", "seed"], &["rate"])
-        };
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         t.push(format!(

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde::{Deserialize, Serialize};
 
 use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
-use super::code::{ints, KerasArgs, LayerCode, Torch};
+use super::code::{ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::shape::{checked_product, Shape};
@@ -694,22 +694,22 @@ impl LayerRules for UpSampling2D {
 // As code
 // ---------------------------------------------------------------------------------------
 
+impl KerasTable for Flatten {
+    const ARGS: KerasArgs = KerasArgs::positional(&["data_format"]);
+}
+
 impl LayerCode for Flatten {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["data_format"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         t.push("nn.Flatten(),");
     }
 }
 
+impl KerasTable for Reshape {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["target_shape"], &["target_shape"]);
+}
+
 impl LayerCode for Reshape {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["target_shape"], &["target_shape"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], out: &[usize]) {
         t.make_channels_last();
         let dims = out
@@ -721,22 +721,22 @@ impl LayerCode for Reshape {
     }
 }
 
+impl KerasTable for Permute {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["dims"], &["dims"]);
+}
+
 impl LayerCode for Permute {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["dims"], &["dims"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         t.permute(&self.dims, "Permute (Keras dims are 1-based)");
     }
 }
 
+impl KerasTable for RepeatVector {
+    const ARGS: KerasArgs = KerasArgs::with_required(&["n"], &["n"]);
+}
+
 impl LayerCode for RepeatVector {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::with_required(&["n"], &["n"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_last();
         t.lambda(
@@ -746,11 +746,11 @@ impl LayerCode for RepeatVector {
     }
 }
 
+impl KerasTable for ZeroPadding1D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["padding"]);
+}
+
 impl LayerCode for ZeroPadding1D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["padding"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let [a, b] = self.padding;
@@ -758,11 +758,11 @@ impl LayerCode for ZeroPadding1D {
     }
 }
 
+impl KerasTable for ZeroPadding2D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["padding", "data_format"]);
+}
+
 impl LayerCode for ZeroPadding2D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["padding", "data_format"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let [[top, bottom], [left, right]] = self.padding;
@@ -770,11 +770,11 @@ impl LayerCode for ZeroPadding2D {
     }
 }
 
+impl KerasTable for Cropping1D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["cropping"]);
+}
+
 impl LayerCode for Cropping1D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["cropping"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let [a, b] = self.cropping;
@@ -786,11 +786,11 @@ impl LayerCode for Cropping1D {
     }
 }
 
+impl KerasTable for Cropping2D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["cropping", "data_format"]);
+}
+
 impl LayerCode for Cropping2D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["cropping", "data_format"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let [[top, bottom], [left, right]] = self.cropping;
@@ -809,11 +809,11 @@ impl LayerCode for Cropping2D {
     }
 }
 
+impl KerasTable for UpSampling1D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["size"]);
+}
+
 impl LayerCode for UpSampling1D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["size"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         t.push(format!(
@@ -823,11 +823,11 @@ impl LayerCode for UpSampling1D {
     }
 }
 
+impl KerasTable for UpSampling2D {
+    const ARGS: KerasArgs = KerasArgs::positional(&["size", "data_format", "interpolation"]);
+}
+
 impl LayerCode for UpSampling2D {
-    fn keras_args() -> &'static KerasArgs {
-        const ARGS: KerasArgs = KerasArgs::positional(&["size", "data_format", "interpolation"]);
-        &ARGS
-    }
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
         t.make_channels_first();
         let s = ints(&self.size, 2, 2);
