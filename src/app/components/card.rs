@@ -104,27 +104,25 @@ pub fn card(props: &CardProps) -> Html {
                 return;
             }
             let key = e.key();
+            // The card above or below, if there is one.
+            let neighbour = || {
+                if key == "ArrowUp" {
+                    index.checked_sub(1)
+                } else {
+                    Some(index + 1).filter(|&t| t < count)
+                }
+            };
             match key.as_str() {
                 "ArrowUp" | "ArrowDown" if e.alt_key() => {
                     e.prevent_default();
-                    let to = if key == "ArrowUp" {
-                        index.checked_sub(1)
-                    } else {
-                        Some(index + 1).filter(|&t| t < count)
-                    };
-                    if let Some(to) = to {
+                    if let Some(to) = neighbour() {
                         dispatch.emit(Action::Move { id, to });
                         focus.emit(Focus::AfterRender(Some(to)));
                     }
                 }
                 "ArrowUp" | "ArrowDown" => {
                     e.prevent_default();
-                    let to = if key == "ArrowUp" {
-                        index.checked_sub(1)
-                    } else {
-                        Some(index + 1).filter(|&t| t < count)
-                    };
-                    if let Some(to) = to {
+                    if let Some(to) = neighbour() {
                         focus.emit(Focus::Now(to));
                     }
                 }

@@ -28,6 +28,31 @@ pub fn copy_text(text: &str, done: Callback<bool>) {
     err.forget();
 }
 
+/// Where a Copy button stands: not pressed yet, copied, or refused by the clipboard (the text
+/// is then shown selected for Ctrl+C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyState {
+    Idle,
+    Copied,
+    Manual,
+}
+
+/// Copy `text` and record the result in `state`; when the clipboard refuses, run `fallback`
+/// (select the text for a manual copy) first.
+pub fn copy_into(text: &str, state: yew::UseStateHandle<CopyState>, fallback: impl Fn() + 'static) {
+    copy_text(
+        text,
+        Callback::from(move |ok: bool| {
+            if ok {
+                state.set(CopyState::Copied);
+            } else {
+                fallback();
+                state.set(CopyState::Manual);
+            }
+        }),
+    );
+}
+
 /// Select all the text of a textarea (the manual-copy fallback).
 pub fn select_all(node: &yew::NodeRef) {
     if let Some(t) = node.cast::<web_sys::HtmlTextAreaElement>() {

@@ -17,7 +17,7 @@ use web_sys::js_sys::{encode_uri_component, Function, Reflect};
 use web_sys::{Element, HtmlInputElement, HtmlTextAreaElement, MessageEvent, Worker};
 use yew::prelude::*;
 
-use super::clipboard::copy_text;
+use super::clipboard::{copy_into, CopyState};
 use crate::app::share::{file_name, prepare_import, Pending};
 use crate::app::tools_protocol::{Op, Outcome, Reply, Request, ToolsError, WireModel, READY};
 use crate::codec::keras_code::CodeWarning;
@@ -239,13 +239,6 @@ enum Lang {
     PyTorch,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum CopyState {
-    Idle,
-    Copied,
-    Manual,
-}
-
 /// Select the text of an element (the manual-copy fallback for the export block).
 fn select_contents(node: &NodeRef) {
     let Some(el) = node.cast::<Element>() else {
@@ -351,19 +344,8 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
             let Some(code) = (*code).clone() else {
                 return;
             };
-            let copy_state = copy_state.clone();
             let node = node.clone();
-            copy_text(
-                &code,
-                Callback::from(move |ok: bool| {
-                    if ok {
-                        copy_state.set(CopyState::Copied);
-                    } else {
-                        select_contents(&node);
-                        copy_state.set(CopyState::Manual);
-                    }
-                }),
-            );
+            copy_into(&code, copy_state.clone(), move || select_contents(&node));
         })
     };
 

@@ -5,7 +5,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::clipboard::copy_text;
+use super::clipboard::{copy_into, CopyState};
 use crate::codec::qr::qr_svg;
 
 #[derive(Properties, PartialEq)]
@@ -15,13 +15,6 @@ pub struct SharePanelProps {
     /// Whether the link carries an exercise.
     #[prop_or_default]
     pub exercise: bool,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum CopyState {
-    Idle,
-    Copied,
-    Manual,
 }
 
 /// Select the whole link for a manual copy.
@@ -50,19 +43,8 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
         let url = props.url.clone();
         let input = input.clone();
         Callback::from(move |_: MouseEvent| {
-            let copy_state = copy_state.clone();
             let input = input.clone();
-            copy_text(
-                &url,
-                Callback::from(move |ok: bool| {
-                    if ok {
-                        copy_state.set(CopyState::Copied);
-                    } else {
-                        select(&input);
-                        copy_state.set(CopyState::Manual);
-                    }
-                }),
-            );
+            copy_into(&url, copy_state.clone(), move || select(&input));
         })
     };
     let on_focus = {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::clipboard::{copy_text, select_all};
+use super::clipboard::{copy_into, select_all, CopyState};
 use crate::engine::summary::{commas, readable_memory_size, summary_text};
 use crate::engine::{Analysis, LayerReport, Status};
 
@@ -49,14 +49,6 @@ fn summary_row(p: &RowProps) -> Html {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum CopyState {
-    Idle,
-    Copied,
-    /// The clipboard refused: the text is shown selected for Ctrl+C.
-    Manual,
-}
-
 #[function_component(Summary)]
 pub fn summary(props: &SummaryProps) -> Html {
     let copy_state = use_state(|| CopyState::Idle);
@@ -91,17 +83,7 @@ pub fn summary(props: &SummaryProps) -> Html {
         let copy_state = copy_state.clone();
         let text_of = text_of.clone();
         Callback::from(move |_: MouseEvent| {
-            let copy_state = copy_state.clone();
-            copy_text(
-                &text_of(),
-                Callback::from(move |ok: bool| {
-                    copy_state.set(if ok {
-                        CopyState::Copied
-                    } else {
-                        CopyState::Manual
-                    });
-                }),
-            );
+            copy_into(&text_of(), copy_state.clone(), || {});
         })
     };
 

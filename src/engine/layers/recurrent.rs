@@ -457,6 +457,22 @@ struct TorchRnn<'a> {
     bias_note: Option<&'a str>,
 }
 
+/// A recurrent kind's [`TorchRnn`] from its shared fields.
+macro_rules! torch_rnn_of {
+    ($layer:expr, $module:literal, $recurrent:expr, $note:expr) => {
+        TorchRnn {
+            module: $module,
+            units: $layer.units,
+            activation: $layer.activation,
+            recurrent_activation: $recurrent,
+            use_bias: $layer.use_bias,
+            go_backwards: $layer.go_backwards,
+            return_sequences: $layer.return_sequences,
+            bias_note: $note,
+        }
+    };
+}
+
 fn torch_rnn(t: &mut Torch, inp: &[usize], r: &TorchRnn<'_>) {
     t.make_channels_last();
     let c = inp.last().copied().unwrap_or(0);
@@ -507,16 +523,7 @@ impl LayerCode for SimpleRnn {
             "PyTorch RNN has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
             self.units
         );
-        let r = TorchRnn {
-            module: "RNN",
-            units: self.units,
-            activation: self.activation,
-            recurrent_activation: None,
-            use_bias: self.use_bias,
-            go_backwards: self.go_backwards,
-            return_sequences: self.return_sequences,
-            bias_note: Some(&note),
-        };
+        let r = torch_rnn_of!(self, "RNN", None, Some(&note));
         torch_rnn(t, inp, &r);
     }
 }
@@ -539,16 +546,7 @@ impl LayerCode for Lstm {
             "PyTorch LSTM has two bias vectors (b_ih, b_hh): {} more parameters than Keras",
             4 * self.units
         );
-        let r = TorchRnn {
-            module: "LSTM",
-            units: self.units,
-            activation: self.activation,
-            recurrent_activation: Some(self.recurrent_activation),
-            use_bias: self.use_bias,
-            go_backwards: self.go_backwards,
-            return_sequences: self.return_sequences,
-            bias_note: Some(&note),
-        };
+        let r = torch_rnn_of!(self, "LSTM", Some(self.recurrent_activation), Some(&note));
         torch_rnn(t, inp, &r);
     }
 }
@@ -559,16 +557,8 @@ impl KerasTable for Gru {
 
 impl LayerCode for Gru {
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
-        let r = TorchRnn {
-            module: "GRU",
-            units: self.units,
-            activation: self.activation,
-            recurrent_activation: Some(self.recurrent_activation),
-            use_bias: self.use_bias,
-            go_backwards: self.go_backwards,
-            return_sequences: self.return_sequences,
-            bias_note: (!self.reset_after).then_some("Keras reset_after=False has no PyTorch equivalent (nn.GRU applies the reset gate after the matmul, like reset_after=True)"),
-        };
+        let note = (!self.reset_after).then_some("Keras reset_after=False has no PyTorch equivalent (nn.GRU applies the reset gate after the matmul, like reset_after=True)");
+        let r = torch_rnn_of!(self, "GRU", Some(self.recurrent_activation), note);
         torch_rnn(t, inp, &r);
     }
 }
