@@ -416,50 +416,29 @@ def g_unitnorm(S_, R):
     return {}
 
 
-def g_conv1d(S_, R):
-    if len(S_) != 2:
-        return None
-    n, C = S_
-    geo = conv_geom(R, [n], 1, allow_causal=True)
-    if geo is None:
-        return None
-    k, s, d, pad, _ = geo
-    groups = 1
-    if C > 1 and R.random() < 0.2:
-        groups = R.choice([g for g in divisors(C) if g > 1])
-    kw = {"filters": groups * R.randint(1, max(1, 12 // groups)), "kernel_size": k, "strides": s,
-          "padding": pad, "dilation_rate": d}
-    if groups > 1:
-        kw["groups"] = groups
-    a = rnd_act(R)
-    if a != "linear":
-        kw["activation"] = a
-    if R.random() < 0.15:
-        kw["use_bias"] = False
-    return kw
-
-
-def g_conv2d(S_, R):
-    if len(S_) != 3:
-        return None
-    h, w, C = S_
-    geo = conv_geom(R, [h, w], 2)
-    if geo is None:
-        return None
-    k, s, d, pad, _ = geo
-    groups = 1
-    if C > 1 and R.random() < 0.2:
-        groups = R.choice([g for g in divisors(C) if g > 1])
-    kw = {"filters": groups * R.randint(1, max(1, 12 // groups)), "kernel_size": k, "strides": s,
-          "padding": pad, "dilation_rate": d}
-    if groups > 1:
-        kw["groups"] = groups
-    a = rnd_act(R)
-    if a != "linear":
-        kw["activation"] = a
-    if R.random() < 0.15:
-        kw["use_bias"] = False
-    return kw
+def g_conv(ndim):
+    def g(S_, R):
+        if len(S_) != ndim + 1:
+            return None
+        C = S_[-1]
+        geo = conv_geom(R, list(S_[:-1]), ndim, allow_causal=ndim == 1)
+        if geo is None:
+            return None
+        k, s, d, pad, _ = geo
+        groups = 1
+        if C > 1 and R.random() < 0.2:
+            groups = R.choice([g for g in divisors(C) if g > 1])
+        kw = {"filters": groups * R.randint(1, max(1, 12 // groups)), "kernel_size": k, "strides": s,
+              "padding": pad, "dilation_rate": d}
+        if groups > 1:
+            kw["groups"] = groups
+        a = rnd_act(R)
+        if a != "linear":
+            kw["activation"] = a
+        if R.random() < 0.15:
+            kw["use_bias"] = False
+        return kw
+    return g
 
 
 def g_conv_t(ndim):
@@ -649,7 +628,7 @@ GEN = {
     "ELU": g_elu, "Softmax": g_softmax, "Flatten": g_flatten, "Reshape": g_reshape, "Permute": g_permute,
     "RepeatVector": g_repeat, "Dropout": g_rate, "SpatialDropout1D": g_sd1, "SpatialDropout2D": g_sd2,
     "GaussianNoise": g_gnoise, "GaussianDropout": g_rate, "AlphaDropout": g_rate, "Identity": g_identity,
-    "Rescaling": g_rescaling, "UnitNormalization": g_unitnorm, "Conv1D": g_conv1d, "Conv2D": g_conv2d,
+    "Rescaling": g_rescaling, "UnitNormalization": g_unitnorm, "Conv1D": g_conv(1), "Conv2D": g_conv(2),
     "Conv1DTranspose": g_conv_t(1), "Conv2DTranspose": g_conv_t(2), "DepthwiseConv2D": g_depthwise,
     "SeparableConv2D": g_separable, "MaxPooling1D": g_pool(1), "MaxPooling2D": g_pool(2),
     "AveragePooling1D": g_pool(1), "AveragePooling2D": g_pool(2), "GlobalAveragePooling1D": g_global(1),
