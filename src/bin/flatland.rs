@@ -5,6 +5,10 @@
 //! flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
 //! flatland link MODEL | flatland link --decode FRAGMENT
 //! flatland export MODEL --keras|--pytorch
+//! flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop
+//!     --epochs N --batch-size B [--lr LR] [--momentum M] [--metrics accuracy]
+//!     [--validation VAL.npz] [--weights W.npz] [--seed S] [--shuffle] --history OUT.json
+//!     [--save-weights OUT.npz]
 //! ```
 //! Exit codes: 0 ok; 1 invalid model / weights / input; 2 unreadable file or bad usage.
 
@@ -25,6 +29,9 @@ const USAGE: &str = "usage:
   flatland link --decode FRAGMENT
   flatland presets [ID [--compare]]
   flatland export MODEL --keras|--pytorch
+  flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop --epochs N
+      --batch-size B [--lr LR] [--momentum M] [--metrics accuracy] [--validation VAL.npz]
+      [--weights W.npz] [--seed S] [--shuffle] --history OUT.json [--save-weights OUT.npz]
 MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, a TF.js model.json, or Keras Python code (.py)";
 
 enum Fail {
@@ -148,6 +155,165 @@ fn forward_cmd(args: &[String]) -> Result<(), Fail> {
     Ok(())
 }
 
+#[cfg(target_arch = "wasm32")]
+fn train_cmd(_args: &[String]) -> Result<(), Fail> {
+    Err(Fail::Unreadable("train needs the native CLI".into()))
+}
+
+/// A required `--flag VALUE`.
+#[cfg(not(target_arch = "wasm32"))]
+fn need<'a>(args: &'a [String], name: &str) -> Result<&'a str, Fail> {
+    flag(args, name).ok_or_else(|| Fail::Unreadable(format!("train needs {name}\n{USAGE}")))
+}
+
+/// A `--flag VALUE` parsed as a number.
+#[cfg(not(target_arch = "wasm32"))]
+fn number<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>, Fail> {
+    flag(args, name)
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|_| Fail::Unreadable(format!("{name} {v} is not a valid number")))
+        })
+        .transpose()
+}
+
+/// `x` and `y` of a TRAIN.npz / VAL.npz (`x0` for a one-input model written as multi-input).
+#[cfg(not(target_arch = "wasm32"))]
+fn read_data(path: &str) -> Result<flatland::engine::train::fit::Data, Fail> {
+    let items =
+        npy::read_npz(&read_bytes(path)?).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))?;
+    let get = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, a)| a.clone());
+    if get("x1").is_some() {
+        return Err(Fail::Invalid(format!(
+            "{path}: holds x0, x1, …: multi-input models cannot train yet"
+        )));
+    }
+    let x = get("x")
+        .or_else(|| get("x0"))
+        .ok_or_else(|| Fail::Invalid(format!("{path}: has no array `x`")))?;
+    let y = get("y").ok_or_else(|| Fail::Invalid(format!("{path}: has no array `y`")))?;
+    Ok(flatland::engine::train::fit::Data { x, y })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn train_cmd(args: &[String]) -> Result<(), Fail> {
+    use flatland::engine::train::fit::{fit, FitConfig, Outcome};
+    use flatland::engine::train::loss::Loss;
+    use flatland::engine::train::optim::OptimizerKind;
+    use flatland::engine::train::TrainError;
+    let with_value = [
+        "--data",
+        "--loss",
+        "--optimizer",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--momentum",
+        "--metrics",
+        "--validation",
+        "--weights",
+        "--seed",
+        "--history",
+        "--save-weights",
+    ];
+    let pos = positional(args, &with_value);
+    let model_path = pos
+        .first()
+        .ok_or_else(|| Fail::Unreadable(format!("train needs MODEL\n{USAGE}")))?;
+    let train_err = |e: TrainError| match e {
+        TrainError::UnknownLoss(_)
+        | TrainError::UnknownOptimizer(_)
+        | TrainError::UnknownMetric(_)
+        | TrainError::Setting { .. } => Fail::Unreadable(e.to_string()),
+        _ => Fail::Invalid(e.to_string()),
+    };
+    let data_path = need(args, "--data")?;
+    let loss = Loss::parse(need(args, "--loss")?).map_err(train_err)?;
+    let momentum = number::<f32>(args, "--momentum")?;
+    let optimizer =
+        OptimizerKind::parse(need(args, "--optimizer")?, momentum).map_err(train_err)?;
+    let epochs = number::<usize>(args, "--epochs")?
+        .ok_or_else(|| Fail::Unreadable(format!("train needs --epochs\n{USAGE}")))?;
+    let batch_size = number::<usize>(args, "--batch-size")?
+        .ok_or_else(|| Fail::Unreadable(format!("train needs --batch-size\n{USAGE}")))?;
+    let lr = number::<f32>(args, "--lr")?;
+    let seed = number::<u64>(args, "--seed")?.unwrap_or(0);
+    let history_path = need(args, "--history")?;
+    let mut accuracy = false;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--metrics" {
+            let m = args
+                .get(i + 1)
+                .ok_or_else(|| Fail::Unreadable("--metrics needs a value".into()))?;
+            for name in m.split(',').filter(|n| !n.is_empty()) {
+                match name {
+                    "accuracy" | "acc" => accuracy = true,
+                    other => return Err(train_err(TrainError::UnknownMetric(other.into()))),
+                }
+            }
+        }
+    }
+    let model = load_model(Some(model_path))?;
+    let a = analyze(&model);
+    if let Some(e) = a.first_error() {
+        return Err(Fail::Invalid(e.to_string()));
+    }
+    let limits = Limits::default();
+    let mut weights = match flag(args, "--weights") {
+        Some(w) => {
+            let list = npy::read_weight_list(&read_bytes(w)?)
+                .map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
+            split_weights(&a, list).map_err(|e| Fail::Invalid(format!("{w}: {e}")))?
+        }
+        None => init_weights(&a, seed, limits).map_err(|e| Fail::Invalid(e.to_string()))?,
+    };
+    let train = read_data(data_path)?;
+    let val = flag(args, "--validation").map(read_data).transpose()?;
+    let cfg = FitConfig {
+        loss,
+        optimizer,
+        lr,
+        epochs,
+        batch_size,
+        accuracy,
+        shuffle: args.iter().any(|a| a == "--shuffle"),
+        seed,
+        limits,
+    };
+    let r = fit(&model, &a, &mut weights, &train, val.as_ref(), &cfg).map_err(train_err)?;
+    let json = serde_json::to_string(&r.history)
+        .map_err(|e| Fail::Invalid(format!("cannot write the history: {e}")))?;
+    std::fs::write(history_path, json)
+        .map_err(|e| Fail::Unreadable(format!("cannot write {history_path}: {e}")))?;
+    if let Outcome::Diverged { epoch } = r.outcome {
+        return Err(Fail::Invalid(format!(
+            "training diverged at epoch {epoch}: the loss is no longer finite (history of the {} epoch(s) before it written to {history_path})",
+            epoch - 1
+        )));
+    }
+    if let Some(out) = flag(args, "--save-weights") {
+        let flat: Vec<_> = weights.into_iter().flatten().collect();
+        let bytes = npy::write_npz(&flat).map_err(|e| Fail::Invalid(e.to_string()))?;
+        std::fs::write(out, bytes)
+            .map_err(|e| Fail::Unreadable(format!("cannot write {out}: {e}")))?;
+    }
+    let last = |k: &str| {
+        r.history
+            .get(k)
+            .and_then(|v| v.last())
+            .map(|v| format!(" {k} {v:.4}"))
+            .unwrap_or_default()
+    };
+    println!(
+        "trained {epochs} epoch(s):{}{}{}{}",
+        last("loss"),
+        last("accuracy"),
+        last("val_loss"),
+        last("val_accuracy")
+    );
+    Ok(())
+}
+
 fn link_cmd(args: &[String]) -> Result<(), Fail> {
     if let Some(fragment) = flag(args, "--decode") {
         let p = link::decode(fragment).map_err(|e| Fail::Invalid(e.to_string()))?;
@@ -227,6 +393,7 @@ fn main() -> ExitCode {
         Some("link") => link_cmd(rest),
         Some("export") => export_cmd(rest),
         Some("presets") => presets_cmd(rest),
+        Some("train") => train_cmd(rest),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -230,6 +230,29 @@ pub fn read_weight_list(bytes: &[u8]) -> Result<Vec<ArrayD<f32>>, CodecError> {
     Ok(items.into_iter().map(|(_, a)| a).collect())
 }
 
+/// Write arrays as an uncompressed `.npz` archive with members `arr_0.npy, arr_1.npy, …`
+/// (what `np.savez(path, *arrays)` writes, so `np.load(path)["arr_0"]` reads it, and
+/// [`read_weight_list`] reads it back in order). The archive is byte-for-byte the same for
+/// the same arrays (fixed member times).
+///
+/// # Errors
+/// The zip writer failing (it writes to memory, so only on an internal error).
+pub fn write_npz(arrays: &[ArrayD<f32>]) -> Result<Vec<u8>, CodecError> {
+    use std::io::Write;
+    let zip_err = |e: zip::result::ZipError| err(format!("cannot write .npz: {e}"));
+    let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default());
+    for (i, a) in arrays.iter().enumerate() {
+        zw.start_file(format!("arr_{i}.npy"), options)
+            .map_err(zip_err)?;
+        zw.write_all(&write_npy(a))
+            .map_err(|e| err(format!("cannot write .npz: {e}")))?;
+    }
+    Ok(zw.finish().map_err(zip_err)?.into_inner())
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -241,6 +264,18 @@ mod tests {
             ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
         let b = read_npy(&write_npy(&a)).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn npz_round_trip() {
+        let a = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0f32, -2.0, 3.5, 4.0]).unwrap();
+        let b = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.5f32, 0.25, 0.125]).unwrap();
+        let bytes = write_npz(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(
+            read_weight_list(&bytes).unwrap(),
+            vec![a.clone(), b.clone()]
+        );
+        assert_eq!(bytes, write_npz(&[a, b]).unwrap());
     }
 
     #[test]

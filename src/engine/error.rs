@@ -121,6 +121,9 @@ pub enum Problem {
     /// Forward input values not valid for this layer (e.g. embedding index out of range).
     #[error("{message}")]
     Value { message: String },
+    /// This layer kind has no backward pass yet, so a model holding it cannot train.
+    #[error("training this layer kind is not supported yet")]
+    NotTrainable,
 }
 
 /// `"height axis: "` for a named axis, nothing otherwise.

@@ -10,6 +10,7 @@ pub mod rng;
 pub mod shape;
 pub mod summary;
 pub mod teach;
+pub mod train;
 
 pub use error::{LayerError, Problem};
 pub use layers::{Explanation, Group, LayerRules, LayerSpec, WeightSpec, CATALOGUE};

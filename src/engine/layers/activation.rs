@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
+use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
 macro_rules! activations {
     ($( $v:ident = $s:literal $(| $alias:literal)* ;)*) => {
@@ -241,6 +243,23 @@ pub struct ActivationLayer {
 }
 
 impl LayerRules for ActivationLayer {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(self.activation.backward(x, &t.y, dy)?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(input.clone())
     }
@@ -277,6 +296,36 @@ pub struct Relu {
 }
 
 impl LayerRules for Relu {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (t, ns, mv) = (self.threshold, self.negative_slope, self.max_value);
+        Ok(Grads::input(times_derivative(x, dy, |v| {
+            if v >= t {
+                match mv {
+                    Some(m) if v > m => 0.0,
+                    _ => 1.0,
+                }
+            } else {
+                match mv {
+                    Some(m) if ns * (v - t) > m => 0.0,
+                    _ => ns,
+                }
+            }
+        })?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if let Some(m) = self.max_value {
             if m < 0.0 {
@@ -341,6 +390,30 @@ impl Default for LeakyRelu {
 }
 
 impl LayerRules for LeakyRelu {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let a = self.negative_slope;
+        Ok(Grads::input(times_derivative(x, dy, |v| {
+            if v >= 0.0 {
+                1.0
+            } else {
+                a
+            }
+        })?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.negative_slope < 0.0 {
             return Err(Problem::config(
@@ -391,6 +464,56 @@ impl PRelu {
 }
 
 impl LayerRules for PRelu {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        let alpha = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let mut shape = vec![1];
+        shape.extend_from_slice(alpha.shape());
+        let a4 = alpha
+            .view()
+            .into_shape_with_order(ndarray::IxDyn(&shape))
+            .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
+        let ab = a4
+            .broadcast(x.raw_dim())
+            .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
+        let mut dx = dy.clone();
+        let mut full = ArrayD::<f32>::zeros(x.raw_dim());
+        Zip::from(&mut dx)
+            .and(&mut full)
+            .and(x)
+            .and(&ab)
+            .for_each(|d, f, &v, &a| {
+                if v < 0.0 {
+                    *f = *d * v;
+                    *d *= a;
+                }
+            });
+        // Sum the per-element slope gradients over the batch and the shared axes.
+        let mut da = full.sum_axis(Axis(0));
+        for (ax, &n) in alpha.shape().iter().enumerate() {
+            if n == 1 && da.shape()[ax] != 1 {
+                da = da.sum_axis(Axis(ax)).insert_axis(Axis(ax));
+            }
+        }
+        Ok(Grads { dx, dw: vec![da] })
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         self.alpha_shape(input)?;
         Ok(input.clone())
@@ -457,6 +580,30 @@ impl Default for Elu {
 }
 
 impl LayerRules for Elu {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let a = self.alpha;
+        Ok(Grads::input(times_derivative(x, dy, |v| {
+            if v > 0.0 {
+                1.0
+            } else {
+                a * v.exp()
+            }
+        })?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(input.clone())
     }
@@ -544,6 +691,29 @@ pub(super) fn tensor_axis(axis: i64, ndim: usize) -> usize {
 }
 
 impl LayerRules for Softmax {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, &t.y)?;
+        Ok(Grads::input(softmax_backward(
+            &t.y,
+            dy,
+            tensor_axis(self.axis, x.ndim()),
+            false,
+        )))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         same_shape_on_axis(self.axis, input)
     }
@@ -675,6 +845,136 @@ impl LayerCode for Softmax {
         t.make_channels_last();
         t.push(format!("nn.Softmax(dim={}),", self.axis));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Training: gradients through the activations
+// ---------------------------------------------------------------------------------------
+
+impl Activation {
+    /// `d activation(x) / dx` at `x` (`y` = activation(x)), for the elementwise
+    /// activations (softmax variants go through [`softmax_backward`]).
+    pub fn derivative(self, x: f32, y: f32) -> f32 {
+        let step = |c: bool| if c { 1.0 } else { 0.0 };
+        match self {
+            Activation::Linear | Activation::Softmax | Activation::LogSoftmax => 1.0,
+            Activation::Relu => step(x > 0.0),
+            Activation::Relu6 => step(x > 0.0 && x < 6.0),
+            Activation::Sigmoid => y * (1.0 - y),
+            Activation::HardSigmoid => step(x > -3.0 && x < 3.0) / 6.0,
+            Activation::Tanh => 1.0 - y * y,
+            Activation::Softplus => sigmoid(x),
+            Activation::Softsign => 1.0 / ((1.0 + x.abs()) * (1.0 + x.abs())),
+            Activation::Elu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    x.exp()
+                }
+            }
+            Activation::Selu => {
+                if x > 0.0 {
+                    SELU_SCALE
+                } else {
+                    SELU_SCALE * SELU_ALPHA * x.exp()
+                }
+            }
+            Activation::Gelu => {
+                let xf = f64::from(x);
+                let cdf = 0.5 * (1.0 + erf(xf / std::f64::consts::SQRT_2));
+                let pdf = (-0.5 * xf * xf).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                (cdf + xf * pdf) as f32
+            }
+            Activation::Silu => {
+                let s = sigmoid(x);
+                s + x * s * (1.0 - s)
+            }
+            Activation::HardSilu => {
+                ((x + 3.0).clamp(0.0, 6.0) + x * step(x > -3.0 && x < 3.0)) / 6.0
+            }
+            Activation::Mish => {
+                let sp = softplus(x);
+                let t = sp.tanh();
+                t + x * (1.0 - t * t) * sigmoid(x)
+            }
+            Activation::Exponential => y,
+            Activation::LeakyRelu => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    0.2
+                }
+            }
+        }
+    }
+
+    /// The gradient with respect to the pre-activation `z`, from `y = activation(z)` and
+    /// the gradient `dy` with respect to `y` (softmax variants along the last axis).
+    ///
+    /// # Errors
+    /// [`Problem::Reshape`] when the shapes differ.
+    pub fn backward(
+        self,
+        z: &ArrayD<f32>,
+        y: &ArrayD<f32>,
+        dy: &ArrayD<f32>,
+    ) -> Result<ArrayD<f32>, Problem> {
+        check_same_shape(dy, y)?;
+        check_same_shape(z, y)?;
+        let last = y.ndim().saturating_sub(1);
+        Ok(match self {
+            Activation::Linear => dy.clone(),
+            Activation::Softmax => softmax_backward(y, dy, last, false),
+            Activation::LogSoftmax => softmax_backward(y, dy, last, true),
+            a => {
+                let mut dz = dy.clone();
+                Zip::from(&mut dz)
+                    .and(z)
+                    .and(y)
+                    .for_each(|d, &x, &y| *d *= a.derivative(x, y));
+                dz
+            }
+        })
+    }
+}
+
+/// The gradient through softmax (or log-softmax) along `axis`, from its output `y`:
+/// `y·(dy − Σ dy·y)`, or for log-softmax `dy − softmax·Σ dy`.
+pub fn softmax_backward(y: &ArrayD<f32>, dy: &ArrayD<f32>, axis: usize, log: bool) -> ArrayD<f32> {
+    let mut dz = dy.clone();
+    if axis >= y.ndim() {
+        return dz;
+    }
+    for (mut d, yl) in dz
+        .lanes_mut(Axis(axis))
+        .into_iter()
+        .zip(y.lanes(Axis(axis)))
+    {
+        if log {
+            let s: f32 = d.sum();
+            Zip::from(&mut d)
+                .and(&yl)
+                .for_each(|d, &y| *d -= y.exp() * s);
+        } else {
+            let s: f32 = d.iter().zip(yl.iter()).map(|(a, b)| a * b).sum();
+            Zip::from(&mut d)
+                .and(&yl)
+                .for_each(|d, &y| *d = y * (*d - s));
+        }
+    }
+    dz
+}
+
+/// `dy` times an elementwise derivative of the input.
+fn times_derivative(
+    x: &ArrayD<f32>,
+    dy: &ArrayD<f32>,
+    f: impl Fn(f32) -> f32,
+) -> Result<ArrayD<f32>, Problem> {
+    check_same_shape(dy, x)?;
+    let mut dx = dy.clone();
+    Zip::from(&mut dx).and(x).for_each(|d, &v| *d *= f(v));
+    Ok(dx)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
+use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
+use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, Trace};
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
 ///
@@ -96,6 +98,57 @@ pub fn dense_apply(
 }
 
 impl LayerRules for Dense {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let kernel = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let z = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
+        let mut y = z.clone();
+        self.activation.apply(&mut y);
+        Ok(Trace::saving(y, vec![z]))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let kernel = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let k = kernel
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let (c, u) = k.dim();
+        let rows = x.len() / c.max(1);
+        let xs = x.as_standard_layout();
+        let x2 = xs
+            .view()
+            .into_shape_with_order((rows, c))
+            .map_err(|_| Problem::layout("Dense input reshape"))?;
+        let dzs = dz.as_standard_layout();
+        let dz2 = dzs
+            .view()
+            .into_shape_with_order((rows, u))
+            .map_err(|_| Problem::layout("Dense gradient reshape"))?;
+        let dk = x2.t().dot(&dz2).into_dyn();
+        let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
+        let mut dw = vec![dk];
+        if self.use_bias {
+            dw.push(dz2.sum_axis(Axis(0)).into_dyn());
+        }
+        Ok(Grads { dx, dw })
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.units == 0 {
             return Err(Problem::config(
@@ -170,6 +223,24 @@ impl LayerRules for Dense {
 pub struct Identity {}
 
 impl LayerRules for Identity {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(x.clone()))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        Ok(Grads::input(dy.clone()))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(input.clone())
     }
@@ -206,6 +277,24 @@ impl Default for Rescaling {
 }
 
 impl LayerRules for Rescaling {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        Ok(Grads::input(dy * self.scale))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(input.clone())
     }

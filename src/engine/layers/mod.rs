@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::Problem;
+use super::rng::Rng;
 use super::shape::Shape;
+use super::train::grad::{Grads, Trace};
 use code::{KerasArgs, KerasTable, LayerCode, Torch};
 
 /// How a weight is initialised when no weights are loaded (Keras defaults).
@@ -131,6 +133,38 @@ pub trait LayerRules {
     /// alphabetically.
     fn field_order(&self) -> &'static [&'static str] {
         FIELD_ORDER
+    }
+
+    /// Training-mode forward pass (Keras `training=True`): the output, what the backward
+    /// pass needs, and new values of non-trainable weights (moving statistics). Random
+    /// layers draw from `rng`. Kinds without a backward pass keep the default.
+    ///
+    /// # Errors
+    /// [`Problem::NotTrainable`] for kinds that cannot train yet; otherwise as
+    /// [`LayerRules::forward`].
+    fn train_forward(
+        &self,
+        _x: &ArrayD<f32>,
+        _weights: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Err(Problem::NotTrainable)
+    }
+
+    /// Backward pass: from the gradient of the loss with respect to the output, the
+    /// gradients with respect to the input and to every weight (zeros for non-trainable
+    /// ones), in `get_weights()` order.
+    ///
+    /// # Errors
+    /// [`Problem::NotTrainable`] for kinds that cannot train yet; arrays that do not fit.
+    fn backward(
+        &self,
+        _x: &ArrayD<f32>,
+        _weights: &[ArrayD<f32>],
+        _trace: &Trace,
+        _dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Err(Problem::NotTrainable)
     }
 }
 

@@ -9,7 +9,9 @@ use super::args::Rank;
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
+use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
 fn rate_ok(rate: f32) -> Result<(), Problem> {
     if (0.0..=1.0).contains(&rate) {
@@ -44,6 +46,18 @@ macro_rules! noise_layer {
             }
         }
         impl LayerRules for $name {
+            fn train_forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], rng: &mut Rng) -> Result<Trace, Problem> {
+                let (scale, offset) = Noise::draw(self, x.shape(), rng);
+                let mut y = x * &scale;
+                if let Some(o) = offset {
+                    y += &o;
+                }
+                Ok(Trace::saving(y, vec![scale]))
+            }
+            fn backward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
+                check_same_shape(dy, x)?;
+                Ok(Grads::input(dy * t.saved(0)?))
+            }
             fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
                 let check: fn(f32) -> Result<(), Problem> = $check;
                 check(self.$field)?;
@@ -122,6 +136,29 @@ impl<R: Rank> Default for SpatialDropout<R> {
 }
 
 impl<R: Rank> LayerRules for SpatialDropout<R> {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let (scale, offset) = Noise::draw(self, x.shape(), rng);
+        let mut y = x * &scale;
+        if let Some(o) = offset {
+            y += &o;
+        }
+        Ok(Trace::saving(y, vec![scale]))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        Ok(Grads::input(dy * t.saved(0)?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         rate_ok(self.rate)?;
         if input.rank() != R::N + 1 {
@@ -227,5 +264,87 @@ impl<R: Rank> LayerCode for SpatialDropout<R> {
             R::N,
             py_float(f64::from(self.rate))
         ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Training: the random masks (seeded; Keras's own random streams cannot be reproduced, so
+// training runs with these layers match Keras in distribution, not number for number)
+// ---------------------------------------------------------------------------------------
+
+/// A regularisation layer in training mode is `y = x·scale + offset` with a random
+/// `scale` (and for GaussianNoise and AlphaDropout an `offset`); the gradient is
+/// `dy·scale`.
+trait Noise {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>);
+}
+
+/// Keras's `backend.random.dropout`: keep with probability `1 − rate`, scale the kept by
+/// `1 / (1 − rate)`. `noise` is the mask's shape (broadcast over the axes of size 1).
+fn dropout_mask(shape: &[usize], noise: &[usize], rate: f32, rng: &mut Rng) -> ArrayD<f32> {
+    let keep = 1.0 - rate;
+    let mask = ArrayD::from_shape_simple_fn(ndarray::IxDyn(noise), || {
+        if keep > 0.0 && rng.unit() < f64::from(keep) {
+            1.0 / keep
+        } else {
+            0.0
+        }
+    });
+    mask.broadcast(ndarray::IxDyn(shape))
+        .map(|m| m.to_owned())
+        .unwrap_or_else(|| ArrayD::zeros(ndarray::IxDyn(shape)))
+}
+
+impl Noise for Dropout {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>) {
+        (dropout_mask(shape, shape, self.rate, rng), None)
+    }
+}
+
+impl<R: Rank> Noise for SpatialDropout<R> {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>) {
+        // One draw per sample and channel, shared over the spatial axes.
+        let mut noise = vec![1; shape.len()];
+        if let (Some(b), Some(c)) = (shape.first(), shape.last()) {
+            noise[0] = *b;
+            if let Some(l) = noise.last_mut() {
+                *l = *c;
+            }
+        }
+        (dropout_mask(shape, &noise, self.rate, rng), None)
+    }
+}
+
+impl Noise for GaussianNoise {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>) {
+        let sd = f64::from(self.stddev);
+        let noise =
+            ArrayD::from_shape_simple_fn(ndarray::IxDyn(shape), || (rng.normal() * sd) as f32);
+        (ArrayD::ones(ndarray::IxDyn(shape)), Some(noise))
+    }
+}
+
+impl Noise for GaussianDropout {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>) {
+        let rate = f64::from(self.rate.min(0.999_999));
+        let sd = (rate / (1.0 - rate)).sqrt();
+        let scale = ArrayD::from_shape_simple_fn(ndarray::IxDyn(shape), || {
+            (1.0 + rng.normal() * sd) as f32
+        });
+        (scale, None)
+    }
+}
+
+impl Noise for AlphaDropout {
+    fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>) {
+        // keras.layers.AlphaDropout: x·kept + α'·(1 − kept), then a·x + b.
+        let rate = f64::from(self.rate);
+        let alpha_p = -1.673_263_242_354_377_3_f64 * 1.050_700_987_355_480_5;
+        let a = ((1.0 - rate) * (1.0 + rate * alpha_p * alpha_p)).powf(-0.5);
+        let b = -a * alpha_p * rate;
+        let kept = ArrayD::from_shape_simple_fn(ndarray::IxDyn(shape), || rng.unit() >= rate);
+        let scale = kept.mapv(|k| if k { a as f32 } else { 0.0 });
+        let offset = kept.mapv(|k| (if k { b } else { a * alpha_p + b }) as f32);
+        (scale, Some(offset))
     }
 }

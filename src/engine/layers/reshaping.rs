@@ -8,7 +8,9 @@ use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
 use super::code::{ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
+use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
+use crate::engine::train::grad::{reshape_to, Grads, Trace};
 
 fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem> {
     let mut shape = vec![x.shape().first().copied().unwrap_or(1)];
@@ -37,6 +39,23 @@ fn dims_text(d: &[usize]) -> String {
 pub struct Flatten {}
 
 impl LayerRules for Flatten {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(dy, x.shape())?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let n = input.elements()?;
         let n = usize::try_from(n).map_err(|_| Problem::Overflow {
@@ -149,6 +168,23 @@ impl Reshape {
 }
 
 impl LayerRules for Reshape {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(dy, x.shape())?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(Shape::new(self.resolve(input)?.0))
     }
@@ -195,6 +231,39 @@ impl Default for Permute {
 }
 
 impl LayerRules for Permute {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let mut axes = vec![0];
+        axes.extend(self.dims.iter().copied());
+        if axes.len() != dy.ndim() || axes.iter().any(|&a| a >= axes.len()) {
+            return Err(Problem::layout(
+                "Permute dims do not match the gradient rank",
+            ));
+        }
+        let mut inverse = vec![0; axes.len()];
+        for (i, &a) in axes.iter().enumerate() {
+            inverse[a] = i;
+        }
+        let dx = dy
+            .clone()
+            .permuted_axes(IxDyn(&inverse))
+            .as_standard_layout()
+            .into_owned();
+        Ok(Grads::input(reshape_to(&dx, x.shape())?))
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let mut sorted = self.dims.clone();
         sorted.sort_unstable();

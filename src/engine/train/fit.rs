@@ -1,0 +1,428 @@
+//! Keras's `model.fit` for a Sequential model: batches of `batch_size` in order (the last
+//! one partial), or in a seeded shuffled order with `shuffle`; for each batch a
+//! training-mode forward pass, the loss and metrics on that forward pass's predictions (so
+//! computed before the update, as `keras/src/trainers` does), the backward pass in reverse
+//! layer order, one optimizer step over the trainable weights, and the non-trainable
+//! updates (BatchNormalization's moving statistics). The epoch's `loss` is the mean of the
+//! per-batch losses weighted by batch size (Keras's loss tracker), `accuracy` likewise;
+//! `val_loss` / `val_accuracy` come from an inference-mode pass over the validation data in
+//! batches of `batch_size` after each epoch. A loss that stops being finite ends the run
+//! with the history of the epochs completed before it.
+
+use std::collections::BTreeMap;
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use super::grad::Trace;
+use super::loss::{Accuracy, Loss};
+use super::optim::{Optimizer, OptimizerKind};
+use super::TrainError;
+use crate::engine::error::{LayerError, Problem};
+use crate::engine::forward::{forward, Limits, Weights};
+use crate::engine::model::{Analysis, Model};
+use crate::engine::rng::Rng;
+
+/// Inputs and targets, axis 0 the sample axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    pub x: ArrayD<f32>,
+    pub y: ArrayD<f32>,
+}
+
+/// A `fit` call's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    pub loss: Loss,
+    pub optimizer: OptimizerKind,
+    /// `None`: the optimizer's Keras default.
+    pub lr: Option<f32>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// `metrics=["accuracy"]`.
+    pub accuracy: bool,
+    pub shuffle: bool,
+    /// Seeds the shuffle and the random layers (Dropout).
+    pub seed: u64,
+    pub limits: Limits,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// The loss stopped being finite during this epoch (1-based); the history holds the
+    /// epochs before it.
+    Diverged {
+        epoch: usize,
+    },
+}
+
+/// Keras's `History.history`: `loss`, `accuracy`, `val_loss`, `val_accuracy` as Keras would
+/// write them (only the keys Keras writes), one value per epoch.
+pub type History = BTreeMap<String, Vec<f64>>;
+
+/// A finished (or diverged) run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitResult {
+    pub history: History,
+    pub outcome: Outcome,
+}
+
+/// One training step's numbers, before the optimizer applies them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepGrads {
+    pub loss: f32,
+    pub pred: ArrayD<f32>,
+    /// Per layer, per weight, `get_weights()` order.
+    pub grads: Vec<Vec<ArrayD<f32>>>,
+    /// Per layer: new values of non-trainable weights.
+    pub updates: Vec<Vec<(usize, ArrayD<f32>)>>,
+}
+
+fn layer_error(model: &Model, a: &Analysis, index: usize, problem: Problem) -> TrainError {
+    let (name, class) = model
+        .layers
+        .get(index)
+        .map(|l| (l.name.clone(), l.spec.class_name().to_string()))
+        .unwrap_or_default();
+    if problem == Problem::NotTrainable {
+        return TrainError::NotSupported { index, name, class };
+    }
+    TrainError::Layer(LayerError {
+        index,
+        name,
+        class_name: class,
+        input: a.layers.get(index).and_then(|l| l.input.clone()),
+        problem,
+    })
+}
+
+/// Every layer kind in the model can train: the first one that cannot, as an error.
+///
+/// # Errors
+/// [`TrainError::NotSupported`] naming the layer.
+pub fn check_trainable(model: &Model, a: &Analysis) -> Result<(), TrainError> {
+    for (index, (layer, report)) in model.layers.iter().zip(&a.layers).enumerate() {
+        let dims = report
+            .input
+            .as_ref()
+            .map(|s| s.dims().to_vec())
+            .unwrap_or_default();
+        let mut shape = vec![1usize];
+        shape.extend(dims);
+        let x = ArrayD::<f32>::zeros(IxDyn(&shape));
+        let w: Vec<ArrayD<f32>> = report
+            .weights
+            .iter()
+            .map(|s| ArrayD::zeros(IxDyn(&s.shape)))
+            .collect();
+        let mut rng = Rng::new(0);
+        if let Err(Problem::NotTrainable) = layer.spec.rules().train_forward(&x, &w, &mut rng) {
+            return Err(layer_error(model, a, index, Problem::NotTrainable));
+        }
+    }
+    Ok(())
+}
+
+/// Training-mode forward, loss and backward pass on one batch. `y` is the loss's target
+/// layout ([`Loss::check_targets`]).
+///
+/// # Errors
+/// A layer that cannot train or whose arrays do not fit; targets that do not fit.
+pub fn loss_and_grads(
+    model: &Model,
+    a: &Analysis,
+    weights: &Weights,
+    x: &ArrayD<f32>,
+    y: &ArrayD<f32>,
+    loss: Loss,
+    rng: &mut Rng,
+) -> Result<StepGrads, TrainError> {
+    let mut traces: Vec<Trace> = Vec::with_capacity(model.layers.len());
+    for (index, layer) in model.layers.iter().enumerate() {
+        let input = traces.last().map_or(x, |t| &t.y);
+        let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        let t = layer
+            .spec
+            .rules()
+            .train_forward(input, w, rng)
+            .map_err(|p| layer_error(model, a, index, p))?;
+        traces.push(t);
+    }
+    let pred = traces.last().map_or_else(|| x.clone(), |t| t.y.clone());
+    let (value, mut dy) = loss.value_and_grad(&pred, y)?;
+    let mut grads = vec![Vec::new(); model.layers.len()];
+    for index in (0..model.layers.len()).rev() {
+        let input = if index == 0 { x } else { &traces[index - 1].y };
+        let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        let g = model.layers[index]
+            .spec
+            .rules()
+            .backward(input, w, &traces[index], &dy)
+            .map_err(|p| layer_error(model, a, index, p))?;
+        grads[index] = g.dw;
+        dy = g.dx;
+    }
+    let updates = traces.into_iter().map(|t| t.updates).collect();
+    Ok(StepGrads {
+        loss: value,
+        pred,
+        grads,
+        updates,
+    })
+}
+
+/// The size guard for one batch: per-layer output elements and the batch's multiply-adds.
+fn guard(model: &Model, a: &Analysis, batch: usize, limits: Limits) -> Result<(), TrainError> {
+    let batch = batch as u64;
+    let mut macs = 0u64;
+    for (index, l) in a.layers.iter().enumerate() {
+        let out: u64 = l.output.as_ref().map_or(1, |s| {
+            s.dims()
+                .iter()
+                .map(|&d| d.max(1) as u64)
+                .fold(1, u64::saturating_mul)
+        });
+        let elems = out.saturating_mul(batch);
+        // The backward pass runs about twice the forward work.
+        macs = macs.saturating_add(l.macs.saturating_mul(batch).saturating_mul(3));
+        let too = |what: &'static str, amount: u64, limit: u64| {
+            layer_error(
+                model,
+                a,
+                index,
+                Problem::TooLarge {
+                    what,
+                    amount,
+                    limit,
+                    factor: amount as f64 / limit.max(1) as f64,
+                },
+            )
+        };
+        if elems > limits.max_elements {
+            return Err(too(
+                "output elements for this batch",
+                elems,
+                limits.max_elements,
+            ));
+        }
+        if macs > limits.max_macs {
+            return Err(too(
+                "training multiply-adds per batch",
+                macs,
+                limits.max_macs,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Targets for the loss and for accuracy, checked against the model.
+struct Prepared {
+    x: ArrayD<f32>,
+    y_loss: ArrayD<f32>,
+    y_acc: Option<(Accuracy, ArrayD<f32>)>,
+}
+
+fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepared, TrainError> {
+    let n = d.x.shape().first().copied().unwrap_or(0);
+    let want = a.input.dims();
+    if d.x.ndim() != want.len() + 1 || d.x.shape()[1..] != *want {
+        return Err(TrainError::Data(format!(
+            "{what} x has shape {:?} but the model expects (samples, {})",
+            d.x.shape(),
+            want.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if n == 0 {
+        return Err(TrainError::Data(format!("{what} x holds no samples")));
+    }
+    if d.y.shape().first() != Some(&n) {
+        return Err(TrainError::Data(format!(
+            "{what} x has {n} samples but y has {}",
+            d.y.shape().first().copied().unwrap_or(0)
+        )));
+    }
+    if d.x.iter().any(|v| !v.is_finite()) {
+        return Err(TrainError::Data(format!(
+            "{what} x holds NaN or infinite values"
+        )));
+    }
+    let out = a
+        .output()
+        .ok_or_else(|| TrainError::Data("the model is not valid".into()))?;
+    let mut pred = vec![n];
+    pred.extend_from_slice(out.dims());
+    let y_loss = cfg
+        .loss
+        .check_targets(&pred, &d.y)
+        .map_err(|e| TrainError::Data(format!("{what}: {e}")))?;
+    let y_acc = if cfg.accuracy {
+        let kind = Accuracy::resolve(d.y.shape(), &pred);
+        let shape: Vec<usize> = match kind {
+            Accuracy::Binary | Accuracy::Categorical => pred.clone(),
+            Accuracy::Sparse => pred[..pred.len() - 1].to_vec(),
+        };
+        let y = d
+            .y
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(IxDyn(&shape))
+            .map_err(|_| {
+                TrainError::Data(format!(
+                    "{what} y has shape {:?}, which does not fit the model output {:?} for accuracy",
+                    d.y.shape(),
+                    pred
+                ))
+            })?;
+        Some((kind, y))
+    } else {
+        None
+    };
+    Ok(Prepared {
+        x: d.x.clone(),
+        y_loss,
+        y_acc,
+    })
+}
+
+/// Mean loss (and accuracy) in inference mode, in batches, as Keras's `evaluate`.
+fn evaluate(
+    model: &Model,
+    a: &Analysis,
+    weights: &Weights,
+    p: &Prepared,
+    cfg: &FitConfig,
+) -> Result<(f64, Option<f64>), TrainError> {
+    let n = p.x.shape()[0];
+    let idx: Vec<usize> = (0..n).collect();
+    let (mut loss_sum, mut acc_sum) = (0f64, 0f64);
+    for chunk in idx.chunks(cfg.batch_size) {
+        let xb = p.x.select(Axis(0), chunk);
+        let outs = forward(model, a, weights, xb.clone(), cfg.limits).map_err(TrainError::Layer)?;
+        let pred = outs.last().cloned().unwrap_or(xb);
+        let (v, _) = cfg
+            .loss
+            .value_and_grad(&pred, &p.y_loss.select(Axis(0), chunk))?;
+        loss_sum += f64::from(v) * chunk.len() as f64;
+        if let Some((kind, y)) = &p.y_acc {
+            acc_sum += kind.batch(&pred, &y.select(Axis(0), chunk))?.0;
+        }
+    }
+    Ok((
+        loss_sum / n as f64,
+        p.y_acc.as_ref().map(|_| acc_sum / n as f64),
+    ))
+}
+
+/// Train `weights` in place, as Keras's `model.fit(x, y, batch_size, epochs,
+/// validation_data, shuffle)`.
+///
+/// # Errors
+/// Settings out of range, data that do not fit, a layer that cannot train, the size guard.
+pub fn fit(
+    model: &Model,
+    a: &Analysis,
+    weights: &mut Weights,
+    train: &Data,
+    val: Option<&Data>,
+    cfg: &FitConfig,
+) -> Result<FitResult, TrainError> {
+    if let Some(e) = a.first_error() {
+        return Err(TrainError::Layer(e.clone()));
+    }
+    if cfg.batch_size == 0 {
+        return Err(TrainError::setting(
+            "--batch-size",
+            "must be at least 1, got 0",
+        ));
+    }
+    let mut opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
+    check_trainable(model, a)?;
+    let tr = prepare(a, train, cfg, "training data:")?;
+    let va = val
+        .map(|v| prepare(a, v, cfg, "validation data:"))
+        .transpose()?;
+    let n = tr.x.shape()[0];
+    guard(model, a, cfg.batch_size.min(n), cfg.limits)?;
+    let mut rng = Rng::new(cfg.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut history = History::new();
+    let push = |h: &mut History, k: &str, v: f64| h.entry(k.to_string()).or_default().push(v);
+    for epoch in 1..=cfg.epochs {
+        if cfg.shuffle {
+            for i in (1..n).rev() {
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                order.swap(i, j);
+            }
+        }
+        let (mut loss_sum, mut acc_sum) = (0f64, 0f64);
+        for chunk in order.chunks(cfg.batch_size) {
+            let xb = tr.x.select(Axis(0), chunk);
+            let yb = tr.y_loss.select(Axis(0), chunk);
+            let step = loss_and_grads(model, a, weights, &xb, &yb, cfg.loss, &mut rng)?;
+            if !step.loss.is_finite() {
+                return Ok(FitResult {
+                    history,
+                    outcome: Outcome::Diverged { epoch },
+                });
+            }
+            loss_sum += f64::from(step.loss) * chunk.len() as f64;
+            if let Some((kind, y)) = &tr.y_acc {
+                acc_sum += kind.batch(&step.pred, &y.select(Axis(0), chunk))?.0;
+            }
+            let mut vars = Vec::new();
+            let mut grads = Vec::new();
+            for ((ws, gs), report) in weights.iter_mut().zip(&step.grads).zip(&a.layers) {
+                for ((w, g), spec) in ws.iter_mut().zip(gs).zip(&report.weights) {
+                    if spec.trainable {
+                        vars.push(w);
+                        grads.push(g);
+                    }
+                }
+            }
+            opt.step(&mut vars, &grads)?;
+            for (ws, ups) in weights.iter_mut().zip(step.updates) {
+                for (i, u) in ups {
+                    if let Some(w) = ws.get_mut(i) {
+                        *w = u;
+                    }
+                }
+            }
+        }
+        let epoch_loss = loss_sum / n as f64;
+        let val_numbers = match &va {
+            Some(p) => Some(evaluate(model, a, weights, p, cfg)?),
+            None => None,
+        };
+        let diverged = !epoch_loss.is_finite()
+            || val_numbers.is_some_and(|(l, _)| !l.is_finite())
+            || weights
+                .iter()
+                .flatten()
+                .any(|w| w.iter().any(|v| !v.is_finite()));
+        if diverged {
+            return Ok(FitResult {
+                history,
+                outcome: Outcome::Diverged { epoch },
+            });
+        }
+        push(&mut history, "loss", epoch_loss);
+        if tr.y_acc.is_some() {
+            push(&mut history, "accuracy", acc_sum / n as f64);
+        }
+        if let Some((l, acc)) = val_numbers {
+            push(&mut history, "val_loss", l);
+            if let Some(acc) = acc {
+                push(&mut history, "val_accuracy", acc);
+            }
+        }
+    }
+    Ok(FitResult {
+        history,
+        outcome: Outcome::Finished,
+    })
+}
