@@ -14,7 +14,9 @@ use super::window::{dilated_span, TransposedGeometry, Window, WindowGeometry};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
+use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
+use crate::engine::train::grad::{reshape_to, Grads, Trace};
 use serde_json::{Map, Value};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -483,6 +485,59 @@ impl<R: Rank> Conv<R> {
 }
 
 impl<R: Rank> LayerRules for Conv<R> {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = view4(x)?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (_, h, wd, _) = x4.dim();
+        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let f = kern.dim().3;
+        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
+        let z = from_4d(
+            conv2d_core(x4, kern, g, pad, out, self.groups, bias, false)?,
+            R::N,
+        );
+        let mut y = z.clone();
+        self.activation.apply(&mut y);
+        Ok(Trace::saving(y, vec![z]))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = view4(x)?;
+        let kernel = first_weight(w)?;
+        let kern = kernel4(kernel, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (_, h, wd, _) = x4.dim();
+        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz4 = view4(&dz)?;
+        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
+        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
+        if self.use_bias {
+            dw.push(
+                dz4.sum_axis(ndarray::Axis(0))
+                    .sum_axis(ndarray::Axis(0))
+                    .sum_axis(ndarray::Axis(0))
+                    .into_dyn(),
+            );
+        }
+        Ok(Grads {
+            dx: reshape_to(&dx.into_dyn(), x.shape())?,
+            dw,
+        })
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, R::N)?;
@@ -1330,4 +1385,71 @@ impl<R: Rank> LayerCode for ConvTranspose<R> {
         ));
         t.activation(self.activation.name());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Training: the convolution's backward pass
+// ---------------------------------------------------------------------------------------
+
+/// Gradients of [`conv2d_core`] (before bias and activation) with respect to the kernel and
+/// the input, from the output gradient `dz` (B, oh, ow, F): every output cell sends
+/// `dz·kernel` back to the input cells its window read, and `x·dz` to the kernel taps.
+fn conv2d_backward(
+    x: ArrayView4<'_, f32>,
+    kernel: ArrayView4<'_, f32>,
+    dz: ArrayView4<'_, f32>,
+    g: Geo2,
+    pad: [usize; 2],
+    out: [usize; 2],
+    groups: usize,
+) -> Result<(Array4<f32>, Array4<f32>), Problem> {
+    let (b, h, w, c) = x.dim();
+    let (kh, kw, cg, f) = kernel.dim();
+    let groups = groups.max(1);
+    let [oh, ow] = out;
+    if cg * groups != c || f % groups != 0 || dz.dim() != (b, oh, ow, f) {
+        return Err(Problem::KernelGroups {
+            kernel: kernel.shape().to_vec(),
+            channels: c,
+            groups,
+        });
+    }
+    let fg = f / groups;
+    let mut dk = Array4::<f32>::zeros((kh, kw, cg, f));
+    let mut dx = Array4::<f32>::zeros((b, h, w, c));
+    for bi in 0..b {
+        for oi in 0..oh {
+            for oj in 0..ow {
+                for a in 0..kh {
+                    let i = tap(oi, g.s[0], a, g.d[0], pad[0]);
+                    if i < 0 || i >= h as i128 {
+                        continue;
+                    }
+                    let i = i as usize;
+                    for bb in 0..kw {
+                        let j = tap(oj, g.s[1], bb, g.d[1], pad[1]);
+                        if j < 0 || j >= w as i128 {
+                            continue;
+                        }
+                        let j = j as usize;
+                        for gi in 0..groups {
+                            for ci in 0..cg {
+                                let xc = gi * cg + ci;
+                                let xv = x[[bi, i, j, xc]];
+                                let mut acc = 0f32;
+                                for fl in 0..fg {
+                                    let fo = gi * fg + fl;
+                                    let gz = dz[[bi, oi, oj, fo]];
+                                    dk[[a, bb, ci, fo]] += xv * gz;
+                                    acc += kernel[[a, bb, ci, fo]] * gz;
+                                }
+                                dx[[bi, i, j, xc]] += acc;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((dk, dx))
 }

@@ -8,7 +8,9 @@ use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, ten
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
+use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
@@ -88,6 +90,89 @@ impl Default for BatchNormalization {
 }
 
 impl LayerRules for BatchNormalization {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let p = self.params(x, w)?;
+        let (mean, var) = batch_moments(x, p.axis);
+        let inv = var.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
+        let (mean_b, inv_b) = (p.channels(&mean)?, p.channels(&inv)?);
+        let xhat = (x - &mean_b) * &inv_b;
+        let mut y = xhat.clone();
+        if let Some(g) = &p.gamma {
+            y *= g;
+        }
+        if let Some(b) = &p.beta {
+            y += b;
+        }
+        let m = self.momentum;
+        let moving =
+            |old: &ArrayD<f32>, batch: &ndarray::Array1<f32>| -> Result<ArrayD<f32>, Problem> {
+                let b = batch
+                    .clone()
+                    .into_dyn()
+                    .into_shape_with_order(old.raw_dim())
+                    .map_err(|_| Problem::layout("moving statistic size"))?;
+                Ok(old * m + &(b * (1.0 - m)))
+            };
+        let updates = vec![
+            (p.first_moving, moving(&w[p.first_moving], &mean)?),
+            (p.first_moving + 1, moving(&w[p.first_moving + 1], &var)?),
+        ];
+        Ok(Trace {
+            y,
+            saved: vec![xhat, inv.into_dyn()],
+            updates,
+        })
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        let p = self.params(x, w)?;
+        let xhat = t.saved(0)?;
+        let inv = t
+            .saved(1)?
+            .clone()
+            .into_dimensionality::<ndarray::Ix1>()
+            .map_err(|_| Problem::layout("saved inverse deviation"))?;
+        let c = inv.len();
+        let n = (x.len() / c.max(1)).max(1) as f32;
+        let sum_c = |a: &ArrayD<f32>| -> ndarray::Array1<f32> {
+            let mut s = ndarray::Array1::<f32>::zeros(c);
+            for lane in a.lanes(Axis(p.axis)) {
+                s += &lane;
+            }
+            s
+        };
+        let dbeta = sum_c(dy);
+        let dgamma = sum_c(&(dy * xhat));
+        let dxhat = match &p.gamma {
+            Some(g) => dy * g,
+            None => dy.clone(),
+        };
+        let s1 = p.channels(&sum_c(&dxhat))?;
+        let s2 = p.channels(&sum_c(&(&dxhat * xhat)))?;
+        let inv_b = p.channels(&inv)?;
+        let dx = (&dxhat * n - &s1 - &(xhat * &s2)) * &inv_b / n;
+        let mut dw = Vec::new();
+        if self.scale {
+            dw.push(dgamma.into_dyn());
+        }
+        if self.center {
+            dw.push(dbeta.into_dyn());
+        }
+        dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
+        dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
+        Ok(Grads { dx, dw })
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         same_shape_on_axis(self.axis, input)
     }
@@ -362,4 +447,78 @@ impl LayerCode for UnitNormalization {
         t.make_channels_last();
         t.lambda("nn.functional.normalize(x, dim=-1)", "UnitNormalization");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Training: BatchNormalization with batch statistics
+// ---------------------------------------------------------------------------------------
+
+/// BatchNormalization's weights laid out for a batch.
+struct BnParams {
+    axis: usize,
+    ndim: usize,
+    gamma: Option<ArrayD<f32>>,
+    beta: Option<ArrayD<f32>>,
+    /// Index of `moving_mean` among the weights (`moving_variance` follows).
+    first_moving: usize,
+}
+
+impl BnParams {
+    /// A per-channel vector shaped to broadcast against the batch.
+    fn channels(&self, v: &ndarray::Array1<f32>) -> Result<ArrayD<f32>, Problem> {
+        channel_view(&v.clone().into_dyn(), self.ndim, self.axis)
+    }
+}
+
+impl BatchNormalization {
+    fn params(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<BnParams, Problem> {
+        let ndim = x.ndim();
+        let axis = tensor_axis(self.axis, ndim);
+        let need = 2 + usize::from(self.scale) + usize::from(self.center);
+        if w.len() < need || axis >= ndim {
+            return Err(Problem::MissingWeights {
+                expected: need,
+                got: w.len(),
+            });
+        }
+        let mut i = 0;
+        let gamma = if self.scale {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        let beta = if self.center {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        Ok(BnParams {
+            axis,
+            ndim,
+            gamma,
+            beta,
+            first_moving: i,
+        })
+    }
+}
+
+/// Per-channel batch mean and biased variance over every axis but `axis` (Keras's
+/// `ops.moments`).
+fn batch_moments(x: &ArrayD<f32>, axis: usize) -> (ndarray::Array1<f32>, ndarray::Array1<f32>) {
+    let c = x.shape().get(axis).copied().unwrap_or(0);
+    let n = (x.len() / c.max(1)).max(1) as f32;
+    let mut mean = ndarray::Array1::<f32>::zeros(c);
+    for lane in x.lanes(Axis(axis)) {
+        mean += &lane;
+    }
+    mean /= n;
+    let mut var = ndarray::Array1::<f32>::zeros(c);
+    for lane in x.lanes(Axis(axis)) {
+        let d = &lane - &mean;
+        var += &(&d * &d);
+    }
+    var /= n;
+    (mean, var)
 }

@@ -10,7 +10,9 @@ use super::code::{KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
+use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, checked_sum, Shape};
+use crate::engine::train::grad::{Grads, Trace};
 
 /// Settings shared by all three recurrent layers.
 fn check_common(
@@ -174,6 +176,21 @@ macro_rules! rnn_layer {
             }
         }
         impl LayerRules for $name {
+            fn train_forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _rng: &mut Rng) -> Result<Trace, Problem> {
+                Ok(Trace::plain(self.forward(x, w)?))
+            }
+            fn backward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
+                let n = 2 + usize::from(self.use_bias);
+                let k = mat(get(w, 0, n)?, "kernel")?;
+                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+                let bias = if self.use_bias {
+                    Some(get(w, 2, n)?)
+                } else {
+                    None
+                };
+                let bp = Bptt::new(x, dy, self.units, self.go_backwards, self.return_sequences)?;
+                self.bptt(bp, RnnWeights { k, r, bias })
+            }
             fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
                 let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
                 Ok(rnn_out(t, self.units, self.return_sequences))
@@ -560,5 +577,362 @@ impl LayerCode for Gru {
         let note = (!self.reset_after).then_some("Keras reset_after=False has no PyTorch equivalent (nn.GRU applies the reset gate after the matmul, like reset_after=True)");
         let r = torch_rnn_of!(self, "GRU", Some(self.recurrent_activation), note);
         torch_rnn(t, inp, &r);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Training: backpropagation through time
+// ---------------------------------------------------------------------------------------
+
+/// What every recurrent backward pass needs: the input as `(B, T, F)`, the output gradient
+/// at each processing step, and the time index each step reads.
+struct Bptt {
+    x: Array3<f32>,
+    /// `(B, T, U)`: the output gradient at processing step `k` (only the last step when
+    /// the layer returns its last state).
+    dh_out: Array3<f32>,
+    go_backwards: bool,
+}
+
+impl Bptt {
+    fn new(
+        x: &ArrayD<f32>,
+        dy: &ArrayD<f32>,
+        units: usize,
+        go_backwards: bool,
+        seq: bool,
+    ) -> Result<Bptt, Problem> {
+        let x = x
+            .clone()
+            .into_dimensionality::<Ix3>()
+            .map_err(|_| Problem::layout("recurrent input must be (batch, time, features)"))?;
+        let (b, t, _) = x.dim();
+        let dh_out = if seq {
+            dy.clone()
+                .into_dimensionality::<Ix3>()
+                .map_err(|_| Problem::layout("recurrent gradient must be (batch, time, units)"))?
+        } else {
+            let last = dy
+                .clone()
+                .into_dimensionality::<Ix2>()
+                .map_err(|_| Problem::layout("recurrent gradient must be (batch, units)"))?;
+            let mut d = Array3::<f32>::zeros((b, t, units));
+            if t > 0 {
+                d.slice_mut(s![.., t - 1, ..]).assign(&last);
+            }
+            d
+        };
+        if dh_out.dim() != (b, t, units) {
+            return Err(Problem::layout("recurrent gradient has the wrong shape"));
+        }
+        Ok(Bptt {
+            x,
+            dh_out,
+            go_backwards,
+        })
+    }
+    fn steps(&self) -> usize {
+        self.x.dim().1
+    }
+    /// The time index processing step `k` reads.
+    fn time(&self, k: usize) -> usize {
+        if self.go_backwards {
+            self.steps() - 1 - k
+        } else {
+            k
+        }
+    }
+    fn xt(&self, k: usize) -> Array2<f32> {
+        self.x.slice(s![.., self.time(k), ..]).to_owned()
+    }
+    fn dout(&self, k: usize) -> Array2<f32> {
+        self.dh_out.slice(s![.., k, ..]).to_owned()
+    }
+}
+
+/// `d` through activation `a` at pre-activation `pre` (output `out`).
+fn dact(
+    a: Activation,
+    pre: &Array2<f32>,
+    out: &Array2<f32>,
+    d: &Array2<f32>,
+) -> Result<Array2<f32>, Problem> {
+    a.backward(
+        &pre.clone().into_dyn(),
+        &out.clone().into_dyn(),
+        &d.clone().into_dyn(),
+    )?
+    .into_dimensionality::<Ix2>()
+    .map_err(|_| Problem::layout("activation gradient rank"))
+}
+
+fn applied(a: Activation, pre: &Array2<f32>) -> Array2<f32> {
+    let mut m = pre.clone();
+    act2(a, &mut m);
+    m
+}
+
+/// The gradients of kernel, recurrent kernel and bias (shaped like `bias`), and the input
+/// gradient, once accumulated.
+struct Acc {
+    dk: Array2<f32>,
+    dr: Array2<f32>,
+    /// Input-side and (GRU `reset_after`) recurrent-side bias gradients.
+    db: Array1<f32>,
+    db_r: Array1<f32>,
+    dx: Array3<f32>,
+}
+
+impl Acc {
+    fn new(x: &Array3<f32>, k: &Array2<f32>, r: &Array2<f32>) -> Acc {
+        Acc {
+            dk: Array2::zeros(k.raw_dim()),
+            dr: Array2::zeros(r.raw_dim()),
+            db: Array1::zeros(k.ncols()),
+            db_r: Array1::zeros(r.ncols()),
+            dx: Array3::zeros(x.raw_dim()),
+        }
+    }
+    /// Input-side contributions of one step's pre-activation gradient `dz`.
+    fn input_side(
+        &mut self,
+        bp: &Bptt,
+        step: usize,
+        xt: &Array2<f32>,
+        dz: &Array2<f32>,
+        k: &Array2<f32>,
+    ) {
+        self.dk += &xt.t().dot(dz);
+        self.db += &dz.sum_axis(Axis(0));
+        let ti = bp.time(step);
+        let dxt = dz.dot(&k.t());
+        self.dx.slice_mut(s![.., ti, ..]).assign(&dxt);
+    }
+    fn finish(self, bias: Option<&ArrayD<f32>>, two_biases: bool) -> Result<Grads, Problem> {
+        let mut dw = vec![self.dk.into_dyn(), self.dr.into_dyn()];
+        if let Some(b) = bias {
+            let db = if two_biases {
+                ndarray::stack(Axis(0), &[self.db.view(), self.db_r.view()])
+                    .map_err(|_| Problem::layout("GRU bias gradient"))?
+                    .into_dyn()
+            } else {
+                self.db.into_dyn()
+            };
+            if db.shape() != b.shape() {
+                return Err(Problem::layout("recurrent bias gradient shape"));
+            }
+            dw.push(db);
+        }
+        Ok(Grads {
+            dx: self.dx.into_dyn(),
+            dw,
+        })
+    }
+}
+
+impl SimpleRnn {
+    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+        let RnnWeights { k, r, bias } = w;
+        let b = bias.map(vec1);
+        let (bsz, t, _) = bp.x.dim();
+        let u = self.units;
+        let a = self.activation;
+        // Forward again, keeping each step's pre-activation and state.
+        let mut hs = vec![Array2::<f32>::zeros((bsz, u))];
+        let mut zs = Vec::with_capacity(t);
+        for step in 0..t {
+            let mut z = bp.xt(step).dot(&k) + hs[step].dot(&r);
+            if let Some(b) = &b {
+                z += b;
+            }
+            hs.push(applied(a, &z));
+            zs.push(z);
+        }
+        let mut acc = Acc::new(&bp.x, &k, &r);
+        let mut dh_next = Array2::<f32>::zeros((bsz, u));
+        for step in (0..t).rev() {
+            let dh = bp.dout(step) + &dh_next;
+            let dz = dact(a, &zs[step], &hs[step + 1], &dh)?;
+            acc.dr += &hs[step].t().dot(&dz);
+            dh_next = dz.dot(&r.t());
+            acc.input_side(&bp, step, &bp.xt(step), &dz, &k);
+        }
+        acc.finish(bias, false)
+    }
+}
+
+impl Lstm {
+    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+        let RnnWeights { k, r, bias } = w;
+        let b = bias.map(vec1);
+        let (bsz, t, _) = bp.x.dim();
+        let u = self.units;
+        let (a, ra) = (self.activation, self.recurrent_activation);
+        let mut hs = vec![Array2::<f32>::zeros((bsz, u))];
+        let mut cs = vec![Array2::<f32>::zeros((bsz, u))];
+        // Per step: pre-activations z (B, 4U) and the gate values i, f, g, o.
+        let mut zs = Vec::with_capacity(t);
+        let mut gates = Vec::with_capacity(t);
+        for step in 0..t {
+            let mut z = bp.xt(step).dot(&k) + hs[step].dot(&r);
+            if let Some(b) = &b {
+                z += b;
+            }
+            let i = applied(ra, &z.slice(s![.., 0..u]).to_owned());
+            let f = applied(ra, &z.slice(s![.., u..2 * u]).to_owned());
+            let g = applied(a, &z.slice(s![.., 2 * u..3 * u]).to_owned());
+            let o = applied(ra, &z.slice(s![.., 3 * u..4 * u]).to_owned());
+            let c = &f * &cs[step] + &i * &g;
+            let h = &o * &applied(a, &c);
+            cs.push(c);
+            hs.push(h);
+            zs.push(z);
+            gates.push([i, f, g, o]);
+        }
+        let mut acc = Acc::new(&bp.x, &k, &r);
+        let mut dh_next = Array2::<f32>::zeros((bsz, u));
+        let mut dc_next = Array2::<f32>::zeros((bsz, u));
+        for step in (0..t).rev() {
+            let [i, f, g, o] = &gates[step];
+            let z = &zs[step];
+            let c = &cs[step + 1];
+            let ac = applied(a, c);
+            let dh = bp.dout(step) + &dh_next;
+            let d_o = &dh * &ac;
+            let dc = &dc_next + &dact(a, c, &ac, &(&dh * o))?;
+            let di = &dc * g;
+            let dg = &dc * i;
+            let df = &dc * &cs[step];
+            dc_next = &dc * f;
+            let mut dz = Array2::<f32>::zeros((bsz, 4 * u));
+            let parts = [(ra, i, di), (ra, f, df), (a, g, dg), (ra, o, d_o)];
+            for (gi, (act, out, d)) in parts.iter().enumerate() {
+                let pre = z.slice(s![.., gi * u..(gi + 1) * u]).to_owned();
+                dz.slice_mut(s![.., gi * u..(gi + 1) * u])
+                    .assign(&dact(*act, &pre, out, d)?);
+            }
+            acc.dr += &hs[step].t().dot(&dz);
+            dh_next = dz.dot(&r.t());
+            acc.input_side(&bp, step, &bp.xt(step), &dz, &k);
+        }
+        acc.finish(bias, false)
+    }
+}
+
+impl Gru {
+    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+        let RnnWeights { k, r, bias } = w;
+        let u = self.units;
+        let (bi, br) = match bias {
+            Some(b) if self.reset_after => {
+                let b2 = mat(b, "bias")?;
+                (
+                    Some(b2.index_axis(Axis(0), 0).to_owned()),
+                    Some(b2.index_axis(Axis(0), 1).to_owned()),
+                )
+            }
+            Some(b) => (Some(vec1(b)), None),
+            None => (None, None),
+        };
+        let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
+        let (bsz, t, _) = bp.x.dim();
+        let cols = |m: &Array2<f32>, g: usize| m.slice(s![.., g * u..(g + 1) * u]).to_owned();
+        let rk = |g: usize| r.slice(s![.., g * u..(g + 1) * u]).to_owned();
+        struct Step {
+            /// Pre-activations of z, r, hh; gate values z, r, hh; the recurrent inner term
+            /// of hh (`reset_after`) or `r·h_prev`.
+            pre: [Array2<f32>; 3],
+            val: [Array2<f32>; 3],
+            inner_h: Array2<f32>,
+        }
+        let mut hs = vec![Array2::<f32>::zeros((bsz, u))];
+        let mut steps = Vec::with_capacity(t);
+        for step in 0..t {
+            let hp = &hs[step];
+            let mut xz = bp.xt(step).dot(&k);
+            if let Some(b) = &bi {
+                xz += b;
+            }
+            let (pz, pr, inner_h) = if reset_after {
+                let mut inner = hp.dot(&r);
+                if let Some(b) = &br {
+                    inner += b;
+                }
+                (
+                    cols(&xz, 0) + cols(&inner, 0),
+                    cols(&xz, 1) + cols(&inner, 1),
+                    cols(&inner, 2),
+                )
+            } else {
+                (
+                    cols(&xz, 0) + hp.dot(&rk(0)),
+                    cols(&xz, 1) + hp.dot(&rk(1)),
+                    Array2::zeros((bsz, u)),
+                )
+            };
+            let zg = applied(ra, &pz);
+            let rg = applied(ra, &pr);
+            let (ph, inner_h) = if reset_after {
+                (cols(&xz, 2) + &rg * &inner_h, inner_h)
+            } else {
+                let rh = &rg * hp;
+                (cols(&xz, 2) + rh.dot(&rk(2)), rh)
+            };
+            let hh = applied(a, &ph);
+            let h = &zg * hp + &(1.0 - &zg) * &hh;
+            hs.push(h);
+            steps.push(Step {
+                pre: [pz, pr, ph],
+                val: [zg, rg, hh],
+                inner_h,
+            });
+        }
+        let mut acc = Acc::new(&bp.x, &k, &r);
+        let mut dh_next = Array2::<f32>::zeros((bsz, u));
+        for step in (0..t).rev() {
+            let st = &steps[step];
+            let hp = &hs[step];
+            let [zg, rg, hh] = &st.val;
+            let dh = bp.dout(step) + &dh_next;
+            let dzg = &dh * &(hp - hh);
+            let dhh = &dh * &(1.0 - zg);
+            let mut dh_prev = &dh * zg;
+            let dph = dact(a, &st.pre[2], hh, &dhh)?;
+            let mut dxz = Array2::<f32>::zeros((bsz, 3 * u));
+            let mut dinner = Array2::<f32>::zeros((bsz, 3 * u));
+            let drg;
+            if reset_after {
+                drg = &dph * &st.inner_h;
+                dinner.slice_mut(s![.., 2 * u..3 * u]).assign(&(&dph * rg));
+            } else {
+                // hh_pre = x_h + (r·h_prev)·R_h
+                let drh = dph.dot(&rk(2).t());
+                let mut dr_h = acc.dr.slice_mut(s![.., 2 * u..3 * u]);
+                dr_h += &st.inner_h.t().dot(&dph);
+                drg = &drh * hp;
+                dh_prev += &(&drh * rg);
+            }
+            let dpz = dact(ra, &st.pre[0], zg, &dzg)?;
+            let dpr = dact(ra, &st.pre[1], rg, &drg)?;
+            dxz.slice_mut(s![.., 0..u]).assign(&dpz);
+            dxz.slice_mut(s![.., u..2 * u]).assign(&dpr);
+            dxz.slice_mut(s![.., 2 * u..3 * u]).assign(&dph);
+            if reset_after {
+                dinner.slice_mut(s![.., 0..u]).assign(&dpz);
+                dinner.slice_mut(s![.., u..2 * u]).assign(&dpr);
+                acc.dr += &hp.t().dot(&dinner);
+                acc.db_r += &dinner.sum_axis(Axis(0));
+                dh_prev += &dinner.dot(&r.t());
+            } else {
+                let mut dr_z = acc.dr.slice_mut(s![.., 0..u]);
+                dr_z += &hp.t().dot(&dpz);
+                let mut dr_r = acc.dr.slice_mut(s![.., u..2 * u]);
+                dr_r += &hp.t().dot(&dpr);
+                dh_prev += &(dpz.dot(&rk(0).t()) + dpr.dot(&rk(1).t()));
+            }
+            dh_next = dh_prev;
+            acc.input_side(&bp, step, &bp.xt(step), &dxz, &k);
+        }
+        acc.finish(bias, reset_after)
     }
 }
