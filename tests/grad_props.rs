@@ -1,0 +1,357 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Gradient checks: every layer kind with a backward pass, on random small shapes and
+//! settings, against central finite differences of its training-mode forward pass. The
+//! objective is `L = Σ r·y` for a random `r` (so `dL/dy = r`), summed in f64; the layer's
+//! `backward(dy = r)` must give `dL/dx` and `dL/dw` for every trainable weight.
+//!
+//! The layers compute in f32, so the step is 1e-3 and the tolerance 2e-3 absolute plus 1 %
+//! relative. Inputs stay at least 0.05 away from 0, where ReLU-like activations have their
+//! kink (the others are ±3 and 6, outside the inputs' range); kinked activations are not
+//! put inside layers whose pre-activations cannot be controlled; max-pooling inputs are
+//! distinct values 0.01 apart, so no two window cells are within a step of each other.
+//! Random layers (Dropout) draw the same mask in every evaluation (same seed).
+//! A whole-model check covers the chain through `loss_and_grads`, loss included.
+
+use flatland::engine::forward::{init_weights, Limits};
+use flatland::engine::rng::Rng;
+use flatland::engine::train::fit::loss_and_grads;
+use flatland::engine::train::loss::Loss;
+use flatland::engine::{analyze, Layer, LayerSpec, Model};
+use ndarray::{ArrayD, IxDyn};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const H: f32 = 1e-3;
+
+fn close(num: f64, got: f64) -> bool {
+    (num - got).abs() <= 2e-3 + 1e-2 * num.abs()
+}
+
+/// Values in ±[0.05, 1.5], or (distinct) a shuffled ladder 0.01 apart.
+fn input(rng: &mut Rng, shape: &[usize], ladder: bool) -> ArrayD<f32> {
+    let n: usize = shape.iter().product();
+    let vals: Vec<f32> = if ladder {
+        let mut v: Vec<f32> = (0..n)
+            .map(|i| (i as f32 - n as f32 / 2.0) * 0.01 + 0.005)
+            .collect();
+        for i in (1..n).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+        v
+    } else {
+        (0..n)
+            .map(|_| {
+                let m = rng.uniform(0.05, 1.5);
+                if rng.unit() < 0.5 {
+                    -m
+                } else {
+                    m
+                }
+            })
+            .collect()
+    };
+    ArrayD::from_shape_vec(IxDyn(shape), vals).unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
+}
+
+/// Add `d` to element `i` (row-major).
+fn nudge(a: &mut ArrayD<f32>, i: usize, d: f32) {
+    if let Some(v) = a.iter_mut().nth(i) {
+        *v += d;
+    }
+}
+
+fn objective(y: &ArrayD<f32>, r: &ArrayD<f32>) -> f64 {
+    y.iter()
+        .zip(r.iter())
+        .map(|(a, b)| f64::from(*a) * f64::from(*b))
+        .sum()
+}
+
+/// Check one layer (random settings that make no valid layer are rejected).
+fn check(
+    class: &str,
+    config: Value,
+    dims: &[usize],
+    seed: u64,
+    ladder: bool,
+) -> Result<(), TestCaseError> {
+    let spec = LayerSpec::from_config(class, &config);
+    let model = Model {
+        name: "g".into(),
+        input_shape: dims.to_vec(),
+        layers: vec![Layer::new("layer", spec.clone())],
+    };
+    let a = analyze(&model);
+    prop_assume!(a.valid(), "invalid settings");
+    let mut rng = Rng::new(seed);
+    let mut weights = init_weights(&a, seed, Limits::default())
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // Move every weight off its initial value (zero biases, unit gammas).
+    for w in weights[0].iter_mut() {
+        w.mapv_inplace(|v| v + 0.3 * (rng.uniform(-1.0, 1.0)));
+    }
+    let specs = a.layers[0].weights.clone();
+    let mut shape = vec![2usize];
+    shape.extend_from_slice(dims);
+    let x = input(&mut rng, &shape, ladder);
+    let rules = spec.rules();
+    let run = |x: &ArrayD<f32>, w: &[ArrayD<f32>]| rules.train_forward(x, w, &mut Rng::new(99));
+    let t = run(&x, &weights[0]).map_err(|e| TestCaseError::fail(format!("{class}: {e}")))?;
+    let r = input(&mut rng, t.y.shape(), false);
+    let g = rules
+        .backward(&x, &weights[0], &t, &r)
+        .map_err(|e| TestCaseError::fail(format!("{class}: {e}")))?;
+    prop_assert_eq!(g.dx.shape(), x.shape());
+    prop_assert_eq!(g.dw.len(), weights[0].len());
+    let fd = |x: &ArrayD<f32>, w: &[ArrayD<f32>]| -> Result<f64, TestCaseError> {
+        Ok(objective(
+            &run(x, w).map_err(|e| TestCaseError::fail(e.to_string()))?.y,
+            &r,
+        ))
+    };
+    for i in 0..x.len() {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        nudge(&mut xp, i, H);
+        nudge(&mut xm, i, -H);
+        let num = (fd(&xp, &weights[0])? - fd(&xm, &weights[0])?) / (2.0 * f64::from(H));
+        let got = f64::from(g.dx.as_slice().map_or(0.0, |s| s[i]));
+        prop_assert!(
+            close(num, got),
+            "{} {} dx[{}]: backward {} vs finite differences {}",
+            class,
+            config,
+            i,
+            got,
+            num
+        );
+    }
+    for (wi, spec_w) in specs.iter().enumerate() {
+        if !spec_w.trainable {
+            continue;
+        }
+        prop_assert_eq!(g.dw[wi].shape(), weights[0][wi].shape());
+        for i in 0..weights[0][wi].len() {
+            let (mut wp, mut wm) = (weights[0].clone(), weights[0].clone());
+            nudge(&mut wp[wi], i, H);
+            nudge(&mut wm[wi], i, -H);
+            let num = (fd(&x, &wp)? - fd(&x, &wm)?) / (2.0 * f64::from(H));
+            let got = f64::from(g.dw[wi].as_slice().map_or(0.0, |s| s[i]));
+            prop_assert!(
+                close(num, got),
+                "{} {} d{}[{}]: backward {} vs finite differences {}",
+                class,
+                config,
+                spec_w.name,
+                i,
+                got,
+                num
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Activations without kinks inside the inputs' range, for layers whose pre-activations
+/// the test does not control.
+const SMOOTH: &[&str] = &[
+    "linear",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    "softsign",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "mish",
+    "exponential",
+];
+
+const ALL_ACTIVATIONS: &[&str] = &[
+    "linear",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "hard_sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    "softsign",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "hard_silu",
+    "mish",
+    "exponential",
+    "leaky_relu",
+];
+
+fn dims(max_rank: usize) -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(1usize..4, 1..=max_rank)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn dense_backward(units in 1usize..5, act in 0..SMOOTH.len(), bias: bool, d in dims(3), seed: u64) {
+        check("Dense", json!({"units": units, "activation": SMOOTH[act], "use_bias": bias}), &d, seed, false)?;
+    }
+
+    #[test]
+    fn activation_backward(act in 0..ALL_ACTIVATIONS.len(), d in dims(3), seed: u64) {
+        check("Activation", json!({"activation": ALL_ACTIVATIONS[act]}), &d, seed, false)?;
+    }
+
+    #[test]
+    fn activation_layers_backward(kind in 0usize..6, slope in 0.0f32..0.5, axis in 0usize..2, d in dims(3), seed: u64) {
+        let (class, cfg) = match kind {
+            0 => ("ReLU", json!({})),
+            1 => ("ReLU", json!({"negative_slope": slope, "max_value": 1.0 + slope + 0.07})),
+            2 => ("LeakyReLU", json!({"negative_slope": slope})),
+            3 => ("ELU", json!({"alpha": 0.5 + slope})),
+            4 => ("Softmax", json!({"axis": if axis == 0 { -1 } else { 1 }})),
+            _ => ("PReLU", json!({"shared_axes": if axis == 0 { Value::Null } else { json!([1]) }})),
+        };
+        check(class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn reshaping_backward(kind in 0usize..4, d in dims(3), seed: u64) {
+        let n: usize = d.iter().product();
+        let (class, cfg) = match kind {
+            0 => ("Flatten", json!({})),
+            1 => ("Reshape", json!({"target_shape": [n]})),
+            2 => ("Reshape", json!({"target_shape": [-1, 1]})),
+            _ => {
+                let dims: Vec<usize> = (1..=d.len()).rev().collect();
+                ("Permute", json!({"dims": dims}))
+            }
+        };
+        check(class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn dropout_family_backward(kind in 0usize..5, rate in 0.0f32..0.9, d in dims(3), seed: u64) {
+        let (class, cfg) = match kind {
+            0 => ("Dropout", json!({"rate": rate})),
+            1 => ("GaussianNoise", json!({"stddev": rate})),
+            2 => ("GaussianDropout", json!({"rate": rate})),
+            3 => ("AlphaDropout", json!({"rate": rate})),
+            _ => ("SpatialDropout1D", json!({"rate": rate})),
+        };
+        let d = if kind == 4 { vec![d[0], d.get(1).copied().unwrap_or(2)] } else { d };
+        check(class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn pooling_backward(two_d: bool, max: bool, global: bool, pool in 1usize..4, stride in 1usize..3, same: bool, h in 1usize..6, w in 1usize..6, c in 1usize..3, seed: u64) {
+        let rank = if two_d { 2 } else { 1 };
+        let kind = if max { "Max" } else { "Average" };
+        let d = if two_d { vec![h, w, c] } else { vec![h, c] };
+        if global {
+            check(&format!("Global{kind}Pooling{rank}D"), json!({}), &d, seed, true)?;
+        } else {
+            let cfg = json!({"pool_size": vec![pool; rank], "strides": vec![stride; rank], "padding": if same { "same" } else { "valid" }});
+            check(&format!("{kind}Pooling{rank}D"), cfg, &d, seed, true)?;
+        }
+    }
+
+    #[test]
+    fn conv_backward(two_d: bool, filters in 1usize..4, k in 1usize..4, stride in 1usize..3, dilation in 1usize..3, same: bool, groups in 1usize..3, act in 0usize..3, h in 2usize..7, w in 2usize..6, cg in 1usize..3, bias: bool, seed: u64) {
+        let rank = if two_d { 2 } else { 1 };
+        let (stride, dilation) = if stride > 1 { (stride, 1) } else { (1, dilation) };
+        let c = cg * groups;
+        let d = if two_d { vec![h, w, c] } else { vec![h, c] };
+        let activation = ["linear", "tanh", "sigmoid"][act];
+        let cfg = json!({
+            "filters": filters * groups, "kernel_size": vec![k; rank], "strides": vec![stride; rank],
+            "dilation_rate": vec![dilation; rank], "padding": if same { "same" } else { "valid" },
+            "groups": groups, "activation": activation, "use_bias": bias,
+        });
+        check(&format!("Conv{rank}D"), cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn batch_normalization_backward(scale: bool, center: bool, first_axis: bool, d in dims(3), seed: u64) {
+        let axis = if first_axis { 1 } else { -1 };
+        check("BatchNormalization", json!({"scale": scale, "center": center, "axis": axis}), &d, seed, false)?;
+    }
+
+    #[test]
+    fn recurrent_backward(kind in 0usize..3, units in 1usize..4, t in 1usize..5, f in 1usize..4, seq: bool, back: bool, bias: bool, reset_after: bool, seed: u64) {
+        let class = ["SimpleRNN", "LSTM", "GRU"][kind];
+        let cfg = json!({"units": units, "return_sequences": seq, "go_backwards": back, "use_bias": bias, "reset_after": reset_after});
+        check(class, cfg, &[t, f], seed, false)?;
+    }
+
+    /// The whole chain: forward, loss, backward through every layer, against finite
+    /// differences of the loss in every weight.
+    #[test]
+    fn model_backward(units in 1usize..5, t in 1usize..4, classes in 2usize..4, seed: u64) {
+        let layers = vec![
+            Layer::new("d", LayerSpec::from_config("Dense", &json!({"units": units, "activation": "tanh"}))),
+            Layer::new("f", LayerSpec::from_config("Flatten", &json!({}))),
+            Layer::new("o", LayerSpec::from_config("Dense", &json!({"units": classes, "activation": "softmax"}))),
+        ];
+        let model = Model { name: "m".into(), input_shape: vec![t, 2], layers };
+        let a = analyze(&model);
+        prop_assert!(a.valid());
+        let mut weights = init_weights(&a, seed, Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut rng = Rng::new(seed);
+        let x = input(&mut rng, &[3, t, 2], false);
+        let y = ArrayD::from_shape_simple_fn(IxDyn(&[3]), || (rng.next_u64() % classes as u64) as f32);
+        let loss = Loss::SparseCategoricalCrossentropy;
+        let g = loss_and_grads(&model, &a, &weights, &x, &y, loss, &mut Rng::new(1)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for li in 0..weights.len() {
+            for wi in 0..weights[li].len() {
+                for i in 0..weights[li][wi].len() {
+                    let orig = weights[li][wi].as_slice().map_or(0.0, |s| s[i]);
+                    let mut at = |v: f32| -> Result<f64, TestCaseError> {
+                        if let Some(e) = weights[li][wi].iter_mut().nth(i) { *e = v; }
+                        let s = loss_and_grads(&model, &a, &weights, &x, &y, loss, &mut Rng::new(1)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        Ok(f64::from(s.loss))
+                    };
+                    let num = (at(orig + H)? - at(orig - H)?) / (2.0 * f64::from(H));
+                    at(orig)?;
+                    let got = f64::from(g.grads[li][wi].as_slice().map_or(0.0, |s| s[i]));
+                    prop_assert!((num - got).abs() <= 3e-3 + 3e-2 * num.abs(), "layer {} weight {} [{}]: {} vs {}", li, wi, i, got, num);
+                }
+            }
+        }
+    }
+}
+
+/// A kind without a backward pass refuses with a typed error naming the layer.
+#[test]
+fn untrainable_kind_is_named() {
+    use flatland::engine::train::fit::check_trainable;
+    let model = Model {
+        name: "m".into(),
+        input_shape: vec![4, 3],
+        layers: vec![
+            Layer::new(
+                "dense",
+                LayerSpec::from_config("Dense", &json!({"units": 2})),
+            ),
+            Layer::new(
+                "ln",
+                LayerSpec::from_config("LayerNormalization", &json!({})),
+            ),
+        ],
+    };
+    let a = analyze(&model);
+    let e = check_trainable(&model, &a)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("training LayerNormalization (`ln`, layer 2) is not supported yet"),
+        "{e}"
+    );
+}
