@@ -232,20 +232,34 @@ pub fn read_weight_list(bytes: &[u8]) -> Result<Vec<ArrayD<f32>>, CodecError> {
 
 /// Write arrays as an uncompressed `.npz` archive with members `arr_0.npy, arr_1.npy, …`
 /// (what `np.savez(path, *arrays)` writes, so `np.load(path)["arr_0"]` reads it, and
-/// [`read_weight_list`] reads it back in order). The archive is byte-for-byte the same for
-/// the same arrays (fixed member times).
+/// [`read_weight_list`] reads it back in order).
+///
+/// # Errors
+/// As [`write_npz_named`].
+pub fn write_npz(arrays: &[ArrayD<f32>]) -> Result<Vec<u8>, CodecError> {
+    let named: Vec<(String, &ArrayD<f32>)> = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("arr_{i}"), a))
+        .collect();
+    write_npz_named(&named)
+}
+
+/// Write `(name, array)` pairs as an uncompressed `.npz` archive (`np.savez(path, name=array,
+/// …)`; members `name.npy`). The archive is byte-for-byte the same for the same arrays (fixed
+/// member times).
 ///
 /// # Errors
 /// The zip writer failing (it writes to memory, so only on an internal error).
-pub fn write_npz(arrays: &[ArrayD<f32>]) -> Result<Vec<u8>, CodecError> {
+pub fn write_npz_named(arrays: &[(String, &ArrayD<f32>)]) -> Result<Vec<u8>, CodecError> {
     use std::io::Write;
     let zip_err = |e: zip::result::ZipError| err(format!("cannot write .npz: {e}"));
     let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip::DateTime::default());
-    for (i, a) in arrays.iter().enumerate() {
-        zw.start_file(format!("arr_{i}.npy"), options)
+    for (name, a) in arrays {
+        zw.start_file(format!("{name}.npy"), options)
             .map_err(zip_err)?;
         zw.write_all(&write_npy(a))
             .map_err(|e| err(format!("cannot write .npz: {e}")))?;
