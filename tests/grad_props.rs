@@ -95,7 +95,7 @@ fn check(
     let mut shape = vec![2usize];
     shape.extend_from_slice(dims);
     let x = input(&mut rng, &shape, ladder);
-    let rules = spec.rules();
+    let rules = spec.grad();
     let run = |x: &ArrayD<f32>, w: &[ArrayD<f32>]| rules.train_forward(x, w, &mut Rng::new(99));
     let t = run(&x, &weights[0]).map_err(|e| TestCaseError::fail(format!("{class}: {e}")))?;
     let r = input(&mut rng, t.y.shape(), false);

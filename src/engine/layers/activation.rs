@@ -10,7 +10,7 @@ use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
 
 macro_rules! activations {
     ($( $v:ident = $s:literal $(| $alias:literal)* ;)*) => {
@@ -243,23 +243,6 @@ pub struct ActivationLayer {
 }
 
 impl LayerRules for ActivationLayer {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(self.activation.backward(x, &t.y, dy)?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(input.clone())
     }
@@ -282,6 +265,25 @@ impl LayerRules for ActivationLayer {
         self.activation.name().to_string()
     }
 }
+impl LayerGrad for ActivationLayer {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(self.activation.backward(x, &t.y, dy)?))
+    }
+}
 
 /// `keras.layers.ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`.
 ///
@@ -296,36 +298,6 @@ pub struct Relu {
 }
 
 impl LayerRules for Relu {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (t, ns, mv) = (self.threshold, self.negative_slope, self.max_value);
-        Ok(Grads::input(times_derivative(x, dy, |v| {
-            if v >= t {
-                match mv {
-                    Some(m) if v > m => 0.0,
-                    _ => 1.0,
-                }
-            } else {
-                match mv {
-                    Some(m) if ns * (v - t) > m => 0.0,
-                    _ => ns,
-                }
-            }
-        })?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if let Some(m) = self.max_value {
             if m < 0.0 {
@@ -369,6 +341,38 @@ impl LayerRules for Relu {
         }
     }
 }
+impl LayerGrad for Relu {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (t, ns, mv) = (self.threshold, self.negative_slope, self.max_value);
+        Ok(Grads::input(times_derivative(x, dy, |v| {
+            if v >= t {
+                match mv {
+                    Some(m) if v > m => 0.0,
+                    _ => 1.0,
+                }
+            } else {
+                match mv {
+                    Some(m) if ns * (v - t) > m => 0.0,
+                    _ => ns,
+                }
+            }
+        })?))
+    }
+}
 
 /// `keras.layers.LeakyReLU(negative_slope=0.3)` (Keras 2's `alpha` accepted).
 ///
@@ -390,6 +394,27 @@ impl Default for LeakyRelu {
 }
 
 impl LayerRules for LeakyRelu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        if self.negative_slope < 0.0 {
+            return Err(Problem::config(
+                "negative_slope",
+                format!("must be >= 0, got {}", self.negative_slope),
+            ));
+        }
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let a = self.negative_slope;
+        Ok(x.mapv(|v| if v >= 0.0 { v } else { a * v }))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("LeakyReLU", input)
+    }
+    fn settings(&self) -> String {
+        format!("slope {}", self.negative_slope)
+    }
+}
+impl LayerGrad for LeakyRelu {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -413,25 +438,6 @@ impl LayerRules for LeakyRelu {
                 a
             }
         })?))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        if self.negative_slope < 0.0 {
-            return Err(Problem::config(
-                "negative_slope",
-                format!("must be >= 0, got {}", self.negative_slope),
-            ));
-        }
-        Ok(input.clone())
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let a = self.negative_slope;
-        Ok(x.mapv(|v| if v >= 0.0 { v } else { a * v }))
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        same_shape("LeakyReLU", input)
-    }
-    fn settings(&self) -> String {
-        format!("slope {}", self.negative_slope)
     }
 }
 
@@ -464,6 +470,55 @@ impl PRelu {
 }
 
 impl LayerRules for PRelu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        self.alpha_shape(input)?;
+        Ok(input.clone())
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        Ok(vec![WeightSpec::new(
+            "alpha",
+            self.alpha_shape(input)?,
+            Init::Zeros,
+        )])
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let alpha = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let mut shape = vec![1];
+        shape.extend_from_slice(alpha.shape());
+        let alpha = alpha
+            .view()
+            .into_shape_with_order(ndarray::IxDyn(&shape))
+            .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
+        let alpha = alpha
+            .broadcast(x.raw_dim())
+            .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
+        let mut y = x.clone();
+        Zip::from(&mut y).and(&alpha).for_each(|v, &a| {
+            if *v < 0.0 {
+                *v *= a;
+            }
+        });
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let a = self.alpha_shape(input).unwrap_or_default();
+        same_shape("PReLU", input).step(format!(
+            "alpha has shape {:?}: {} learned slopes",
+            a,
+            a.iter().product::<usize>()
+        ))
+    }
+    fn settings(&self) -> String {
+        match &self.shared_axes {
+            Some(a) => format!("shared axes {a:?}"),
+            None => "per-element slope".into(),
+        }
+    }
+}
+impl LayerGrad for PRelu {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -514,53 +569,6 @@ impl LayerRules for PRelu {
         }
         Ok(Grads { dx, dw: vec![da] })
     }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        self.alpha_shape(input)?;
-        Ok(input.clone())
-    }
-    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        Ok(vec![WeightSpec::new(
-            "alpha",
-            self.alpha_shape(input)?,
-            Init::Zeros,
-        )])
-    }
-    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let alpha = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let mut shape = vec![1];
-        shape.extend_from_slice(alpha.shape());
-        let alpha = alpha
-            .view()
-            .into_shape_with_order(ndarray::IxDyn(&shape))
-            .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
-        let alpha = alpha
-            .broadcast(x.raw_dim())
-            .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
-        let mut y = x.clone();
-        Zip::from(&mut y).and(&alpha).for_each(|v, &a| {
-            if *v < 0.0 {
-                *v *= a;
-            }
-        });
-        Ok(y)
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let a = self.alpha_shape(input).unwrap_or_default();
-        same_shape("PReLU", input).step(format!(
-            "alpha has shape {:?}: {} learned slopes",
-            a,
-            a.iter().product::<usize>()
-        ))
-    }
-    fn settings(&self) -> String {
-        match &self.shared_axes {
-            Some(a) => format!("shared axes {a:?}"),
-            None => "per-element slope".into(),
-        }
-    }
 }
 
 /// `keras.layers.ELU(alpha=1.0)`.
@@ -580,6 +588,21 @@ impl Default for Elu {
 }
 
 impl LayerRules for Elu {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let a = self.alpha;
+        Ok(x.mapv(|v| elu(v, a)))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("ELU", input)
+    }
+    fn settings(&self) -> String {
+        format!("alpha {}", self.alpha)
+    }
+}
+impl LayerGrad for Elu {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -603,19 +626,6 @@ impl LayerRules for Elu {
                 a * v.exp()
             }
         })?))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        Ok(input.clone())
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let a = self.alpha;
-        Ok(x.mapv(|v| elu(v, a)))
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        same_shape("ELU", input)
-    }
-    fn settings(&self) -> String {
-        format!("alpha {}", self.alpha)
     }
 }
 
@@ -691,6 +701,22 @@ pub(super) fn tensor_axis(axis: i64, ndim: usize) -> usize {
 }
 
 impl LayerRules for Softmax {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        same_shape_on_axis(self.axis, input)
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let mut y = x.clone();
+        softmax_axis(&mut y, tensor_axis(self.axis, x.ndim()), false);
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        same_shape("Softmax", input)
+    }
+    fn settings(&self) -> String {
+        format!("axis {}", self.axis)
+    }
+}
+impl LayerGrad for Softmax {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -713,20 +739,6 @@ impl LayerRules for Softmax {
             tensor_axis(self.axis, x.ndim()),
             false,
         )))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        same_shape_on_axis(self.axis, input)
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let mut y = x.clone();
-        softmax_axis(&mut y, tensor_axis(self.axis, x.ndim()), false);
-        Ok(y)
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        same_shape("Softmax", input)
-    }
-    fn settings(&self) -> String {
-        format!("axis {}", self.axis)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
 use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{reshape_to, Grads, Trace};
+use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
 use serde_json::{Map, Value};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -485,59 +485,6 @@ impl<R: Rank> Conv<R> {
 }
 
 impl<R: Rank> LayerRules for Conv<R> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let (k, s, d) = self.geo()?;
-        let x4 = view4(x)?;
-        let kern = kernel4(first_weight(w)?, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
-        let f = kern.dim().3;
-        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
-        let z = from_4d(
-            conv2d_core(x4, kern, g, pad, out, self.groups, bias, false)?,
-            R::N,
-        );
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
-        let x4 = view4(x)?;
-        let kernel = first_weight(w)?;
-        let kern = kernel4(kernel, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let dz4 = view4(&dz)?;
-        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
-        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
-        if self.use_bias {
-            dw.push(
-                dz4.sum_axis(ndarray::Axis(0))
-                    .sum_axis(ndarray::Axis(0))
-                    .sum_axis(ndarray::Axis(0))
-                    .into_dyn(),
-            );
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (k, s, d) = self.geo()?;
         need_spatial(input, R::N)?;
@@ -631,6 +578,61 @@ impl<R: Rank> LayerRules for Conv<R> {
             t.push_str(&format!(", {}", self.activation.name()));
         }
         t
+    }
+}
+impl<R: Rank> LayerGrad for Conv<R> {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = view4(x)?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (_, h, wd, _) = x4.dim();
+        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let f = kern.dim().3;
+        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
+        let z = from_4d(
+            conv2d_core(x4, kern, g, pad, out, self.groups, bias, false)?,
+            R::N,
+        );
+        let mut y = z.clone();
+        self.activation.apply(&mut y);
+        Ok(Trace::saving(y, vec![z]))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = view4(x)?;
+        let kernel = first_weight(w)?;
+        let kern = kernel4(kernel, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (_, h, wd, _) = x4.dim();
+        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz4 = view4(&dz)?;
+        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
+        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
+        if self.use_bias {
+            dw.push(
+                dz4.sum_axis(ndarray::Axis(0))
+                    .sum_axis(ndarray::Axis(0))
+                    .sum_axis(ndarray::Axis(0))
+                    .into_dyn(),
+            );
+        }
+        Ok(Grads {
+            dx: reshape_to(&dx.into_dyn(), x.shape())?,
+            dw,
+        })
     }
 }
 
@@ -1453,3 +1455,11 @@ fn conv2d_backward(
     }
     Ok((dk, dx))
 }
+
+// ---------------------------------------------------------------------------------------
+// Training: kinds without a backward pass yet
+// ---------------------------------------------------------------------------------------
+
+impl<R: Rank> LayerGrad for ConvTranspose<R> {}
+impl LayerGrad for DepthwiseConv2D {}
+impl LayerGrad for SeparableConv2D {}

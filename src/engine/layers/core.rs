@@ -11,7 +11,7 @@ use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
 use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, Trace};
+use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, LayerGrad, Trace};
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
 ///
@@ -98,57 +98,6 @@ pub fn dense_apply(
 }
 
 impl LayerRules for Dense {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let z = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let k = kernel
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let (c, u) = k.dim();
-        let rows = x.len() / c.max(1);
-        let xs = x.as_standard_layout();
-        let x2 = xs
-            .view()
-            .into_shape_with_order((rows, c))
-            .map_err(|_| Problem::layout("Dense input reshape"))?;
-        let dzs = dz.as_standard_layout();
-        let dz2 = dzs
-            .view()
-            .into_shape_with_order((rows, u))
-            .map_err(|_| Problem::layout("Dense gradient reshape"))?;
-        let dk = x2.t().dot(&dz2).into_dyn();
-        let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
-        let mut dw = vec![dk];
-        if self.use_bias {
-            dw.push(dz2.sum_axis(Axis(0)).into_dyn());
-        }
-        Ok(Grads { dx, dw })
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         if self.units == 0 {
             return Err(Problem::config(
@@ -214,6 +163,59 @@ impl LayerRules for Dense {
         s
     }
 }
+impl LayerGrad for Dense {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        let kernel = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let z = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
+        let mut y = z.clone();
+        self.activation.apply(&mut y);
+        Ok(Trace::saving(y, vec![z]))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let kernel = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let k = kernel
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let (c, u) = k.dim();
+        let rows = x.len() / c.max(1);
+        let xs = x.as_standard_layout();
+        let x2 = xs
+            .view()
+            .into_shape_with_order((rows, c))
+            .map_err(|_| Problem::layout("Dense input reshape"))?;
+        let dzs = dz.as_standard_layout();
+        let dz2 = dzs
+            .view()
+            .into_shape_with_order((rows, u))
+            .map_err(|_| Problem::layout("Dense gradient reshape"))?;
+        let dk = x2.t().dot(&dz2).into_dyn();
+        let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
+        let mut dw = vec![dk];
+        if self.use_bias {
+            dw.push(dz2.sum_axis(Axis(0)).into_dyn());
+        }
+        Ok(Grads { dx, dw })
+    }
+}
 
 /// `keras.layers.Identity()`.
 ///
@@ -223,6 +225,21 @@ impl LayerRules for Dense {
 pub struct Identity {}
 
 impl LayerRules for Identity {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(x.clone())
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new("Identity passes its input through unchanged.")
+            .step(format!("output = input = {input}"))
+    }
+    fn settings(&self) -> String {
+        "pass-through".into()
+    }
+}
+impl LayerGrad for Identity {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -240,19 +257,6 @@ impl LayerRules for Identity {
     ) -> Result<Grads, Problem> {
         check_same_shape(dy, x)?;
         Ok(Grads::input(dy.clone()))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        Ok(input.clone())
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(x.clone())
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        Explanation::new("Identity passes its input through unchanged.")
-            .step(format!("output = input = {input}"))
-    }
-    fn settings(&self) -> String {
-        "pass-through".into()
     }
 }
 
@@ -277,6 +281,22 @@ impl Default for Rescaling {
 }
 
 impl LayerRules for Rescaling {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let (s, o) = (self.scale, self.offset);
+        Ok(x.mapv(|v| v * s + o))
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        Explanation::new("Rescaling computes x × scale + offset element by element; no weights.")
+            .step(format!("output = input = {input}"))
+    }
+    fn settings(&self) -> String {
+        format!("× {} + {}", self.scale, self.offset)
+    }
+}
+impl LayerGrad for Rescaling {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -294,20 +314,6 @@ impl LayerRules for Rescaling {
     ) -> Result<Grads, Problem> {
         check_same_shape(dy, x)?;
         Ok(Grads::input(dy * self.scale))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        Ok(input.clone())
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let (s, o) = (self.scale, self.offset);
-        Ok(x.mapv(|v| v * s + o))
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        Explanation::new("Rescaling computes x × scale + offset element by element; no weights.")
-            .step(format!("output = input = {input}"))
-    }
-    fn settings(&self) -> String {
-        format!("× {} + {}", self.scale, self.offset)
     }
 }
 
@@ -474,3 +480,9 @@ impl LayerCode for Embedding {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Training: kinds without a backward pass yet
+// ---------------------------------------------------------------------------------------
+
+impl LayerGrad for Embedding {}

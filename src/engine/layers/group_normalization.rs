@@ -8,6 +8,7 @@ use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::LayerGrad;
 
 /// `keras.layers.GroupNormalization(groups=32, axis=-1, epsilon=0.001, center=True,
 /// scale=True)`: splits the channels on `axis` into `groups` equal groups and normalises
@@ -365,6 +366,12 @@ impl LayerCode for GroupNormalization {
         t.push(format!("nn.GroupNorm({groups}, {c}, eps={eps}{affine}),"));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Training: no backward pass yet
+// ---------------------------------------------------------------------------------------
+
+impl LayerGrad for GroupNormalization {}
 
 #[cfg(test)]
 mod tests {

@@ -30,9 +30,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::Problem;
-use super::rng::Rng;
 use super::shape::Shape;
-use super::train::grad::{Grads, Trace};
+use super::train::grad::LayerGrad;
 use code::{KerasArgs, KerasTable, LayerCode, Torch};
 
 /// How a weight is initialised when no weights are loaded (Keras defaults).
@@ -133,38 +132,6 @@ pub trait LayerRules {
     /// alphabetically.
     fn field_order(&self) -> &'static [&'static str] {
         FIELD_ORDER
-    }
-
-    /// Training-mode forward pass (Keras `training=True`): the output, what the backward
-    /// pass needs, and new values of non-trainable weights (moving statistics). Random
-    /// layers draw from `rng`. Kinds without a backward pass keep the default.
-    ///
-    /// # Errors
-    /// [`Problem::NotTrainable`] for kinds that cannot train yet; otherwise as
-    /// [`LayerRules::forward`].
-    fn train_forward(
-        &self,
-        _x: &ArrayD<f32>,
-        _weights: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Err(Problem::NotTrainable)
-    }
-
-    /// Backward pass: from the gradient of the loss with respect to the output, the
-    /// gradients with respect to the input and to every weight (zeros for non-trainable
-    /// ones), in `get_weights()` order.
-    ///
-    /// # Errors
-    /// [`Problem::NotTrainable`] for kinds that cannot train yet; arrays that do not fit.
-    fn backward(
-        &self,
-        _x: &ArrayD<f32>,
-        _weights: &[ArrayD<f32>],
-        _trace: &Trace,
-        _dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Err(Problem::NotTrainable)
     }
 }
 
@@ -276,6 +243,8 @@ impl LayerRules for Unknown {
         "not supported".into()
     }
 }
+
+impl LayerGrad for Unknown {}
 
 impl LayerCode for Unknown {
     fn torch(&self, t: &mut Torch, _inp: &[usize], _out: &[usize]) {
@@ -458,6 +427,16 @@ macro_rules! catalogue {
 
             /// The rules of this layer kind.
             pub fn rules(&self) -> &dyn LayerRules {
+                match self {
+                    $( LayerSpec::$variant(s) => s, )*
+                    LayerSpec::Unknown(u) => u,
+                }
+            }
+
+            /// This kind's training-mode forward and backward passes. A trait of its own,
+            /// reached only from here: code that never trains (the page's main module) never
+            /// names it, so none of it is linked there.
+            pub fn grad(&self) -> &dyn LayerGrad {
                 match self {
                     $( LayerSpec::$variant(s) => s, )*
                     LayerSpec::Unknown(u) => u,

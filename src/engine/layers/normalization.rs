@@ -10,7 +10,7 @@ use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
 
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
@@ -90,6 +90,69 @@ impl Default for BatchNormalization {
 }
 
 impl LayerRules for BatchNormalization {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        same_shape_on_axis(self.axis, input)
+    }
+    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
+        let c = axis_dim(self.axis, input)?;
+        let mut w = affine_weights(c, self.scale, self.center);
+        w.push(WeightSpec::new("moving_mean", vec![c], Init::Zeros).frozen());
+        w.push(WeightSpec::new("moving_variance", vec![c], Init::Ones).frozen());
+        Ok(w)
+    }
+    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        let ndim = x.ndim();
+        let axis = tensor_axis(self.axis, ndim);
+        let need = 2 + usize::from(self.scale) + usize::from(self.center);
+        if w.len() < need {
+            return Err(Problem::MissingWeights {
+                expected: need,
+                got: w.len(),
+            });
+        }
+        let mut i = 0;
+        let gamma = if self.scale {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        let beta = if self.center {
+            i += 1;
+            Some(channel_view(&w[i - 1], ndim, axis)?)
+        } else {
+            None
+        };
+        let mean = channel_view(&w[i], ndim, axis)?;
+        let var = channel_view(&w[i + 1], ndim, axis)?;
+        let eps = self.epsilon;
+        let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
+        let mut y = (x - &mean) * &inv;
+        if let Some(g) = gamma {
+            y *= &g;
+        }
+        if let Some(b) = beta {
+            y += &b;
+        }
+        Ok(y)
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let c = axis_size(self.axis, input);
+        let tr = c * (usize::from(self.scale) + usize::from(self.center));
+        Explanation::new("BatchNormalization normalises each channel with learned scale/shift; the shape is unchanged.")
+            .step(format!("{c} channels on axis {}", self.axis))
+            .step(format!(
+                "trainable: {}{}= {tr}",
+                if self.scale { format!("gamma {c} ") } else { String::new() },
+                if self.center { format!("+ beta {c} ") } else { String::new() }
+            ))
+            .step(format!("non-trainable: moving_mean {c} + moving_variance {c} = {}", 2 * c))
+    }
+    fn settings(&self) -> String {
+        format!("axis {}, ε {}", self.axis, self.epsilon)
+    }
+}
+impl LayerGrad for BatchNormalization {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -172,67 +235,6 @@ impl LayerRules for BatchNormalization {
         dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
         dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
         Ok(Grads { dx, dw })
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        same_shape_on_axis(self.axis, input)
-    }
-    fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
-        let c = axis_dim(self.axis, input)?;
-        let mut w = affine_weights(c, self.scale, self.center);
-        w.push(WeightSpec::new("moving_mean", vec![c], Init::Zeros).frozen());
-        w.push(WeightSpec::new("moving_variance", vec![c], Init::Ones).frozen());
-        Ok(w)
-    }
-    fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let ndim = x.ndim();
-        let axis = tensor_axis(self.axis, ndim);
-        let need = 2 + usize::from(self.scale) + usize::from(self.center);
-        if w.len() < need {
-            return Err(Problem::MissingWeights {
-                expected: need,
-                got: w.len(),
-            });
-        }
-        let mut i = 0;
-        let gamma = if self.scale {
-            i += 1;
-            Some(channel_view(&w[i - 1], ndim, axis)?)
-        } else {
-            None
-        };
-        let beta = if self.center {
-            i += 1;
-            Some(channel_view(&w[i - 1], ndim, axis)?)
-        } else {
-            None
-        };
-        let mean = channel_view(&w[i], ndim, axis)?;
-        let var = channel_view(&w[i + 1], ndim, axis)?;
-        let eps = self.epsilon;
-        let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
-        let mut y = (x - &mean) * &inv;
-        if let Some(g) = gamma {
-            y *= &g;
-        }
-        if let Some(b) = beta {
-            y += &b;
-        }
-        Ok(y)
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let c = axis_size(self.axis, input);
-        let tr = c * (usize::from(self.scale) + usize::from(self.center));
-        Explanation::new("BatchNormalization normalises each channel with learned scale/shift; the shape is unchanged.")
-            .step(format!("{c} channels on axis {}", self.axis))
-            .step(format!(
-                "trainable: {}{}= {tr}",
-                if self.scale { format!("gamma {c} ") } else { String::new() },
-                if self.center { format!("+ beta {c} ") } else { String::new() }
-            ))
-            .step(format!("non-trainable: moving_mean {c} + moving_variance {c} = {}", 2 * c))
-    }
-    fn settings(&self) -> String {
-        format!("axis {}, ε {}", self.axis, self.epsilon)
     }
 }
 
@@ -522,3 +524,10 @@ fn batch_moments(x: &ArrayD<f32>, axis: usize) -> (ndarray::Array1<f32>, ndarray
     var /= n;
     (mean, var)
 }
+
+// ---------------------------------------------------------------------------------------
+// Training: kinds without a backward pass yet
+// ---------------------------------------------------------------------------------------
+
+impl LayerGrad for LayerNormalization {}
+impl LayerGrad for UnitNormalization {}

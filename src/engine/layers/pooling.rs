@@ -14,7 +14,7 @@ use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::{add_assign, max_assign};
 use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{reshape_to, Grads, Trace};
+use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
 
 /// Spatial rank check shared by convolution and pooling.
 ///
@@ -111,71 +111,6 @@ impl<R: Rank, M: Reduce> Pool<R, M> {
 }
 
 impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (p, s) = self.geometry()?;
-        let x4 = view4(x)?;
-        let (b, h, w, c) = x4.dim();
-        let (ph, pw, sh, sw) = if R::N == 1 {
-            (1, p[0], 1, s[0])
-        } else {
-            (p[0], p[1], s[0], s[1])
-        };
-        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
-        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
-        let (oh, ow) = (gh.out, gw.out);
-        let dy4 = view4(dy)?;
-        if dy4.dim() != (b, oh, ow, c) {
-            return Err(Problem::layout("pooling gradient has the wrong shape"));
-        }
-        let mut dx = Array4::<f32>::zeros((b, h, w, c));
-        for bi in 0..b {
-            for oi in 0..oh {
-                for oj in 0..ow {
-                    let cells: Vec<(usize, usize)> = gh
-                        .cells(oi)
-                        .flat_map(|i| gw.cells(oj).map(move |j| (i, j)))
-                        .collect();
-                    for ch in 0..c {
-                        let g = dy4[[bi, oi, oj, ch]];
-                        if M::MAX {
-                            // The first largest cell takes the gradient.
-                            let mut best: Option<(usize, usize)> = None;
-                            for &(i, j) in &cells {
-                                if best.is_none_or(|(bi2, bj)| {
-                                    x4[[bi, i, j, ch]] > x4[[bi, bi2, bj, ch]]
-                                }) {
-                                    best = Some((i, j));
-                                }
-                            }
-                            if let Some((i, j)) = best {
-                                dx[[bi, i, j, ch]] += g;
-                            }
-                        } else if !cells.is_empty() {
-                            let share = g / cells.len() as f32;
-                            for &(i, j) in &cells {
-                                dx[[bi, i, j, ch]] += share;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let (p, s) = self.geometry()?;
         need_spatial(input, R::N)?;
@@ -269,18 +204,7 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         format!("pool {:?}, {}", self.pool_size, self.padding.as_str())
     }
 }
-
-/// `keras.layers.Global{Average,Max}Pooling{1,2}D(keepdims=False)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default)]
-#[serde(bound = "")]
-pub struct GlobalPool<R: Rank, M: Reduce> {
-    #[serde(skip)]
-    pub _kind: PhantomData<(R, M)>,
-    pub keepdims: bool,
-}
-
-impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
+impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -296,35 +220,69 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         _t: &Trace,
         dy: &ArrayD<f32>,
     ) -> Result<Grads, Problem> {
-        let x4 = as_4d(x)?;
+        let (p, s) = self.geometry()?;
+        let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
-        let dy2 = reshape_to(dy, &[b, c])?;
+        let (ph, pw, sh, sw) = if R::N == 1 {
+            (1, p[0], 1, s[0])
+        } else {
+            (p[0], p[1], s[0], s[1])
+        };
+        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
+        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
+        let (oh, ow) = (gh.out, gw.out);
+        let dy4 = view4(dy)?;
+        if dy4.dim() != (b, oh, ow, c) {
+            return Err(Problem::layout("pooling gradient has the wrong shape"));
+        }
         let mut dx = Array4::<f32>::zeros((b, h, w, c));
-        let n = (h * w).max(1) as f32;
         for bi in 0..b {
-            for ch in 0..c {
-                let g = dy2[[bi, ch]];
-                if M::MAX {
-                    let mut best: Option<(usize, usize)> = None;
-                    for i in 0..h {
-                        for j in 0..w {
-                            if best
-                                .is_none_or(|(bi2, bj)| x4[[bi, i, j, ch]] > x4[[bi, bi2, bj, ch]])
-                            {
-                                best = Some((i, j));
+            for oi in 0..oh {
+                for oj in 0..ow {
+                    let cells: Vec<(usize, usize)> = gh
+                        .cells(oi)
+                        .flat_map(|i| gw.cells(oj).map(move |j| (i, j)))
+                        .collect();
+                    for ch in 0..c {
+                        let g = dy4[[bi, oi, oj, ch]];
+                        if M::MAX {
+                            // The first largest cell takes the gradient.
+                            let mut best: Option<(usize, usize)> = None;
+                            for &(i, j) in &cells {
+                                if best.is_none_or(|(bi2, bj)| {
+                                    x4[[bi, i, j, ch]] > x4[[bi, bi2, bj, ch]]
+                                }) {
+                                    best = Some((i, j));
+                                }
+                            }
+                            if let Some((i, j)) = best {
+                                dx[[bi, i, j, ch]] += g;
+                            }
+                        } else if !cells.is_empty() {
+                            let share = g / cells.len() as f32;
+                            for &(i, j) in &cells {
+                                dx[[bi, i, j, ch]] += share;
                             }
                         }
                     }
-                    if let Some((i, j)) = best {
-                        dx[[bi, i, j, ch]] += g;
-                    }
-                } else {
-                    dx.slice_mut(ndarray::s![bi, .., .., ch]).fill(g / n);
                 }
             }
         }
         Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
     }
+}
+
+/// `keras.layers.Global{Average,Max}Pooling{1,2}D(keepdims=False)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+#[serde(bound = "")]
+pub struct GlobalPool<R: Rank, M: Reduce> {
+    #[serde(skip)]
+    pub _kind: PhantomData<(R, M)>,
+    pub keepdims: bool,
+}
+
+impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         need_spatial(input, R::N)?;
         let c = input.dims()[R::N];
@@ -374,6 +332,52 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         } else {
             "per channel".into()
         }
+    }
+}
+impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let x4 = as_4d(x)?;
+        let (b, h, w, c) = x4.dim();
+        let dy2 = reshape_to(dy, &[b, c])?;
+        let mut dx = Array4::<f32>::zeros((b, h, w, c));
+        let n = (h * w).max(1) as f32;
+        for bi in 0..b {
+            for ch in 0..c {
+                let g = dy2[[bi, ch]];
+                if M::MAX {
+                    let mut best: Option<(usize, usize)> = None;
+                    for i in 0..h {
+                        for j in 0..w {
+                            if best
+                                .is_none_or(|(bi2, bj)| x4[[bi, i, j, ch]] > x4[[bi, bi2, bj, ch]])
+                            {
+                                best = Some((i, j));
+                            }
+                        }
+                    }
+                    if let Some((i, j)) = best {
+                        dx[[bi, i, j, ch]] += g;
+                    }
+                } else {
+                    dx.slice_mut(ndarray::s![bi, .., .., ch]).fill(g / n);
+                }
+            }
+        }
+        Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
 use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, checked_sum, Shape};
-use crate::engine::train::grad::{Grads, Trace};
+use crate::engine::train::grad::{Grads, LayerGrad, Trace};
 
 /// Settings shared by all three recurrent layers.
 fn check_common(
@@ -176,21 +176,6 @@ macro_rules! rnn_layer {
             }
         }
         impl LayerRules for $name {
-            fn train_forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _rng: &mut Rng) -> Result<Trace, Problem> {
-                Ok(Trace::plain(self.forward(x, w)?))
-            }
-            fn backward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
-                let n = 2 + usize::from(self.use_bias);
-                let k = mat(get(w, 0, n)?, "kernel")?;
-                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-                let bias = if self.use_bias {
-                    Some(get(w, 2, n)?)
-                } else {
-                    None
-                };
-                let bp = Bptt::new(x, dy, self.units, self.go_backwards, self.return_sequences)?;
-                self.bptt(bp, RnnWeights { k, r, bias })
-            }
             fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
                 let (t, _) = check_common(self.units, self.return_state, self.stateful, input)?;
                 Ok(rnn_out(t, self.units, self.return_sequences))
@@ -240,6 +225,23 @@ macro_rules! rnn_layer {
                         ""
                     }
                 )
+            }
+        }
+        impl LayerGrad for $name {
+            fn train_forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _rng: &mut Rng) -> Result<Trace, Problem> {
+                Ok(Trace::plain(self.forward(x, w)?))
+            }
+            fn backward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
+                let n = 2 + usize::from(self.use_bias);
+                let k = mat(get(w, 0, n)?, "kernel")?;
+                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+                let bias = if self.use_bias {
+                    Some(get(w, 2, n)?)
+                } else {
+                    None
+                };
+                let bp = Bptt::new(x, dy, self.units, self.go_backwards, self.return_sequences)?;
+                self.bptt(bp, RnnWeights { k, r, bias })
             }
         }
     };

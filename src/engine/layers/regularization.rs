@@ -11,7 +11,7 @@ use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
 
 fn rate_ok(rate: f32) -> Result<(), Problem> {
     if (0.0..=1.0).contains(&rate) {
@@ -46,18 +46,6 @@ macro_rules! noise_layer {
             }
         }
         impl LayerRules for $name {
-            fn train_forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], rng: &mut Rng) -> Result<Trace, Problem> {
-                let (scale, offset) = Noise::draw(self, x.shape(), rng);
-                let mut y = x * &scale;
-                if let Some(o) = offset {
-                    y += &o;
-                }
-                Ok(Trace::saving(y, vec![scale]))
-            }
-            fn backward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
-                check_same_shape(dy, x)?;
-                Ok(Grads::input(dy * t.saved(0)?))
-            }
             fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
                 let check: fn(f32) -> Result<(), Problem> = $check;
                 check(self.$field)?;
@@ -71,6 +59,20 @@ macro_rules! noise_layer {
             }
             fn settings(&self) -> String {
                 format!("{} {}", stringify!($field), self.$field)
+            }
+        }
+        impl LayerGrad for $name {
+            fn train_forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], rng: &mut Rng) -> Result<Trace, Problem> {
+                let (scale, offset) = Noise::draw(self, x.shape(), rng);
+                let mut y = x * &scale;
+                if let Some(o) = offset {
+                    y += &o;
+                }
+                Ok(Trace::saving(y, vec![scale]))
+            }
+            fn backward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>], t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
+                check_same_shape(dy, x)?;
+                Ok(Grads::input(dy * t.saved(0)?))
             }
         }
     };
@@ -136,6 +138,30 @@ impl<R: Rank> Default for SpatialDropout<R> {
 }
 
 impl<R: Rank> LayerRules for SpatialDropout<R> {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+        rate_ok(self.rate)?;
+        if input.rank() != R::N + 1 {
+            let what = if R::N == 1 {
+                "(batch, steps, channels)"
+            } else {
+                "(batch, height, width, channels)"
+            };
+            return Err(Problem::rank(RankNeed::exactly(R::N + 2, what), input));
+        }
+        Ok(input.clone())
+    }
+    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+        Ok(x.clone())
+    }
+    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
+        let rank = R::N;
+        identity_explain(&format!("SpatialDropout{rank}D"), input)
+    }
+    fn settings(&self) -> String {
+        format!("rate {}", self.rate)
+    }
+}
+impl<R: Rank> LayerGrad for SpatialDropout<R> {
     fn train_forward(
         &self,
         x: &ArrayD<f32>,
@@ -158,28 +184,6 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
     ) -> Result<Grads, Problem> {
         check_same_shape(dy, x)?;
         Ok(Grads::input(dy * t.saved(0)?))
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        rate_ok(self.rate)?;
-        if input.rank() != R::N + 1 {
-            let what = if R::N == 1 {
-                "(batch, steps, channels)"
-            } else {
-                "(batch, height, width, channels)"
-            };
-            return Err(Problem::rank(RankNeed::exactly(R::N + 2, what), input));
-        }
-        Ok(input.clone())
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(x.clone())
-    }
-    fn explain(&self, input: &Shape, _output: &Shape) -> Explanation {
-        let rank = R::N;
-        identity_explain(&format!("SpatialDropout{rank}D"), input)
-    }
-    fn settings(&self) -> String {
-        format!("rate {}", self.rate)
     }
 }
 

@@ -10,7 +10,7 @@ use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{reshape_to, Grads, Trace};
+use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
 
 fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem> {
     let mut shape = vec![x.shape().first().copied().unwrap_or(1)];
@@ -39,23 +39,6 @@ fn dims_text(d: &[usize]) -> String {
 pub struct Flatten {}
 
 impl LayerRules for Flatten {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(dy, x.shape())?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let n = input.elements()?;
         let n = usize::try_from(n).map_err(|_| Problem::Overflow {
@@ -85,6 +68,25 @@ impl LayerRules for Flatten {
     }
     fn settings(&self) -> String {
         "to a vector".into()
+    }
+}
+impl LayerGrad for Flatten {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(dy, x.shape())?))
     }
 }
 
@@ -168,23 +170,6 @@ impl Reshape {
 }
 
 impl LayerRules for Reshape {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(dy, x.shape())?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         Ok(Shape::new(self.resolve(input)?.0))
     }
@@ -212,6 +197,25 @@ impl LayerRules for Reshape {
         format!("to {:?}", self.target_shape)
     }
 }
+impl LayerGrad for Reshape {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(dy, x.shape())?))
+    }
+}
 
 /// `keras.layers.Permute(dims)`; dims are 1-based and exclude the batch axis.
 ///
@@ -231,39 +235,6 @@ impl Default for Permute {
 }
 
 impl LayerRules for Permute {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let mut axes = vec![0];
-        axes.extend(self.dims.iter().copied());
-        if axes.len() != dy.ndim() || axes.iter().any(|&a| a >= axes.len()) {
-            return Err(Problem::layout(
-                "Permute dims do not match the gradient rank",
-            ));
-        }
-        let mut inverse = vec![0; axes.len()];
-        for (i, &a) in axes.iter().enumerate() {
-            inverse[a] = i;
-        }
-        let dx = dy
-            .clone()
-            .permuted_axes(IxDyn(&inverse))
-            .as_standard_layout()
-            .into_owned();
-        Ok(Grads::input(reshape_to(&dx, x.shape())?))
-    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let mut sorted = self.dims.clone();
         sorted.sort_unstable();
@@ -306,6 +277,41 @@ impl LayerRules for Permute {
     }
     fn settings(&self) -> String {
         format!("dims {:?}", self.dims)
+    }
+}
+impl LayerGrad for Permute {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let mut axes = vec![0];
+        axes.extend(self.dims.iter().copied());
+        if axes.len() != dy.ndim() || axes.iter().any(|&a| a >= axes.len()) {
+            return Err(Problem::layout(
+                "Permute dims do not match the gradient rank",
+            ));
+        }
+        let mut inverse = vec![0; axes.len()];
+        for (i, &a) in axes.iter().enumerate() {
+            inverse[a] = i;
+        }
+        let dx = dy
+            .clone()
+            .permuted_axes(IxDyn(&inverse))
+            .as_standard_layout()
+            .into_owned();
+        Ok(Grads::input(reshape_to(&dx, x.shape())?))
     }
 }
 
@@ -910,6 +916,18 @@ impl LayerCode for UpSampling2D {
         ));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Training: kinds without a backward pass yet
+// ---------------------------------------------------------------------------------------
+
+impl LayerGrad for RepeatVector {}
+impl LayerGrad for ZeroPadding1D {}
+impl LayerGrad for ZeroPadding2D {}
+impl LayerGrad for UpSampling1D {}
+impl LayerGrad for UpSampling2D {}
+impl LayerGrad for Cropping1D {}
+impl LayerGrad for Cropping2D {}
 
 #[cfg(test)]
 mod tests {

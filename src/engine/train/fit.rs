@@ -117,7 +117,7 @@ pub fn check_trainable(model: &Model, a: &Analysis) -> Result<(), TrainError> {
             .map(|s| ArrayD::zeros(IxDyn(&s.shape)))
             .collect();
         let mut rng = Rng::new(0);
-        if let Err(Problem::NotTrainable) = layer.spec.rules().train_forward(&x, &w, &mut rng) {
+        if let Err(Problem::NotTrainable) = layer.spec.grad().train_forward(&x, &w, &mut rng) {
             return Err(layer_error(model, a, index, Problem::NotTrainable));
         }
     }
@@ -144,7 +144,7 @@ pub fn loss_and_grads(
         let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
         let t = layer
             .spec
-            .rules()
+            .grad()
             .train_forward(input, w, rng)
             .map_err(|p| layer_error(model, a, index, p))?;
         traces.push(t);
@@ -157,7 +157,7 @@ pub fn loss_and_grads(
         let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
         let g = model.layers[index]
             .spec
-            .rules()
+            .grad()
             .backward(input, w, &traces[index], &dy)
             .map_err(|p| layer_error(model, a, index, p))?;
         grads[index] = g.dw;

@@ -1,12 +1,50 @@
-//! What a layer's training-mode forward pass hands to its backward pass ([`Trace`]) and what
-//! the backward pass returns ([`Grads`]), with small helpers the family files share. The
-//! backward passes themselves are [`crate::engine::LayerRules::backward`], one per kind in
-//! its own family file; kinds without one refuse with
-//! [`crate::engine::Problem::NotTrainable`].
+//! The training side of a layer kind: [`LayerGrad`], its training-mode forward pass and
+//! backward pass, implemented by each kind in its own family file under `engine::layers`
+//! (kinds without a backward pass keep the defaults, which refuse with
+//! [`Problem::NotTrainable`]); what the forward pass hands to the backward pass
+//! ([`Trace`]) and what the backward pass returns ([`Grads`]), with small helpers the
+//! family files share. [`crate::engine::LayerSpec::grad`] dispatches to it.
 
 use ndarray::{ArrayD, IxDyn};
 
 use crate::engine::error::Problem;
+use crate::engine::rng::Rng;
+
+/// Training for one layer kind. A trait apart from [`crate::engine::LayerRules`] so that
+/// code which only runs inference does not link any of it.
+pub trait LayerGrad {
+    /// Training-mode forward pass (Keras `training=True`): the output, what the backward
+    /// pass needs, and new values of non-trainable weights (moving statistics). Random
+    /// layers draw from `rng`.
+    ///
+    /// # Errors
+    /// [`Problem::NotTrainable`] for kinds that cannot train yet; otherwise as
+    /// [`crate::engine::LayerRules::forward`].
+    fn train_forward(
+        &self,
+        _x: &ArrayD<f32>,
+        _weights: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Err(Problem::NotTrainable)
+    }
+
+    /// Backward pass: from the gradient of the loss with respect to the output, the
+    /// gradients with respect to the input and to every weight (zeros for non-trainable
+    /// ones), in `get_weights()` order.
+    ///
+    /// # Errors
+    /// [`Problem::NotTrainable`] for kinds that cannot train yet; arrays that do not fit.
+    fn backward(
+        &self,
+        _x: &ArrayD<f32>,
+        _weights: &[ArrayD<f32>],
+        _trace: &Trace,
+        _dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Err(Problem::NotTrainable)
+    }
+}
 
 /// A training-mode forward pass's result.
 #[derive(Debug, Clone, PartialEq, Default)]
