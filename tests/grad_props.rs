@@ -27,6 +27,18 @@ fn close(num: f64, got: f64) -> bool {
     (num - got).abs() <= 2e-3 + 1e-2 * num.abs()
 }
 
+/// How a check draws its inputs.
+#[derive(Clone, Copy)]
+enum Draw {
+    /// ±[0.05, 1.5].
+    Spread,
+    /// Distinct values 0.01 apart, shuffled (max pooling).
+    Ladder,
+    /// Vocabulary indices `k + 0.5` below this bound (Embedding truncates them to `k`; a
+    /// step never crosses an integer).
+    Indices(usize),
+}
+
 /// Values in ±[0.05, 1.5], or (distinct) a shuffled ladder 0.01 apart.
 fn input(rng: &mut Rng, shape: &[usize], ladder: bool) -> ArrayD<f32> {
     let n: usize = shape.iter().product();
@@ -76,6 +88,18 @@ fn check(
     seed: u64,
     ladder: bool,
 ) -> Result<(), TestCaseError> {
+    let draw = if ladder { Draw::Ladder } else { Draw::Spread };
+    check_with(class, config, dims, seed, draw)
+}
+
+/// [`check`] with the inputs drawn as `draw` says.
+fn check_with(
+    class: &str,
+    config: Value,
+    dims: &[usize],
+    seed: u64,
+    draw: Draw,
+) -> Result<(), TestCaseError> {
     let spec = LayerSpec::from_config(class, &config);
     let model = Model {
         name: "g".into(),
@@ -94,7 +118,12 @@ fn check(
     let specs = a.layers[0].weights.clone();
     let mut shape = vec![2usize];
     shape.extend_from_slice(dims);
-    let x = input(&mut rng, &shape, ladder);
+    let x = match draw {
+        Draw::Indices(vocab) => ArrayD::from_shape_simple_fn(IxDyn(&shape), || {
+            (rng.next_u64() % vocab as u64) as f32 + 0.5
+        }),
+        other => input(&mut rng, &shape, matches!(other, Draw::Ladder)),
+    };
     let rules = spec.grad();
     let run = |x: &ArrayD<f32>, w: &[ArrayD<f32>]| rules.train_forward(x, w, &mut Rng::new(99));
     let t = run(&x, &weights[0]).map_err(|e| TestCaseError::fail(format!("{class}: {e}")))?;
@@ -290,6 +319,36 @@ proptest! {
         check(class, cfg, &[t, f], seed, false)?;
     }
 
+    #[test]
+    fn more_reshaping_backward(kind in 0usize..7, a in 0usize..3, b in 0usize..3, h in 4usize..7, w in 4usize..7, c in 1usize..3, seed: u64) {
+        let (class, cfg, d) = match kind {
+            0 => ("RepeatVector", json!({"n": a + 1}), vec![c + 1]),
+            1 => ("ZeroPadding1D", json!({"padding": [a, b]}), vec![h, c]),
+            2 => ("ZeroPadding2D", json!({"padding": [[a, b], [b, a]]}), vec![h, w, c]),
+            3 => ("Cropping1D", json!({"cropping": [a, b]}), vec![h, c]),
+            4 => ("Cropping2D", json!({"cropping": [[a, b], [b, a]]}), vec![h, w, c]),
+            5 => ("UpSampling1D", json!({"size": a + 1}), vec![h, c]),
+            _ => ("UpSampling2D", json!({"size": [a + 1, b + 1]}), vec![h, w, c]),
+        };
+        check(class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn more_normalization_backward(kind in 0usize..3, scale: bool, center: bool, first_axis: bool, d in dims(3), seed: u64) {
+        let axis = if first_axis { 1 } else { -1 };
+        let (class, cfg) = match kind {
+            0 => ("LayerNormalization", json!({"axis": axis, "scale": scale, "center": center})),
+            1 => ("LayerNormalization", json!({"axis": axis, "scale": scale, "rms_scaling": true})),
+            _ => ("UnitNormalization", json!({"axis": axis})),
+        };
+        check(class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
+    fn embedding_backward(vocab in 1usize..6, dim in 1usize..4, d in dims(2), seed: u64) {
+        check_with("Embedding", json!({"input_dim": vocab, "output_dim": dim}), &d, seed, Draw::Indices(vocab))?;
+    }
+
     /// The whole chain: forward, loss, backward through every layer, against finite
     /// differences of the loss in every weight.
     #[test]
@@ -331,27 +390,35 @@ proptest! {
 #[test]
 fn untrainable_kind_is_named() {
     use flatland::engine::train::fit::check_trainable;
-    let model = Model {
-        name: "m".into(),
-        input_shape: vec![4, 3],
-        layers: vec![
-            Layer::new(
-                "dense",
-                LayerSpec::from_config("Dense", &json!({"units": 2})),
-            ),
-            Layer::new(
-                "ln",
-                LayerSpec::from_config("LayerNormalization", &json!({})),
-            ),
-        ],
-    };
-    let a = analyze(&model);
-    let e = check_trainable(&model, &a)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        e.contains("training LayerNormalization (`ln`, layer 2) is not supported yet"),
-        "{e}"
-    );
+    for (class, config, message) in [
+        (
+            "DepthwiseConv2D",
+            json!({"kernel_size": [2, 2]}),
+            "training DepthwiseConv2D (`x`, layer 2) is not supported yet",
+        ),
+        (
+            "UpSampling2D",
+            json!({"size": [2, 2], "interpolation": "bilinear"}),
+            "training UpSampling2D (`x`, layer 2) is not supported yet",
+        ),
+    ] {
+        let model = Model {
+            name: "m".into(),
+            input_shape: vec![4, 4, 3],
+            layers: vec![
+                Layer::new(
+                    "dense",
+                    LayerSpec::from_config("Dense", &json!({"units": 2})),
+                ),
+                Layer::new("x", LayerSpec::from_config(class, &config)),
+            ],
+        };
+        let a = analyze(&model);
+        assert!(a.valid(), "{class}");
+        let e = check_trainable(&model, &a)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(message), "{e}");
+    }
 }

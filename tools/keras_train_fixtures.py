@@ -118,7 +118,21 @@ def stacks():
         ("gru_reset_before", (4, 3), lambda: [L.GRU(3, reset_after=False)]),
         ("gru_seq", (4, 2), lambda: [L.GRU(3, return_sequences=True), L.GlobalAveragePooling1D()]),
         ("dropout0_identity", (4,), lambda: [L.Dense(6, activation="tanh"), L.Dropout(0.0)]),
+        # Added later; appended so every case above stays byte-identical.
+        ("layernorm", (3, 4), lambda: [L.Dense(5), L.LayerNormalization(), L.Flatten()]),
+        ("layernorm_rms", (6,), lambda: [L.Dense(6), L.LayerNormalization(rms_scaling=True)]),
+        ("unitnorm", (5,), lambda: [L.Dense(4), L.UnitNormalization()]),
+        ("embedding", (5,), lambda: [L.Embedding(10, 4), L.Flatten()]),
+        ("repeat_vector", (3,), lambda: [L.Dense(4, activation="tanh"), L.RepeatVector(2), L.Flatten()]),
+        ("pad_crop_1d", (6, 2), lambda: [L.ZeroPadding1D((1, 2)), L.Conv1D(2, 3), L.Cropping1D((1, 0)), L.Flatten()]),
+        ("pad_crop_2d", (5, 5, 1), lambda: [L.ZeroPadding2D(1), L.Conv2D(2, 3), L.Cropping2D(((1, 0), (0, 1))), L.Flatten()]),
+        ("upsampling1d", (4, 2), lambda: [L.UpSampling1D(2), L.Conv1D(2, 3), L.Flatten()]),
+        ("upsampling2d", (3, 3, 1), lambda: [L.UpSampling2D(2), L.Conv2D(2, 2, activation="tanh"), L.GlobalAveragePooling2D()]),
     ]
+
+
+# Stacks whose input is vocabulary indices (below this bound) rather than floats.
+VOCAB = {"embedding": 10}
 
 
 LOSSES = {
@@ -153,9 +167,14 @@ def make_optimizer(name, lr, momentum):
     return keras.optimizers.RMSprop(momentum=momentum or 0.0, **kw)
 
 
-def make_data(rng, in_shape, task, n):
-    x = rng.normal(size=(n,) + tuple(in_shape)).astype("float32")
-    flat = x.reshape(n, -1)
+def make_data(rng, in_shape, task, n, vocab=None):
+    if vocab:
+        x = rng.integers(0, vocab, size=(n,) + tuple(in_shape)).astype("int32")
+    else:
+        x = rng.normal(size=(n,) + tuple(in_shape)).astype("float32")
+    flat = x.reshape(n, -1).astype("float32")
+    if vocab:
+        flat = flat - (vocab - 1) / 2
     w = np.asarray(np.random.default_rng(12345).normal(size=(flat.shape[1], 3)), dtype="float32")
     s = flat @ w
     if task == "regression":
@@ -176,14 +195,15 @@ def head(task):
     return L.Dense(3, activation="softmax")
 
 
-def run_case(out, name, seed, in_shape, hidden, loss, opt, epochs, batch_size, with_acc):
+def run_case(out, name, seed, in_shape, hidden, loss, opt, epochs, batch_size, with_acc, vocab=None):
     task = LOSSES[loss]
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    model = keras.Sequential([keras.Input(shape=in_shape)] + hidden() + [head(task)])
-    x, y = make_data(rng, in_shape, task, 40)
-    xv, yv = make_data(rng, in_shape, task, 16)
+    inp = keras.Input(shape=in_shape, dtype="int32" if vocab else "float32")
+    model = keras.Sequential([inp] + hidden() + [head(task)])
+    x, y = make_data(rng, in_shape, task, 40, vocab)
+    xv, yv = make_data(rng, in_shape, task, 16, vocab)
     metrics = ["accuracy"] if with_acc else []
     oname, lr, mom = opt
     model.compile(optimizer=make_optimizer(oname, lr, mom), loss=loss, metrics=metrics)
@@ -227,7 +247,8 @@ def main():
             epochs = R.choice([2, 3])
             with_acc = LOSSES[loss] != "regression" or R.random() < 0.3
             name = f"t{n:03d}_{tag}_{loss.replace('_crossentropy', '_ce')}_{opt[0]}"
-            run_case(args.out, name, 1000 + n, in_shape, hidden, loss, opt, epochs, batch_size, with_acc)
+            run_case(args.out, name, 1000 + n, in_shape, hidden, loss, opt, epochs, batch_size, with_acc,
+                     VOCAB.get(tag))
             n += 1
     with open(os.path.join(args.out, "VERSIONS.txt"), "w") as f:
         f.write(f"keras {keras.__version__}\njax {__import__('jax').__version__}\n"

@@ -485,4 +485,52 @@ impl LayerCode for Embedding {
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-impl LayerGrad for Embedding {}
+/// The table's gradient: each looked-up row gathers its output gradient. The indices get
+/// none (Keras casts them to integers).
+impl LayerGrad for Embedding {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let table = w.first().ok_or(Problem::MissingWeights {
+            expected: 1,
+            got: 0,
+        })?;
+        let (rows, dim) = match table.shape() {
+            [r, d] => (*r, *d),
+            _ => return Err(Problem::layout("embeddings must be 2-D")),
+        };
+        let n = x.len();
+        let dys = dy.as_standard_layout();
+        let d2 = dys
+            .view()
+            .into_shape_with_order((n, dim))
+            .map_err(|_| Problem::layout("Embedding gradient reshape"))?;
+        let mut dt = ndarray::Array2::<f32>::zeros((rows, dim));
+        for (i, &v) in x.as_standard_layout().iter().enumerate() {
+            let idx = v as i64;
+            if v.is_nan() || idx < 0 || idx as usize >= rows {
+                return Err(Problem::Value {
+                    message: format!("index {v} is outside the vocabulary 0..{rows}"),
+                });
+            }
+            let mut row = dt.row_mut(idx as usize);
+            row += &d2.row(i);
+        }
+        Ok(Grads {
+            dx: ArrayD::zeros(x.raw_dim()),
+            dw: vec![dt.into_dyn()],
+        })
+    }
+}

@@ -284,7 +284,9 @@ impl LayerRules for LayerNormalization {
         let mean = x.sum_axis(Axis(axis)).insert_axis(Axis(axis)) / n;
         let eps = self.epsilon;
         let mut y = if self.rms_scaling {
-            x * &inv_root_mean_square(x, axis, n, eps)
+            // Keras's `rms_scaling` divides by the standard deviation (the centred
+            // variance, `ops.var`), but does not subtract the mean.
+            x * &inv_root_mean_square(&(x - &mean), axis, n, eps)
         } else {
             let centered = x - &mean;
             let inv = inv_root_mean_square(&centered, axis, n, eps);
@@ -529,5 +531,109 @@ fn batch_moments(x: &ArrayD<f32>, axis: usize) -> (ndarray::Array1<f32>, ndarray
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-impl LayerGrad for LayerNormalization {}
-impl LayerGrad for UnitNormalization {}
+impl LayerGrad for LayerNormalization {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        let ndim = x.ndim();
+        let axis = tensor_axis(self.axis, ndim);
+        let n = x.shape()[axis] as f32;
+        let eps = self.epsilon;
+        let sum_axis = |a: &ArrayD<f32>| a.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        // Over every axis but `axis`: the per-channel sums for gamma and beta.
+        let per_channel = |a: &ArrayD<f32>| -> ArrayD<f32> {
+            let c = a.shape()[axis];
+            let mut s = ndarray::Array1::<f32>::zeros(c);
+            for lane in a.lanes(Axis(axis)) {
+                s += &lane;
+            }
+            s.into_dyn()
+        };
+        let centered = x - &(sum_axis(x) / n);
+        let inv = inv_root_mean_square(&centered, axis, n, eps);
+        let base = if self.rms_scaling {
+            x.clone()
+        } else {
+            centered.clone()
+        };
+        let xhat = &base * &inv;
+        let mut i = 0;
+        let mut dw = Vec::new();
+        let dxhat = if self.scale {
+            let g = channel_at(w, i, ndim, axis)?;
+            i += 1;
+            dw.push(per_channel(&(dy * &xhat)));
+            dy * &g
+        } else {
+            dy.clone()
+        };
+        if self.center && !self.rms_scaling {
+            channel_at(w, i, ndim, axis)?;
+            dw.push(per_channel(dy));
+        }
+        let dx = if self.rms_scaling {
+            // y = x·r, r = (var x + ε)^(−1/2): dx = r·dŷ − r³·(x − μ)·mean(dŷ·x).
+            let m = sum_axis(&(&dxhat * x)) / n;
+            &dxhat * &inv - &(&centered * &(&inv * &inv * &inv) * &m)
+        } else {
+            let s1 = sum_axis(&dxhat);
+            let s2 = sum_axis(&(&dxhat * &xhat));
+            (&dxhat * n - &s1 - &(&xhat * &s2)) * &inv / n
+        };
+        Ok(Grads { dx, dw })
+    }
+}
+
+impl LayerGrad for UnitNormalization {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        Ok(Trace::plain(self.forward(x, w)?))
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        check_same_shape(dy, x)?;
+        let axis = tensor_axis(self.axis, x.ndim());
+        let ss = x
+            .mapv(|v| v * v)
+            .sum_axis(Axis(axis))
+            .insert_axis(Axis(axis));
+        let dot = (dy * x).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        // y = x / ‖x‖ (the 1e12 cap is constant): dx = dy/‖x‖ − x·(dy·x)/‖x‖³.
+        let mut dx = dy.clone();
+        Zip::from(&mut dx)
+            .and(x)
+            .and_broadcast(&ss)
+            .and_broadcast(&dot)
+            .for_each(|d, &v, &ss, &dot| {
+                let inv = 1.0 / ss.sqrt();
+                *d = if inv > 1e12 {
+                    *d * 1e12
+                } else {
+                    *d * inv - v * dot * inv * inv * inv
+                };
+            });
+        Ok(Grads::input(dx))
+    }
+}

@@ -921,13 +921,171 @@ impl LayerCode for UpSampling2D {
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-impl LayerGrad for RepeatVector {}
-impl LayerGrad for ZeroPadding1D {}
-impl LayerGrad for ZeroPadding2D {}
-impl LayerGrad for UpSampling1D {}
-impl LayerGrad for UpSampling2D {}
-impl LayerGrad for Cropping1D {}
-impl LayerGrad for Cropping2D {}
+/// The training-mode forward pass of a kind whose training and inference passes agree.
+macro_rules! plain_train_forward {
+    () => {
+        fn train_forward(
+            &self,
+            x: &ArrayD<f32>,
+            w: &[ArrayD<f32>],
+            _rng: &mut Rng,
+        ) -> Result<Trace, Problem> {
+            Ok(Trace::plain(self.forward(x, w)?))
+        }
+    };
+}
+
+/// Sum each run of `k` consecutive entries along `axis` (the adjoint of [`repeat_axis`]).
+fn fold_axis(dy: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
+    let mut shape = dy.shape().to_vec();
+    let k = k.max(1);
+    shape[axis] /= k;
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    for i in 0..shape[axis] * k {
+        let mut o = out.index_axis_mut(Axis(axis), i / k);
+        o += &dy.index_axis(Axis(axis), i);
+    }
+    out
+}
+
+impl LayerGrad for RepeatVector {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        if dy.ndim() != 3 {
+            return Err(Problem::layout(
+                "RepeatVector gradient must be (batch, n, features)",
+            ));
+        }
+        Ok(Grads::input(reshape_to(&dy.sum_axis(Axis(1)), x.shape())?))
+    }
+}
+
+impl LayerGrad for ZeroPadding1D {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(
+            &crop(dy, &[self.padding]),
+            x.shape(),
+        )?))
+    }
+}
+
+impl LayerGrad for ZeroPadding2D {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(
+            &crop(dy, &self.padding),
+            x.shape(),
+        )?))
+    }
+}
+
+impl LayerGrad for Cropping1D {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(
+            &zero_pad(dy, &[self.cropping]),
+            x.shape(),
+        )?))
+    }
+}
+
+impl LayerGrad for Cropping2D {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        Ok(Grads::input(reshape_to(
+            &zero_pad(dy, &self.cropping),
+            x.shape(),
+        )?))
+    }
+}
+
+impl LayerGrad for UpSampling1D {
+    plain_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        if dy.ndim() != 3 {
+            return Err(Problem::layout(
+                "UpSampling1D gradient must be (batch, steps, channels)",
+            ));
+        }
+        Ok(Grads::input(reshape_to(
+            &fold_axis(dy, 1, self.size),
+            x.shape(),
+        )?))
+    }
+}
+
+/// Nearest-neighbour upsampling only: bilinear has no backward pass yet.
+impl LayerGrad for UpSampling2D {
+    fn train_forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        _rng: &mut Rng,
+    ) -> Result<Trace, Problem> {
+        match self.interpolation {
+            Interpolation::Nearest => Ok(Trace::plain(self.forward(x, w)?)),
+            Interpolation::Bilinear => Err(Problem::NotTrainable),
+        }
+    }
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        _w: &[ArrayD<f32>],
+        _t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        if self.interpolation != Interpolation::Nearest {
+            return Err(Problem::NotTrainable);
+        }
+        let s = expand(&self.size, 2, "size")?;
+        if dy.ndim() != 4 {
+            return Err(Problem::layout(
+                "UpSampling2D gradient must be (batch, height, width, channels)",
+            ));
+        }
+        Ok(Grads::input(reshape_to(
+            &fold_axis(&fold_axis(dy, 1, s[0]), 2, s[1]),
+            x.shape(),
+        )?))
+    }
+}
 
 #[cfg(test)]
 mod tests {
