@@ -229,7 +229,7 @@ fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepar
     let want = a.input.dims();
     if d.x.ndim() != want.len() + 1 || d.x.shape()[1..] != *want {
         return Err(TrainError::Data(format!(
-            "{what} x has shape {:?} but the model expects (samples, {})",
+            "{what}: x has shape {:?} but the model expects (samples, {})",
             d.x.shape(),
             want.iter()
                 .map(ToString::to_string)
@@ -238,17 +238,17 @@ fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepar
         )));
     }
     if n == 0 {
-        return Err(TrainError::Data(format!("{what} x holds no samples")));
+        return Err(TrainError::Data(format!("{what}: x holds no samples")));
     }
     if d.y.shape().first() != Some(&n) {
         return Err(TrainError::Data(format!(
-            "{what} x has {n} samples but y has {}",
+            "{what}: x has {n} samples but y has {}",
             d.y.shape().first().copied().unwrap_or(0)
         )));
     }
     if d.x.iter().any(|v| !v.is_finite()) {
         return Err(TrainError::Data(format!(
-            "{what} x holds NaN or infinite values"
+            "{what}: x holds NaN or infinite values"
         )));
     }
     let out = a
@@ -273,7 +273,7 @@ fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepar
             .into_shape_with_order(IxDyn(&shape))
             .map_err(|_| {
                 TrainError::Data(format!(
-                    "{what} y has shape {:?}, which does not fit the model output {:?} for accuracy",
+                    "{what}: y has shape {:?}, which does not fit the model output {:?} for accuracy",
                     d.y.shape(),
                     pred
                 ))
@@ -342,9 +342,9 @@ pub fn fit(
     }
     let mut opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
     check_trainable(model, a)?;
-    let tr = prepare(a, train, cfg, "training data:")?;
+    let tr = prepare(a, train, cfg, "training data")?;
     let va = val
-        .map(|v| prepare(a, v, cfg, "validation data:"))
+        .map(|v| prepare(a, v, cfg, "validation data"))
         .transpose()?;
     let n = tr.x.shape()[0];
     guard(model, a, cfg.batch_size.min(n), cfg.limits)?;
