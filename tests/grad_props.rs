@@ -307,6 +307,42 @@ proptest! {
     }
 
     #[test]
+    fn other_conv_backward(kind in 0usize..3, two_d: bool, filters in 1usize..4, k in 1usize..4, stride in 1usize..3, dilation in 1usize..3, same: bool, mult in 1usize..3, act in 0usize..3, h in 2usize..6, w in 2usize..6, c in 1usize..3, bias: bool, seed: u64) {
+        let activation = ["linear", "tanh", "sigmoid"][act];
+        let padding = if same { "same" } else { "valid" };
+        let (class, cfg, d) = match kind {
+            0 => {
+                let rank = if two_d { 2 } else { 1 };
+                let (stride, dilation) = if stride > 1 { (stride, 1) } else { (1, dilation) };
+                let cfg = json!({
+                    "filters": filters, "kernel_size": vec![k; rank], "strides": vec![stride; rank],
+                    "dilation_rate": vec![dilation; rank], "padding": padding,
+                    "activation": activation, "use_bias": bias,
+                });
+                let d = if two_d { vec![h, w, c] } else { vec![h, c] };
+                (format!("Conv{rank}DTranspose"), cfg, d)
+            }
+            1 => {
+                let cfg = json!({
+                    "kernel_size": [k, k], "strides": [stride, stride], "dilation_rate": [dilation, dilation],
+                    "padding": padding, "depth_multiplier": mult, "activation": activation, "use_bias": bias,
+                });
+                ("DepthwiseConv2D".to_string(), cfg, vec![h, w, c])
+            }
+            _ => {
+                let (stride, dilation) = if stride > 1 { (stride, 1) } else { (1, dilation) };
+                let cfg = json!({
+                    "filters": filters, "kernel_size": [k, k], "strides": [stride, stride],
+                    "dilation_rate": [dilation, dilation], "padding": padding, "depth_multiplier": mult,
+                    "activation": activation, "use_bias": bias,
+                });
+                ("SeparableConv2D".to_string(), cfg, vec![h, w, c])
+            }
+        };
+        check(&class, cfg, &d, seed, false)?;
+    }
+
+    #[test]
     fn batch_normalization_backward(scale: bool, center: bool, first_axis: bool, d in dims(3), seed: u64) {
         let axis = if first_axis { 1 } else { -1 };
         check("BatchNormalization", json!({"scale": scale, "center": center, "axis": axis}), &d, seed, false)?;
@@ -392,9 +428,9 @@ fn untrainable_kind_is_named() {
     use flatland::engine::train::fit::check_trainable;
     for (class, config, message) in [
         (
-            "DepthwiseConv2D",
-            json!({"kernel_size": [2, 2]}),
-            "training DepthwiseConv2D (`x`, layer 2) is not supported yet",
+            "GroupNormalization",
+            json!({"groups": 1}),
+            "training GroupNormalization (`x`, layer 2) is not supported yet",
         ),
         (
             "UpSampling2D",

@@ -128,6 +128,10 @@ def stacks():
         ("pad_crop_2d", (5, 5, 1), lambda: [L.ZeroPadding2D(1), L.Conv2D(2, 3), L.Cropping2D(((1, 0), (0, 1))), L.Flatten()]),
         ("upsampling1d", (4, 2), lambda: [L.UpSampling1D(2), L.Conv1D(2, 3), L.Flatten()]),
         ("upsampling2d", (3, 3, 1), lambda: [L.UpSampling2D(2), L.Conv2D(2, 2, activation="tanh"), L.GlobalAveragePooling2D()]),
+        ("conv1d_transpose", (4, 2), lambda: [L.Conv1DTranspose(3, 3, strides=2, activation="tanh"), L.Flatten()]),
+        ("conv2d_transpose_same", (3, 3, 2), lambda: [L.Conv2DTranspose(2, 3, strides=2, padding="same"), L.GlobalAveragePooling2D()]),
+        ("depthwise", (5, 5, 2), lambda: [L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"), L.Flatten()]),
+        ("separable", (6, 6, 2), lambda: [L.SeparableConv2D(3, 3, padding="same", activation="tanh"), L.GlobalMaxPooling2D()]),
     ]
 
 

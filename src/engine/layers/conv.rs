@@ -757,18 +757,7 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
                 got: c,
             });
         }
-        let mut out = [1usize; 2];
-        let mut crop = [0usize; 2];
-        for (ax, n) in [(0usize, h), (1, wd)] {
-            if R::N == 1 && ax == 0 {
-                continue;
-            }
-            let ri = if R::N == 1 { 0 } else { ax };
-            let t = Window::new(n, g.k[ax], g.s[ax], g.d[ax], self.padding)
-                .transposed(op.as_ref().map(|o| o[ri]))?;
-            out[ax] = t.out;
-            crop[ax] = t.crop_before;
-        }
+        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
         // (B*H*W, C) · (C, kh*kw*F) then scatter-add into the output.
         let xm = x4
             .as_standard_layout()
@@ -1460,6 +1449,216 @@ fn conv2d_backward(
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-impl<R: Rank> LayerGrad for ConvTranspose<R> {}
-impl LayerGrad for DepthwiseConv2D {}
-impl LayerGrad for SeparableConv2D {}
+/// A training-mode forward pass that keeps the pre-activation: the layer with a linear
+/// activation, then the activation.
+macro_rules! conv_train_forward {
+    () => {
+        fn train_forward(
+            &self,
+            x: &ArrayD<f32>,
+            w: &[ArrayD<f32>],
+            _rng: &mut Rng,
+        ) -> Result<Trace, Problem> {
+            let linear = Self {
+                activation: Activation::Linear,
+                ..self.clone()
+            };
+            let z = linear.forward(x, w)?;
+            let mut y = z.clone();
+            self.activation.apply(&mut y);
+            Ok(Trace::saving(y, vec![z]))
+        }
+    };
+}
+
+/// The bias gradient of a channels-last output gradient: the sum over all but the last axis.
+fn bias_grad(dz: ArrayView4<'_, f32>) -> ArrayD<f32> {
+    let f = dz.dim().3;
+    let mut db = ndarray::Array1::<f32>::zeros(f);
+    for lane in dz.lanes(ndarray::Axis(3)) {
+        db += &lane;
+    }
+    db.into_dyn()
+}
+
+impl<R: Rank> ConvTranspose<R> {
+    /// Output size and leading crop of both axes of a `(B, H, W, C)` view.
+    fn transposed_plan(
+        &self,
+        h: usize,
+        wd: usize,
+        g: Geo2,
+        op: Option<&Vec<usize>>,
+    ) -> Result<([usize; 2], [usize; 2]), Problem> {
+        let mut out = [1usize; 2];
+        let mut crop = [0usize; 2];
+        for (ax, n) in [(0usize, h), (1, wd)] {
+            if R::N == 1 && ax == 0 {
+                continue;
+            }
+            let ri = if R::N == 1 { 0 } else { ax };
+            let t = Window::new(n, g.k[ax], g.s[ax], g.d[ax], self.padding)
+                .transposed(op.map(|o| o[ri]))?;
+            out[ax] = t.out;
+            crop[ax] = t.crop_before;
+        }
+        Ok((out, crop))
+    }
+}
+
+impl<R: Rank> LayerGrad for ConvTranspose<R> {
+    conv_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let ((k, s, d), op) = self.geo()?;
+        let x4 = view4(x)?;
+        let kernel = first_weight(w)?;
+        let kern = kernel4(kernel, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (b, h, wd, c) = x4.dim();
+        let (kh, kw, f, kc) = kern.dim();
+        if kc != c {
+            return Err(Problem::KernelFit {
+                what: "input channels",
+                expected: kc,
+                got: c,
+            });
+        }
+        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz4 = view4(&dz)?;
+        if dz4.dim() != (b, out[0], out[1], f) {
+            return Err(Problem::layout("transposed convolution gradient shape"));
+        }
+        // y[b, i·s + a·d − crop, …, fo] += x[b, i, …, c] · kernel[a, …, fo, c]
+        let mut dk = Array4::<f32>::zeros((kh, kw, f, c));
+        let mut dx = Array4::<f32>::zeros((b, h, wd, c));
+        for bi in 0..b {
+            for i in 0..h {
+                for j in 0..wd {
+                    for a in 0..kh {
+                        let oi = tap(i, g.s[0], a, g.d[0], crop[0]);
+                        if oi < 0 || oi >= out[0] as i128 {
+                            continue;
+                        }
+                        for bb in 0..kw {
+                            let oj = tap(j, g.s[1], bb, g.d[1], crop[1]);
+                            if oj < 0 || oj >= out[1] as i128 {
+                                continue;
+                            }
+                            let (oi, oj) = (oi as usize, oj as usize);
+                            for fo in 0..f {
+                                let gz = dz4[[bi, oi, oj, fo]];
+                                for ci in 0..c {
+                                    dk[[a, bb, fo, ci]] += x4[[bi, i, j, ci]] * gz;
+                                    dx[[bi, i, j, ci]] += kern[[a, bb, fo, ci]] * gz;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
+        if self.use_bias {
+            dw.push(bias_grad(dz4));
+        }
+        Ok(Grads {
+            dx: reshape_to(&dx.into_dyn(), x.shape())?,
+            dw,
+        })
+    }
+}
+
+/// The depthwise step's gradients: a grouped convolution with one group per channel.
+fn depthwise_backward(
+    x4: ArrayView4<'_, f32>,
+    kern: &ArrayD<f32>,
+    dz: ArrayView4<'_, f32>,
+    g: Geo2,
+    padding: Padding,
+) -> Result<(ArrayD<f32>, Array4<f32>), Problem> {
+    let k4 = kernel4(kern, 2)?;
+    let (kh, kw, c, m) = k4.dim();
+    let k4 = k4
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((kh, kw, 1, c * m))
+        .map_err(|_| Problem::layout("depthwise kernel reshape"))?;
+    let (_, h, w, _) = x4.dim();
+    let (out, pad) = plan(h, w, g, padding)?;
+    let (dk, dx) = conv2d_backward(x4, k4.view(), dz, g, pad, out, c)?;
+    Ok((reshape_to(&dk.into_dyn(), kern.shape())?, dx))
+}
+
+impl LayerGrad for DepthwiseConv2D {
+    conv_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (k, s, d) = self.geo()?;
+        let x4 = view4(x)?;
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz4 = view4(&dz)?;
+        let (dk, dx) =
+            depthwise_backward(x4, first_weight(w)?, dz4, geo2(2, &k, &s, &d), self.padding)?;
+        let mut dw = vec![dk];
+        if self.use_bias {
+            dw.push(bias_grad(dz4));
+        }
+        Ok(Grads {
+            dx: reshape_to(&dx.into_dyn(), x.shape())?,
+            dw,
+        })
+    }
+}
+
+impl LayerGrad for SeparableConv2D {
+    conv_train_forward!();
+    fn backward(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+        t: &Trace,
+        dy: &ArrayD<f32>,
+    ) -> Result<Grads, Problem> {
+        let (k, s, d) = self.geo()?;
+        if w.len() < 2 {
+            return Err(Problem::MissingWeights {
+                expected: 2,
+                got: w.len(),
+            });
+        }
+        let x4 = view4(x)?;
+        let g = geo2(2, &k, &s, &d);
+        let mid = depthwise(x4, &w[0], g, self.padding)?;
+        let pk = kernel4(&w[1], 2)?;
+        let (_, oh, ow, _) = mid.dim();
+        let one = Geo2 {
+            k: [1, 1],
+            s: [1, 1],
+            d: [1, 1],
+        };
+        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz4 = view4(&dz)?;
+        let (dpk, dmid) = conv2d_backward(mid.view(), pk, dz4, one, [0, 0], [oh, ow], 1)?;
+        let (ddk, dx) = depthwise_backward(x4, &w[0], dmid.view(), g, self.padding)?;
+        let mut dw = vec![ddk, reshape_to(&dpk.into_dyn(), w[1].shape())?];
+        if self.use_bias {
+            dw.push(bias_grad(dz4));
+        }
+        Ok(Grads {
+            dx: reshape_to(&dx.into_dyn(), x.shape())?,
+            dw,
+        })
+    }
+}
