@@ -939,11 +939,18 @@ impl Activation {
             Activation::Softmax => softmax_backward(y, dy, last, false),
             Activation::LogSoftmax => softmax_backward(y, dy, last, true),
             a => {
-                let mut dz = dy.clone();
-                Zip::from(&mut dz)
-                    .and(z)
-                    .and(y)
-                    .for_each(|d, &x, &y| *d *= a.derivative(x, y));
+                let mut dz = dy.as_standard_layout().into_owned();
+                match (z.as_slice(), y.as_slice(), dz.as_slice_mut()) {
+                    (Some(zs), Some(ys), Some(ds)) => {
+                        for ((d, &x), &y) in ds.iter_mut().zip(zs).zip(ys) {
+                            *d *= a.derivative(x, y);
+                        }
+                    }
+                    _ => Zip::from(&mut dz)
+                        .and(z)
+                        .and(y)
+                        .for_each(|d, &x, &y| *d *= a.derivative(x, y)),
+                }
                 dz
             }
         })

@@ -622,12 +622,7 @@ impl<R: Rank> LayerGrad for Conv<R> {
         let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
         let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
         if self.use_bias {
-            dw.push(
-                dz4.sum_axis(ndarray::Axis(0))
-                    .sum_axis(ndarray::Axis(0))
-                    .sum_axis(ndarray::Axis(0))
-                    .into_dyn(),
-            );
+            dw.push(bias_grad(dz4));
         }
         Ok(Grads {
             dx: reshape_to(&dx.into_dyn(), x.shape())?,
@@ -1406,35 +1401,49 @@ fn conv2d_backward(
         });
     }
     let fg = f / groups;
-    let mut dk = Array4::<f32>::zeros((kh, kw, cg, f));
-    let mut dx = Array4::<f32>::zeros((b, h, w, c));
+    let (xs, ks, zs) = (
+        x.as_standard_layout(),
+        kernel.as_standard_layout(),
+        dz.as_standard_layout(),
+    );
+    let layout = || Problem::layout("convolution arrays are not contiguous");
+    let (xv, kv, zv) = (
+        xs.as_slice().ok_or_else(layout)?,
+        ks.as_slice().ok_or_else(layout)?,
+        zs.as_slice().ok_or_else(layout)?,
+    );
+    let mut dk = vec![0f32; kh * kw * cg * f];
+    let mut dx = vec![0f32; b * h * w * c];
     for bi in 0..b {
         for oi in 0..oh {
             for oj in 0..ow {
+                let zrow = &zv[((bi * oh + oi) * ow + oj) * f..][..f];
                 for a in 0..kh {
                     let i = tap(oi, g.s[0], a, g.d[0], pad[0]);
                     if i < 0 || i >= h as i128 {
                         continue;
                     }
-                    let i = i as usize;
                     for bb in 0..kw {
                         let j = tap(oj, g.s[1], bb, g.d[1], pad[1]);
                         if j < 0 || j >= w as i128 {
                             continue;
                         }
-                        let j = j as usize;
+                        let xbase = ((bi * h + i as usize) * w + j as usize) * c;
+                        let kbase = (a * kw + bb) * cg * f;
                         for gi in 0..groups {
+                            let zg = &zrow[gi * fg..(gi + 1) * fg];
                             for ci in 0..cg {
-                                let xc = gi * cg + ci;
-                                let xv = x[[bi, i, j, xc]];
+                                let xc = xbase + gi * cg + ci;
+                                let xval = xv[xc];
+                                let k0 = kbase + ci * f + gi * fg;
+                                let krow = &kv[k0..k0 + fg];
+                                let dkrow = &mut dk[k0..k0 + fg];
                                 let mut acc = 0f32;
-                                for fl in 0..fg {
-                                    let fo = gi * fg + fl;
-                                    let gz = dz[[bi, oi, oj, fo]];
-                                    dk[[a, bb, ci, fo]] += xv * gz;
-                                    acc += kernel[[a, bb, ci, fo]] * gz;
+                                for ((d, &kk), &gz) in dkrow.iter_mut().zip(krow).zip(zg) {
+                                    *d += xval * gz;
+                                    acc += kk * gz;
                                 }
-                                dx[[bi, i, j, xc]] += acc;
+                                dx[xc] += acc;
                             }
                         }
                     }
@@ -1442,6 +1451,10 @@ fn conv2d_backward(
             }
         }
     }
+    let dk = Array4::from_shape_vec((kh, kw, cg, f), dk)
+        .map_err(|_| Problem::layout("kernel gradient shape"))?;
+    let dx = Array4::from_shape_vec((b, h, w, c), dx)
+        .map_err(|_| Problem::layout("input gradient shape"))?;
     Ok((dk, dx))
 }
 
@@ -1474,11 +1487,14 @@ macro_rules! conv_train_forward {
 /// The bias gradient of a channels-last output gradient: the sum over all but the last axis.
 fn bias_grad(dz: ArrayView4<'_, f32>) -> ArrayD<f32> {
     let f = dz.dim().3;
-    let mut db = ndarray::Array1::<f32>::zeros(f);
-    for lane in dz.lanes(ndarray::Axis(3)) {
-        db += &lane;
+    let mut db = vec![0f32; f];
+    let zs = dz.as_standard_layout();
+    for row in zs.as_slice().unwrap_or(&[]).chunks_exact(f.max(1)) {
+        for (d, &g) in db.iter_mut().zip(row) {
+            *d += g;
+        }
     }
-    db.into_dyn()
+    ndarray::Array1::from(db).into_dyn()
 }
 
 impl<R: Rank> ConvTranspose<R> {

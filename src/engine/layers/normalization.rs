@@ -1,7 +1,7 @@
 //! Normalisation layers: `BatchNormalization` (moving statistics at inference; gamma/beta
 //! trainable, moving mean/variance non-trainable), `LayerNormalization`, `UnitNormalization`.
 
-use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use ndarray::{Array1, Array2, ArrayD, Axis, Ix1, Ix2, IxDyn, Zip};
 use serde::{Deserialize, Serialize};
 
 use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, tensor_axis};
@@ -160,34 +160,38 @@ impl LayerGrad for BatchNormalization {
         _rng: &mut Rng,
     ) -> Result<Trace, Problem> {
         let p = self.params(x, w)?;
-        let (mean, var) = batch_moments(x, p.axis);
-        let inv = var.mapv(|v| 1.0 / (v + self.epsilon).sqrt());
-        let (mean_b, inv_b) = (p.channels(&mean)?, p.channels(&inv)?);
-        let xhat = (x - &mean_b) * &inv_b;
-        let mut y = xhat.clone();
+        let x2 = channel_rows(x, p.axis)?;
+        let n = x2.nrows().max(1) as f32;
+        // Keras's `ops.moments`: the batch mean and the biased variance.
+        let mean = x2.sum_axis(Axis(0)) / n;
+        let centered = &x2 - &mean;
+        let var = (&centered * &centered).sum_axis(Axis(0)) / n;
+        let eps = self.epsilon;
+        let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
+        let xhat = &centered * &inv;
+        let mut y2 = xhat.clone();
         if let Some(g) = &p.gamma {
-            y *= g;
+            y2 *= g;
         }
         if let Some(b) = &p.beta {
-            y += b;
+            y2 += b;
         }
         let m = self.momentum;
-        let moving =
-            |old: &ArrayD<f32>, batch: &ndarray::Array1<f32>| -> Result<ArrayD<f32>, Problem> {
-                let b = batch
-                    .clone()
-                    .into_dyn()
-                    .into_shape_with_order(old.raw_dim())
-                    .map_err(|_| Problem::layout("moving statistic size"))?;
-                Ok(old * m + &(b * (1.0 - m)))
-            };
+        let moving = |old: &ArrayD<f32>, batch: &Array1<f32>| -> Result<ArrayD<f32>, Problem> {
+            let b = batch
+                .clone()
+                .into_dyn()
+                .into_shape_with_order(old.raw_dim())
+                .map_err(|_| Problem::layout("moving statistic size"))?;
+            Ok(old * m + &(b * (1.0 - m)))
+        };
         let updates = vec![
             (p.first_moving, moving(&w[p.first_moving], &mean)?),
             (p.first_moving + 1, moving(&w[p.first_moving + 1], &var)?),
         ];
         Ok(Trace {
-            y,
-            saved: vec![xhat, inv.into_dyn()],
+            y: from_channel_rows(y2, x.shape(), p.axis)?,
+            saved: vec![xhat.into_dyn(), inv.into_dyn()],
             updates,
         })
     }
@@ -200,31 +204,28 @@ impl LayerGrad for BatchNormalization {
     ) -> Result<Grads, Problem> {
         check_same_shape(dy, x)?;
         let p = self.params(x, w)?;
-        let xhat = t.saved(0)?;
+        let xhat = t
+            .saved(0)?
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| Problem::layout("saved normalised batch"))?;
         let inv = t
             .saved(1)?
-            .clone()
-            .into_dimensionality::<ndarray::Ix1>()
+            .view()
+            .into_dimensionality::<Ix1>()
             .map_err(|_| Problem::layout("saved inverse deviation"))?;
-        let c = inv.len();
-        let n = (x.len() / c.max(1)).max(1) as f32;
-        let sum_c = |a: &ArrayD<f32>| -> ndarray::Array1<f32> {
-            let mut s = ndarray::Array1::<f32>::zeros(c);
-            for lane in a.lanes(Axis(p.axis)) {
-                s += &lane;
-            }
-            s
-        };
-        let dbeta = sum_c(dy);
-        let dgamma = sum_c(&(dy * xhat));
+        let dy2 = channel_rows(dy, p.axis)?;
+        let n = dy2.nrows().max(1) as f32;
+        let dbeta = dy2.sum_axis(Axis(0));
+        let dgamma = (&dy2 * &xhat).sum_axis(Axis(0));
         let dxhat = match &p.gamma {
-            Some(g) => dy * g,
-            None => dy.clone(),
+            Some(g) => &dy2 * g,
+            None => dy2,
         };
-        let s1 = p.channels(&sum_c(&dxhat))?;
-        let s2 = p.channels(&sum_c(&(&dxhat * xhat)))?;
-        let inv_b = p.channels(&inv)?;
-        let dx = (&dxhat * n - &s1 - &(xhat * &s2)) * &inv_b / n;
+        let s1 = dxhat.sum_axis(Axis(0));
+        let s2 = (&dxhat * &xhat).sum_axis(Axis(0));
+        let dx2 = (&dxhat * n - &s1 - &(&xhat * &s2)) * inv / n;
+        let c = inv.len();
         let mut dw = Vec::new();
         if self.scale {
             dw.push(dgamma.into_dyn());
@@ -232,9 +233,12 @@ impl LayerGrad for BatchNormalization {
         if self.center {
             dw.push(dbeta.into_dyn());
         }
-        dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
-        dw.push(ArrayD::zeros(ndarray::IxDyn(&[c])));
-        Ok(Grads { dx, dw })
+        dw.push(ArrayD::zeros(IxDyn(&[c])));
+        dw.push(ArrayD::zeros(IxDyn(&[c])));
+        Ok(Grads {
+            dx: from_channel_rows(dx2, x.shape(), p.axis)?,
+            dw,
+        })
     }
 }
 
@@ -457,50 +461,48 @@ impl LayerCode for UnitNormalization {
 // Training: BatchNormalization with batch statistics
 // ---------------------------------------------------------------------------------------
 
-/// BatchNormalization's weights laid out for a batch.
+/// BatchNormalization's weights for a batch.
 struct BnParams {
     axis: usize,
-    ndim: usize,
-    gamma: Option<ArrayD<f32>>,
-    beta: Option<ArrayD<f32>>,
+    gamma: Option<Array1<f32>>,
+    beta: Option<Array1<f32>>,
     /// Index of `moving_mean` among the weights (`moving_variance` follows).
     first_moving: usize,
 }
 
-impl BnParams {
-    /// A per-channel vector shaped to broadcast against the batch.
-    fn channels(&self, v: &ndarray::Array1<f32>) -> Result<ArrayD<f32>, Problem> {
-        channel_view(&v.clone().into_dyn(), self.ndim, self.axis)
-    }
-}
-
 impl BatchNormalization {
     fn params(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<BnParams, Problem> {
-        let ndim = x.ndim();
-        let axis = tensor_axis(self.axis, ndim);
+        let axis = tensor_axis(self.axis, x.ndim());
         let need = 2 + usize::from(self.scale) + usize::from(self.center);
-        if w.len() < need || axis >= ndim {
+        if w.len() < need || axis >= x.ndim() {
             return Err(Problem::MissingWeights {
                 expected: need,
                 got: w.len(),
             });
         }
+        let c = x.shape()[axis];
+        let vector = |a: &ArrayD<f32>| -> Result<Array1<f32>, Problem> {
+            if a.len() == c {
+                Ok(Array1::from_iter(a.iter().copied()))
+            } else {
+                Err(Problem::layout("normalisation weight size"))
+            }
+        };
         let mut i = 0;
         let gamma = if self.scale {
             i += 1;
-            Some(channel_view(&w[i - 1], ndim, axis)?)
+            Some(vector(&w[i - 1])?)
         } else {
             None
         };
         let beta = if self.center {
             i += 1;
-            Some(channel_view(&w[i - 1], ndim, axis)?)
+            Some(vector(&w[i - 1])?)
         } else {
             None
         };
         Ok(BnParams {
             axis,
-            ndim,
             gamma,
             beta,
             first_moving: i,
@@ -508,23 +510,35 @@ impl BatchNormalization {
     }
 }
 
-/// Per-channel batch mean and biased variance over every axis but `axis` (Keras's
-/// `ops.moments`).
-fn batch_moments(x: &ArrayD<f32>, axis: usize) -> (ndarray::Array1<f32>, ndarray::Array1<f32>) {
-    let c = x.shape().get(axis).copied().unwrap_or(0);
-    let n = (x.len() / c.max(1)).max(1) as f32;
-    let mut mean = ndarray::Array1::<f32>::zeros(c);
-    for lane in x.lanes(Axis(axis)) {
-        mean += &lane;
+/// The axes of `x` with `axis` moved last, as rows of channels `(n, c)`.
+fn channel_rows(x: &ArrayD<f32>, axis: usize) -> Result<Array2<f32>, Problem> {
+    let perm: Vec<usize> = (0..x.ndim()).filter(|&a| a != axis).chain([axis]).collect();
+    let c = x.shape().get(axis).copied().unwrap_or(1);
+    let n = x.len() / c.max(1);
+    x.view()
+        .permuted_axes(IxDyn(&perm))
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((n, c))
+        .map_err(|_| Problem::layout("channel rows"))
+}
+
+/// Back from [`channel_rows`] to a tensor of `shape`.
+fn from_channel_rows(r: Array2<f32>, shape: &[usize], axis: usize) -> Result<ArrayD<f32>, Problem> {
+    let perm: Vec<usize> = (0..shape.len())
+        .filter(|&a| a != axis)
+        .chain([axis])
+        .collect();
+    let moved: Vec<usize> = perm.iter().map(|&a| shape[a]).collect();
+    let mut inverse = vec![0; perm.len()];
+    for (i, &a) in perm.iter().enumerate() {
+        inverse[a] = i;
     }
-    mean /= n;
-    let mut var = ndarray::Array1::<f32>::zeros(c);
-    for lane in x.lanes(Axis(axis)) {
-        let d = &lane - &mean;
-        var += &(&d * &d);
-    }
-    var /= n;
-    (mean, var)
+    Ok(r.into_shape_with_order(IxDyn(&moved))
+        .map_err(|_| Problem::layout("channel rows"))?
+        .permuted_axes(IxDyn(&inverse))
+        .as_standard_layout()
+        .into_owned())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -350,34 +350,48 @@ impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
         _t: &Trace,
         dy: &ArrayD<f32>,
     ) -> Result<Grads, Problem> {
-        let x4 = as_4d(x)?;
-        let (b, h, w, c) = x4.dim();
+        let b = x.shape().first().copied().unwrap_or(0);
+        let c = x.shape().last().copied().unwrap_or(1).max(1);
+        let cells = x.len() / (b * c).max(1);
         let dy2 = reshape_to(dy, &[b, c])?;
-        let mut dx = Array4::<f32>::zeros((b, h, w, c));
-        let n = (h * w).max(1) as f32;
+        let dys = dy2
+            .as_slice()
+            .ok_or_else(|| Problem::layout("gradient is not contiguous"))?;
+        let xs = x.as_standard_layout();
+        let xv = xs
+            .as_slice()
+            .ok_or_else(|| Problem::layout("input is not contiguous"))?;
+        let mut dx = vec![0f32; x.len()];
         for bi in 0..b {
-            for ch in 0..c {
-                let g = dy2[[bi, ch]];
-                if M::MAX {
-                    let mut best: Option<(usize, usize)> = None;
-                    for i in 0..h {
-                        for j in 0..w {
-                            if best
-                                .is_none_or(|(bi2, bj)| x4[[bi, i, j, ch]] > x4[[bi, bi2, bj, ch]])
-                            {
-                                best = Some((i, j));
-                            }
+            let g = &dys[bi * c..(bi + 1) * c];
+            let base = bi * cells * c;
+            if M::MAX {
+                // The first largest cell of each channel takes the gradient.
+                for (ch, &gv) in g.iter().enumerate() {
+                    let mut best = base + ch;
+                    for p in 1..cells {
+                        let k = base + p * c + ch;
+                        if xv[k] > xv[best] {
+                            best = k;
                         }
                     }
-                    if let Some((i, j)) = best {
-                        dx[[bi, i, j, ch]] += g;
+                    if cells > 0 {
+                        dx[best] += gv;
                     }
-                } else {
-                    dx.slice_mut(ndarray::s![bi, .., .., ch]).fill(g / n);
+                }
+            } else {
+                let n = cells.max(1) as f32;
+                for p in 0..cells {
+                    let row = &mut dx[base + p * c..base + (p + 1) * c];
+                    for (d, &gv) in row.iter_mut().zip(g) {
+                        *d = gv / n;
+                    }
                 }
             }
         }
-        Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
+        let dx = ArrayD::from_shape_vec(x.raw_dim(), dx)
+            .map_err(|_| Problem::layout("pooling gradient shape"))?;
+        Ok(Grads::input(dx))
     }
 }
 
