@@ -83,7 +83,7 @@ fn objective(y: &ArrayD<f32>, r: &ArrayD<f32>) -> f64 {
 /// Check one layer (random settings that make no valid layer are rejected).
 fn check(
     class: &str,
-    config: Value,
+    config: &Value,
     dims: &[usize],
     seed: u64,
     ladder: bool,
@@ -95,12 +95,12 @@ fn check(
 /// [`check`] with the inputs drawn as `draw` says.
 fn check_with(
     class: &str,
-    config: Value,
+    config: &Value,
     dims: &[usize],
     seed: u64,
     draw: Draw,
 ) -> Result<(), TestCaseError> {
-    let spec = LayerSpec::from_config(class, &config);
+    let spec = LayerSpec::from_config(class, config);
     let model = Model {
         name: "g".into(),
         input_shape: dims.to_vec(),
@@ -112,7 +112,7 @@ fn check_with(
     let mut weights = init_weights(&a, seed, Limits::default())
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     // Move every weight off its initial value (zero biases, unit gammas).
-    for w in weights[0].iter_mut() {
+    for w in &mut weights[0] {
         w.mapv_inplace(|v| v + 0.3 * (rng.uniform(-1.0, 1.0)));
     }
     let specs = a.layers[0].weights.clone();
@@ -229,12 +229,12 @@ proptest! {
 
     #[test]
     fn dense_backward(units in 1usize..5, act in 0..SMOOTH.len(), bias: bool, d in dims(3), seed: u64) {
-        check("Dense", json!({"units": units, "activation": SMOOTH[act], "use_bias": bias}), &d, seed, false)?;
+        check("Dense", &json!({"units": units, "activation": SMOOTH[act], "use_bias": bias}), &d, seed, false)?;
     }
 
     #[test]
     fn activation_backward(act in 0..ALL_ACTIVATIONS.len(), d in dims(3), seed: u64) {
-        check("Activation", json!({"activation": ALL_ACTIVATIONS[act]}), &d, seed, false)?;
+        check("Activation", &json!({"activation": ALL_ACTIVATIONS[act]}), &d, seed, false)?;
     }
 
     #[test]
@@ -247,7 +247,7 @@ proptest! {
             4 => ("Softmax", json!({"axis": if axis == 0 { -1 } else { 1 }})),
             _ => ("PReLU", json!({"shared_axes": if axis == 0 { Value::Null } else { json!([1]) }})),
         };
-        check(class, cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, false)?;
     }
 
     #[test]
@@ -262,7 +262,7 @@ proptest! {
                 ("Permute", json!({"dims": dims}))
             }
         };
-        check(class, cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, false)?;
     }
 
     #[test]
@@ -275,7 +275,7 @@ proptest! {
             _ => ("SpatialDropout1D", json!({"rate": rate})),
         };
         let d = if kind == 4 { vec![d[0], d.get(1).copied().unwrap_or(2)] } else { d };
-        check(class, cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, false)?;
     }
 
     #[test]
@@ -284,10 +284,10 @@ proptest! {
         let kind = if max { "Max" } else { "Average" };
         let d = if two_d { vec![h, w, c] } else { vec![h, c] };
         if global {
-            check(&format!("Global{kind}Pooling{rank}D"), json!({}), &d, seed, true)?;
+            check(&format!("Global{kind}Pooling{rank}D"), &json!({}), &d, seed, true)?;
         } else {
             let cfg = json!({"pool_size": vec![pool; rank], "strides": vec![stride; rank], "padding": if same { "same" } else { "valid" }});
-            check(&format!("{kind}Pooling{rank}D"), cfg, &d, seed, true)?;
+            check(&format!("{kind}Pooling{rank}D"), &cfg, &d, seed, true)?;
         }
     }
 
@@ -303,7 +303,7 @@ proptest! {
             "dilation_rate": vec![dilation; rank], "padding": if same { "same" } else { "valid" },
             "groups": groups, "activation": activation, "use_bias": bias,
         });
-        check(&format!("Conv{rank}D"), cfg, &d, seed, false)?;
+        check(&format!("Conv{rank}D"), &cfg, &d, seed, false)?;
     }
 
     #[test]
@@ -339,20 +339,20 @@ proptest! {
                 ("SeparableConv2D".to_string(), cfg, vec![h, w, c])
             }
         };
-        check(&class, cfg, &d, seed, false)?;
+        check(&class, &cfg, &d, seed, false)?;
     }
 
     #[test]
     fn batch_normalization_backward(scale: bool, center: bool, first_axis: bool, d in dims(3), seed: u64) {
         let axis = if first_axis { 1 } else { -1 };
-        check("BatchNormalization", json!({"scale": scale, "center": center, "axis": axis}), &d, seed, false)?;
+        check("BatchNormalization", &json!({"scale": scale, "center": center, "axis": axis}), &d, seed, false)?;
     }
 
     #[test]
     fn recurrent_backward(kind in 0usize..3, units in 1usize..4, t in 1usize..5, f in 1usize..4, seq: bool, back: bool, bias: bool, reset_after: bool, seed: u64) {
         let class = ["SimpleRNN", "LSTM", "GRU"][kind];
         let cfg = json!({"units": units, "return_sequences": seq, "go_backwards": back, "use_bias": bias, "reset_after": reset_after});
-        check(class, cfg, &[t, f], seed, false)?;
+        check(class, &cfg, &[t, f], seed, false)?;
     }
 
     #[test]
@@ -366,7 +366,7 @@ proptest! {
             5 => ("UpSampling1D", json!({"size": a + 1}), vec![h, c]),
             _ => ("UpSampling2D", json!({"size": [a + 1, b + 1]}), vec![h, w, c]),
         };
-        check(class, cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, false)?;
     }
 
     #[test]
@@ -377,12 +377,12 @@ proptest! {
             1 => ("LayerNormalization", json!({"axis": axis, "scale": scale, "rms_scaling": true})),
             _ => ("UnitNormalization", json!({"axis": axis})),
         };
-        check(class, cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, false)?;
     }
 
     #[test]
     fn embedding_backward(vocab in 1usize..6, dim in 1usize..4, d in dims(2), seed: u64) {
-        check_with("Embedding", json!({"input_dim": vocab, "output_dim": dim}), &d, seed, Draw::Indices(vocab))?;
+        check_with("Embedding", &json!({"input_dim": vocab, "output_dim": dim}), &d, seed, Draw::Indices(vocab))?;
     }
 
     /// The whole chain: forward, loss, backward through every layer, against finite

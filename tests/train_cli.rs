@@ -63,7 +63,7 @@ fn base(c: &Path, data: &str, history: &str) -> Vec<String> {
 }
 
 fn with(mut v: Vec<String>, extra: &[&str]) -> Vec<String> {
-    v.extend(extra.iter().map(|s| s.to_string()));
+    v.extend(extra.iter().map(ToString::to_string));
     v
 }
 

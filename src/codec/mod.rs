@@ -208,6 +208,9 @@ pub enum NpyError {
         name: String,
         problem: Box<NpyError>,
     },
+    /// The `.npz` writer failing (it writes to memory, so only on an internal error).
+    #[error("cannot write .npz: {0}")]
+    Write(String),
 }
 
 /// Read any supported model text: our JSON, Keras 3 / Keras 2 / TF.js JSON, or Keras Python

@@ -253,7 +253,7 @@ pub fn write_npz(arrays: &[ArrayD<f32>]) -> Result<Vec<u8>, CodecError> {
 /// The zip writer failing (it writes to memory, so only on an internal error).
 pub fn write_npz_named(arrays: &[(String, &ArrayD<f32>)]) -> Result<Vec<u8>, CodecError> {
     use std::io::Write;
-    let zip_err = |e: zip::result::ZipError| err(format!("cannot write .npz: {e}"));
+    let zip_err = |e: zip::result::ZipError| err(NpyError::Write(e.to_string()));
     let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
@@ -262,7 +262,7 @@ pub fn write_npz_named(arrays: &[(String, &ArrayD<f32>)]) -> Result<Vec<u8>, Cod
         zw.start_file(format!("{name}.npy"), options)
             .map_err(zip_err)?;
         zw.write_all(&write_npy(a))
-            .map_err(|e| err(format!("cannot write .npz: {e}")))?;
+            .map_err(|e| err(NpyError::Write(e.to_string())))?;
     }
     Ok(zw.finish().map_err(zip_err)?.into_inner())
 }

@@ -461,7 +461,7 @@ impl LayerCode for UnitNormalization {
 // Training: BatchNormalization with batch statistics
 // ---------------------------------------------------------------------------------------
 
-/// BatchNormalization's weights for a batch.
+/// `BatchNormalization`'s weights for a batch.
 struct BnParams {
     axis: usize,
     gamma: Option<Array1<f32>>,

@@ -241,7 +241,7 @@ macro_rules! rnn_layer {
                     None
                 };
                 let bp = Bptt::new(x, dy, self.units, self.go_backwards, self.return_sequences)?;
-                self.bptt(bp, RnnWeights { k, r, bias })
+                self.bptt(&bp, RnnWeights { k, r, bias })
             }
         }
     };
@@ -733,7 +733,7 @@ impl Acc {
 }
 
 impl SimpleRnn {
-    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+    fn bptt(&self, bp: &Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
         let RnnWeights { k, r, bias } = w;
         let b = bias.map(vec1);
         let (bsz, t, _) = bp.x.dim();
@@ -757,14 +757,14 @@ impl SimpleRnn {
             let dz = dact(a, &zs[step], &hs[step + 1], &dh)?;
             acc.dr += &hs[step].t().dot(&dz);
             dh_next = dz.dot(&r.t());
-            acc.input_side(&bp, step, &bp.xt(step), &dz, &k);
+            acc.input_side(bp, step, &bp.xt(step), &dz, &k);
         }
         acc.finish(bias, false)
     }
 }
 
 impl Lstm {
-    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+    fn bptt(&self, bp: &Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
         let RnnWeights { k, r, bias } = w;
         let b = bias.map(vec1);
         let (bsz, t, _) = bp.x.dim();
@@ -815,14 +815,14 @@ impl Lstm {
             }
             acc.dr += &hs[step].t().dot(&dz);
             dh_next = dz.dot(&r.t());
-            acc.input_side(&bp, step, &bp.xt(step), &dz, &k);
+            acc.input_side(bp, step, &bp.xt(step), &dz, &k);
         }
         acc.finish(bias, false)
     }
 }
 
 impl Gru {
-    fn bptt(&self, bp: Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
+    fn bptt(&self, bp: &Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
         let RnnWeights { k, r, bias } = w;
         let u = self.units;
         let (bi, br) = match bias {
@@ -933,7 +933,7 @@ impl Gru {
                 dh_prev += &(dpz.dot(&rk(0).t()) + dpr.dot(&rk(1).t()));
             }
             dh_next = dh_prev;
-            acc.input_side(&bp, step, &bp.xt(step), &dxz, &k);
+            acc.input_side(bp, step, &bp.xt(step), &dxz, &k);
         }
         acc.finish(bias, reset_after)
     }

@@ -277,7 +277,7 @@ impl<R: Rank> LayerCode for SpatialDropout<R> {
 // ---------------------------------------------------------------------------------------
 
 /// A regularisation layer in training mode is `y = x·scale + offset` with a random
-/// `scale` (and for GaussianNoise and AlphaDropout an `offset`); the gradient is
+/// `scale` (and for `GaussianNoise` and `AlphaDropout` an `offset`); the gradient is
 /// `dy·scale`.
 trait Noise {
     fn draw(&self, shape: &[usize], rng: &mut Rng) -> (ArrayD<f32>, Option<ArrayD<f32>>);
@@ -295,8 +295,7 @@ fn dropout_mask(shape: &[usize], noise: &[usize], rate: f32, rng: &mut Rng) -> A
         }
     });
     mask.broadcast(ndarray::IxDyn(shape))
-        .map(|m| m.to_owned())
-        .unwrap_or_else(|| ArrayD::zeros(ndarray::IxDyn(shape)))
+        .map_or_else(|| ArrayD::zeros(ndarray::IxDyn(shape)), |m| m.to_owned())
 }
 
 impl Noise for Dropout {

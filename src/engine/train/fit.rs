@@ -3,7 +3,7 @@
 //! training-mode forward pass, the loss and metrics on that forward pass's predictions (so
 //! computed before the update, as `keras/src/trainers` does), the backward pass in reverse
 //! layer order, one optimizer step over the trainable weights, and the non-trainable
-//! updates (BatchNormalization's moving statistics). The epoch's `loss` is the mean of the
+//! updates (`BatchNormalization`'s moving statistics). The epoch's `loss` is the mean of the
 //! per-batch losses weighted by batch size (Keras's loss tracker), `accuracy` likewise;
 //! `val_loss` / `val_accuracy` come from an inference-mode pass over the validation data in
 //! batches of `batch_size` after each epoch. A loss that stops being finite ends the run
@@ -141,7 +141,7 @@ pub fn loss_and_grads(
     let mut traces: Vec<Trace> = Vec::with_capacity(model.layers.len());
     for (index, layer) in model.layers.iter().enumerate() {
         let input = traces.last().map_or(x, |t| &t.y);
-        let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        let w = weights.get(index).map_or(&[][..], Vec::as_slice);
         let t = layer
             .spec
             .grad()
@@ -154,7 +154,7 @@ pub fn loss_and_grads(
     let mut grads = vec![Vec::new(); model.layers.len()];
     for index in (0..model.layers.len()).rev() {
         let input = if index == 0 { x } else { &traces[index - 1].y };
-        let w = weights.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        let w = weights.get(index).map_or(&[][..], Vec::as_slice);
         let g = model.layers[index]
             .spec
             .grad()

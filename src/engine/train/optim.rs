@@ -1,5 +1,5 @@
 //! Keras 3 optimizers with their defaults and update rules, in Keras's order of operations
-//! (`keras/src/optimizers/{sgd,adam,adamw,rmsprop}.py` and `base_optimizer.py`): AdamW's
+//! (`keras/src/optimizers/{sgd,adam,adamw,rmsprop}.py` and `base_optimizer.py`): `AdamW`'s
 //! decoupled weight decay `w ← w − w·wd·lr` comes before the Adam step, and `iterations`
 //! counts steps from 0 (Adam's bias correction uses `iterations + 1`). Arithmetic is f32,
 //! as Keras's float32 variables.
@@ -27,7 +27,7 @@ const EPSILON: f32 = 1e-7;
 const RHO: f32 = 0.9;
 
 impl OptimizerKind {
-    /// From a CLI name and an optional momentum (SGD and RMSprop only).
+    /// From a CLI name and an optional momentum (SGD and `RMSprop` only).
     ///
     /// # Errors
     /// Unknown name, a momentum for an optimizer without one, or a momentum outside [0, 1].
@@ -134,7 +134,9 @@ impl Optimizer {
             let (m, s) = &mut self.slots[i];
             match self.kind {
                 OptimizerKind::Sgd { momentum, nesterov } => {
-                    if momentum != 0.0 {
+                    if momentum == 0.0 {
+                        Zip::from(&mut **v).and(*g).for_each(|w, &g| *w -= g * lr);
+                    } else {
                         let m = m.get_or_insert_with(zeros);
                         Zip::from(&mut **v)
                             .and(&mut *m)
@@ -147,8 +149,6 @@ impl Optimizer {
                                     *w += *m;
                                 }
                             });
-                    } else {
-                        Zip::from(&mut **v).and(*g).for_each(|w, &g| *w -= g * lr);
                     }
                 }
                 OptimizerKind::Adam | OptimizerKind::AdamW { .. } => {
