@@ -381,6 +381,17 @@ proptest! {
     }
 
     #[test]
+    fn group_normalization_backward(per_group in 1usize..4, groups in 1usize..4, instance: bool, scale: bool, center: bool, first_axis: bool, d in dims(2), seed: u64) {
+        // The channel axis (first or last non-batch axis) gets `groups × per_group` channels.
+        let mut d = d;
+        let (axis, at) = if first_axis { (1, 0) } else { (-1, d.len() - 1) };
+        d[at] = groups * per_group;
+        let groups = if instance { -1 } else { groups as i64 };
+        let cfg = json!({"groups": groups, "axis": axis, "scale": scale, "center": center});
+        check("GroupNormalization", &cfg, &d, seed, false)?;
+    }
+
+    #[test]
     fn embedding_backward(vocab in 1usize..6, dim in 1usize..4, d in dims(2), seed: u64) {
         check_with("Embedding", &json!({"input_dim": vocab, "output_dim": dim}), &d, seed, Draw::Indices(vocab))?;
     }
@@ -422,39 +433,31 @@ proptest! {
     }
 }
 
-/// A kind without a backward pass refuses with a typed error naming the layer.
+/// A kind without a backward pass (bilinear upsampling) refuses with a typed error naming
+/// the layer.
 #[test]
 fn untrainable_kind_is_named() {
     use flatland::engine::train::fit::check_trainable;
-    for (class, config, message) in [
-        (
-            "GroupNormalization",
-            json!({"groups": 1}),
-            "training GroupNormalization (`x`, layer 2) is not supported yet",
-        ),
-        (
-            "UpSampling2D",
-            json!({"size": [2, 2], "interpolation": "bilinear"}),
-            "training UpSampling2D (`x`, layer 2) is not supported yet",
-        ),
-    ] {
-        let model = Model {
-            name: "m".into(),
-            input_shape: vec![4, 4, 3],
-            layers: vec![
-                Layer::new(
-                    "dense",
-                    LayerSpec::from_config("Dense", &json!({"units": 2})),
-                ),
-                Layer::new("x", LayerSpec::from_config(class, &config)),
-            ],
-        };
-        let a = analyze(&model);
-        assert!(a.valid(), "{class}");
-        let e = check_trainable(&model, &a)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(e.contains(message), "{e}");
-    }
+    let config = json!({"size": [2, 2], "interpolation": "bilinear"});
+    let model = Model {
+        name: "m".into(),
+        input_shape: vec![4, 4, 3],
+        layers: vec![
+            Layer::new(
+                "dense",
+                LayerSpec::from_config("Dense", &json!({"units": 2})),
+            ),
+            Layer::new("x", LayerSpec::from_config("UpSampling2D", &config)),
+        ],
+    };
+    let a = analyze(&model);
+    assert!(a.valid());
+    let e = check_trainable(&model, &a)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("training UpSampling2D (`x`, layer 2) is not supported yet"),
+        "{e}"
+    );
 }

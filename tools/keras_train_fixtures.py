@@ -16,7 +16,7 @@ The same layout as ../shared/examples/train_* (checked by ../shared/checks/check
 Fully seeded (--seed, default 0): one random.Random(seed) picks the settings, every case calls
 keras.backend.clear_session() and keras.utils.set_random_seed(case seed), data come from a
 per-case np.random.default_rng, and the .npz files have fixed zip timestamps, so rerunning with the
-same versions gives byte-identical files. The script re-executes itself with PYTHONHASHSEED=0.
+same versions gives the same cases up to float32 rounding (tools/README.md). The script re-executes itself with PYTHONHASHSEED=0.
 Usage:  /tmp/kvenv/bin/python tools/keras_train_fixtures.py [--seed 0] [--out tests/fixtures/train]
 """
 import argparse
@@ -132,6 +132,10 @@ def stacks():
         ("conv2d_transpose_same", (3, 3, 2), lambda: [L.Conv2DTranspose(2, 3, strides=2, padding="same"), L.GlobalAveragePooling2D()]),
         ("depthwise", (5, 5, 2), lambda: [L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"), L.Flatten()]),
         ("separable", (6, 6, 2), lambda: [L.SeparableConv2D(3, 3, padding="same", activation="tanh"), L.GlobalMaxPooling2D()]),
+        ("groupnorm", (4, 6), lambda: [L.Dense(6), L.GroupNormalization(groups=3), L.Flatten()]),
+        # No conv bias before instance normalisation (its gradient is rounding noise, as above).
+        ("groupnorm_instance", (4, 4, 2), lambda: [L.Conv2D(4, 3, padding="same", use_bias=False), L.GroupNormalization(groups=-1), L.GlobalAveragePooling2D()]),
+        ("groupnorm_axis1", (4, 3), lambda: [L.GroupNormalization(groups=2, axis=1, center=False), L.Flatten()]),
     ]
 
 
