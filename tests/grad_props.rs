@@ -19,6 +19,7 @@ use flatland::engine::train::loss::Loss;
 use flatland::engine::{analyze, Layer, LayerSpec, Model};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use serde_json::{json, Value};
 
 const H: f32 = 1e-3;
@@ -182,7 +183,9 @@ fn check_with(
 }
 
 /// Activations without kinks inside the inputs' range, for layers whose pre-activations
-/// the test does not control.
+/// the test does not control. Not `selu`: its slope jumps at 0 (scale·alpha ≈ 1.76 against
+/// scale ≈ 1.05), so a pre-activation within a step of 0 fails the finite differences
+/// (seen: Dense selu dkernel 3 % off); `activation_backward` checks it away from 0.
 const SMOOTH: &[&str] = &[
     "linear",
     "sigmoid",
@@ -192,7 +195,6 @@ const SMOOTH: &[&str] = &[
     "softplus",
     "softsign",
     "elu",
-    "selu",
     "gelu",
     "silu",
     "mish",
@@ -225,7 +227,14 @@ fn dims(max_rank: usize) -> impl Strategy<Value = Vec<usize>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // A fixed seed: the same 64 cases a test on every run, so a finite-difference check that
+    // lands on a kink or an f32 cancellation cannot fail CI at random (three such cases were
+    // found with random seeds and fixed at their cause above); set PROPTEST_CASES higher, or
+    // change the seed, to explore more.
+    #![proptest_config(ProptestConfig {
+        rng_seed: RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::with_cases(64)
+    })]
 
     #[test]
     fn dense_backward(units in 1usize..5, act in 0..SMOOTH.len(), bias: bool, d in dims(3), seed: u64) {
@@ -239,15 +248,19 @@ proptest! {
 
     #[test]
     fn activation_layers_backward(kind in 0usize..6, slope in 0.0f32..0.5, axis in 0usize..2, d in dims(3), seed: u64) {
-        let (class, cfg) = match kind {
-            0 => ("ReLU", json!({})),
-            1 => ("ReLU", json!({"negative_slope": slope, "max_value": 1.0 + slope + 0.07})),
-            2 => ("LeakyReLU", json!({"negative_slope": slope})),
-            3 => ("ELU", json!({"alpha": 0.5 + slope})),
-            4 => ("Softmax", json!({"axis": if axis == 0 { -1 } else { 1 }})),
-            _ => ("PReLU", json!({"shared_axes": if axis == 0 { Value::Null } else { json!([1]) }})),
+        // ReLU's kink at max_value: ladder inputs sit at 0.005 + 0.01·k, and max_value on
+        // the 0.01 grid is 0.005 from every input, so no finite difference straddles it
+        // (random inputs up to 1.5 against a max_value in 1.07..1.57 sometimes did).
+        let capped = f64::from((slope * 10.0).round()).mul_add(0.01, 0.02);
+        let (class, cfg, ladder) = match kind {
+            0 => ("ReLU", json!({}), false),
+            1 => ("ReLU", json!({"negative_slope": slope, "max_value": capped}), true),
+            2 => ("LeakyReLU", json!({"negative_slope": slope}), false),
+            3 => ("ELU", json!({"alpha": 0.5 + slope}), false),
+            4 => ("Softmax", json!({"axis": if axis == 0 { -1 } else { 1 }}), false),
+            _ => ("PReLU", json!({"shared_axes": if axis == 0 { Value::Null } else { json!([1]) }}), false),
         };
-        check(class, &cfg, &d, seed, false)?;
+        check(class, &cfg, &d, seed, ladder)?;
     }
 
     #[test]
@@ -388,7 +401,11 @@ proptest! {
         d[at] = groups * per_group;
         let groups = if instance { -1 } else { groups as i64 };
         let cfg = json!({"groups": groups, "axis": axis, "scale": scale, "center": center});
-        check("GroupNormalization", &cfg, &d, seed, false)?;
+        // Ladder inputs (small, distinct values): the forward pass computes `x·r − mean·r` as
+        // Keras does, and with inputs near ±1.5 in a group of two close values (r ≈ 31) that
+        // f32 cancellation alone moves the finite differences by ~5 % (seen: per_group 2,
+        // groups 3, d [1]); the backward pass itself is the exact formula.
+        check("GroupNormalization", &cfg, &d, seed, true)?;
     }
 
     #[test]
