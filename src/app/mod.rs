@@ -57,7 +57,7 @@ mod web {
         import as import_code, read_file, CodePanel, ImportReport, ImportRequest,
     };
     use super::components::dialog::Dialog;
-    use super::components::dnd::{use_drag, DragView};
+    use super::components::dnd::{use_drag, DragApi, DragView};
     use super::components::exercise::ExercisePanel;
     use super::components::gallery::Gallery;
     use super::components::inspector::Inspector;
@@ -125,152 +125,84 @@ mod web {
             .is_some_and(|dt| dt.types().includes(&"Files".into(), 0))
     }
 
-    #[function_component(App)]
-    pub fn app() -> Html {
-        let store = use_reducer(storage::initial);
-        let dispatcher = store.dispatcher();
-        let dispatch = {
-            let d = dispatcher.clone();
-            (*use_memo((), move |()| Callback::from(move |a: Action| d.dispatch(a)))).clone()
-        };
-
-        // Recompute through the engine whenever the model changes.
-        let derived = use_memo(store.model.clone(), |m| {
-            (Rc::new(m.clone()), Rc::new(recompute(m)))
+    /// A link pasted into this tab, or Back / Forward to one, opens it. `latest` is the link
+    /// to what is on screen.
+    #[hook]
+    fn use_link_navigation(dispatch: Callback<Action>, latest: Rc<RefCell<LinkState>>) {
+        use_effect_with((), move |()| {
+            let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
+                let hash = storage::adopt_fragment();
+                let ours = encode_link(&latest.borrow());
+                // Our own link (e.g. put back after an error, or the second of the
+                // popstate + hashchange pair): nothing new to open.
+                if hash == ours {
+                    return;
+                }
+                match share::open_link(&hash) {
+                    Some(Ok(action)) => dispatch.emit(action),
+                    Some(Err(reason)) => {
+                        dispatch.emit(Action::LinkError(share::link_error_text(
+                            &reason,
+                            "The model on screen is unchanged.",
+                        )));
+                        storage::write_fragment(&ours);
+                    }
+                    // Not a link (e.g. an emptied fragment): put ours back.
+                    None => storage::write_fragment(&ours),
+                }
+            });
+            let win = gloo::utils::window();
+            let a = {
+                let f = on_nav.clone();
+                EventListener::new(&win, "hashchange", move |e| f(e))
+            };
+            let b = EventListener::new(&win, "popstate", move |e| on_nav(e));
+            move || drop((a, b))
         });
-        let model = derived.0.clone();
-        let analysis = derived.1.clone();
+    }
 
-        // Autosave.
-        use_effect_with(model.clone(), |m| storage::save(m));
-
-        // The address bar holds the link to what is on screen: rewritten (no new history
-        // entry) whenever the model, the exercise or the compare preset changes, once edits
-        // settle. The link is encoded (deflate) then, not on every edit.
-        let link_state: LinkState = (
-            model.clone(),
-            store.exercise.clone(),
-            store.compare_preset().map(str::to_string),
-        );
-        let latest_link: Rc<RefCell<LinkState>> = use_mut_ref(|| link_state.clone());
-        latest_link.borrow_mut().clone_from(&link_state);
-        use_effect_with(link_state.clone(), |l| {
-            let l = l.clone();
-            storage::write_fragment_with(move || encode_link(&l));
-        });
-
-        // A link pasted into this tab, or Back / Forward to one, opens it.
-        {
-            let dispatch = dispatch.clone();
-            let latest = latest_link.clone();
-            use_effect_with((), move |()| {
-                let on_nav: Rc<dyn Fn(&Event)> = Rc::new(move |_: &Event| {
-                    let hash = storage::adopt_fragment();
-                    let ours = encode_link(&latest.borrow());
-                    // Our own link (e.g. put back after an error, or the second of the
-                    // popstate + hashchange pair): nothing new to open.
-                    if hash == ours {
+    /// Undo / redo shortcuts anywhere on the page.
+    #[hook]
+    fn use_undo_shortcuts(dispatch: Callback<Action>) {
+        use_effect_with((), move |()| {
+            let opts = EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(
+                &gloo::utils::document(),
+                "keydown",
+                opts,
+                move |e| {
+                    // Free text (search, example tensors in the visuals, the panels'
+                    // fields) keeps its own undo.
+                    let own_undo = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .and_then(|el| {
+                            el.closest(
+                                "textarea, input[type=search], .visuals-area, .dialog input, .exercise input",
+                            )
+                            .ok()
+                            .flatten()
+                        })
+                        .is_some();
+                    if own_undo {
                         return;
                     }
-                    match share::open_link(&hash) {
-                        Some(Ok(action)) => dispatch.emit(action),
-                        Some(Err(reason)) => {
-                            dispatch.emit(Action::LinkError(share::link_error_text(
-                                &reason,
-                                "The model on screen is unchanged.",
-                            )));
-                            storage::write_fragment(&ours);
-                        }
-                        // Not a link (e.g. an emptied fragment): put ours back.
-                        None => storage::write_fragment(&ours),
+                    if let Some(action) = e.dyn_ref::<KeyboardEvent>().and_then(shortcut) {
+                        e.prevent_default();
+                        dispatch.emit(action);
                     }
-                });
-                let win = gloo::utils::window();
-                let a = {
-                    let f = on_nav.clone();
-                    EventListener::new(&win, "hashchange", move |e| f(e))
-                };
-                let b = EventListener::new(&win, "popstate", move |e| on_nav(e));
-                move || drop((a, b))
-            });
-        }
+                },
+            );
+            move || drop(listener)
+        });
+    }
 
-        // Undo / redo shortcuts anywhere on the page.
-        {
-            let dispatch = dispatch.clone();
-            use_effect_with((), move |()| {
-                let opts = EventListenerOptions::enable_prevent_default();
-                let listener = EventListener::new_with_options(
-                    &gloo::utils::document(),
-                    "keydown",
-                    opts,
-                    move |e| {
-                        // Free text (search, example tensors in the visuals, the panels'
-                        // fields) keeps its own undo.
-                        let own_undo = e
-                            .target()
-                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                            .and_then(|el| {
-                                el.closest(
-                                    "textarea, input[type=search], .visuals-area, .dialog input, .exercise input",
-                                )
-                                .ok()
-                                .flatten()
-                            })
-                            .is_some();
-                        if own_undo {
-                            return;
-                        }
-                        if let Some(action) = e.dyn_ref::<KeyboardEvent>().and_then(shortcut) {
-                            e.prevent_default();
-                            dispatch.emit(action);
-                        }
-                    },
-                );
-                move || drop(listener)
-            });
-        }
-
-        // Panels (dialogs) and importing.
-        let panel = use_state_eq(|| None::<Panel>);
-        let import_report = use_state(|| None::<Rc<ImportReport>>);
-        let on_panel = {
-            let panel = panel.clone();
-            Callback::from(move |p: Panel| panel.set(Some(p)))
-        };
-        let close_panel = {
-            let panel = panel.clone();
-            Callback::from(move |()| panel.set(None))
-        };
-        let on_import = {
-            let dispatch = dispatch.clone();
-            let report = import_report.clone();
-            let panel = panel.clone();
-            Callback::from(move |(name, text): ImportRequest| {
-                let source = name
-                    .as_ref()
-                    .map_or_else(|| "the pasted text".to_string(), |n| format!("“{n}”"));
-                let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
-                // Keras code is read by the tools worker: the outcome may come later.
-                let done = Callback::from(move |outcome: Result<(Model, Vec<_>), String>| {
-                    let outcome = outcome.map(|(m, warnings)| {
-                        let summary = (m.name.clone(), m.layers.len(), warnings);
-                        dispatch.emit(Action::Load(m));
-                        summary
-                    });
-                    let source = source.clone();
-                    report.set(Some(Rc::new(ImportReport { source, outcome })));
-                    panel.set(Some(Panel::Code));
-                });
-                import_code(name.as_deref(), text, done);
-            })
-        };
-
-        // Files dropped anywhere on the page are imported.
+    /// Files dropped anywhere on the page are imported. True while files are dragged over it.
+    #[hook]
+    fn use_file_drop(on_import: Callback<ImportRequest>) -> bool {
         let file_drag = use_state_eq(|| false);
         {
             let file_drag = file_drag.clone();
-            let on_import = on_import.clone();
             let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
             use_effect_with((), move |()| {
                 let doc = gloo::utils::document();
@@ -322,6 +254,152 @@ mod web {
                 move || drop((over, leave, drop_files))
             });
         }
+        *file_drag
+    }
+
+    /// Imports a model file or Keras code: loads the model, keeps the report and opens the
+    /// Code panel to show it.
+    fn import_callback(
+        dispatch: &Callback<Action>,
+        report: &UseStateHandle<Option<Rc<ImportReport>>>,
+        panel: &UseStateHandle<Option<Panel>>,
+    ) -> Callback<ImportRequest> {
+        let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
+        Callback::from(move |(name, text): ImportRequest| {
+            let source = name
+                .as_ref()
+                .map_or_else(|| "the pasted text".to_string(), |n| format!("“{n}”"));
+            let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
+            // Keras code is read by the tools worker: the outcome may come later.
+            let done = Callback::from(move |outcome: Result<(Model, Vec<_>), String>| {
+                let outcome = outcome.map(|(m, warnings)| {
+                    let summary = (m.name.clone(), m.layers.len(), warnings);
+                    dispatch.emit(Action::Load(m));
+                    summary
+                });
+                let source = source.clone();
+                report.set(Some(Rc::new(ImportReport { source, outcome })));
+                panel.set(Some(Panel::Code));
+            });
+            import_code(name.as_deref(), text, done);
+        })
+    }
+
+    /// The open panel's dialog (Share, Examples or Code), if any. `link` is what is on screen.
+    fn dialog(
+        panel: Option<Panel>,
+        close: &Callback<()>,
+        link: &LinkState,
+        dispatch: &Callback<Action>,
+        on_import: &Callback<ImportRequest>,
+        report: Option<Rc<ImportReport>>,
+    ) -> Html {
+        match panel {
+            None => html! {},
+            Some(Panel::Share) => html! {
+                <Dialog title="Share" testid="share-dialog" on_close={close.clone()} class="dialog-share">
+                    <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), encode_link(link)))}
+                        exercise={link.1.is_some()} />
+                </Dialog>
+            },
+            Some(Panel::Examples) => html! {
+                <Dialog title="Examples" testid="presets-dialog" on_close={close.clone()} class="dialog-wide">
+                    <Gallery dispatch={dispatch.clone()} on_done={close.clone()} />
+                </Dialog>
+            },
+            Some(Panel::Code) => html! {
+                <Dialog title="Code and files" testid="code-dialog" on_close={close.clone()} class="dialog-wide">
+                    <CodePanel model={link.0.clone()} on_import={on_import.clone()} {report} />
+                </Dialog>
+            },
+        }
+    }
+
+    /// The banner for a share link that could not be opened.
+    fn link_error_banner(message: &str, dispatch: &Callback<Action>) -> Html {
+        let dismiss = {
+            let d = dispatch.clone();
+            Callback::from(move |_: MouseEvent| d.emit(Action::DismissLinkError))
+        };
+        html! {
+            <div class="link-error" role="alert" data-testid="link-error">
+                <span class="badge-icon" aria-hidden="true">{"!"}</span>
+                <p>{message.to_string()}</p>
+                <button type="button" class="btn btn-quiet" data-testid="link-error-dismiss"
+                    aria-label="Dismiss the link message" onclick={dismiss}>{"Dismiss"}</button>
+            </div>
+        }
+    }
+
+    /// The drag ghost under the pointer and the overlay shown while files are dragged over the page.
+    fn drag_overlays(drag: &DragApi, view: Option<&DragView>, file_drag: bool) -> Html {
+        let deleting = view.is_some_and(DragView::deleting);
+        let ghost_label = view.map(|v| v.label.clone()).unwrap_or_default();
+        html! {
+            <>
+                <div ref={drag.ghost_ref()} aria-hidden="true"
+                    class={classes!("drag-ghost", view.is_some().then_some("active"), deleting.then_some("deleting"))}>
+                    <span class="ghost-label">{ghost_label}</span>
+                    if deleting { <span class="ghost-hint">{"release to delete"}</span> }
+                </div>
+                if file_drag {
+                    <div class="file-drop" aria-hidden="true">
+                        <p>{"Drop a model file to open it"}<br/><span>{".json (Flatland, Keras, TF.js) or .py (Keras code)"}</span></p>
+                    </div>
+                }
+            </>
+        }
+    }
+
+    #[function_component(App)]
+    pub fn app() -> Html {
+        let store = use_reducer(storage::initial);
+        let dispatcher = store.dispatcher();
+        let dispatch = {
+            let d = dispatcher.clone();
+            (*use_memo((), move |()| Callback::from(move |a: Action| d.dispatch(a)))).clone()
+        };
+
+        // Recompute through the engine whenever the model changes.
+        let derived = use_memo(store.model.clone(), |m| {
+            (Rc::new(m.clone()), Rc::new(recompute(m)))
+        });
+        let model = derived.0.clone();
+        let analysis = derived.1.clone();
+
+        // Autosave.
+        use_effect_with(model.clone(), |m| storage::save(m));
+
+        // The address bar holds the link to what is on screen: rewritten (no new history
+        // entry) whenever the model, the exercise or the compare preset changes, once edits
+        // settle. The link is encoded (deflate) then, not on every edit.
+        let link_state: LinkState = (
+            model.clone(),
+            store.exercise.clone(),
+            store.compare_preset().map(str::to_string),
+        );
+        let latest_link: Rc<RefCell<LinkState>> = use_mut_ref(|| link_state.clone());
+        latest_link.borrow_mut().clone_from(&link_state);
+        use_effect_with(link_state.clone(), |l| {
+            let l = l.clone();
+            storage::write_fragment_with(move || encode_link(&l));
+        });
+        use_link_navigation(dispatch.clone(), latest_link.clone());
+        use_undo_shortcuts(dispatch.clone());
+
+        // Panels (dialogs) and importing.
+        let panel = use_state_eq(|| None::<Panel>);
+        let import_report = use_state(|| None::<Rc<ImportReport>>);
+        let on_panel = {
+            let panel = panel.clone();
+            Callback::from(move |p: Panel| panel.set(Some(p)))
+        };
+        let close_panel = {
+            let panel = panel.clone();
+            Callback::from(move |()| panel.set(None))
+        };
+        let on_import = import_callback(&dispatch, &import_report, &panel);
+        let file_drag = use_file_drop(on_import.clone());
 
         let (drag, drag_view) = use_drag(dispatcher);
         // The visuals pick layers by index: select the layer that is there.
@@ -338,11 +416,6 @@ mod web {
             .clone()
         };
         let selected_index = store.selected_index();
-        let deleting = drag_view.as_ref().is_some_and(DragView::deleting);
-        let ghost_label = drag_view
-            .as_ref()
-            .map(|v| v.label.clone())
-            .unwrap_or_default();
 
         let hide_params = store.hides("params");
         let hide_visuals = store.hides("visuals");
@@ -351,30 +424,14 @@ mod web {
             let panel = panel.clone();
             Callback::from(move |()| panel.set(Some(Panel::Share)))
         };
-        let dismiss = {
-            let d = dispatch.clone();
-            Callback::from(move |_: MouseEvent| d.emit(Action::DismissLinkError))
-        };
-
-        let dialog = match *panel {
-            None => html! {},
-            Some(Panel::Share) => html! {
-                <Dialog title="Share" testid="share-dialog" on_close={close_panel.clone()} class="dialog-share">
-                    <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), encode_link(&link_state)))}
-                        exercise={store.exercise.is_some()} />
-                </Dialog>
-            },
-            Some(Panel::Examples) => html! {
-                <Dialog title="Examples" testid="presets-dialog" on_close={close_panel.clone()} class="dialog-wide">
-                    <Gallery dispatch={dispatch.clone()} on_done={close_panel.clone()} />
-                </Dialog>
-            },
-            Some(Panel::Code) => html! {
-                <Dialog title="Code and files" testid="code-dialog" on_close={close_panel.clone()} class="dialog-wide">
-                    <CodePanel model={model.clone()} on_import={on_import.clone()} report={(*import_report).clone()} />
-                </Dialog>
-            },
-        };
+        let open_dialog = dialog(
+            *panel,
+            &close_panel,
+            &link_state,
+            &dispatch,
+            &on_import,
+            (*import_report).clone(),
+        );
 
         html! {
             <div class={classes!("app", drag_view.is_some().then_some("is-dragging"))}>
@@ -387,12 +444,7 @@ mod web {
                     {on_panel}
                 />
                 if let Some(message) = &store.link_error {
-                    <div class="link-error" role="alert" data-testid="link-error">
-                        <span class="badge-icon" aria-hidden="true">{"!"}</span>
-                        <p>{message.clone()}</p>
-                        <button type="button" class="btn btn-quiet" data-testid="link-error-dismiss"
-                            aria-label="Dismiss the link message" onclick={dismiss}>{"Dismiss"}</button>
-                    </div>
+                    { link_error_banner(message, &dispatch) }
                 }
                 <main class={classes!("layout", store.exercise.is_some().then_some("has-exercise"))}>
                     <Palette selected={selected_index} dispatch={dispatch.clone()} drag={drag.clone()} />
@@ -445,17 +497,8 @@ mod web {
                         }
                     </div>
                 </main>
-                { dialog }
-                <div ref={drag.ghost_ref()} aria-hidden="true"
-                    class={classes!("drag-ghost", drag_view.is_some().then_some("active"), deleting.then_some("deleting"))}>
-                    <span class="ghost-label">{ghost_label}</span>
-                    if deleting { <span class="ghost-hint">{"release to delete"}</span> }
-                </div>
-                if *file_drag {
-                    <div class="file-drop" aria-hidden="true">
-                        <p>{"Drop a model file to open it"}<br/><span>{".json (Flatland, Keras, TF.js) or .py (Keras code)"}</span></p>
-                    </div>
-                }
+                { open_dialog }
+                { drag_overlays(&drag, drag_view.as_ref(), file_drag) }
             </div>
         }
     }

@@ -258,6 +258,87 @@ fn select_contents(node: &NodeRef) {
     }
 }
 
+/// What the last import did: the model imported and the importer's warnings, or the error.
+fn import_report(r: &ImportReport) -> Html {
+    match &r.outcome {
+        Ok((name, layers, warnings)) => html! {
+            <div class="import-report import-ok" data-testid="code-imported" role="status">
+                <p>{format!("Imported “{name}” from {}: {layers} layer{}. Undo (Ctrl+Z) brings back the previous model.", r.source, if *layers == 1 { "" } else { "s" })}</p>
+                if !warnings.is_empty() {
+                    <ul class="import-warnings" aria-label="Import warnings">
+                        { for warnings.iter().map(|w| html! {
+                            <li data-testid="code-warning">
+                                <span class="mono warn-at">{format!("line {}:{}", w.line, w.column)}</span>
+                                {" "}{&w.message}
+                            </li>
+                        }) }
+                    </ul>
+                }
+            </div>
+        },
+        Err(e) => html! {
+            <p class="import-report import-error" data-testid="code-error" role="alert">
+                {format!("Could not import {}: {e}", r.source)}
+                <br/><span class="muted">{"The current model is unchanged."}</span>
+            </p>
+        },
+    }
+}
+
+/// A file picked in the file input: read it and import it.
+fn file_picked(
+    on_import: &Callback<ImportRequest>,
+    reader: &Rc<RefCell<Option<FileReader>>>,
+) -> Callback<Event> {
+    let (cb, reader) = (on_import.clone(), reader.clone());
+    Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let cb = cb.clone();
+        read_file(
+            file,
+            &reader,
+            Callback::from(move |(name, res): (String, Result<String, String>)| {
+                cb.emit((Some(name), res));
+            }),
+        );
+        // Picking the same file again fires `change` again.
+        input.set_value("");
+    })
+}
+
+/// The import half: the code box, Import, the file input and the last import's report.
+fn import_section(
+    text: &str,
+    on_text: Callback<InputEvent>,
+    on_import: Callback<MouseEvent>,
+    on_file: Callback<Event>,
+    report: Option<&ImportReport>,
+) -> Html {
+    html! {
+        <section class="code-import" aria-labelledby="code-import-h">
+            <h3 id="code-import-h" class="subhead">{"Import"}</h3>
+            <label class="field-label" for="code-input">{"Paste Keras Python (Sequential, model.add or functional) or model JSON (Flatland, Keras 3 / 2, TF.js). The code is read, never run."}</label>
+            <textarea id="code-input" class="input code-input" data-testid="code-input" rows="9" spellcheck="false"
+                aria-label="Keras code or model JSON to import"
+                placeholder={"model = keras.Sequential([\n    keras.Input((28, 28, 1)),\n    layers.Conv2D(32, 3, activation=\"relu\"),\n    layers.Flatten(),\n    layers.Dense(10),\n])"}
+                value={text.to_string()} oninput={on_text} />
+            <div class="code-actions">
+                <button type="button" class="btn btn-primary" data-testid="code-import" aria-label="Import the pasted code" onclick={on_import}>{"Import"}</button>
+                <label class="btn file-btn">
+                    {"Open a file…"}
+                    <input type="file" class="visually-hidden" data-testid="file-input" accept=".json,.py,.txt,.keras"
+                        aria-label="Open a model file (.json, .py)" onchange={on_file} />
+                </label>
+                <span class="muted code-hint">{"or drop a .json / .py file anywhere on the page. A .keras file is a zip: unzip it and pick config.json."}</span>
+            </div>
+            { report.map(import_report).unwrap_or_default() }
+        </section>
+    }
+}
+
 #[function_component(CodePanel)]
 pub fn code_panel(props: &CodePanelProps) -> Html {
     let text = use_state(String::new);
@@ -312,26 +393,7 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
         let cb = props.on_import.clone();
         Callback::from(move |_: MouseEvent| cb.emit((None, Ok((*text).clone()))))
     };
-    let on_file = {
-        let cb = props.on_import.clone();
-        let reader = reader.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
-            let cb = cb.clone();
-            read_file(
-                file,
-                &reader,
-                Callback::from(move |(name, res): (String, Result<String, String>)| {
-                    cb.emit((Some(name), res));
-                }),
-            );
-            // Picking the same file again fires `change` again.
-            input.set_value("");
-        })
-    };
+    let on_file = file_picked(&props.on_import, &reader);
     let pick = |l: Lang| {
         let lang = lang.clone();
         Callback::from(move |_: MouseEvent| lang.set(l))
@@ -349,29 +411,6 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
         })
     };
 
-    let report = props.report.as_deref().map(|r| match &r.outcome {
-        Ok((name, layers, warnings)) => html! {
-            <div class="import-report import-ok" data-testid="code-imported" role="status">
-                <p>{format!("Imported “{name}” from {}: {layers} layer{}. Undo (Ctrl+Z) brings back the previous model.", r.source, if *layers == 1 { "" } else { "s" })}</p>
-                if !warnings.is_empty() {
-                    <ul class="import-warnings" aria-label="Import warnings">
-                        { for warnings.iter().map(|w| html! {
-                            <li data-testid="code-warning">
-                                <span class="mono warn-at">{format!("line {}:{}", w.line, w.column)}</span>
-                                {" "}{&w.message}
-                            </li>
-                        }) }
-                    </ul>
-                }
-            </div>
-        },
-        Err(e) => html! {
-            <p class="import-report import-error" data-testid="code-error" role="alert">
-                {format!("Could not import {}: {e}", r.source)}
-                <br/><span class="muted">{"The current model is unchanged."}</span>
-            </p>
-        },
-    });
     let lang_tab = |l: Lang, label: &'static str, testid: &'static str| {
         let on = *lang == l;
         html! {
@@ -382,24 +421,7 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
 
     html! {
         <div class="code-panel" data-testid="code-panel">
-            <section class="code-import" aria-labelledby="code-import-h">
-                <h3 id="code-import-h" class="subhead">{"Import"}</h3>
-                <label class="field-label" for="code-input">{"Paste Keras Python (Sequential, model.add or functional) or model JSON (Flatland, Keras 3 / 2, TF.js). The code is read, never run."}</label>
-                <textarea id="code-input" class="input code-input" data-testid="code-input" rows="9" spellcheck="false"
-                    aria-label="Keras code or model JSON to import"
-                    placeholder={"model = keras.Sequential([\n    keras.Input((28, 28, 1)),\n    layers.Conv2D(32, 3, activation=\"relu\"),\n    layers.Flatten(),\n    layers.Dense(10),\n])"}
-                    value={(*text).clone()} oninput={on_text} />
-                <div class="code-actions">
-                    <button type="button" class="btn btn-primary" data-testid="code-import" aria-label="Import the pasted code" onclick={on_import}>{"Import"}</button>
-                    <label class="btn file-btn">
-                        {"Open a file…"}
-                        <input type="file" class="visually-hidden" data-testid="file-input" accept=".json,.py,.txt,.keras"
-                            aria-label="Open a model file (.json, .py)" onchange={on_file} />
-                    </label>
-                    <span class="muted code-hint">{"or drop a .json / .py file anywhere on the page. A .keras file is a zip: unzip it and pick config.json."}</span>
-                </div>
-                { report.unwrap_or_default() }
-            </section>
+            { import_section(&text, on_text, on_import, on_file, props.report.as_deref()) }
             <section class="code-export-sec" aria-labelledby="code-export-h">
                 <div class="panel-head">
                     <h3 id="code-export-h" class="subhead">{"Export"}</h3>

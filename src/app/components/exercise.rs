@@ -62,80 +62,59 @@ fn checklist(p: &ChecklistProps) -> Html {
     }
 }
 
-#[function_component(ExercisePanel)]
-pub fn exercise_panel(p: &ExerciseProps) -> Html {
+/// A click that sends `a`.
+fn on_click(dispatch: &Callback<Action>, a: Action) -> Callback<MouseEvent> {
+    let d = dispatch.clone();
+    Callback::from(move |_: MouseEvent| d.emit(a.clone()))
+}
+
+/// Replaces the exercise with `e`.
+fn set_exercise(dispatch: &Callback<Action>, e: Exercise) {
+    dispatch.emit(Action::SetExercise(Some(e)));
+}
+
+/// A field's commit: `f` edits a copy of the exercise and returns the text to show, and the
+/// copy replaces the exercise; on an error nothing changes.
+fn commit(
+    ex: &Exercise,
+    dispatch: &Callback<Action>,
+    f: impl Fn(&mut Exercise, String) -> Result<String, String> + 'static,
+) -> Callback<String, Result<String, String>> {
+    let (ex, dispatch) = (ex.clone(), dispatch.clone());
+    Callback::from(move |t: String| -> Result<String, String> {
+        let mut next = ex.clone();
+        let shown = f(&mut next, t)?;
+        set_exercise(&dispatch, next);
+        Ok(shown)
+    })
+}
+
+/// The student's view: title, instructions and the live checklist.
+fn student_view(p: &ExerciseProps) -> Html {
     let ex = &p.exercise;
-    let set = {
-        let dispatch = p.dispatch.clone();
-        move |e: Exercise| dispatch.emit(Action::SetExercise(Some(e)))
-    };
-    let act = |a: Action| {
-        let d = p.dispatch.clone();
-        Callback::from(move |_: MouseEvent| d.emit(a.clone()))
-    };
-    let share = {
-        let cb = p.on_share.clone();
-        Callback::from(move |_: MouseEvent| cb.emit(()))
-    };
-
-    if !p.teacher {
-        return html! {
-            <section class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
-                <div class="panel-head">
-                    <h2 id="exercise-h"><span class="exercise-tag">{"Exercise"}</span>{" "}<span class="exercise-title">{&ex.title}</span></h2>
-                    <div class="panel-tools">
-                        if ex.start.is_some() {
-                            <button type="button" class="btn btn-quiet" data-testid="exercise-restart" aria-label="Start the exercise over (undoable)"
-                                onclick={act(Action::RestartExercise)}>{"Start over"}</button>
-                        }
-                        <button type="button" class="btn btn-quiet" data-testid="exercise-leave" aria-label="Leave the exercise"
-                            onclick={act(Action::SetExercise(None))}>{"Leave"}</button>
-                    </div>
+    html! {
+        <section class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
+            <div class="panel-head">
+                <h2 id="exercise-h"><span class="exercise-tag">{"Exercise"}</span>{" "}<span class="exercise-title">{&ex.title}</span></h2>
+                <div class="panel-tools">
+                    if ex.start.is_some() {
+                        <button type="button" class="btn btn-quiet" data-testid="exercise-restart" aria-label="Start the exercise over (undoable)"
+                            onclick={on_click(&p.dispatch, Action::RestartExercise)}>{"Start over"}</button>
+                    }
+                    <button type="button" class="btn btn-quiet" data-testid="exercise-leave" aria-label="Leave the exercise"
+                        onclick={on_click(&p.dispatch, Action::SetExercise(None))}>{"Leave"}</button>
                 </div>
-                if !ex.instructions.is_empty() {
-                    <p class="exercise-text" data-testid="exercise-instructions">{&ex.instructions}</p>
-                }
-                <Checklist exercise={ex.clone()} model={p.model.clone()} />
-            </section>
-        };
+            </div>
+            if !ex.instructions.is_empty() {
+                <p class="exercise-text" data-testid="exercise-instructions">{&ex.instructions}</p>
+            }
+            <Checklist exercise={ex.clone()} model={p.model.clone()} />
+        </section>
     }
+}
 
-    // Teacher view: the editor.
-    let on_title = {
-        let ex = ex.clone();
-        let set = set.clone();
-        Callback::from(move |t: String| -> Result<String, String> {
-            set(Exercise {
-                title: t.clone(),
-                ..ex.clone()
-            });
-            Ok(t)
-        })
-    };
-    let on_text = {
-        let ex = ex.clone();
-        let set = set.clone();
-        Callback::from(move |e: InputEvent| {
-            let el: HtmlTextAreaElement = e.target_unchecked_into();
-            set(Exercise {
-                instructions: el.value(),
-                ..ex.clone()
-            });
-        })
-    };
-    let on_target = {
-        let ex = ex.clone();
-        let set = set.clone();
-        Callback::from(move |t: String| -> Result<String, String> {
-            let dims = parse_target_shape(&t)?;
-            let canon = target_shape_text(dims.as_deref());
-            set(Exercise {
-                target_output_shape: dims,
-                ..ex.clone()
-            });
-            Ok(canon)
-        })
-    };
+/// The parameter goal: none, at most or exactly a number (the current total to start with).
+fn budget_field(ex: &Exercise, total: u64, dispatch: &Callback<Action>) -> Html {
     let kind = if ex.exact_params.is_some() {
         "exact"
     } else if ex.max_params.is_some() {
@@ -146,8 +125,7 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
     let budget = ex.exact_params.or(ex.max_params);
     let on_kind = {
         let ex = ex.clone();
-        let set = set.clone();
-        let total = p.total;
+        let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let el: HtmlSelectElement = e.target_unchecked_into();
             let n = ex.exact_params.or(ex.max_params).unwrap_or(total);
@@ -156,47 +134,49 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
                 "exact" => (None, Some(n)),
                 _ => (None, None),
             };
-            set(Exercise {
-                max_params: max,
-                exact_params: exact,
-                ..ex.clone()
-            });
+            set_exercise(
+                &dispatch,
+                Exercise {
+                    max_params: max,
+                    exact_params: exact,
+                    ..ex.clone()
+                },
+            );
         })
     };
-    let on_budget = {
-        let ex = ex.clone();
-        let set = set.clone();
-        Callback::from(move |t: String| -> Result<String, String> {
-            let n = parse_count(&t)?.ok_or("give a number of parameters")?;
-            let mut next = ex.clone();
-            if next.exact_params.is_some() {
-                next.exact_params = Some(n);
-            } else {
-                next.max_params = Some(n);
-            }
-            set(next);
-            Ok(commas(n))
-        })
-    };
-    let classes_field = |include: bool| {
-        let ex = ex.clone();
-        let set = set.clone();
-        Callback::from(move |t: String| -> Result<String, String> {
-            let list = parse_classes(&t)?;
-            let canon = classes_text(&list);
-            let mut next = ex.clone();
-            if include {
-                next.must_include = list;
-            } else {
-                next.must_exclude = list;
-            }
-            set(next);
-            Ok(canon)
-        })
-    };
+    let on_budget = commit(ex, dispatch, |next, t| {
+        let n = parse_count(&t)?.ok_or("give a number of parameters")?;
+        if next.exact_params.is_some() {
+            next.exact_params = Some(n);
+        } else {
+            next.max_params = Some(n);
+        }
+        Ok(commas(n))
+    });
+    html! {
+        <div class="field">
+            <span class="field-label">{"Total parameters"}</span>
+            <div class="budget">
+                <select class="input select" data-testid="exercise-params-kind" aria-label="Parameter goal" onchange={on_kind}>
+                    <option value="none" selected={kind == "none"}>{"any number"}</option>
+                    <option value="max" selected={kind == "max"}>{"at most"}</option>
+                    <option value="exact" selected={kind == "exact"}>{"exactly"}</option>
+                </select>
+                if budget.is_some() {
+                    <DraftInput value={AttrValue::from(budget.map(commas).unwrap_or_default())} on_commit={on_budget}
+                        testid="exercise-params" label="Number of parameters" inputmode={AttrValue::Static("numeric")}
+                        error_testid="exercise-error" />
+                }
+            </div>
+        </div>
+    }
+}
+
+/// The panels to hide from students, one checkbox each.
+fn hide_panels_field(ex: &Exercise, dispatch: &Callback<Action>) -> Html {
     let hide_toggle = |id: &'static str| {
         let ex = ex.clone();
-        let set = set.clone();
+        let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let el: HtmlInputElement = e.target_unchecked_into();
             let mut next = ex.clone();
@@ -204,7 +184,65 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
             if el.checked() {
                 next.hide_panels.push(id.to_string());
             }
-            set(next);
+            set_exercise(&dispatch, next);
+        })
+    };
+    html! {
+        <fieldset class="field field-wide hide-panels">
+            <legend class="field-label">{"Hide from students"}</legend>
+            { for PANELS.iter().map(|(id, label)| html! {
+                <label class="field-bool">
+                    <input type="checkbox" class="check" data-testid={format!("exercise-hide-{id}")} aria-label={format!("Hide {label}")}
+                        checked={ex.hide_panels.iter().any(|p| p == id)} onchange={hide_toggle(id)} />
+                    <span>{*label}</span>
+                </label>
+            }) }
+            <p class="field-hint">{"The teaching visuals explain parameter counts too: hide them as well for a parameter puzzle."}</p>
+        </fieldset>
+    }
+}
+
+/// The teacher's editor: the goals, a live check on the current model, preview and share.
+fn teacher_view(p: &ExerciseProps) -> Html {
+    let ex = &p.exercise;
+    let share = {
+        let cb = p.on_share.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
+    let on_title = commit(ex, &p.dispatch, |next, t| {
+        next.title.clone_from(&t);
+        Ok(t)
+    });
+    let on_text = {
+        let ex = ex.clone();
+        let dispatch = p.dispatch.clone();
+        Callback::from(move |e: InputEvent| {
+            let el: HtmlTextAreaElement = e.target_unchecked_into();
+            set_exercise(
+                &dispatch,
+                Exercise {
+                    instructions: el.value(),
+                    ..ex.clone()
+                },
+            );
+        })
+    };
+    let on_target = commit(ex, &p.dispatch, |next, t| {
+        let dims = parse_target_shape(&t)?;
+        let canon = target_shape_text(dims.as_deref());
+        next.target_output_shape = dims;
+        Ok(canon)
+    });
+    let classes_field = |include: bool| {
+        commit(ex, &p.dispatch, move |next, t| {
+            let list = parse_classes(&t)?;
+            let canon = classes_text(&list);
+            if include {
+                next.must_include = list;
+            } else {
+                next.must_exclude = list;
+            }
+            Ok(canon)
         })
     };
 
@@ -214,7 +252,7 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
                 <h2 id="exercise-h"><span class="exercise-tag">{"Teacher"}</span>{" Write an exercise"}</h2>
                 <div class="panel-tools">
                     <button type="button" class="btn btn-quiet" data-testid="exercise-remove" aria-label="Remove the exercise"
-                        onclick={act(Action::SetExercise(None))}>{"Remove"}</button>
+                        onclick={on_click(&p.dispatch, Action::SetExercise(None))}>{"Remove"}</button>
                 </div>
             </div>
             <p class="panel-lead">{"The model on the stack is where students start. Set the goals, then share the link: students see the instructions and a live checklist."}</p>
@@ -235,21 +273,7 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
                         testid="exercise-target" label="Target output shape, e.g. (None, 4); empty for none"
                         placeholder={AttrValue::Static("(None, 4)")} error_testid="exercise-error" />
                 </label>
-                <div class="field">
-                    <span class="field-label">{"Total parameters"}</span>
-                    <div class="budget">
-                        <select class="input select" data-testid="exercise-params-kind" aria-label="Parameter goal" onchange={on_kind}>
-                            <option value="none" selected={kind == "none"}>{"any number"}</option>
-                            <option value="max" selected={kind == "max"}>{"at most"}</option>
-                            <option value="exact" selected={kind == "exact"}>{"exactly"}</option>
-                        </select>
-                        if budget.is_some() {
-                            <DraftInput value={AttrValue::from(budget.map(commas).unwrap_or_default())} on_commit={on_budget}
-                                testid="exercise-params" label="Number of parameters" inputmode={AttrValue::Static("numeric")}
-                                error_testid="exercise-error" />
-                        }
-                    </div>
-                </div>
+                { budget_field(ex, p.total, &p.dispatch) }
                 <label class="field">
                     <span class="field-label">{"Layers that must appear"}</span>
                     <DraftInput value={AttrValue::from(classes_text(&ex.must_include))} on_commit={classes_field(true)}
@@ -262,25 +286,24 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
                         testid="exercise-exclude" label="Layer classes that must not appear, comma separated"
                         placeholder={AttrValue::Static("Flatten")} error_testid="exercise-error" />
                 </label>
-                <fieldset class="field field-wide hide-panels">
-                    <legend class="field-label">{"Hide from students"}</legend>
-                    { for PANELS.iter().map(|(id, label)| html! {
-                        <label class="field-bool">
-                            <input type="checkbox" class="check" data-testid={format!("exercise-hide-{id}")} aria-label={format!("Hide {label}")}
-                                checked={ex.hide_panels.iter().any(|p| p == id)} onchange={hide_toggle(id)} />
-                            <span>{*label}</span>
-                        </label>
-                    }) }
-                    <p class="field-hint">{"The teaching visuals explain parameter counts too: hide them as well for a parameter puzzle."}</p>
-                </fieldset>
+                { hide_panels_field(ex, &p.dispatch) }
             </div>
             <h3 class="subhead">{"Live check on the current model"}</h3>
             <Checklist exercise={ex.clone()} model={p.model.clone()} />
             <div class="exercise-actions">
                 <button type="button" class="btn" data-testid="exercise-preview" aria-label="Preview as a student (leave teacher mode)"
-                    onclick={act(Action::SetTeacher(false))}>{"Preview as student"}</button>
+                    onclick={on_click(&p.dispatch, Action::SetTeacher(false))}>{"Preview as student"}</button>
                 <button type="button" class="btn btn-primary" data-testid="exercise-share" aria-label="Share the exercise link" onclick={share}>{"Share exercise link"}</button>
             </div>
         </section>
+    }
+}
+
+#[function_component(ExercisePanel)]
+pub fn exercise_panel(p: &ExerciseProps) -> Html {
+    if p.teacher {
+        teacher_view(p)
+    } else {
+        student_view(p)
     }
 }

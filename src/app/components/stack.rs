@@ -29,6 +29,97 @@ pub struct StackProps {
     pub hide_params: bool,
 }
 
+/// The input card: the input shape (editable) and the batch shape.
+fn input_card(model: &Model, dispatch: &Callback<Action>) -> Html {
+    let on_input = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |text: String| -> Result<String, String> {
+            let dims = parse_shape(&text)?;
+            let canon = format_shape(&dims);
+            dispatch.emit(Action::SetInput(dims));
+            Ok(canon)
+        })
+    };
+
+    html! {
+        <div class="input-card" data-testid="input-card">
+            <div class="input-row">
+                <div class="input-label">
+                    <span class="card-name">{"Input"}</span>
+                    <span class="card-class">{"shape, without the batch axis"}</span>
+                </div>
+                <DraftInput
+                    value={AttrValue::from(format_shape(&model.input_shape))}
+                    on_commit={on_input}
+                    testid="input-shape"
+                    error_testid="input-error"
+                    label="Input shape, without the batch axis, e.g. (28, 28, 1)"
+                    placeholder={AttrValue::Static("(28, 28, 1)")}
+                    class="input-shape-field"
+                />
+            </div>
+            <div class="metric metric-shape">
+                <span class="metric-label">{"Batch shape"}</span>
+                <span class="shape" data-testid="input-batch-shape">{Shape::new(model.input_shape.clone()).to_string()}</span>
+            </div>
+        </div>
+    }
+}
+
+/// The end of the stack: the drop indicator at the end, and what to do (empty, deleting, drop).
+fn stack_end(indicator: Option<usize>, count: usize, deleting: bool) -> Html {
+    let end_class = classes!(
+        "stack-end",
+        (indicator == Some(count)).then_some("drop-here"),
+        (count == 0).then_some("empty")
+    );
+    html! {
+        <div class={end_class} data-testid="stack-end" tabindex="-1">
+            if indicator == Some(count) {
+                <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
+            }
+            if count == 0 {
+                <p>{"Empty model. Drag a layer here, or focus a layer in the palette and press Enter."}</p>
+            } else if deleting {
+                <p class="delete-hint">{"Release outside the stack to delete"}</p>
+            } else {
+                <p>{"Drop layers here"}</p>
+            }
+        </div>
+    }
+}
+
+/// The parameter totals ("hidden" in a parameter exercise) and the MACs.
+fn totals(a: &Analysis, hide_params: bool) -> Html {
+    let count_text = |n: u64| {
+        if hide_params {
+            "hidden".to_string()
+        } else {
+            commas(n)
+        }
+    };
+    html! {
+        <dl class={classes!("totals", hide_params.then_some("params-hidden"))} aria-label="Parameter totals">
+            <div class="total total-main">
+                <dt>{"Total params"}</dt>
+                <dd data-testid="total-params">{count_text(a.total())}</dd>
+            </div>
+            <div class="total">
+                <dt>{"Trainable"}</dt>
+                <dd data-testid="trainable-params">{count_text(a.trainable)}</dd>
+            </div>
+            <div class="total">
+                <dt>{"Non-trainable"}</dt>
+                <dd data-testid="non-trainable-params">{count_text(a.non_trainable)}</dd>
+            </div>
+            <div class="total">
+                <dt>{"MACs"}</dt>
+                <dd data-testid="total-macs">{commas(a.macs)}</dd>
+            </div>
+        </dl>
+    }
+}
+
 #[function_component(Stack)]
 pub fn stack(props: &StackProps) -> Html {
     let list = use_node_ref();
@@ -74,16 +165,6 @@ pub fn stack(props: &StackProps) -> Html {
         .clone()
     };
 
-    let on_input = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |text: String| -> Result<String, String> {
-            let dims = parse_shape(&text)?;
-            let canon = format_shape(&dims);
-            dispatch.emit(Action::SetInput(dims));
-            Ok(canon)
-        })
-    };
-
     let view = props.drag_view.as_ref();
     let indicator = view.and_then(DragView::indicator);
     let dragged = view.and_then(|v| match v.source {
@@ -120,19 +201,6 @@ pub fn stack(props: &StackProps) -> Html {
             }
         });
 
-    let a = &props.analysis;
-    let count_text = |n: u64| {
-        if props.hide_params {
-            "hidden".to_string()
-        } else {
-            commas(n)
-        }
-    };
-    let end_class = classes!(
-        "stack-end",
-        (indicator == Some(count)).then_some("drop-here"),
-        (count == 0).then_some("empty")
-    );
     let section_class = classes!(
         "stack-panel",
         view.is_some().then_some("drag-active"),
@@ -140,60 +208,12 @@ pub fn stack(props: &StackProps) -> Html {
     );
     html! {
         <section class={section_class} aria-label="Model stack" ref={props.drag.stack_ref()}>
-            <div class="input-card" data-testid="input-card">
-                <div class="input-row">
-                    <div class="input-label">
-                        <span class="card-name">{"Input"}</span>
-                        <span class="card-class">{"shape, without the batch axis"}</span>
-                    </div>
-                    <DraftInput
-                        value={AttrValue::from(format_shape(&props.model.input_shape))}
-                        on_commit={on_input}
-                        testid="input-shape"
-                        error_testid="input-error"
-                        label="Input shape, without the batch axis, e.g. (28, 28, 1)"
-                        placeholder={AttrValue::Static("(28, 28, 1)")}
-                        class="input-shape-field"
-                    />
-                </div>
-                <div class="metric metric-shape">
-                    <span class="metric-label">{"Batch shape"}</span>
-                    <span class="shape" data-testid="input-batch-shape">{Shape::new(props.model.input_shape.clone()).to_string()}</span>
-                </div>
-            </div>
+            { input_card(&props.model, &props.dispatch) }
             <ol class="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
                 { for cards }
             </ol>
-            <div class={end_class} data-testid="stack-end" tabindex="-1">
-                if indicator == Some(count) {
-                    <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
-                }
-                if count == 0 {
-                    <p>{"Empty model. Drag a layer here, or focus a layer in the palette and press Enter."}</p>
-                } else if deleting {
-                    <p class="delete-hint">{"Release outside the stack to delete"}</p>
-                } else {
-                    <p>{"Drop layers here"}</p>
-                }
-            </div>
-            <dl class={classes!("totals", props.hide_params.then_some("params-hidden"))} aria-label="Parameter totals">
-                <div class="total total-main">
-                    <dt>{"Total params"}</dt>
-                    <dd data-testid="total-params">{count_text(a.total())}</dd>
-                </div>
-                <div class="total">
-                    <dt>{"Trainable"}</dt>
-                    <dd data-testid="trainable-params">{count_text(a.trainable)}</dd>
-                </div>
-                <div class="total">
-                    <dt>{"Non-trainable"}</dt>
-                    <dd data-testid="non-trainable-params">{count_text(a.non_trainable)}</dd>
-                </div>
-                <div class="total">
-                    <dt>{"MACs"}</dt>
-                    <dd data-testid="total-macs">{commas(a.macs)}</dd>
-                </div>
-            </dl>
+            { stack_end(indicator, count, deleting) }
+            { totals(&props.analysis, props.hide_params) }
         </section>
     }
 }

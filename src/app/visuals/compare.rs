@@ -61,6 +61,44 @@ fn reveal(el: &web_sys::Element) {
     }
 }
 
+/// One aligned row: A's layer, the parameter difference, B's layer.
+fn compare_row(r: &teach::CompareRow, a_analysis: &Analysis, b_analysis: &Analysis) -> Html {
+    let ra = r.a.and_then(|i| a_analysis.layers.get(i));
+    let rb = r.b.and_then(|i| b_analysis.layers.get(i));
+    let same = match (ra, rb) {
+        (Some(x), Some(y)) => {
+            x.output == y.output && x.params() == y.params() && x.status == y.status
+        }
+        _ => false,
+    };
+    let d = teach::diff(
+        ra.map_or(0, LayerReport::params),
+        rb.map_or(0, LayerReport::params),
+    );
+    html! {
+        <div class={classes!("vz-cmp-row", (!same).then_some("vz-cmp-changed"))} role="row" data-testid="compare-row">
+            <div role="cell">{cell(ra, "A")}</div>
+            <div role="cell" class={classes!("vz-cmp-delta", (d > 0).then_some("vz-up"), (d < 0).then_some("vz-down"))}>
+                { if d == 0 { String::new() } else { signed_thousands(d) } }
+            </div>
+            <div role="cell">{cell(rb, "B")}</div>
+        </div>
+    }
+}
+
+/// A compare preset's button: `text` names the pair and its totals.
+fn preset_button(id: &str, text: &str, dispatch: &Callback<Action>) -> Html {
+    let name = id.to_string();
+    let dispatch = dispatch.clone();
+    let testid = format!("compare-preset-{name}");
+    let label = text.to_string();
+    html! {
+        <button type="button" class="vz-btn vz-preset" data-testid={testid} onclick={Callback::from(move |_| {
+            dispatch.emit(Action::ComparePair(name.clone()));
+        })}>{label}</button>
+    }
+}
+
 #[function_component(CompareView)]
 pub fn compare_view(p: &CompareProps) -> Html {
     let choice = use_state_eq(|| None::<usize>);
@@ -158,17 +196,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
             </div>
             <div class="vz-row vz-presets" role="group" aria-label="Compare presets">
                 <span class="vz-note">{"Presets:"}</span>
-                { for presets.iter().map(|(id, text)| {
-                    let name = id.to_string();
-                    let dispatch = p.dispatch.clone();
-                    let testid = format!("compare-preset-{name}");
-                    let label = text.clone();
-                    html! {
-                        <button type="button" class="vz-btn vz-preset" data-testid={testid} onclick={Callback::from(move |_| {
-                            dispatch.emit(Action::ComparePair(name.clone()));
-                        })}>{label}</button>
-                    }
-                }) }
+                { for presets.iter().map(|(id, text)| preset_button(id, text, &p.dispatch)) }
             </div>
             <div class="vz-cmp" role="table" aria-label="Layers of A and B">
                 <div class="vz-cmp-row vz-cmp-head" role="row">
@@ -181,24 +209,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
                     <div role="cell" class="vz-cmp-delta"></div>
                     <div role="cell" class="vz-cmp-cell"><span class="vz-cmp-name">{"input"}</span><span class="vz-cmp-shape">{b_analysis.input.to_string()}</span></div>
                 </div>
-                { for rows.iter().map(|r| {
-                    let ra = r.a.and_then(|i| a_analysis.layers.get(i));
-                    let rb = r.b.and_then(|i| b_analysis.layers.get(i));
-                    let same = match (ra, rb) {
-                        (Some(x), Some(y)) => x.output == y.output && x.params() == y.params() && x.status == y.status,
-                        _ => false,
-                    };
-                    let d = teach::diff(ra.map_or(0, LayerReport::params), rb.map_or(0, LayerReport::params));
-                    html! {
-                        <div class={classes!("vz-cmp-row", (!same).then_some("vz-cmp-changed"))} role="row" data-testid="compare-row">
-                            <div role="cell">{cell(ra, "A")}</div>
-                            <div role="cell" class={classes!("vz-cmp-delta", (d > 0).then_some("vz-up"), (d < 0).then_some("vz-down"))}>
-                                { if d == 0 { String::new() } else { signed_thousands(d) } }
-                            </div>
-                            <div role="cell">{cell(rb, "B")}</div>
-                        </div>
-                    }
-                }) }
+                { for rows.iter().map(|r| compare_row(r, &a_analysis, &b_analysis)) }
                 <div class="vz-cmp-row vz-cmp-total" role="row">
                     <div role="cell" class="vz-cmp-cell">{"Total params "}<span class="vz-total" data-testid="compare-total-a">{total_text(&a_analysis)}</span></div>
                     <div role="cell" class={classes!("vz-cmp-delta", "vz-total-d", (both_valid && tb > ta).then_some("vz-up"), (both_valid && tb < ta).then_some("vz-down"))} data-testid="compare-diff">

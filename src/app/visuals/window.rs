@@ -48,6 +48,128 @@ fn join(v: &[usize]) -> String {
         .join("×")
 }
 
+/// The largest |value| of the input cells drawn (the first `dr` × `dc` padded cells).
+fn input_max(
+    x: Option<&ArrayD<f32>>,
+    two_d: bool,
+    ra: &WindowGeometry,
+    ca: &WindowGeometry,
+    dr: usize,
+    dc: usize,
+) -> f32 {
+    let xs: Vec<f32> = (0..dr)
+        .flat_map(|r| (0..dc).map(move |c| (r, c)))
+        .filter_map(|(r, c)| match (ra.source(r), ca.source(c)) {
+            (Some(i), Some(j)) => value(x, two_d, i, j),
+            _ => None,
+        })
+        .collect();
+    max_abs(xs.iter())
+}
+
+/// The largest |value| of the `oh` × `ow` output cells drawn.
+fn output_max(y: Option<&ArrayD<f32>>, two_d: bool, oh: usize, ow: usize) -> f32 {
+    let ys: Vec<f32> = (0..oh)
+        .flat_map(|i| (0..ow).map(move |j| (i, j)))
+        .filter_map(|(i, j)| value(y, two_d, i, j))
+        .collect();
+    max_abs(ys.iter())
+}
+
+/// The input cells output cell `o` reads along `ax`, e.g. `2–4 + 1 padding`.
+fn range(ax: &WindowGeometry, o: usize) -> String {
+    let src: Vec<usize> = ax.taps(o).iter().filter_map(|&t| ax.source(t)).collect();
+    let pads = ax.window.k - src.len();
+    let core = match (src.first(), src.last()) {
+        (Some(a), Some(b)) if a == b => format!("{a}"),
+        (Some(a), Some(b)) => format!("{a}–{b}"),
+        _ => "none".into(),
+    };
+    if pads > 0 {
+        format!("{core} + {pads} padding")
+    } else {
+        core
+    }
+}
+
+/// What output cell (`oi`, `oj`) reads.
+fn current_text(
+    two_d: bool,
+    ra: &WindowGeometry,
+    ca: &WindowGeometry,
+    oi: usize,
+    oj: usize,
+) -> String {
+    if two_d {
+        format!(
+            "output [{oi}, {oj}] ← input rows {}, columns {}",
+            range(ra, oi),
+            range(ca, oj)
+        )
+    } else {
+        format!("output [{oj}] ← input steps {}", range(ca, oj))
+    }
+}
+
+/// The lead sentence: the layer's window settings and what each output cell does.
+// Inlined (as is `formulas`): called once, and as calls the two cost the cold load ~370 B gzip.
+#[inline(always)]
+fn lead_text(s: &WindowStory) -> Html {
+    let ks: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.k).collect();
+    let ss: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.stride()).collect();
+    let ds: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.d).collect();
+    let channels = |n: usize| {
+        if n == 1 {
+            "1 channel".to_string()
+        } else {
+            format!("{} channels", thousands(n as u64))
+        }
+    };
+    let what = if s.pooling {
+        format!(
+            "takes the {} of the window, channel by channel ({} in and out)",
+            if s.class_name.starts_with("Max") {
+                "maximum"
+            } else {
+                "mean"
+            },
+            channels(s.in_channels)
+        )
+    } else {
+        format!(
+            "weighs the window over its {} once per output channel ({} out)",
+            channels(s.in_channels),
+            thousands(s.out_channels as u64)
+        )
+    };
+    html! {
+        <p class="vz-lead">
+            {format!("{} {} → {}: window {}, stride {}{}, padding \"{}\". Each output cell {what}.",
+                s.class_name, s.input, s.output, join(&ks), join(&ss),
+                if ds.iter().any(|&d| d > 1) { format!(", dilation {}", join(&ds)) } else { String::new() },
+                s.padding.as_str())}
+        </p>
+    }
+}
+
+/// The output-size formula of each axis, and a note when the drawing is cropped.
+#[inline(always)]
+fn formulas(s: &WindowStory, cropped: bool, dr: usize, dc: usize) -> Html {
+    html! {
+        <ul class="vz-formulas">
+            { for s.axes.iter().map(|a| html! {
+                <li>
+                    <b>{a.name}</b>{": out = "}<code>{a.formula.clone()}</code>
+                    { if a.geometry.pad_before + a.geometry.pad_after > 0 {
+                        format!("; padding {} before, {} after{}", a.geometry.pad_before, a.geometry.pad_after, if s.pooling { " (ignored by pooling)" } else { " (zeros)" })
+                    } else { String::new() } }
+                </li>
+            }) }
+            { if cropped { html!{ <li class="vz-note">{format!("Large input: drawing the first {dr} × {dc} padded cells.")}</li> } } else { html!{} } }
+        </ul>
+    }
+}
+
 #[function_component(WindowView)]
 pub fn window_view(p: &WindowProps) -> Html {
     let s = &p.story;
@@ -71,19 +193,8 @@ pub fn window_view(p: &WindowProps) -> Html {
     let run = &p.run.0;
     let x = run.layer_input(s.index);
     let y = run.layer_output(s.index);
-    let xs: Vec<f32> = (0..dr)
-        .flat_map(|r| (0..dc).map(move |c| (r, c)))
-        .filter_map(|(r, c)| match (ra.source(r), ca.source(c)) {
-            (Some(i), Some(j)) => value(x, two_d, i, j),
-            _ => None,
-        })
-        .collect();
-    let xmax = max_abs(xs.iter());
-    let ys: Vec<f32> = (0..oh)
-        .flat_map(|i| (0..ow).map(move |j| (i, j)))
-        .filter_map(|(i, j)| value(y, two_d, i, j))
-        .collect();
-    let ymax = max_abs(ys.iter());
+    let xmax = input_max(x, two_d, &ra, &ca, dr, dc);
+    let ymax = output_max(y, two_d, oh, ow);
 
     let lm = 56;
     let top = 46;
@@ -173,66 +284,12 @@ pub fn window_view(p: &WindowProps) -> Html {
         html! { <text class={classes!("vz-idx", ra.is_pad(r).then_some("vz-pad-t"))} x={(lm - 8).to_string()} y={(top + r * C + C / 2 + 4).to_string()} text-anchor="end">{t}</text> }
     });
 
-    let ks: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.k).collect();
-    let ss: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.stride()).collect();
-    let ds: Vec<usize> = s.axes.iter().map(|a| a.geometry.window.d).collect();
-    let range = |ax: &WindowGeometry, o: usize| -> String {
-        let src: Vec<usize> = ax.taps(o).iter().filter_map(|&t| ax.source(t)).collect();
-        let pads = ax.window.k - src.len();
-        let core = match (src.first(), src.last()) {
-            (Some(a), Some(b)) if a == b => format!("{a}"),
-            (Some(a), Some(b)) => format!("{a}–{b}"),
-            _ => "none".into(),
-        };
-        if pads > 0 {
-            format!("{core} + {pads} padding")
-        } else {
-            core
-        }
-    };
-    let current = if two_d {
-        format!(
-            "output [{oi}, {oj}] ← input rows {}, columns {}",
-            range(&ra, oi),
-            range(&ca, oj)
-        )
-    } else {
-        format!("output [{oj}] ← input steps {}", range(&ca, oj))
-    };
-    let channels = |n: usize| {
-        if n == 1 {
-            "1 channel".to_string()
-        } else {
-            format!("{} channels", thousands(n as u64))
-        }
-    };
-    let what = if s.pooling {
-        format!(
-            "takes the {} of the window, channel by channel ({} in and out)",
-            if s.class_name.starts_with("Max") {
-                "maximum"
-            } else {
-                "mean"
-            },
-            channels(s.in_channels)
-        )
-    } else {
-        format!(
-            "weighs the window over its {} once per output channel ({} out)",
-            channels(s.in_channels),
-            thousands(s.out_channels as u64)
-        )
-    };
+    let current = current_text(two_d, &ra, &ca, oi, oj);
 
     html! {
         <section class="vz-card vz-window" data-testid="window-view" aria-labelledby="vz-window-h">
             <h2 id="vz-window-h">{format!("{}: the window slides", s.name)}</h2>
-            <p class="vz-lead">
-                {format!("{} {} → {}: window {}, stride {}{}, padding \"{}\". Each output cell {what}.",
-                    s.class_name, s.input, s.output, join(&ks), join(&ss),
-                    if ds.iter().any(|&d| d > 1) { format!(", dilation {}", join(&ds)) } else { String::new() },
-                    s.padding.as_str())}
-            </p>
+            { lead_text(s) }
             <div class="vz-svgwrap">
                 <svg class="vz-window-svg" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} style={super::fmt::min_width(width)} role="img"
                     aria-label={format!("Sliding window over the {}input; {current}", if ra.pad_before + ra.pad_after + ca.pad_before + ca.pad_after > 0 { "padded " } else { "" })}>
@@ -254,17 +311,7 @@ pub fn window_view(p: &WindowProps) -> Html {
             </div>
             <StepControls label="Slide the window" status={format!("{current} (step {} of {})", pos + 1, thousands((oh * ow) as u64))}
                 playing={stepper.playing} disabled={oh * ow <= 1} prev={stepper.prev.clone()} next={stepper.next.clone()} toggle={stepper.toggle.clone()} testid="window-step" />
-            <ul class="vz-formulas">
-                { for s.axes.iter().map(|a| html! {
-                    <li>
-                        <b>{a.name}</b>{": out = "}<code>{a.formula.clone()}</code>
-                        { if a.geometry.pad_before + a.geometry.pad_after > 0 {
-                            format!("; padding {} before, {} after{}", a.geometry.pad_before, a.geometry.pad_after, if s.pooling { " (ignored by pooling)" } else { " (zeros)" })
-                        } else { String::new() } }
-                    </li>
-                }) }
-                { if cropped { html!{ <li class="vz-note">{format!("Large input: drawing the first {dr} × {dc} padded cells.")}</li> } } else { html!{} } }
-            </ul>
+            { formulas(s, cropped, dr, dc) }
         </section>
     }
 }
