@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! flatland summary [MODEL] [--json]
-//! flatland forward MODEL --input X.npy --output Y.npy [--weights W.npz] [--seed N]
+//! flatland forward MODEL --input X0.npy [--input X1.npy ...] --output Y0.npy [--output Y1.npy ...]
+//!     [--weights W.npz] [--seed N]
 //! flatland link MODEL | flatland link --decode FRAGMENT
 //! flatland export MODEL --keras|--pytorch
 //! flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop
@@ -18,13 +19,16 @@ use std::process::ExitCode;
 use flatland::codec::npy;
 use flatland::codec::{self, link};
 #[cfg(not(target_arch = "wasm32"))]
-use flatland::engine::forward::{forward, init_weights, split_weights, Limits};
+use flatland::engine::forward::{init_weights, split_weights, Limits};
+use flatland::engine::graph::summary::graph_summary_text;
+use flatland::engine::graph::{self, Graph};
 use flatland::engine::summary::summary_text;
 use flatland::engine::{analyze, Model};
 
 const USAGE: &str = "usage:
   flatland summary [MODEL] [--json]
-  flatland forward [MODEL] --input X.npy --output Y.npy [--weights W.npz] [--seed N]
+  flatland forward [MODEL] --input X0.npy [--input X1.npy ...] --output Y0.npy [--output Y1.npy ...]
+      [--weights W.npz] [--seed N]
   flatland link MODEL
   flatland link --decode FRAGMENT
   flatland presets [ID [--compare]]
@@ -32,7 +36,8 @@ const USAGE: &str = "usage:
   flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop --epochs N
       --batch-size B [--lr LR] [--momentum M] [--metrics accuracy] [--validation VAL.npz]
       [--weights W.npz] [--seed S] [--shuffle] --history OUT.json [--save-weights OUT.npz]
-MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON, a TF.js model.json, or Keras Python code (.py)";
+MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON (Sequential or Functional), a TF.js model.json,
+  or Keras Python code (.py)";
 
 enum Fail {
     Invalid(String),
@@ -65,6 +70,36 @@ fn load_model(path: Option<&str>) -> Result<Model, Fail> {
     codec::read_model(&text).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))
 }
 
+/// A model as the CLI reads it: a chain, or a Keras Functional graph.
+enum Loaded {
+    Chain(Model),
+    Graph(Graph),
+}
+
+impl Loaded {
+    fn graph(self) -> Graph {
+        match self {
+            Loaded::Chain(m) => Graph::from_chain(&m),
+            Loaded::Graph(g) => g,
+        }
+    }
+}
+
+/// [`load_model`], but a Keras Functional file is read as a graph (whatever its shape).
+fn load_any(path: Option<&str>) -> Result<Loaded, Fail> {
+    if let Some(p) = path.filter(|p| !p.to_ascii_lowercase().ends_with(".py")) {
+        let bytes = read_bytes(p)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Fail::Unreadable(format!("{p} is not UTF-8 text")))?;
+        match codec::keras_graph::read_graph(&text) {
+            Ok(Some(g)) => return Ok(Loaded::Graph(g)),
+            Ok(None) | Err(codec::keras_graph::GraphReadError::Json(_)) => {}
+            Err(e) => return Err(Fail::Unreadable(format!("{p}: {e}"))),
+        }
+    }
+    load_model(path).map(Loaded::Chain)
+}
+
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == name)
@@ -91,15 +126,25 @@ fn positional(args: &[String], with_value: &[&str]) -> Vec<String> {
 
 fn summary(args: &[String]) -> Result<(), Fail> {
     let pos = positional(args, &[]);
-    let model = load_model(pos.first().map(String::as_str))?;
-    let a = analyze(&model);
-    if args.iter().any(|a| a == "--json") {
+    let loaded = load_any(pos.first().map(String::as_str))?;
+    let json = args.iter().any(|a| a == "--json");
+    if let (false, Loaded::Chain(model)) = (json, &loaded) {
+        // A chain's text summary is Keras's Sequential one (no "Connected to").
+        let a = analyze(model);
+        print!("{}", summary_text(&model.name, &a));
+        return a
+            .first_error()
+            .map_or(Ok(()), |e| Err(Fail::Invalid(e.to_string())));
+    }
+    let g = loaded.graph();
+    let a = graph::analyze(&g);
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&a.to_json()).unwrap_or_default()
+            serde_json::to_string_pretty(&a.to_json(&g)).unwrap_or_default()
         );
     } else {
-        print!("{}", summary_text(&model.name, &a));
+        print!("{}", graph_summary_text(&g, &a));
     }
     match a.first_error() {
         Some(e) => Err(Fail::Invalid(e.to_string())),
@@ -114,44 +159,70 @@ fn forward_cmd(_args: &[String]) -> Result<(), Fail> {
     Err(Fail::Unreadable("forward needs the native CLI".into()))
 }
 
+/// All values of a repeated `--flag VALUE`.
+#[cfg(not(target_arch = "wasm32"))]
+fn flags<'a>(args: &'a [String], name: &str) -> Vec<&'a str> {
+    args.windows(2)
+        .filter(|w| w[0] == name)
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn forward_cmd(args: &[String]) -> Result<(), Fail> {
+    use flatland::engine::graph::forward::{forward, init_weights, split_weights};
     let pos = positional(args, &["--input", "--output", "--weights", "--seed"]);
     // Without MODEL, the default (seed) model, as for `summary`.
     let model_path = pos.first().map(String::as_str);
-    let input = flag(args, "--input")
-        .ok_or_else(|| Fail::Unreadable("forward needs --input X.npy".into()))?;
-    let output = flag(args, "--output")
-        .ok_or_else(|| Fail::Unreadable("forward needs --output Y.npy".into()))?;
+    let inputs = flags(args, "--input");
+    let outputs = flags(args, "--output");
+    if inputs.is_empty() {
+        return Err(Fail::Unreadable("forward needs --input X.npy".into()));
+    }
+    if outputs.is_empty() {
+        return Err(Fail::Unreadable("forward needs --output Y.npy".into()));
+    }
     let seed = match flag(args, "--seed") {
         Some(s) => s
             .parse::<u64>()
             .map_err(|_| Fail::Unreadable(format!("--seed {s} is not a number")))?,
         None => 0,
     };
-    let model = load_model(model_path)?;
-    let x = npy::read_npy(&read_bytes(input)?)
-        .map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?;
-    let a = analyze(&model);
+    let g = load_any(model_path)?.graph();
+    let a = graph::analyze(&g);
     if let Some(e) = a.first_error() {
         return Err(Fail::Invalid(e.to_string()));
+    }
+    if outputs.len() != g.outputs.len() {
+        return Err(Fail::Unreadable(format!(
+            "the model has {} output(s): give one --output each (got {})",
+            g.outputs.len(),
+            outputs.len()
+        )));
+    }
+    let mut xs = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        xs.push(
+            npy::read_npy(&read_bytes(input)?)
+                .map_err(|e| Fail::Unreadable(format!("{input}: {e}")))?,
+        );
     }
     let limits = Limits::default();
     let weights = match flag(args, "--weights") {
         Some(w) => {
             let list = npy::read_weight_list(&read_bytes(w)?)
                 .map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
-            split_weights(&a, list).map_err(|e| Fail::Invalid(e.to_string()))?
+            split_weights(&a, list).map_err(|e| Fail::Invalid(format!("{w}: {e}")))?
         }
         None => init_weights(&a, seed, limits).map_err(|e| Fail::Invalid(e.to_string()))?,
     };
-    let outs = forward(&model, &a, &weights, x.clone(), limits)
-        .map_err(|e| Fail::Invalid(e.to_string()))?;
-    let y = outs.last().cloned().unwrap_or(x);
-    std::fs::write(output, npy::write_npy(&y))
-        .map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
-    let dims: Vec<String> = y.shape().iter().map(ToString::to_string).collect();
-    println!("output shape ({}) written to {output}", dims.join(", "));
+    let ys = forward(&g, &a, &weights, &xs, limits).map_err(|e| Fail::Invalid(e.to_string()))?;
+    for (y, output) in ys.iter().zip(&outputs) {
+        std::fs::write(output, npy::write_npy(y))
+            .map_err(|e| Fail::Unreadable(format!("cannot write {output}: {e}")))?;
+        let dims: Vec<String> = y.shape().iter().map(ToString::to_string).collect();
+        println!("output shape ({}) written to {output}", dims.join(", "));
+    }
     Ok(())
 }
 

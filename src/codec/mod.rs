@@ -5,6 +5,7 @@ pub mod exercise;
 pub mod export;
 pub mod keras;
 pub mod keras_code;
+pub mod keras_graph;
 pub mod link;
 pub mod model_json;
 /// Native only: the web app reads no NumPy files (tests/forward_web.rs compiles the file

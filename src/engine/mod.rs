@@ -4,6 +4,7 @@
 pub mod error;
 pub mod forward;
 pub mod gemm;
+pub mod graph;
 pub mod layers;
 pub mod model;
 pub mod rng;

@@ -38,41 +38,64 @@ fn pad_right(s: &str, w: usize) -> String {
 
 /// The summary table as text (what `flatland summary` prints and "copy as text" copies).
 pub fn summary_text(model_name: &str, a: &Analysis) -> String {
-    let rows: Vec<[String; 4]> = a
+    let rows: Vec<Vec<String>> = a
         .layers
         .iter()
         .map(|l| {
-            let shape = l.shape_text();
-            [
+            vec![
                 format!("{} ({})", l.name, l.class_name),
-                shape,
+                l.shape_text(),
                 commas(l.params()),
                 commas(l.macs),
             ]
         })
         .collect();
-    let headers = ["Layer (type)", "Output Shape", "Param #", "MACs"];
-    let mins = [31usize, 22, 13, 13];
-    let widths: Vec<usize> = (0..4)
+    let mut out = table(
+        model_name,
+        &["Layer (type)", "Output Shape", "Param #", "MACs"],
+        &[31, 22, 13, 13],
+        &[2, 3],
+        &rows,
+    );
+    out += &totals(a.total(), a.trainable, a.non_trainable, a.macs);
+    if let Some(e) = a.first_error() {
+        out += &format!(" Error: {e}\n");
+    }
+    out
+}
+
+/// Keras's box-drawn table: a title, headers, one row per layer; `right` lists the columns
+/// aligned right (the numbers).
+pub fn table(
+    model_name: &str,
+    headers: &[&str],
+    mins: &[usize],
+    right: &[usize],
+    rows: &[Vec<String>],
+) -> String {
+    let cols = headers.len();
+    let widths: Vec<usize> = (0..cols)
         .map(|c| {
+            let m = mins.get(c).copied().unwrap_or(0);
             rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([headers[c].len(), mins[c]])
+                .filter_map(|r| r.get(c).map(|s| s.chars().count()))
+                .chain([headers[c].chars().count(), m])
                 .max()
-                .unwrap_or(mins[c])
+                .unwrap_or(m)
         })
         .collect();
     let line = |l: &str, m: &str, r: &str, f: &str| {
         let parts: Vec<String> = widths.iter().map(|w| f.repeat(w + 2)).collect();
         format!("{l}{}{r}\n", parts.join(m))
     };
-    let cells = |r: &[String; 4], edge: &str| {
-        let c: Vec<String> = (0..4)
+    let cells = |r: &[String], edge: &str| {
+        let c: Vec<String> = (0..cols)
             .map(|i| {
-                if i >= 2 {
-                    format!(" {} ", pad_left(&r[i], widths[i]))
+                let s = r.get(i).map_or("", String::as_str);
+                if right.contains(&i) {
+                    format!(" {} ", pad_left(s, widths[i]))
                 } else {
-                    format!(" {} ", pad_right(&r[i], widths[i]))
+                    format!(" {} ", pad_right(s, widths[i]))
                 }
             })
             .collect();
@@ -80,7 +103,8 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
     };
     let mut out = format!("Model: \"{model_name}\"\n");
     out += &line("┏", "┳", "┓", "━");
-    out += &cells(&headers.map(String::from), "┃");
+    let head: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
+    out += &cells(&head, "┃");
     out += &line("┡", "╇", "┩", "━");
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {
@@ -89,26 +113,24 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
         out += &cells(r, "│");
     }
     out += &line("└", "┴", "┘", "─");
+    out
+}
+
+/// The totals under the table, as Keras prints them, and the MACs.
+pub fn totals(total: u64, trainable: u64, non_trainable: u64, macs: u64) -> String {
     let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
-    out += &format!(
-        " Total params: {} ({})\n",
-        commas(a.total()),
-        mem(a.total())
-    );
+    let mut out = format!(" Total params: {} ({})\n", commas(total), mem(total));
     out += &format!(
         " Trainable params: {} ({})\n",
-        commas(a.trainable),
-        mem(a.trainable)
+        commas(trainable),
+        mem(trainable)
     );
     out += &format!(
         " Non-trainable params: {} ({})\n",
-        commas(a.non_trainable),
-        mem(a.non_trainable)
+        commas(non_trainable),
+        mem(non_trainable)
     );
-    out += &format!(" Total MACs: {}\n", commas(a.macs));
-    if let Some(e) = a.first_error() {
-        out += &format!(" Error: {e}\n");
-    }
+    out += &format!(" Total MACs: {}\n", commas(macs));
     out
 }
 

@@ -13,11 +13,15 @@
 //! their own seeded section of `tools/keras_fixtures.py`.
 
 pub mod activation;
+pub mod applications;
 pub mod args;
+pub mod attention;
 pub mod code;
 pub mod conv;
 pub mod core;
 pub mod group_normalization;
+pub mod merge;
+pub mod multi;
 pub mod normalization;
 pub mod pooling;
 pub mod recurrent;

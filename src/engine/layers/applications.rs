@@ -1,0 +1,283 @@
+//! The preprocessing and application-specific layers `keras.applications` models contain:
+//! `Normalization` (`EfficientNet`, `ConvNeXt`), `ConvNeXt`'s `LayerScale`,
+//! `InceptionResNetV2`'s `CustomScaleLayer`. Graph models only (see `multi.rs`).
+
+use ndarray::{ArrayD, IxDyn, Zip};
+use serde_json::Value;
+
+use super::merge::broadcast_dims;
+use super::multi::{cfg, only, py_index, MultiRules};
+use super::{Explanation, Init, WeightSpec};
+use crate::engine::graph::problem::{Arity, GraphProblem};
+use crate::engine::shape::Shape;
+
+/// `keras.layers.Normalization(axis=-1, mean=None, variance=None, invert=False)`:
+/// `(x − mean) / max(√variance, 1e-7)` per kept axis.
+///
+/// # Shapes
+/// Output = input. Without `mean`/`variance` in the config it holds them as weights
+/// (`mean`, `variance` of the kept axes' sizes, and a scalar `count`), all non-trainable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalization {
+    /// Kept axes (batch counted, Keras's `axis`).
+    pub axis: Vec<i64>,
+    /// Given mean and variance (flattened), or `None` for weights.
+    pub given: Option<(Vec<f32>, Vec<f32>)>,
+    pub invert: bool,
+}
+
+fn floats(v: &Value) -> Option<Vec<f32>> {
+    match v {
+        Value::Number(n) => n.as_f64().map(|x| vec![x as f32]),
+        Value::Array(a) => a
+            .iter()
+            .map(floats)
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.concat()),
+        _ => None,
+    }
+}
+
+impl Normalization {
+    /// # Errors
+    /// A field of the wrong type, or only one of `mean` and `variance`.
+    pub fn from_config(config: &Value) -> Result<Normalization, String> {
+        let axis = cfg::ints(config, "axis")?.unwrap_or_else(|| vec![-1]);
+        let get = |k: &str| match config.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => floats(v)
+                .map(Some)
+                .ok_or_else(|| format!("`{k}` must be a number or a list of numbers")),
+        };
+        let given = match (get("mean")?, get("variance")?) {
+            (Some(m), Some(v)) => Some((m, v)),
+            (None, None) => None,
+            _ => return Err("`mean` and `variance` must be given together".into()),
+        };
+        Ok(Normalization {
+            axis,
+            given,
+            invert: cfg::boolean(config, "invert", false)?,
+        })
+    }
+
+    /// Kept axes (batch counted, sorted) for an input of this shape.
+    fn kept(&self, input: &Shape) -> Result<Vec<usize>, GraphProblem> {
+        let n = input.ndim();
+        let mut kept = Vec::new();
+        for &a in &self.axis {
+            let i = py_index(a, n)
+                .filter(|&i| i > 0)
+                .ok_or(GraphProblem::Axis { axis: a, rank: n })?;
+            if !kept.contains(&i) {
+                kept.push(i);
+            }
+        }
+        kept.sort_unstable();
+        Ok(kept)
+    }
+
+    /// Mean and variance broadcast to `(1, …)` over the batch shape of `x`.
+    fn stats(
+        &self,
+        x: &ArrayD<f32>,
+        w: &[ArrayD<f32>],
+    ) -> Result<(ArrayD<f32>, ArrayD<f32>), GraphProblem> {
+        let input = Shape::new(x.shape().get(1..).unwrap_or_default().to_vec());
+        let kept = self.kept(&input)?;
+        let bshape: Vec<usize> = (0..x.ndim())
+            .map(|d| if kept.contains(&d) { x.shape()[d] } else { 1 })
+            .collect();
+        let kept_n: usize = kept.iter().map(|&d| x.shape()[d]).product();
+        let shaped = |v: &[f32]| -> Result<ArrayD<f32>, GraphProblem> {
+            let full = if v.len() == 1 {
+                vec![v[0]; kept_n]
+            } else {
+                v.to_vec()
+            };
+            ArrayD::from_shape_vec(IxDyn(&bshape), full).map_err(|_| {
+                GraphProblem::config("mean", format!("does not fit the kept axes of {input}"))
+            })
+        };
+        match (&self.given, w) {
+            (Some((m, v)), _) => Ok((shaped(m)?, shaped(v)?)),
+            (None, [m, v, ..]) => Ok((
+                shaped(&m.iter().copied().collect::<Vec<_>>())?,
+                shaped(&v.iter().copied().collect::<Vec<_>>())?,
+            )),
+            _ => Err(GraphProblem::Layer(
+                crate::engine::error::Problem::MissingWeights {
+                    expected: 3,
+                    got: w.len(),
+                },
+            )),
+        }
+    }
+}
+
+impl MultiRules for Normalization {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(1)
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        let input = only(inputs)?;
+        self.kept(input)?;
+        Ok(input.clone())
+    }
+    fn weights(&self, inputs: &[Shape]) -> Result<Vec<WeightSpec>, GraphProblem> {
+        if self.given.is_some() {
+            return Ok(Vec::new());
+        }
+        let input = only(inputs)?;
+        let shape: Vec<usize> = self
+            .kept(input)?
+            .iter()
+            .map(|&d| input.dims()[d - 1])
+            .collect();
+        Ok(vec![
+            WeightSpec::new("mean", shape.clone(), Init::Zeros).frozen(),
+            WeightSpec::new("variance", shape, Init::Ones).frozen(),
+            WeightSpec::new("count", Vec::new(), Init::Zeros).frozen(),
+        ])
+    }
+    fn forward(&self, xs: &[&ArrayD<f32>], w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, GraphProblem> {
+        let [x] = xs else {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: xs.len(),
+            });
+        };
+        let (mean, var) = self.stats(x, w)?;
+        let mut out = (*x).clone();
+        let invert = self.invert;
+        Zip::from(&mut out)
+            .and_broadcast(&mean)
+            .and_broadcast(&var)
+            .for_each(|o, &m, &v| {
+                let s = v.sqrt().max(1e-7);
+                *o = if invert { m + *o * s } else { (*o - m) / s };
+            });
+        Ok(out)
+    }
+    fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
+        let _ = inputs;
+        Explanation::new(format!(
+            "Normalization shifts and scales each feature with a fixed mean and variance: (x − mean) / √variance. The shape does not change: {output}."
+        ))
+    }
+}
+
+/// `ConvNeXt`'s `LayerScale(init_values, projection_dim)`: `x · gamma`, one trainable
+/// scale per channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerScale {
+    pub init_values: f32,
+    pub projection_dim: usize,
+}
+
+impl LayerScale {
+    /// # Errors
+    /// A missing or non-positive `projection_dim`.
+    pub fn from_config(config: &Value) -> Result<LayerScale, String> {
+        Ok(LayerScale {
+            init_values: cfg::float(config, "init_values", Some(1e-6))? as f32,
+            projection_dim: cfg::positive(config, "projection_dim", None)?,
+        })
+    }
+}
+
+impl MultiRules for LayerScale {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(1)
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        let input = only(inputs)?;
+        broadcast_dims(input.dims(), &[self.projection_dim]).map(Shape::new)
+    }
+    fn weights(&self, _inputs: &[Shape]) -> Result<Vec<WeightSpec>, GraphProblem> {
+        let v = self.init_values;
+        Ok(vec![WeightSpec::new(
+            "gamma",
+            vec![self.projection_dim],
+            Init::Uniform(v, v),
+        )])
+    }
+    fn forward(&self, xs: &[&ArrayD<f32>], w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, GraphProblem> {
+        let ([x], [gamma]) = (xs, w) else {
+            return Err(GraphProblem::config(
+                "weights",
+                "LayerScale takes one input and `gamma`",
+            ));
+        };
+        let mut out = (*x).clone();
+        Zip::from(&mut out)
+            .and_broadcast(gamma)
+            .for_each(|o, &g| *o *= g);
+        Ok(out)
+    }
+    fn explain(&self, _inputs: &[Shape], output: &Shape) -> Explanation {
+        Explanation::new(format!(
+            "LayerScale multiplies each of the {} channels by its own learned scale: {} parameters, shape unchanged {output}.",
+            self.projection_dim, self.projection_dim
+        ))
+    }
+}
+
+/// `InceptionResNetV2`'s `CustomScaleLayer(scale)`: `inputs[0] + inputs[1] · scale`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomScaleLayer {
+    pub scale: f32,
+}
+
+impl CustomScaleLayer {
+    /// # Errors
+    /// A missing `scale`.
+    pub fn from_config(config: &Value) -> Result<CustomScaleLayer, String> {
+        Ok(CustomScaleLayer {
+            scale: cfg::float(config, "scale", None)? as f32,
+        })
+    }
+}
+
+impl MultiRules for CustomScaleLayer {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(2)
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        let [a, b] = inputs else {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: inputs.len(),
+            });
+        };
+        broadcast_dims(a.dims(), b.dims()).map(Shape::new)
+    }
+    fn forward(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+    ) -> Result<ArrayD<f32>, GraphProblem> {
+        let [a, b] = xs else {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: xs.len(),
+            });
+        };
+        if a.shape() != b.shape() {
+            return Err(GraphProblem::Broadcast {
+                a: a.shape().to_vec(),
+                b: b.shape().to_vec(),
+            });
+        }
+        let s = self.scale;
+        let mut out = (*a).clone();
+        Zip::from(&mut out).and(*b).for_each(|o, &y| *o += y * s);
+        Ok(out)
+    }
+    fn explain(&self, _inputs: &[Shape], output: &Shape) -> Explanation {
+        Explanation::new(format!(
+            "CustomScaleLayer adds a scaled residual: shortcut + {} × branch. Both must have the same shape: {output}.",
+            self.scale
+        ))
+    }
+}

@@ -1,0 +1,517 @@
+//! Merge layers: `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum` (one
+//! elementwise rule with Keras's broadcasting), `Concatenate(axis)` and `Dot(axes,
+//! normalize)`. Rules read from `keras/src/layers/merging/*.py`.
+
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use serde_json::Value;
+
+use super::multi::{cfg, py_index, py_mod, MultiRules};
+use super::Explanation;
+use crate::engine::graph::problem::{dims_text, Arity, GraphProblem};
+use crate::engine::shape::{checked_product, Shape};
+
+/// The elementwise merge operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeOp {
+    Add,
+    Subtract,
+    Multiply,
+    Average,
+    Maximum,
+    Minimum,
+}
+
+impl MergeOp {
+    pub fn class_name(self) -> &'static str {
+        match self {
+            MergeOp::Add => "Add",
+            MergeOp::Subtract => "Subtract",
+            MergeOp::Multiply => "Multiply",
+            MergeOp::Average => "Average",
+            MergeOp::Maximum => "Maximum",
+            MergeOp::Minimum => "Minimum",
+        }
+    }
+    fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            MergeOp::Add | MergeOp::Average => a + b,
+            MergeOp::Subtract => a - b,
+            MergeOp::Multiply => a * b,
+            MergeOp::Maximum => a.max(b),
+            MergeOp::Minimum => a.min(b),
+        }
+    }
+    fn symbol(self) -> &'static str {
+        match self {
+            MergeOp::Add => "+",
+            MergeOp::Subtract => "−",
+            MergeOp::Multiply => "×",
+            MergeOp::Average => "mean of",
+            MergeOp::Maximum => "max of",
+            MergeOp::Minimum => "min of",
+        }
+    }
+}
+
+/// `keras.layers.Add()` and its siblings: no weights, one elementwise rule.
+///
+/// # Shapes
+/// Aligned from the last axis, each pair of sizes must be equal or one of them 1 (the
+/// output takes the other); a shorter shape is padded in front (`(4, 8)` with `(8,)` →
+/// `(None, 4, 8)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Elementwise {
+    pub op: MergeOp,
+}
+
+/// Keras's `_compute_elemwise_op_output_shape` on non-batch dims.
+///
+/// # Errors
+/// [`GraphProblem::Broadcast`] when a pair of sizes differ and neither is 1.
+pub fn broadcast_dims(a: &[usize], b: &[usize]) -> Result<Vec<usize>, GraphProblem> {
+    if a.len() < b.len() {
+        return broadcast_dims(b, a);
+    }
+    let lead = a.len() - b.len();
+    let mut out = a[..lead].to_vec();
+    for (&i, &j) in a[lead..].iter().zip(b) {
+        out.push(match (i, j) {
+            (1, j) => j,
+            (i, 1) => i,
+            (i, j) if i == j => i,
+            _ => {
+                return Err(GraphProblem::Broadcast {
+                    a: a.to_vec(),
+                    b: b.to_vec(),
+                })
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// The batch shape `x` broadcasts to: Keras expands a lower-rank input at axis 1 until the
+/// ranks agree, then the sizes broadcast.
+fn expanded(x: &ArrayD<f32>, ndim: usize) -> Result<ArrayD<f32>, GraphProblem> {
+    let mut shape = x.shape().to_vec();
+    if shape.is_empty() {
+        return Err(GraphProblem::config(
+            "inputs",
+            "a merge input has no batch axis",
+        ));
+    }
+    while shape.len() < ndim {
+        shape.insert(1, 1);
+    }
+    x.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(&shape))
+        .map_err(|_| GraphProblem::config("inputs", "could not expand an input"))
+}
+
+/// `op(a, b)` with broadcasting over the batch shapes.
+fn combine(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) -> Result<ArrayD<f32>, GraphProblem> {
+    let ndim = a.ndim().max(b.ndim());
+    let (a, b) = (expanded(a, ndim)?, expanded(b, ndim)?);
+    let mut shape = Vec::with_capacity(ndim);
+    for (&i, &j) in a.shape().iter().zip(b.shape()) {
+        shape.push(match (i, j) {
+            (1, j) => j,
+            (i, 1) => i,
+            (i, j) if i == j => i,
+            _ => {
+                return Err(GraphProblem::Broadcast {
+                    a: a.shape()[1..].to_vec(),
+                    b: b.shape()[1..].to_vec(),
+                })
+            }
+        });
+    }
+    let too = || GraphProblem::config("inputs", "shapes do not broadcast");
+    let av = a.broadcast(IxDyn(&shape)).ok_or_else(too)?;
+    let bv = b.broadcast(IxDyn(&shape)).ok_or_else(too)?;
+    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
+    Zip::from(&mut out)
+        .and(&av)
+        .and(&bv)
+        .for_each(|o, &x, &y| *o = f(x, y));
+    Ok(out)
+}
+
+impl MultiRules for Elementwise {
+    fn arity(&self) -> Arity {
+        if self.op == MergeOp::Subtract {
+            Arity::Exactly(2)
+        } else {
+            Arity::AtLeast(1)
+        }
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        let (first, rest) = inputs.split_first().ok_or(GraphProblem::Arity {
+            expected: self.arity(),
+            got: 0,
+        })?;
+        let mut out = first.dims().to_vec();
+        for s in rest {
+            out = broadcast_dims(&out, s.dims())?;
+        }
+        if !self.arity().fits(inputs.len()) {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: inputs.len(),
+            });
+        }
+        Ok(Shape::new(out))
+    }
+    fn forward(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+    ) -> Result<ArrayD<f32>, GraphProblem> {
+        let (first, rest) = xs.split_first().ok_or(GraphProblem::Arity {
+            expected: self.arity(),
+            got: 0,
+        })?;
+        let mut out = (*first).clone();
+        for x in rest {
+            out = combine(&out, x, |a, b| self.op.apply(a, b))?;
+        }
+        if self.op == MergeOp::Average {
+            let n = xs.len() as f32;
+            out.mapv_inplace(|v| v / n);
+        }
+        Ok(out)
+    }
+    fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
+        let shapes: Vec<String> = inputs.iter().map(ToString::to_string).collect();
+        let e = Explanation::new(format!(
+            "{} works element by element, so its inputs must have the same shape (sizes of 1 stretch): {} {} → {output}. It has no weights.",
+            self.op.class_name(),
+            self.op.symbol(),
+            shapes.join(", "),
+        ));
+        if inputs.windows(2).any(|w| w[0] != w[1]) {
+            e.step("Shapes are compared from the last axis: a size of 1 is repeated to match the other, and a shorter shape gains leading axes.")
+        } else {
+            e.step("A residual connection adds a block's input to its output: both must have the same shape, or a projection (a 1×1 Conv or Dense) makes them agree.")
+        }
+    }
+}
+
+/// `keras.layers.Concatenate(axis=-1)`.
+///
+/// # Shapes
+/// Every input has the same shape except on `axis`, where the sizes add up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Concatenate {
+    /// Keras counts the batch axis: -1 is the last axis, 1 the first non-batch one.
+    pub axis: i64,
+}
+
+impl Concatenate {
+    /// # Errors
+    /// A field of the wrong type.
+    pub fn from_config(config: &Value) -> Result<Concatenate, String> {
+        Ok(Concatenate {
+            axis: cfg::int(config, "axis", Some(-1))?,
+        })
+    }
+}
+
+impl MultiRules for Concatenate {
+    fn arity(&self) -> Arity {
+        Arity::AtLeast(1)
+    }
+    /// Keras's `build` and `compute_output_shape` (batch axis included): every shape less
+    /// `axis` must be the same; an out-of-range axis fails there too.
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        if inputs.is_empty() {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: 0,
+            });
+        }
+        let full: Vec<Vec<Option<usize>>> = inputs.iter().map(Shape::keras_list).collect();
+        let mut reduced = Vec::with_capacity(full.len());
+        for s in &full {
+            let mut r = s.clone();
+            // `if len(shape) > self.axis: del shape[self.axis]`
+            if (r.len() as i64) > self.axis {
+                let i = py_index(self.axis, r.len()).ok_or(GraphProblem::Axis {
+                    axis: self.axis,
+                    rank: r.len(),
+                })?;
+                r.remove(i);
+            }
+            reduced.push(r);
+        }
+        let same = reduced.windows(2).all(|w| w[0] == w[1]);
+        if !same {
+            return Err(GraphProblem::Concat {
+                shapes: inputs.to_vec(),
+                axis: self.axis,
+            });
+        }
+        let mut out = full[0].clone();
+        if full.len() > 1 {
+            let i = py_index(self.axis, out.len()).ok_or(GraphProblem::Axis {
+                axis: self.axis,
+                rank: out.len(),
+            })?;
+            let mut total = Some(0usize);
+            for s in &full {
+                total = match (total, s.get(i).copied().flatten()) {
+                    (Some(t), Some(d)) => t.checked_add(d),
+                    _ => None,
+                };
+            }
+            if i == 0 {
+                return Err(GraphProblem::Axis {
+                    axis: self.axis,
+                    rank: out.len(),
+                });
+            }
+            out[i] = Some(total.ok_or(GraphProblem::Layer(
+                crate::engine::error::Problem::Overflow {
+                    what: "concatenated size",
+                },
+            ))?);
+        }
+        Ok(Shape::new(out.into_iter().skip(1).flatten().collect()))
+    }
+    fn forward(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+    ) -> Result<ArrayD<f32>, GraphProblem> {
+        let first = xs.first().ok_or(GraphProblem::Arity {
+            expected: self.arity(),
+            got: 0,
+        })?;
+        if xs.len() == 1 {
+            return Ok((*first).clone());
+        }
+        let i = py_index(self.axis, first.ndim()).ok_or(GraphProblem::Axis {
+            axis: self.axis,
+            rank: first.ndim(),
+        })?;
+        let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
+        ndarray::concatenate(Axis(i), &views)
+            .map_err(|_| GraphProblem::config("axis", "inputs do not concatenate"))
+    }
+    fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
+        let n = output.ndim();
+        let i = py_index(self.axis, n).unwrap_or(n.saturating_sub(1));
+        let sizes: Vec<String> = inputs
+            .iter()
+            .map(|s| {
+                i.checked_sub(1)
+                    .and_then(|k| s.dims().get(k))
+                    .map_or_else(|| "?".into(), ToString::to_string)
+            })
+            .collect();
+        let total = i
+            .checked_sub(1)
+            .and_then(|k| output.dims().get(k))
+            .map_or_else(|| "?".into(), ToString::to_string);
+        Explanation::new(format!(
+            "Concatenate stacks its inputs along axis {} (batch is axis 0): they must agree on every other axis, and the sizes on that axis add up.",
+            self.axis
+        ))
+        .step(format!("{} = {total} → {output}", sizes.join(" + ")))
+    }
+}
+
+/// `keras.layers.Dot(axes, normalize=False)`: the batchwise dot product of two inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dot {
+    /// One axis for both inputs, or one each (batch axis counted).
+    pub axes: DotAxes,
+    pub normalize: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DotAxes {
+    Same(i64),
+    Pair(i64, i64),
+}
+
+impl Dot {
+    /// # Errors
+    /// `axes` missing or not an int or a pair.
+    pub fn from_config(config: &Value) -> Result<Dot, String> {
+        let axes = match config.get("axes") {
+            Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_i64(), a[1].as_i64()) {
+                (Some(x), Some(y)) => DotAxes::Pair(x, y),
+                _ => {
+                    return Err(format!(
+                        "`axes` must hold two integers, got {}",
+                        Value::Array(a.clone())
+                    ))
+                }
+            },
+            Some(v) => DotAxes::Same(
+                v.as_i64()
+                    .ok_or_else(|| format!("`axes` must be an integer or a pair, got {v}"))?,
+            ),
+            None => return Err("`axes` is required".into()),
+        };
+        Ok(Dot {
+            axes,
+            normalize: cfg::boolean(config, "normalize", false)?,
+        })
+    }
+
+    /// The two axes (batch counted) as Keras resolves them for inputs of these ranks
+    /// (batch included); `None` when one is out of range.
+    fn resolve(&self, n1: usize, n2: usize) -> Option<(usize, usize)> {
+        match self.axes {
+            DotAxes::Same(a) if a < 0 => Some((py_mod(a, n1), py_mod(a, n2))),
+            DotAxes::Same(a) => Some((py_index(a, n1)?, py_index(a, n2)?)),
+            DotAxes::Pair(a, b) => Some((py_index(a, n1)?, py_index(b, n2)?)),
+        }
+    }
+
+    fn axes_of(&self, inputs: &[Shape]) -> Result<(usize, usize), GraphProblem> {
+        let [x, y] = inputs else {
+            return Err(GraphProblem::Arity {
+                expected: Arity::Exactly(2),
+                got: inputs.len(),
+            });
+        };
+        let bad = |axis| GraphProblem::Axis {
+            axis,
+            rank: x.ndim().min(y.ndim()),
+        };
+        let (a, b) = self
+            .resolve(x.ndim(), y.ndim())
+            .ok_or(bad(match self.axes {
+                DotAxes::Same(a) | DotAxes::Pair(a, _) => a,
+            }))?;
+        if a == 0 || b == 0 {
+            return Err(bad(0));
+        }
+        let (da, db) = (x.dims()[a - 1], y.dims()[b - 1]);
+        if da != db {
+            return Err(GraphProblem::DotAxes {
+                shapes: [x.clone(), y.clone()],
+                a_axis: a,
+                b_axis: b,
+                a: da,
+                b: db,
+            });
+        }
+        Ok((a, b))
+    }
+}
+
+/// L2-normalise along `axis` as `keras.ops.normalize` does: `x · min(rsqrt(Σx²), 1/ε)`.
+fn l2_normalize(x: &ArrayD<f32>, axis: usize) -> ArrayD<f32> {
+    let ss = x.map_axis(Axis(axis), |lane| lane.iter().map(|v| v * v).sum::<f32>());
+    let inv = ss.mapv(|s| (1.0 / s.sqrt()).min(1.0 / 1e-7));
+    let inv = inv.insert_axis(Axis(axis));
+    let mut out = x.clone();
+    Zip::from(&mut out)
+        .and_broadcast(&inv)
+        .for_each(|o, &i| *o *= i);
+    out
+}
+
+/// Move `axis` to position `to` (keeping the others in order).
+fn moved(x: &ArrayD<f32>, axis: usize, to: usize) -> ArrayD<f32> {
+    let mut order: Vec<usize> = (0..x.ndim()).filter(|&i| i != axis).collect();
+    order.insert(to, axis);
+    x.view()
+        .permuted_axes(IxDyn(&order))
+        .as_standard_layout()
+        .into_owned()
+}
+
+impl MultiRules for Dot {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(2)
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        let (a, b) = self.axes_of(inputs)?;
+        let mut out: Vec<usize> = inputs[0].dims().to_vec();
+        out.remove(a - 1);
+        let mut rest = inputs[1].dims().to_vec();
+        rest.remove(b - 1);
+        out.extend(rest);
+        if out.is_empty() {
+            out.push(1);
+        }
+        Ok(Shape::new(out))
+    }
+    fn macs(&self, inputs: &[Shape], output: &Shape) -> Result<u64, GraphProblem> {
+        let (a, _) = self.axes_of(inputs)?;
+        let k = inputs[0].dims()[a - 1] as u64;
+        Ok(checked_product([output.elements()?, k], "multiply-adds")?)
+    }
+    fn forward(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+    ) -> Result<ArrayD<f32>, GraphProblem> {
+        let shapes: Vec<Shape> = xs
+            .iter()
+            .map(|x| Shape::new(x.shape().get(1..).unwrap_or_default().to_vec()))
+            .collect();
+        let (a, b) = self.axes_of(&shapes)?;
+        let out_shape = self.output_shape(&shapes)?;
+        let (mut x, mut y) = ((*xs[0]).clone(), (*xs[1]).clone());
+        if self.normalize {
+            x = l2_normalize(&x, a);
+            y = l2_normalize(&y, b);
+        }
+        let batch = x.shape()[0];
+        let k = x.shape()[a];
+        let x = moved(&x, a, x.ndim() - 1);
+        let y = moved(&y, b, 1);
+        let m = x.len() / (batch * k).max(1);
+        let n = y.len() / (batch * k).max(1);
+        let x3 = x
+            .into_shape_with_order((batch, m, k))
+            .map_err(|_| GraphProblem::config("axes", "reshape"))?;
+        let y3 = y
+            .into_shape_with_order((batch, k, n))
+            .map_err(|_| GraphProblem::config("axes", "reshape"))?;
+        let mut out = ndarray::Array3::<f32>::zeros((batch, m, n));
+        for s in 0..batch {
+            let r = x3.index_axis(Axis(0), s).dot(&y3.index_axis(Axis(0), s));
+            out.index_axis_mut(Axis(0), s).assign(&r);
+        }
+        let mut dims = vec![batch];
+        dims.extend_from_slice(out_shape.dims());
+        out.into_shape_with_order(IxDyn(&dims))
+            .map_err(|_| GraphProblem::config("axes", "output reshape"))
+    }
+    fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
+        let axes = self.axes_of(inputs).ok();
+        let e = Explanation::new(format!(
+            "Dot multiplies matching entries of its two inputs along one axis each and sums them (per sample){}.",
+            if self.normalize { ", after scaling both to unit length (cosine similarity)" } else { "" }
+        ));
+        match (axes, inputs) {
+            (Some((a, b)), [x, y]) => e.step(format!(
+                "axis {a} of {x} with axis {b} of {y}: both size {}; the remaining axes {} and {} give {output}",
+                x.dims()[a - 1],
+                dims_text(&drop(x.dims(), a - 1)),
+                dims_text(&drop(y.dims(), b - 1)),
+            )),
+            _ => e,
+        }
+    }
+}
+
+fn drop(d: &[usize], i: usize) -> Vec<usize> {
+    let mut v = d.to_vec();
+    if i < v.len() {
+        v.remove(i);
+    }
+    v
+}
