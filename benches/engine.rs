@@ -4,11 +4,17 @@
 //!   (falls back to a generated 100-layer Dense/Activation/Dropout/BatchNormalization stack);
 //! - `forward/seed`: the default model on the seed input;
 //! - `forward/mnist_cnn`: 28×28×1 → `Conv2D` 32 3×3 relu → `MaxPooling2D` → `Conv2D` 64 3×3 relu →
-//!   `MaxPooling2D` → Flatten → Dense 10 softmax, one image.
+//!   `MaxPooling2D` → Flatten → Dense 10 softmax, one image;
+//! - `graph/resnet50_analyze`: shape, params and MACs of Keras's `ResNet50` (177 layers), read
+//!   once from `tests/fixtures/graph/app_ResNet50` (Keras's own `to_json()`);
+//! - `graph/resnet50_read_analyze`: the same with reading the 0.4 MB JSON;
+//! - `graph/chain20000_read_analyze`: a 20,000-layer Functional chain, read and analysed.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use flatland::codec;
+use flatland::codec::keras_graph::read_graph;
 use flatland::engine::forward::{forward, init_weights, Limits};
+use flatland::engine::graph;
 use flatland::engine::{analyze, Model};
 use ndarray::{ArrayD, IxDyn};
 
@@ -78,5 +84,49 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Keras 3 `to_json()` text of a Functional chain of `n` ReLU layers on a (4,) input.
+fn chain_json(n: usize) -> String {
+    let t = |from: &str| serde_json::json!({"class_name": "__keras_tensor__", "config": {"keras_history": [from, 0, 0]}});
+    let mut layers = vec![serde_json::json!({"class_name": "InputLayer", "name": "x",
+        "config": {"batch_shape": [null, 4], "name": "x"}, "inbound_nodes": []})];
+    let mut prev = "x".to_string();
+    for i in 0..n {
+        let name = format!("re_lu_{i}");
+        layers.push(
+            serde_json::json!({"class_name": "ReLU", "name": name, "config": {"name": name},
+            "inbound_nodes": [{"args": [t(&prev)], "kwargs": {}}]}),
+        );
+        prev = name;
+    }
+    serde_json::json!({"class_name": "Functional", "config": {"name": "chain", "layers": layers,
+        "input_layers": [["x", 0, 0]], "output_layers": [[prev, 0, 0]]}})
+    .to_string()
+}
+
+fn bench_graphs(c: &mut Criterion) {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/graph/app_ResNet50/model.json"
+    );
+    if let Ok(text) = std::fs::read_to_string(p) {
+        if let Ok(Some(g)) = read_graph(&text) {
+            assert!(graph::analyze(&g).valid());
+            c.bench_function("graph/resnet50_analyze", |b| {
+                b.iter(|| graph::analyze(black_box(&g)));
+            });
+            c.bench_function("graph/resnet50_read_analyze", |b| {
+                b.iter(|| read_graph(black_box(&text)).map(|g| g.map(|g| graph::analyze(&g))));
+            });
+        }
+    }
+    let text = chain_json(20_000);
+    let mut group = c.benchmark_group("graph");
+    group.sample_size(10);
+    group.bench_function("chain20000_read_analyze", |b| {
+        b.iter(|| read_graph(black_box(&text)).map(|g| g.map(|g| graph::analyze(&g))));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_graphs);
 criterion_main!(benches);

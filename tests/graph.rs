@@ -1,5 +1,5 @@
 //! Graph models: the Keras Functional reader, analysis in topological order, error isolation
-//! and the refusals of bad graphs. (Keras parity of real models: tests/graph_fixtures.rs.)
+//! and the refusals of bad graphs. (Keras parity of real models: `tests/graph_fixtures.rs`.)
 
 use flatland::codec::keras_graph::{read_graph, GraphReadError};
 use flatland::engine::graph::forward::{forward, init_weights};
@@ -29,9 +29,10 @@ fn input(name: &str, shape: &[usize]) -> Value {
            "config": {"batch_shape": s, "name": name}, "inbound_nodes": []})
 }
 
+#[allow(clippy::needless_pass_by_value)] // the cases read best with an owned vec![...]
 fn model(layers: Vec<Value>, ins: &[&str], outs: &[&str]) -> String {
     let ep = |v: &[&str]| Value::Array(v.iter().map(|n| json!([n, 0, 0])).collect());
-    json!({"class_name": "Functional", "config": {"name": "m", "layers": layers,
+    json!({"class_name": "Functional", "config": {"name": "m", "layers": Value::Array(layers),
            "input_layers": ep(ins), "output_layers": ep(outs)}})
     .to_string()
 }

@@ -411,7 +411,20 @@ fn export_cmd(args: &[String]) -> Result<(), Fail> {
             "export needs --keras or --pytorch\n{USAGE}"
         )));
     }
-    let model = load_model(Some(path))?;
+    let model = match load_any(Some(path))? {
+        Loaded::Chain(model) => model,
+        Loaded::Graph(g) => {
+            let code = if pytorch {
+                codec::export_graph::to_pytorch_graph_code(&g)
+            } else {
+                codec::export_graph::to_keras_graph_code(&g)
+            };
+            print!("{code}");
+            return graph::analyze(&g)
+                .first_error()
+                .map_or(Ok(()), |e| Err(Fail::Invalid(e.to_string())));
+        }
+    };
     let code = if pytorch {
         codec::export::to_pytorch_code(&model)
     } else {

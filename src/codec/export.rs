@@ -30,7 +30,7 @@ fn is_identifier(s: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 
 /// Arguments of one layer call, as Python source (without the class).
-fn keras_args(spec: &LayerSpec, name: &str) -> String {
+pub(crate) fn keras_args(spec: &LayerSpec, name: &str) -> String {
     let class = spec.class_name();
     let cfg = spec.to_config();
     let defaults = keras_default_config(class).unwrap_or(Value::Null);
@@ -116,7 +116,7 @@ pub fn to_keras_code(model: &Model) -> String {
 // PyTorch
 // ---------------------------------------------------------------------------------------
 
-const LAMBDA_HELPER: &str = "class Lambda(nn.Module):
+pub(crate) const LAMBDA_HELPER: &str = "class Lambda(nn.Module):
     \"\"\"Wraps a function as a module (nn.Sequential needs modules).\"\"\"
 
     def __init__(self, fn):

@@ -3,6 +3,7 @@
 
 pub mod exercise;
 pub mod export;
+pub mod export_graph;
 pub mod keras;
 pub mod keras_code;
 pub mod keras_graph;

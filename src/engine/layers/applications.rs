@@ -159,6 +159,38 @@ impl MultiRules for Normalization {
             });
         Ok(out)
     }
+    fn keras_args(&self) -> Vec<String> {
+        let list = |v: &[f32]| {
+            format!(
+                "[{}]",
+                v.iter()
+                    .map(|x| super::code::py_float(x.to_string().parse().unwrap_or(f64::from(*x))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let mut a = Vec::new();
+        if self.axis != [-1] {
+            a.push(match self.axis.as_slice() {
+                [one] => format!("axis={one}"),
+                many => format!(
+                    "axis=({},)",
+                    many.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        if let Some((m, v)) = &self.given {
+            a.push(format!("mean={}", list(m)));
+            a.push(format!("variance={}", list(v)));
+        }
+        if self.invert {
+            a.push("invert=True".into());
+        }
+        a
+    }
     fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
         let _ = inputs;
         Explanation::new(format!(
@@ -171,7 +203,7 @@ impl MultiRules for Normalization {
 /// scale per channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerScale {
-    pub init_values: f32,
+    pub init_values: f64,
     pub projection_dim: usize,
 }
 
@@ -180,7 +212,7 @@ impl LayerScale {
     /// A missing or non-positive `projection_dim`.
     pub fn from_config(config: &Value) -> Result<LayerScale, String> {
         Ok(LayerScale {
-            init_values: cfg::float(config, "init_values", Some(1e-6))? as f32,
+            init_values: cfg::float(config, "init_values", Some(1e-6))?,
             projection_dim: cfg::positive(config, "projection_dim", None)?,
         })
     }
@@ -195,7 +227,7 @@ impl MultiRules for LayerScale {
         broadcast_dims(input.dims(), &[self.projection_dim]).map(Shape::new)
     }
     fn weights(&self, _inputs: &[Shape]) -> Result<Vec<WeightSpec>, GraphProblem> {
-        let v = self.init_values;
+        let v = self.init_values as f32;
         Ok(vec![WeightSpec::new(
             "gamma",
             vec![self.projection_dim],
@@ -215,6 +247,12 @@ impl MultiRules for LayerScale {
             .for_each(|o, &g| *o *= g);
         Ok(out)
     }
+    fn keras_args(&self) -> Vec<String> {
+        vec![
+            format!("init_values={}", super::code::py_float(self.init_values)),
+            format!("projection_dim={}", self.projection_dim),
+        ]
+    }
     fn explain(&self, _inputs: &[Shape], output: &Shape) -> Explanation {
         Explanation::new(format!(
             "LayerScale multiplies each of the {} channels by its own learned scale: {} parameters, shape unchanged {output}.",
@@ -226,7 +264,7 @@ impl MultiRules for LayerScale {
 /// `InceptionResNetV2`'s `CustomScaleLayer(scale)`: `inputs[0] + inputs[1] · scale`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomScaleLayer {
-    pub scale: f32,
+    pub scale: f64,
 }
 
 impl CustomScaleLayer {
@@ -234,7 +272,7 @@ impl CustomScaleLayer {
     /// A missing `scale`.
     pub fn from_config(config: &Value) -> Result<CustomScaleLayer, String> {
         Ok(CustomScaleLayer {
-            scale: cfg::float(config, "scale", None)? as f32,
+            scale: cfg::float(config, "scale", None)?,
         })
     }
 }
@@ -269,10 +307,13 @@ impl MultiRules for CustomScaleLayer {
                 b: b.shape().to_vec(),
             });
         }
-        let s = self.scale;
+        let s = self.scale as f32;
         let mut out = (*a).clone();
         Zip::from(&mut out).and(*b).for_each(|o, &y| *o += y * s);
         Ok(out)
+    }
+    fn keras_args(&self) -> Vec<String> {
+        vec![format!("scale={}", super::code::py_float(self.scale))]
     }
     fn explain(&self, _inputs: &[Shape], output: &Shape) -> Explanation {
         Explanation::new(format!(

@@ -279,6 +279,36 @@ impl MultiRules for MultiHeadAttention {
         y.into_shape_with_order(IxDyn(&dims))
             .map_err(|_| GraphProblem::config("output_shape", "output reshape"))
     }
+    fn keras_args(&self) -> Vec<String> {
+        let list = |v: &[i64]| match v {
+            [one] => format!("({one},)"),
+            _ => format!(
+                "({})",
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let mut a = vec![
+            format!("num_heads={}", self.num_heads),
+            format!("key_dim={}", self.key_dim),
+        ];
+        if self.value_dim != self.key_dim {
+            a.push(format!("value_dim={}", self.value_dim));
+        }
+        if !self.use_bias {
+            a.push("use_bias=False".into());
+        }
+        if let Some(o) = &self.output_shape {
+            let o: Vec<i64> = o.iter().map(|&d| d as i64).collect();
+            a.push(format!("output_shape={}", list(&o)));
+        }
+        if let Some(ax) = &self.attention_axes {
+            a.push(format!("attention_axes={}", list(ax)));
+        }
+        a
+    }
     fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
         let Ok((q, v, k)) = self.parts(inputs) else {
             return Explanation::new("MultiHeadAttention takes query and value (and a key).");

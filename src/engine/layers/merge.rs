@@ -303,6 +303,13 @@ impl MultiRules for Concatenate {
         ndarray::concatenate(Axis(i), &views)
             .map_err(|_| GraphProblem::config("axis", "inputs do not concatenate"))
     }
+    fn keras_args(&self) -> Vec<String> {
+        if self.axis == -1 {
+            Vec::new()
+        } else {
+            vec![format!("axis={}", self.axis)]
+        }
+    }
     fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
         let n = output.ndim();
         let i = py_index(self.axis, n).unwrap_or(n.saturating_sub(1));
@@ -489,6 +496,16 @@ impl MultiRules for Dot {
         dims.extend_from_slice(out_shape.dims());
         out.into_shape_with_order(IxDyn(&dims))
             .map_err(|_| GraphProblem::config("axes", "output reshape"))
+    }
+    fn keras_args(&self) -> Vec<String> {
+        let mut a = vec![match self.axes {
+            DotAxes::Same(x) => format!("axes={x}"),
+            DotAxes::Pair(x, y) => format!("axes=({x}, {y})"),
+        }];
+        if self.normalize {
+            a.push("normalize=True".into());
+        }
+        a
     }
     fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation {
         let axes = self.axes_of(inputs).ok();

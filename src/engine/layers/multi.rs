@@ -57,6 +57,12 @@ pub trait MultiRules {
 
     /// Why this output shape, in words and numbers.
     fn explain(&self, inputs: &[Shape], output: &Shape) -> Explanation;
+
+    /// The Keras constructor's arguments that differ from its defaults (and the required
+    /// ones), as Python source (`axis=1`), without `name`.
+    fn keras_args(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Every graph-only layer kind.
@@ -113,6 +119,39 @@ impl MultiSpec {
             MultiSpec::LayerScale(_) => "LayerScale",
             MultiSpec::CustomScaleLayer(_) => "CustomScaleLayer",
         }
+    }
+
+    /// The Python callable that builds this kind (`layers.Add`; the application layers are
+    /// not exported by `keras.layers`).
+    pub fn keras_callable(&self) -> &'static str {
+        match self {
+            MultiSpec::LayerScale(_) => "LayerScale",
+            MultiSpec::CustomScaleLayer(_) => "CustomScaleLayer",
+            MultiSpec::Elementwise(e) => match e.op {
+                super::merge::MergeOp::Add => "layers.Add",
+                super::merge::MergeOp::Subtract => "layers.Subtract",
+                super::merge::MergeOp::Multiply => "layers.Multiply",
+                super::merge::MergeOp::Average => "layers.Average",
+                super::merge::MergeOp::Maximum => "layers.Maximum",
+                super::merge::MergeOp::Minimum => "layers.Minimum",
+            },
+            MultiSpec::Concatenate(_) => "layers.Concatenate",
+            MultiSpec::Dot(_) => "layers.Dot",
+            MultiSpec::MultiHeadAttention(_) => "layers.MultiHeadAttention",
+            MultiSpec::Normalization(_) => "layers.Normalization",
+        }
+    }
+
+    /// Whether Keras calls this kind on a list (`Add()([a, b])`) rather than on separate
+    /// arguments (`MultiHeadAttention()(query, value)`) or one tensor.
+    pub fn takes_list(&self) -> bool {
+        matches!(
+            self,
+            MultiSpec::Elementwise(_)
+                | MultiSpec::Concatenate(_)
+                | MultiSpec::Dot(_)
+                | MultiSpec::CustomScaleLayer(_)
+        )
     }
 
     /// The rules of this kind.
