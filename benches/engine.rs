@@ -6,7 +6,7 @@
 //! - `forward/mnist_cnn`: 28×28×1 → `Conv2D` 32 3×3 relu → `MaxPooling2D` → `Conv2D` 64 3×3 relu →
 //!   `MaxPooling2D` → Flatten → Dense 10 softmax, one image;
 //! - `graph/resnet50_analyze`: shape, params and MACs of Keras's `ResNet50` (177 layers), read
-//!   once from `tests/fixtures/graph/app_ResNet50` (Keras's own `to_json()`);
+//!   once from `tests/fixtures/graph/app_resnet50` (Keras's own `to_json()`);
 //! - `graph/resnet50_read_analyze`: the same with reading the 0.4 MB JSON;
 //! - `graph/chain20000_read_analyze`: a 20,000-layer Functional chain, read and analysed.
 
@@ -106,7 +106,7 @@ fn chain_json(n: usize) -> String {
 fn bench_graphs(c: &mut Criterion) {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/graph/app_ResNet50/model.json"
+        "/tests/fixtures/graph/app_resnet50/model.json"
     );
     if let Ok(text) = std::fs::read_to_string(p) {
         if let Ok(Some(g)) = read_graph(&text) {

@@ -87,6 +87,19 @@ impl Loaded {
 
 /// [`load_model`], but a Keras Functional file is read as a graph (whatever its shape).
 fn load_any(path: Option<&str>) -> Result<Loaded, Fail> {
+    if let Some(p) = path.filter(|p| p.to_ascii_lowercase().ends_with(".py")) {
+        let bytes = read_bytes(p)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Fail::Unreadable(format!("{p} is not UTF-8 text")))?;
+        if let Some(imported) = codec::keras_code::parse_keras_graph_code(&text)
+            .map_err(|e| Fail::Unreadable(format!("{p}: {e}")))?
+        {
+            for w in &imported.warnings {
+                eprintln!("{p}:{}:{}: warning: {}", w.line, w.column, w.message);
+            }
+            return Ok(Loaded::Graph(imported.graph));
+        }
+    }
     if let Some(p) = path.filter(|p| !p.to_ascii_lowercase().ends_with(".py")) {
         let bytes = read_bytes(p)?;
         let text = String::from_utf8(bytes)
@@ -386,17 +399,30 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
 }
 
 fn link_cmd(args: &[String]) -> Result<(), Fail> {
+    if let Some(fragment) = flag(args, "--decode").filter(|f| codec::graph_link::is_graph_link(f)) {
+        let g =
+            codec::graph_link::decode_graph(fragment).map_err(|e| Fail::Invalid(e.to_string()))?;
+        let v = codec::graph_link::to_keras_json(&g);
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
     if let Some(fragment) = flag(args, "--decode") {
         let p = link::decode(fragment).map_err(|e| Fail::Invalid(e.to_string()))?;
         println!("{}", codec::model_json::to_string(&p.model));
         return Ok(());
     }
     let pos = positional(args, &[]);
-    let model =
-        load_model(Some(pos.first().ok_or_else(|| {
-            Fail::Unreadable(format!("link needs MODEL\n{USAGE}"))
-        })?))?;
-    println!("{}", link::encode_model(&model));
+    let path = pos
+        .first()
+        .ok_or_else(|| Fail::Unreadable(format!("link needs MODEL\n{USAGE}")))?;
+    match load_any(Some(path))? {
+        Loaded::Chain(model) => println!("{}", link::encode_model(&model)),
+        // A Functional file that is a chain keeps the chain link (the page opens it).
+        Loaded::Graph(g) => match load_model(Some(path)) {
+            Ok(model) => println!("{}", link::encode_model(&model)),
+            Err(_) => println!("{}", codec::graph_link::encode_graph(&g)),
+        },
+    }
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::export::{keras_args, LAMBDA_HELPER};
 use crate::engine::graph::{analyze, Graph, GraphAnalysis, Op, Source};
-use crate::engine::layers::code::{py_str, py_value, shape_tuple, Torch};
-use crate::engine::layers::merge::{DotAxes, MergeOp};
+use crate::engine::layers::code::{py_float, py_str, py_value, shape_tuple, Torch};
+use crate::engine::layers::merge::{DotAxes, MergeOp, ScalarOp};
 use crate::engine::layers::multi::MultiSpec;
 use crate::engine::shape::Shape;
 
@@ -83,46 +83,103 @@ fn bracket(v: &[&str]) -> String {
 
 /// Runnable Keras 3 Functional code for the graph.
 pub fn to_keras_graph_code(g: &Graph) -> String {
-    let names = Names::new(g);
-    let (order, cyclic) = g.topological();
     let mut out = String::from("import keras\nfrom keras import layers\n");
-    let app = |f: fn(&MultiSpec) -> bool| {
-        g.layers
-            .iter()
-            .any(|l| matches!(&l.op, Op::Multi(m) if f(m)))
-    };
-    if app(|m| matches!(m, MultiSpec::LayerScale(_))) {
+    if uses(g, &|m| matches!(m, MultiSpec::LayerScale(_))) {
         out.push_str("from keras.src.applications.convnext import LayerScale\n");
     }
-    if app(|m| matches!(m, MultiSpec::CustomScaleLayer(_))) {
+    if uses(g, &|m| matches!(m, MultiSpec::CustomScaleLayer(_))) {
         out.push_str("from keras.src.applications.inception_resnet_v2 import CustomScaleLayer\n");
     }
     out.push('\n');
+    out.push_str(&body(g, "", "model"));
+    out.push_str("model.summary()\n");
+    out
+}
+
+/// Whether the graph (or a model nested in it) has a kind.
+fn uses(g: &Graph, f: &dyn Fn(&MultiSpec) -> bool) -> bool {
+    g.layers.iter().any(|l| match &l.op {
+        Op::Multi(m) => f(m),
+        Op::Nested { graph, .. } => uses(graph, f),
+        _ => false,
+    })
+}
+
+/// `x + 3.0` (or `3.0 - x`) as Python: the same text builds the Keras operation and the
+/// `PyTorch` tensor arithmetic.
+fn scalar_expr(s: &ScalarOp, x: &str) -> String {
+    let c = py_float(s.value);
+    if s.scalar_first {
+        format!("{c} {} {x}", s.op.symbol())
+    } else {
+        format!("{x} {} {c}", s.op.symbol())
+    }
+}
+
+/// A Keras operation node (`x + y`, `x * 0.5` on Keras tensors) as a Python expression, or
+/// `None` when the node is a layer.
+fn operation_expr(node: &crate::engine::graph::Node, ins: &[&str]) -> Option<String> {
+    if !node.operation {
+        return None;
+    }
+    match (&node.op, ins) {
+        (Op::Multi(MultiSpec::Scalar(s)), [x]) => Some(scalar_expr(s, x)),
+        (Op::Multi(MultiSpec::Elementwise(e)), [_, _, ..]) => {
+            let sym = match e.op {
+                MergeOp::Add => "+",
+                MergeOp::Subtract => "-",
+                MergeOp::Multiply => "*",
+                _ => return None,
+            };
+            Some(ins.join(&format!(" {sym} ")))
+        }
+        _ => None,
+    }
+}
+
+fn one(v: &[&str]) -> String {
+    match v {
+        [x] => (*x).to_string(),
+        many => bracket(many),
+    }
+}
+
+/// The lines that build `g` as the variable `model_var`; every variable name starts with
+/// `prefix` (a nested model's code sits inside its parent's).
+fn body(g: &Graph, prefix: &str, model_var: &str) -> String {
+    let names = Names::new(g);
+    let var_of = |v: &str| format!("{prefix}{v}");
+    let (order, cyclic) = g.topological();
+    let mut out = String::new();
     for (i, input) in g.inputs.iter().enumerate() {
         out.push_str(&format!(
             "{} = keras.Input(shape={}, name={})\n",
-            names.inputs[i],
+            var_of(&names.inputs[i]),
             shape_tuple(&input.shape),
             py_str(&input.name)
         ));
     }
     for &i in order.iter().chain(&cyclic) {
         let node = &g.layers[i];
-        let var = &names.layers[i];
-        let ins = names.list(&node.inbound);
+        let var = var_of(&names.layers[i]);
+        let ins: Vec<String> = names
+            .list(&node.inbound)
+            .iter()
+            .map(|v| var_of(v))
+            .collect();
+        let ins: Vec<&str> = ins.iter().map(String::as_str).collect();
         let name = py_str(&node.name);
+        if let Some(expr) = operation_expr(node, &ins) {
+            out.push_str(&format!("{var} = {expr}\n"));
+            continue;
+        }
         let line = match &node.op {
-            Op::Single(spec) => {
-                let call = match ins.as_slice() {
-                    [one] => (*one).to_string(),
-                    many => bracket(many),
-                };
-                format!(
-                    "{var} = layers.{}({})({call})",
-                    spec.class_name(),
-                    keras_args(spec, &node.name)
-                )
-            }
+            Op::Single(spec) => format!(
+                "{var} = layers.{}({})({})",
+                spec.class_name(),
+                keras_args(spec, &node.name),
+                one(&ins)
+            ),
             Op::Multi(m) => {
                 let mut args = m.rules().keras_args();
                 args.push(format!("name={name}"));
@@ -137,6 +194,31 @@ pub fn to_keras_graph_code(g: &Graph) -> String {
                     args.join(", ")
                 )
             }
+            Op::Nested { class_name, graph } if class_name == "Sequential" => {
+                let mut items: Vec<String> = graph
+                    .inputs
+                    .iter()
+                    .map(|i| format!("    keras.Input(shape={}),", shape_tuple(&i.shape)))
+                    .collect();
+                for l in &graph.layers {
+                    if let Op::Single(spec) = &l.op {
+                        items.push(format!(
+                            "    layers.{}({}),",
+                            spec.class_name(),
+                            keras_args(spec, &l.name)
+                        ));
+                    }
+                }
+                format!(
+                    "{var}_model = keras.Sequential([\n{}\n], name={name})\n{var} = {var}_model({})",
+                    items.join("\n"),
+                    one(&ins)
+                )
+            }
+            Op::Nested { graph, .. } => {
+                let inner = body(graph, &format!("{var}__"), &format!("{var}_model"));
+                format!("{inner}{var} = {var}_model({})", one(&ins))
+            }
             Op::Invalid { class_name, reason } => format!(
                 "# NOTE: Flatland could not read layer {name} ({class_name}): {}\n{var} = {}",
                 reason.replace('\n', " "),
@@ -146,14 +228,12 @@ pub fn to_keras_graph_code(g: &Graph) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    let ins: Vec<&str> = names.inputs.iter().map(String::as_str).collect();
-    let outs = names.list(&g.outputs);
-    let one = |v: &[&str]| match v {
-        [x] => (*x).to_string(),
-        many => bracket(many),
-    };
+    let ins: Vec<String> = names.inputs.iter().map(|v| var_of(v)).collect();
+    let ins: Vec<&str> = ins.iter().map(String::as_str).collect();
+    let outs: Vec<String> = names.list(&g.outputs).iter().map(|v| var_of(v)).collect();
+    let outs: Vec<&str> = outs.iter().map(String::as_str).collect();
     out.push_str(&format!(
-        "model = keras.Model(inputs={}, outputs={}, name={})\nmodel.summary()\n",
+        "{model_var} = keras.Model(inputs={}, outputs={}, name={})\n",
         one(&ins),
         one(&outs),
         py_str(&g.name)
@@ -300,6 +380,7 @@ fn torch_multi(
             ));
             format!("{} * self.{var}", ins.first().copied().unwrap_or("None"))
         }
+        MultiSpec::Scalar(s) => scalar_expr(s, ins.first().copied().unwrap_or("None")),
         MultiSpec::CustomScaleLayer(s) => format!(
             "{} + {} * {}",
             ins.first().copied().unwrap_or("None"),
@@ -367,6 +448,13 @@ pub fn to_pytorch_graph_code(g: &Graph) -> String {
                 }
             }
             Op::Multi(m) => torch_multi(m, &var, &ins, &a, i, &mut init, &mut helpers),
+            Op::Nested { .. } => {
+                body.push(
+                    "# NOTE: a nested model is not translated yet: it passes its input through"
+                        .into(),
+                );
+                ins.first().copied().unwrap_or("None").to_string()
+            }
             Op::Invalid { .. } => "None".into(),
         };
         body.push(format!("{var} = {expr}"));

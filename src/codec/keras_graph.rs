@@ -13,6 +13,7 @@ use thiserror::Error;
 use super::model_json::shape_from;
 use crate::engine::graph::{Graph, GraphInput, Node, Op, Source};
 use crate::engine::layers::args::canonical_class;
+use crate::engine::layers::merge::{ScalarKind, ScalarOp};
 use crate::engine::layers::multi::MultiSpec;
 use crate::engine::LayerSpec;
 
@@ -46,6 +47,10 @@ pub enum GraphReadError {
     Endpoint { what: &'static str, name: String },
     #[error("the model has no outputs")]
     NoOutputs,
+    #[error("models nested more than {0} deep inside each other")]
+    TooDeep(usize),
+    #[error("nested model `{layer}`: {reason}")]
+    Nested { layer: String, reason: String },
 }
 
 /// The Functional model inside a Keras JSON value, unwrapping the TF.js and h5 wrappers;
@@ -152,6 +157,33 @@ fn inbound_refs(node: &Value, attention: bool) -> Vec<Ref> {
     out
 }
 
+/// Whether a merge's call passed a list (`Add()([a, b])`: Keras 3 `args: [[t, …]]`) or
+/// several tensors (`x + y` on Keras tensors is the `Add` operation `args: [x, y]`), not
+/// one tensor. Keras 2 nodes always list their inputs.
+fn called_on_list(node: &Value) -> bool {
+    match node.get("args").and_then(Value::as_array) {
+        Some(args) => args.len() > 1 || args.first().is_some_and(Value::is_array),
+        None => true,
+    }
+}
+
+/// The number of an operation between a tensor and a number (`x + 3.0`: Keras 3 `args:
+/// [tensor, 3.0]`), and whether it comes first.
+fn scalar_arg(node: &Value) -> Option<(f64, bool)> {
+    let args = node.get("args")?.as_array()?;
+    match args.as_slice() {
+        [t, Value::Number(n)] if t.is_object() => Some((n.as_f64()?, false)),
+        [Value::Number(n), t] if t.is_object() => Some((n.as_f64()?, true)),
+        _ => None,
+    }
+}
+
+/// Why a merge called on one tensor is refused (Keras: "A merge layer should be called on a
+/// list of inputs").
+pub(crate) fn not_a_list(class: &str) -> String {
+    format!("must be called on a list of tensors (`{class}()([a, b])`), not on one tensor")
+}
+
 /// `[name, 0, 0]` or a list of them.
 fn endpoints(v: Option<&Value>) -> Vec<String> {
     match v {
@@ -188,8 +220,44 @@ fn input_shape(name: &str, c: &Value) -> Result<Vec<usize>, GraphReadError> {
     shape_from(&dims).map_err(|e| err(e.to_string()))
 }
 
-/// The operation of a non-input layer.
-fn op_of(class: &str, config: &Value) -> Op {
+/// Deepest nesting of models inside models that is read.
+const MAX_DEPTH: usize = 32;
+
+/// The operation of a non-input layer (a nested model read `depth` levels down).
+fn op_of(l: &Value, class: &str, config: &Value, depth: usize) -> Result<Op, GraphReadError> {
+    let nested = |graph: Result<Graph, GraphReadError>| -> Result<Op, GraphReadError> {
+        Ok(Op::Nested {
+            class_name: canonical_class(class).to_string(),
+            graph: Box::new(graph?),
+        })
+    };
+    match class {
+        "Functional" | "Model" => {
+            if depth >= MAX_DEPTH {
+                return Err(GraphReadError::TooDeep(MAX_DEPTH));
+            }
+            return nested(from_config_at(config, depth + 1));
+        }
+        "Sequential" => {
+            if depth >= MAX_DEPTH {
+                return Err(GraphReadError::TooDeep(MAX_DEPTH));
+            }
+            let chain = super::keras::from_value(
+                &serde_json::json!({"class_name": "Sequential", "config": config}),
+            )
+            .map_err(|e| GraphReadError::Nested {
+                layer: layer_name(l),
+                reason: e.to_string(),
+            })?;
+            return nested(Ok(Graph::from_chain(&chain)));
+        }
+        _ => {}
+    }
+    Ok(op_kind(class, config))
+}
+
+/// The operation of a layer kind (not a nested model).
+fn op_kind(class: &str, config: &Value) -> Op {
     let class = canonical_class(class);
     if let Some(m) = MultiSpec::from_config(class, config) {
         return match m {
@@ -200,13 +268,7 @@ fn op_of(class: &str, config: &Value) -> Op {
             },
         };
     }
-    match class {
-        "Functional" | "Sequential" | "Model" => Op::Invalid {
-            class_name: class.to_string(),
-            reason: "a nested model used as a layer is not supported yet".into(),
-        },
-        _ => Op::Single(LayerSpec::from_keras_config(class, config)),
-    }
+    Op::Single(LayerSpec::from_keras_config(class, config))
 }
 
 /// Build the graph from a Functional `config`.
@@ -214,6 +276,143 @@ fn op_of(class: &str, config: &Value) -> Op {
 /// # Errors
 /// [`GraphReadError`] naming the layer whose connections cannot be read.
 pub fn from_config(config: &Value) -> Result<Graph, GraphReadError> {
+    from_config_at(config, 0)
+}
+
+fn input_of(name: &str, c: &Value) -> Result<GraphInput, GraphReadError> {
+    Ok(GraphInput {
+        shape: input_shape(name, c)?,
+        batch: ["batch_shape", "batch_input_shape"]
+            .iter()
+            .find_map(|k| c.get(*k).and_then(Value::as_array))
+            .and_then(|s| s.first())
+            .and_then(Value::as_u64)
+            .map(|b| b as usize),
+        name: name.to_string(),
+    })
+}
+
+/// A non-input layer, with the references to its inputs still by name.
+fn node_of(
+    l: &Value,
+    name: &str,
+    class: &str,
+    depth: usize,
+) -> Result<(Node, Vec<Ref>), GraphReadError> {
+    let c = l.get("config").unwrap_or(&Value::Null);
+    let calls = l.get("inbound_nodes").and_then(Value::as_array);
+    let calls = calls.map_or(&[][..], Vec::as_slice);
+    if calls.len() > 1 {
+        return Err(GraphReadError::Shared {
+            layer: name.to_string(),
+            calls: calls.len(),
+        });
+    }
+    let mut op = op_of(l, class, c, depth)?;
+    let attention = matches!(op, Op::Multi(MultiSpec::MultiHeadAttention(_)));
+    if let (Op::Multi(m), Some(first)) = (&op, calls.first()) {
+        if m.takes_list() && !called_on_list(first) {
+            op = Op::Invalid {
+                class_name: m.class_name().to_string(),
+                reason: not_a_list(m.class_name()),
+            };
+        }
+    }
+    let operation = l
+        .get("module")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.starts_with("keras.src.ops"));
+    if let (true, Some((value, scalar_first)), Some(kind)) = (
+        operation,
+        calls.first().and_then(scalar_arg),
+        ScalarKind::of(class),
+    ) {
+        op = Op::Multi(MultiSpec::Scalar(ScalarOp {
+            op: kind,
+            value,
+            scalar_first,
+        }));
+    }
+    let refs = calls
+        .first()
+        .map(|n| inbound_refs(n, attention))
+        .unwrap_or_default();
+    if refs.is_empty() {
+        return Err(GraphReadError::NoInbound {
+            layer: name.to_string(),
+        });
+    }
+    let node = Node {
+        name: name.to_string(),
+        op,
+        inbound: Vec::new(),
+        operation,
+    };
+    Ok((node, refs))
+}
+
+/// Resolve a layer's references to its inputs.
+fn connect(
+    mut node: Node,
+    refs: Vec<Ref>,
+    by_name: &HashMap<String, Source>,
+) -> Result<Node, GraphReadError> {
+    for (from, node_index, tensor) in refs {
+        let Some(&s) = by_name.get(&from) else {
+            return Err(GraphReadError::Dangling {
+                layer: node.name,
+                from,
+            });
+        };
+        if node_index > 0 {
+            return Err(GraphReadError::Shared {
+                layer: from,
+                calls: node_index as usize + 1,
+            });
+        }
+        if tensor > 0 {
+            return Err(GraphReadError::TensorIndex {
+                layer: node.name,
+                from,
+                tensor,
+            });
+        }
+        node.inbound.push(s);
+    }
+    Ok(node)
+}
+
+/// Put the inputs in `input_layers` order (the model's), when it lists every input.
+fn in_declared_order(mut g: Graph, declared: &[Source]) -> Graph {
+    let order: Vec<usize> = declared
+        .iter()
+        .filter_map(|s| match s {
+            Source::Input(i) => Some(*i),
+            Source::Layer(_) => None,
+        })
+        .collect();
+    if order.len() != g.inputs.len() || declared.len() != g.inputs.len() {
+        return g;
+    }
+    let remap: HashMap<usize, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(new, &old)| (old, new))
+        .collect();
+    let fix = |s: &mut Source| {
+        if let Source::Input(i) = s {
+            *i = remap.get(i).copied().unwrap_or(*i);
+        }
+    };
+    for n in &mut g.layers {
+        n.inbound.iter_mut().for_each(fix);
+    }
+    g.outputs.iter_mut().for_each(fix);
+    g.inputs = order.iter().map(|&old| g.inputs[old].clone()).collect();
+    g
+}
+
+fn from_config_at(config: &Value, depth: usize) -> Result<Graph, GraphReadError> {
     let layers = config
         .get("layers")
         .and_then(Value::as_array)
@@ -224,39 +423,11 @@ pub fn from_config(config: &Value) -> Result<Graph, GraphReadError> {
     for l in layers {
         let name = layer_name(l);
         let class = l.get("class_name").and_then(Value::as_str).unwrap_or("");
-        let c = l.get("config").unwrap_or(&Value::Null);
         let source = if class == "InputLayer" {
-            inputs.push(GraphInput {
-                shape: input_shape(&name, c)?,
-                name: name.clone(),
-            });
+            inputs.push(input_of(&name, l.get("config").unwrap_or(&Value::Null))?);
             Source::Input(inputs.len() - 1)
         } else {
-            let calls = l.get("inbound_nodes").and_then(Value::as_array);
-            let calls = calls.map_or(&[][..], Vec::as_slice);
-            if calls.len() > 1 {
-                return Err(GraphReadError::Shared {
-                    layer: name,
-                    calls: calls.len(),
-                });
-            }
-            let op = op_of(class, c);
-            let attention = matches!(op, Op::Multi(MultiSpec::MultiHeadAttention(_)));
-            let refs = calls
-                .first()
-                .map(|n| inbound_refs(n, attention))
-                .unwrap_or_default();
-            if refs.is_empty() {
-                return Err(GraphReadError::NoInbound { layer: name });
-            }
-            nodes.push((
-                Node {
-                    name: name.clone(),
-                    op,
-                    inbound: Vec::new(),
-                },
-                refs,
-            ));
+            nodes.push(node_of(l, &name, class, depth)?);
             Source::Layer(nodes.len() - 1)
         };
         if by_name.insert(name.clone(), source).is_some() {
@@ -266,32 +437,10 @@ pub fn from_config(config: &Value) -> Result<Graph, GraphReadError> {
     if inputs.is_empty() {
         return Err(GraphReadError::NoInputs);
     }
-    let mut out_layers = Vec::with_capacity(nodes.len());
-    for (mut node, refs) in nodes {
-        for (from, node_index, tensor) in refs {
-            let Some(&s) = by_name.get(&from) else {
-                return Err(GraphReadError::Dangling {
-                    layer: node.name,
-                    from,
-                });
-            };
-            if node_index > 0 {
-                return Err(GraphReadError::Shared {
-                    layer: from,
-                    calls: node_index as usize + 1,
-                });
-            }
-            if tensor > 0 {
-                return Err(GraphReadError::TensorIndex {
-                    layer: node.name,
-                    from,
-                    tensor,
-                });
-            }
-            node.inbound.push(s);
-        }
-        out_layers.push(node);
-    }
+    let layers = nodes
+        .into_iter()
+        .map(|(node, refs)| connect(node, refs, &by_name))
+        .collect::<Result<Vec<_>, _>>()?;
     let resolve = |what: &'static str, names: Vec<String>| -> Result<Vec<Source>, GraphReadError> {
         names
             .into_iter()
@@ -303,61 +452,18 @@ pub fn from_config(config: &Value) -> Result<Graph, GraphReadError> {
             })
             .collect()
     };
-    let declared_inputs = resolve("input", endpoints(config.get("input_layers")))?;
+    let declared = resolve("input", endpoints(config.get("input_layers")))?;
     let outputs = resolve("output", endpoints(config.get("output_layers")))?;
     if outputs.is_empty() {
         return Err(GraphReadError::NoOutputs);
     }
-    // Model input order: `input_layers`, when it lists every input.
-    let inputs = if declared_inputs.len() == inputs.len() {
-        let order: Vec<usize> = declared_inputs
-            .iter()
-            .filter_map(|s| match s {
-                Source::Input(i) => Some(*i),
-                Source::Layer(_) => None,
-            })
-            .collect();
-        if order.len() == inputs.len() {
-            let remap: HashMap<usize, usize> = order
-                .iter()
-                .enumerate()
-                .map(|(new, &old)| (old, new))
-                .collect();
-            for n in &mut out_layers {
-                for s in &mut n.inbound {
-                    if let Source::Input(i) = s {
-                        *i = remap.get(i).copied().unwrap_or(*i);
-                    }
-                }
-            }
-            let mut reordered = Vec::with_capacity(inputs.len());
-            for &old in &order {
-                reordered.push(inputs[old].clone());
-            }
-            let outputs_fix = outputs
-                .iter()
-                .map(|s| match s {
-                    Source::Input(i) => Source::Input(remap.get(i).copied().unwrap_or(*i)),
-                    l @ Source::Layer(_) => *l,
-                })
-                .collect::<Vec<_>>();
-            return Ok(Graph {
-                name: model_name(config),
-                inputs: reordered,
-                layers: out_layers,
-                outputs: outputs_fix,
-            });
-        }
-        inputs
-    } else {
-        inputs
-    };
-    Ok(Graph {
+    let g = Graph {
         name: model_name(config),
         inputs,
-        layers: out_layers,
+        layers,
         outputs,
-    })
+    };
+    Ok(in_declared_order(g, &declared))
 }
 
 fn model_name(config: &Value) -> String {

@@ -4,6 +4,7 @@
 pub mod exercise;
 pub mod export;
 pub mod export_graph;
+pub mod graph_link;
 pub mod keras;
 pub mod keras_code;
 pub mod keras_graph;

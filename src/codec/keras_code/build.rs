@@ -14,6 +14,7 @@ use super::CodeWarning;
 use crate::codec::{CodecError, InputShapeError};
 use crate::engine::layers::args::canonical_class;
 use crate::engine::layers::code::KerasArgs;
+use crate::engine::layers::multi::MultiSpec;
 use crate::engine::layers::Unknown;
 use crate::engine::{Layer, LayerSpec, Model};
 
@@ -290,6 +291,11 @@ impl LayerArgs<'_> {
     /// The layer from the config read, or an error layer saying what went wrong.
     fn spec(mut self, call: &LayerCall) -> LayerSpec {
         let class = self.class.clone();
+        if !self.known && MultiSpec::from_config(&class, &Value::Null).is_some() {
+            // A graph-only kind (Add, Concatenate, MultiHeadAttention, …): read by the graph
+            // importer from this config.
+            return LayerSpec::from_config(&class, &Value::Object(self.config));
+        }
         if !self.known {
             self.warn(
                 call.line,
@@ -593,4 +599,159 @@ pub(super) fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Mo
     }
     let _ = m.functional;
     Ok(a.model)
+}
+
+/// A graph model from a `keras.Model(inputs=..., outputs=...)` call: every tensor the
+/// outputs depend on, in the order the code made them (so each layer comes after its
+/// inputs).
+///
+/// # Errors
+/// An input without a readable shape; a layer object called twice (a shared layer).
+pub(super) fn finish_graph(
+    it: &super::eval::Interp,
+    call: &super::eval::GraphCall,
+    warnings: &mut Vec<CodeWarning>,
+) -> Result<crate::engine::graph::Graph, CodecError> {
+    use crate::engine::graph::{Graph, GraphInput, Node, Op, Source};
+    let name = it
+        .models
+        .get(call.model)
+        .map_or_else(|| "functional".to_string(), |m| m.name.clone());
+    // Every tensor the outputs reach, through the layers that made them.
+    let mut needed = vec![false; it.tensors.len()];
+    let mut stack: Vec<usize> = call.outputs.clone();
+    stack.extend(&call.inputs);
+    while let Some(t) = stack.pop() {
+        if t >= needed.len() || needed[t] {
+            continue;
+        }
+        needed[t] = true;
+        if let Some((_, ins)) = it.tensors[t].made_by() {
+            stack.extend(ins);
+        }
+    }
+    let mut namer = Namer::default();
+    let mut source: HashMap<usize, Source> = HashMap::new();
+    let mut inputs = Vec::new();
+    let mut layers: Vec<Node> = Vec::new();
+    let mut calls_seen: HashSet<usize> = HashSet::new();
+    // Input names first, so layer names never take them.
+    for (t, tensor) in it.tensors.iter().enumerate() {
+        if needed[t] && tensor.made_by().is_none() {
+            if let Some(n) = &tensor.input_name {
+                namer.take(n);
+            }
+        }
+    }
+    for (t, tensor) in it.tensors.iter().enumerate() {
+        if !needed[t] {
+            continue;
+        }
+        match tensor.made_by() {
+            None => {
+                let shape = tensor.input.shape.clone().map_err(|message| {
+                    CodecError::InputShape(InputShapeError::Code {
+                        line: tensor.input.line,
+                        column: tensor.input.col,
+                        message,
+                    })
+                })?;
+                let name = tensor
+                    .input_name
+                    .clone()
+                    .unwrap_or_else(|| namer.fresh("input_layer"));
+                source.insert(t, Source::Input(inputs.len()));
+                inputs.push(GraphInput {
+                    name,
+                    shape,
+                    batch: None,
+                });
+            }
+            Some((lc, ins)) if tensor.arith.is_some() => {
+                use crate::engine::layers::merge::{Elementwise, MergeOp, ScalarKind, ScalarOp};
+                let Some((kind, constant)) = tensor.arith else {
+                    continue;
+                };
+                let op = match (constant, kind) {
+                    (Some((value, scalar_first)), _) => MultiSpec::Scalar(ScalarOp {
+                        op: kind,
+                        value,
+                        scalar_first,
+                    }),
+                    (None, ScalarKind::Subtract) => MultiSpec::Elementwise(Elementwise {
+                        op: MergeOp::Subtract,
+                    }),
+                    (None, ScalarKind::Multiply) => MultiSpec::Elementwise(Elementwise {
+                        op: MergeOp::Multiply,
+                    }),
+                    (None, _) => MultiSpec::Elementwise(Elementwise { op: MergeOp::Add }),
+                };
+                let inbound = ins.iter().filter_map(|i| source.get(i).copied()).collect();
+                source.insert(t, Source::Layer(layers.len()));
+                layers.push(Node {
+                    name: namer.fresh(&prefix_of(&lc.class)),
+                    op: Op::Multi(op),
+                    inbound,
+                    operation: true,
+                });
+            }
+            Some((lc, ins)) => {
+                if !calls_seen.insert(lc.serial) {
+                    return Err(CodecError::Code {
+                        line: lc.line,
+                        column: lc.col,
+                        message: format!(
+                            "this `{}` is called on more than one input (a shared layer): Flatland reads each layer called once",
+                            lc.class
+                        ),
+                    });
+                }
+                let class = canonical_class(&lc.class).to_string();
+                let built = build_layer(lc, &mut namer, warnings);
+                let Some(layer) = built.layer else {
+                    continue;
+                };
+                let op = match (&layer.spec, MultiSpec::from_config(&class, &Value::Null)) {
+                    (LayerSpec::Unknown(u), Some(_)) => {
+                        match MultiSpec::from_config(&class, &u.config) {
+                            Some(Ok(m)) => Op::Multi(m),
+                            Some(Err(reason)) => Op::Invalid {
+                                class_name: class.clone(),
+                                reason: format!("invalid {class} config: {reason}"),
+                            },
+                            None => Op::Single(layer.spec.clone()),
+                        }
+                    }
+                    _ => Op::Single(layer.spec.clone()),
+                };
+                // A merge called on one tensor, not a list (`Add()(x)`).
+                let op = match op {
+                    Op::Multi(m) if m.takes_list() && tensor.multi.is_none() => Op::Invalid {
+                        class_name: m.class_name().to_string(),
+                        reason: crate::codec::keras_graph::not_a_list(m.class_name()),
+                    },
+                    op => op,
+                };
+                let inbound = ins.iter().filter_map(|i| source.get(i).copied()).collect();
+                source.insert(t, Source::Layer(layers.len()));
+                layers.push(Node {
+                    name: layer.name,
+                    op,
+                    inbound,
+                    operation: false,
+                });
+            }
+        }
+    }
+    let ends = |ts: &[usize]| -> Vec<Source> {
+        ts.iter().filter_map(|t| source.get(t).copied()).collect()
+    };
+    let g = Graph {
+        name,
+        inputs,
+        layers,
+        outputs: ends(&call.outputs),
+    };
+    // Keras lists a Functional model's layers by depth, not in the order the code made them.
+    Ok(g.reordered(&g.keras_layer_order()))
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::parser::{text, Arg, Expr, Head, Stmt, StmtKind, EK};
 use super::CodeWarning;
+use crate::engine::layers::merge::ScalarKind;
 
 /// A Python value as far as the importer understands it.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,9 @@ pub(super) enum Val {
 /// A layer constructor call: class and arguments as written.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct LayerCall {
+    /// Which constructor call made it (one per evaluation, loops included): a layer
+    /// object applied twice is a shared layer.
+    pub(super) serial: usize,
     /// Class name as written (last dotted segment).
     pub(super) class: String,
     pub(super) line: usize,
@@ -85,6 +89,35 @@ pub(super) struct Tensor {
     broken: Option<(usize, usize, String)>,
     /// Layers from the input to here.
     pub(super) len: usize,
+    /// A layer called on several tensors (a merge's list, attention's query and value):
+    /// the call and its inputs in argument order. Read by the graph importer only; the
+    /// chain importer sees `broken`.
+    pub(super) multi: Option<(LayerCall, Vec<usize>)>,
+    /// `keras.Input(name=...)`.
+    pub(super) input_name: Option<String>,
+    /// Arithmetic on Keras tensors (`x + y`, `x * 0.5`): a Keras operation, not a layer;
+    /// its number and whether the number comes first.
+    pub(super) arith: Option<(ScalarKind, Option<(f64, bool)>)>,
+}
+
+impl Tensor {
+    /// The call that made this tensor and its inputs; `None` for a model input.
+    pub(super) fn made_by(&self) -> Option<(&LayerCall, Vec<usize>)> {
+        match (&self.multi, &self.layer, self.parent) {
+            (Some((call, ins)), _, _) => Some((call, ins.clone())),
+            (None, Some(call), Some(p)) => Some((call, vec![p])),
+            _ => None,
+        }
+    }
+}
+
+/// A `keras.Model(inputs=..., outputs=...)` call: its tensors, for the graph importer.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct GraphCall {
+    /// The model it made (index into `Interp::models`).
+    pub(super) model: usize,
+    pub(super) inputs: Vec<usize>,
+    pub(super) outputs: Vec<usize>,
 }
 
 /// Most statements executed (loops included) before giving up.
@@ -99,6 +132,9 @@ pub(super) struct Interp {
     pub(super) work: usize,
     pub(super) models: Vec<SeqModel>,
     pub(super) tensors: Vec<Tensor>,
+    pub(super) graphs: Vec<GraphCall>,
+    /// Layer constructor calls evaluated so far.
+    layer_calls: usize,
     /// Model indices in order of last change.
     pub(super) touched: Vec<usize>,
     pub(super) warnings: Vec<CodeWarning>,
@@ -263,6 +299,8 @@ impl Interp {
             work: 0,
             models: Vec::new(),
             tensors: Vec::new(),
+            graphs: Vec::new(),
+            layer_calls: 0,
             touched: Vec::new(),
             warnings: Vec::new(),
             steps: 0,
@@ -398,8 +436,65 @@ impl Interp {
             "is" | "is not" if a == Val::None || b == Val::None => {
                 Val::Bool((a == b) == (op == "is"))
             }
+            _ if matches!(a, Val::Tensor(_)) || matches!(b, Val::Tensor(_)) => {
+                self.tensor_arith(e, op, &a, &b)
+            }
             _ => arith(op, &a, &b).unwrap_or_else(|| Val::Opaque(text(e))),
         }
+    }
+
+    /// `x + y`, `x * 0.5`, `3.0 - x` on Keras tensors: a Keras operation node.
+    fn tensor_arith(&mut self, e: &Expr, op: &str, a: &Val, b: &Val) -> Val {
+        let kind = match op {
+            "+" => ScalarKind::Add,
+            "-" => ScalarKind::Subtract,
+            "*" => ScalarKind::Multiply,
+            "/" => ScalarKind::Divide,
+            _ => return Val::Opaque(text(e)),
+        };
+        let number = |v: &Val| match v {
+            Val::Int(i) => Some(*i as f64),
+            Val::Float(f) => Some(*f),
+            _ => None,
+        };
+        let (parents, constant) = match (a, b) {
+            (Val::Tensor(x), Val::Tensor(y)) if kind != ScalarKind::Divide => (vec![*x, *y], None),
+            (Val::Tensor(x), other) => match number(other) {
+                Some(c) => (vec![*x], Some((c, false))),
+                None => return Val::Opaque(text(e)),
+            },
+            (other, Val::Tensor(y)) => match number(other) {
+                Some(c) => (vec![*y], Some((c, true))),
+                None => return Val::Opaque(text(e)),
+            },
+            _ => return Val::Opaque(text(e)),
+        };
+        let Some(first) = self.tensors.get(parents[0]).cloned() else {
+            return Val::Opaque(text(e));
+        };
+        self.layer_calls += 1;
+        let call = LayerCall {
+            serial: self.layer_calls,
+            class: kind.class_name().to_string(),
+            line: e.line,
+            col: e.col,
+            pos: Vec::new(),
+            kw: Vec::new(),
+        };
+        let msg =
+            "arithmetic on layer outputs: Flatland models are a single chain of layers".to_string();
+        let next = Tensor {
+            parent: Some(parents[0]),
+            layer: None,
+            broken: Some((e.line, e.col, msg)),
+            multi: Some((call, parents)),
+            input_name: None,
+            arith: Some((kind, constant)),
+            ..first
+        };
+        let id = self.tensors.len();
+        self.tensors.push(next);
+        Val::Tensor(id)
     }
 
     fn call(&mut self, whole: &Expr, f: &Expr, args: &[Arg]) -> Val {
@@ -466,7 +561,7 @@ impl Interp {
                 let last = path.rsplit('.').next().unwrap_or(&path).to_string();
                 self.call_path(whole, &path, &last, pos, kw)
             }
-            Val::Layer(layer) => self.apply_layer(*layer, pos.first().map(|p| &p.0), whole),
+            Val::Layer(layer) => self.apply_layer(*layer, &pos, &kw, whole),
             Val::Model(m) => {
                 let name = self
                     .models
@@ -542,8 +637,38 @@ impl Interp {
             "max" | "min" | "abs" => {
                 extreme(last, &pos).unwrap_or_else(|| Val::Opaque(text(whole)))
             }
+            // `layers.add([a, b])`, `layers.concatenate([a, b], axis=1)`: the functional
+            // forms of the merge layers.
+            "add" | "subtract" | "multiply" | "average" | "maximum" | "minimum" | "concatenate"
+            | "dot"
+                if matches!(
+                    pos.first().map(|p| &p.0),
+                    Some(Val::List(_) | Val::Tuple(_))
+                ) =>
+            {
+                let mut class = last.to_string();
+                class[..1].make_ascii_uppercase();
+                self.layer_calls += 1;
+                let (inputs, rest) = pos.split_at(1);
+                let mut kw = kw;
+                // `dot(inputs, axes)`: the second positional is `axes`.
+                if let (Some(a), "dot") = (rest.first(), last) {
+                    kw.push(("axes".into(), a.0.clone(), a.1, a.2, a.3.clone()));
+                }
+                let layer = LayerCall {
+                    serial: self.layer_calls,
+                    class,
+                    line,
+                    col,
+                    pos: Vec::new(),
+                    kw: kw.clone(),
+                };
+                self.apply_layer(layer, inputs, &[], whole)
+            }
             _ if last.chars().next().is_some_and(char::is_uppercase) => {
+                self.layer_calls += 1;
                 Val::Layer(Box::new(LayerCall {
+                    serial: self.layer_calls,
                     class: last.to_string(),
                     line,
                     col,
@@ -611,6 +736,10 @@ impl Interp {
                 },
             },
         };
+        let input_name = match Self::kwarg(kw, "name").map(|k| k.0) {
+            Some(Val::Str(s)) => Some(s),
+            _ => None,
+        };
         let id = self.tensors.len();
         self.tensors.push(Tensor {
             input: hint,
@@ -619,6 +748,9 @@ impl Interp {
             layer: None,
             broken: None,
             len: 0,
+            multi: None,
+            input_name,
+            arith: None,
         });
         Val::Tensor(id)
     }
@@ -640,52 +772,80 @@ impl Interp {
         out
     }
 
-    /// `layer(x)` in the functional style.
-    fn apply_layer(&mut self, layer: LayerCall, arg: Option<&Val>, whole: &Expr) -> Val {
-        match arg {
-            Some(Val::Tensor(t)) => {
-                let Some(src) = self.tensors.get(*t).cloned() else {
+    /// `layer(x)` in the functional style; `layer([a, b])` and `layer(q, v)` (or
+    /// `query=`, `value=`, `key=`) call it on several tensors.
+    fn apply_layer(&mut self, layer: LayerCall, pos: &[PosArg], kw: &[KwArg], whole: &Expr) -> Val {
+        let tensor = |v: &Val| match v {
+            Val::Tensor(t) => Some(*t),
+            _ => None,
+        };
+        let mut many: Vec<usize> = Vec::new();
+        match pos.first().map(|p| &p.0) {
+            Some(Val::List(ts) | Val::Tuple(ts)) if !ts.is_empty() => {
+                match ts.iter().map(tensor).collect::<Option<Vec<_>>>() {
+                    Some(v) => many = v,
+                    None => return Val::Opaque(text(whole)),
+                }
+            }
+            Some(Val::Tensor(_)) => {
+                many = pos.iter().map_while(|p| tensor(&p.0)).collect();
+            }
+            _ => {}
+        }
+        for k in ["query", "value", "key"] {
+            if let Some(t) = Self::kwarg(kw, k).and_then(|v| tensor(&v.0)) {
+                many.push(t);
+            }
+        }
+        let list = matches!(
+            pos.first().map(|p| &p.0),
+            Some(Val::List(_) | Val::Tuple(_))
+        );
+        match many.as_slice() {
+            [] => Val::Opaque(text(whole)),
+            [t] if !list => {
+                let t = *t;
+                let Some(src) = self.tensors.get(t).cloned() else {
                     return Val::Opaque(text(whole));
                 };
                 let next = Tensor {
                     input: src.input,
                     origin: src.origin,
-                    parent: Some(*t),
+                    parent: Some(t),
                     layer: Some(layer),
                     broken: src.broken,
                     len: src.len + 1,
+                    multi: None,
+                    input_name: None,
+                    arith: None,
                 };
                 let id = self.tensors.len();
                 self.tensors.push(next);
                 Val::Tensor(id)
             }
-            Some(Val::List(ts) | Val::Tuple(ts))
-                if ts.iter().all(|t| matches!(t, Val::Tensor(_))) && !ts.is_empty() =>
-            {
-                let first = match ts.first() {
-                    Some(Val::Tensor(t)) => self.tensors.get(*t).map(|x| (*t, x.clone())),
-                    _ => None,
-                };
-                let Some((first_id, first)) = first else {
+            ts => {
+                let first_id = ts[0];
+                let Some(first) = self.tensors.get(first_id).cloned() else {
                     return Val::Opaque(text(whole));
-                };
-                let mut next = Tensor {
-                    parent: Some(first_id),
-                    layer: None,
-                    ..first
                 };
                 let msg = format!(
                     "`{}` takes {} inputs: Flatland models are a single chain of layers",
                     layer.class,
                     ts.len()
                 );
-                self.warn(whole.line, whole.col, msg.clone());
-                next.broken = Some((whole.line, whole.col, msg));
+                let next = Tensor {
+                    parent: Some(first_id),
+                    layer: None,
+                    broken: Some((whole.line, whole.col, msg)),
+                    multi: Some((layer, ts.to_vec())),
+                    input_name: None,
+                    arith: None,
+                    ..first
+                };
                 let id = self.tensors.len();
                 self.tensors.push(next);
                 Val::Tensor(id)
             }
-            _ => Val::Opaque(text(whole)),
         }
     }
 
@@ -743,6 +903,37 @@ impl Interp {
             _ => entries.push(bad("`Model(...)` needs `inputs=` and `outputs=`".into())),
         }
         let idx = self.models.len();
+        let tensors = |v: Option<&PosArg>| -> Option<Vec<usize>> {
+            match v.map(|x| &x.0) {
+                Some(Val::Tensor(t)) => Some(vec![*t]),
+                Some(Val::List(x) | Val::Tuple(x)) if !x.is_empty() => x
+                    .iter()
+                    .map(|v| match v {
+                        Val::Tensor(t) => Some(*t),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            }
+        };
+        if let (Some(ins), Some(outs)) = (
+            tensors(
+                Self::kwarg(kw, "inputs")
+                    .or_else(|| pos.first().cloned())
+                    .as_ref(),
+            ),
+            tensors(
+                Self::kwarg(kw, "outputs")
+                    .or_else(|| pos.get(1).cloned())
+                    .as_ref(),
+            ),
+        ) {
+            self.graphs.push(GraphCall {
+                model: idx,
+                inputs: ins,
+                outputs: outs,
+            });
+        }
         self.models.push(SeqModel {
             name,
             entries,

@@ -150,6 +150,45 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
     Ok(Imported { model, warnings })
 }
 
+/// A graph model read from Keras code, and what was noticed on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedGraph {
+    pub graph: crate::engine::graph::Graph,
+    pub warnings: Vec<CodeWarning>,
+}
+
+/// Import a Keras Functional model from Python source as a graph: `x = layers.Dense(16)(inp)`,
+/// `layers.Add()([x, s])`, `layers.MultiHeadAttention(...)(q, v)`, `keras.Model(inputs=[...],
+/// outputs=[...])`. Parsed, never executed. `Ok(None)` when the code's model is Sequential
+/// (read it with [`parse_keras_code`]).
+///
+/// # Errors
+/// [`CodecError::InputShape`] for an input without a readable shape; [`CodecError::Code`]
+/// for a layer object called twice (shared layers are not supported).
+pub fn parse_keras_graph_code(src: &str) -> Result<Option<ImportedGraph>, CodecError> {
+    let lines = tokenize(src);
+    let stmts: Vec<Stmt> = lines
+        .iter()
+        .map(|l| parse_stmt(&l.tokens, l.indent))
+        .collect();
+    let mut it = Interp::new();
+    it.exec_block(&stmts);
+    let chosen = it
+        .touched
+        .iter()
+        .rev()
+        .copied()
+        .find(|&m| it.models.get(m).is_some_and(|x| !x.entries.is_empty()));
+    let Some(call) = chosen.and_then(|m| it.graphs.iter().rev().find(|g| g.model == m)) else {
+        return Ok(None);
+    };
+    let mut warnings = Vec::new();
+    let graph = build::finish_graph(&it, call, &mut warnings)?;
+    warnings.sort_by_key(|w| (w.line, w.column));
+    warnings.dedup();
+    Ok(Some(ImportedGraph { graph, warnings }))
+}
+
 /// Heuristic used by [`super::read_model`]: does this text look like Keras Python code?
 pub fn looks_like_python(text: &str) -> bool {
     let t = text.trim_start();

@@ -278,8 +278,31 @@ pub fn forward(
                     )
                     .into())
                 }
+                (Op::Nested { graph, .. }, _) => {
+                    let shapes = &a.layers[i].inputs;
+                    let (inner, ia) = super::nested(graph, shapes).map_err(|p| at(a, i, p))?;
+                    let iw = split_weights(&ia, w.to_vec()).map_err(|e| {
+                        at(
+                            a,
+                            i,
+                            GraphProblem::Unreadable(format!("inside the nested model: {e}")),
+                        )
+                    })?;
+                    let owned: Vec<ArrayD<f32>> = xs.iter().map(|x| (*x).clone()).collect();
+                    let mut ys = forward(&inner, &ia, &iw, &owned, limits).map_err(|e| {
+                        at(
+                            a,
+                            i,
+                            GraphProblem::Unreadable(format!("inside the nested model: {e}")),
+                        )
+                    })?;
+                    if ys.is_empty() {
+                        return Err(at(a, i, GraphProblem::Unreadable("no output".into())).into());
+                    }
+                    ys.swap_remove(0)
+                }
                 (Op::Invalid { reason, .. }, _) => {
-                    return Err(at(a, i, GraphProblem::config("config", reason.clone())).into())
+                    return Err(at(a, i, GraphProblem::Unreadable(reason.clone())).into())
                 }
             }
         };

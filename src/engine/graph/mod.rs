@@ -22,6 +22,8 @@ pub struct GraphInput {
     pub name: String,
     /// Shape without the batch axis.
     pub shape: Vec<usize>,
+    /// A fixed batch size (`batch_shape=(2, …)`); `None` for any.
+    pub batch: Option<usize>,
 }
 
 /// Where a layer's input comes from.
@@ -38,6 +40,11 @@ pub enum Source {
 pub enum Op {
     Single(LayerSpec),
     Multi(MultiSpec),
+    /// A model used as a layer (`Sequential` or `Functional`), shown as one block.
+    Nested {
+        class_name: String,
+        graph: Box<Graph>,
+    },
     /// A layer that could not be read (its reason), kept so the rest still shows.
     Invalid {
         class_name: String,
@@ -50,7 +57,7 @@ impl Op {
         match self {
             Op::Single(s) => s.class_name(),
             Op::Multi(m) => m.class_name(),
-            Op::Invalid { class_name, .. } => class_name,
+            Op::Nested { class_name, .. } | Op::Invalid { class_name, .. } => class_name,
         }
     }
 }
@@ -62,6 +69,10 @@ pub struct Node {
     pub op: Op,
     /// Inputs in argument order (a merge's list; attention's query, value, key).
     pub inbound: Vec<Source>,
+    /// A Keras operation rather than a layer (`x + y` on Keras tensors is the `Add` of
+    /// `keras.src.ops`): part of the graph, but not of Keras's `model.layers`, so not listed
+    /// in summaries.
+    pub operation: bool,
 }
 
 /// A Functional model.
@@ -100,6 +111,7 @@ impl Graph {
                 } else {
                     Source::Layer(i - 1)
                 }],
+                operation: false,
             })
             .collect();
         Graph {
@@ -107,6 +119,7 @@ impl Graph {
             inputs: vec![GraphInput {
                 name: input,
                 shape: m.input_shape.clone(),
+                batch: None,
             }],
             outputs: vec![if m.layers.is_empty() {
                 Source::Input(0)
@@ -122,6 +135,84 @@ impl Graph {
         match s {
             Source::Input(i) => self.inputs.get(i).map_or("", |x| x.name.as_str()),
             Source::Layer(i) => self.layers.get(i).map_or("", |x| x.name.as_str()),
+        }
+    }
+
+    /// The layers the outputs depend on, in Keras's `model.layers` order: by depth from the
+    /// outputs (deepest first), ties in the order a depth-first walk from the outputs first
+    /// meets them (`keras/src/ops/function.py`, `map_graph`). Iterative: no recursion limit.
+    pub fn keras_layer_order(&self) -> Vec<usize> {
+        let n = self.layers.len();
+        let mut seen = vec![None::<usize>; n];
+        let mut done = vec![false; n];
+        let mut post: Vec<usize> = Vec::with_capacity(n);
+        let mut next = 0usize;
+        for &out in &self.outputs {
+            let Source::Layer(o) = out else { continue };
+            if o >= n || done[o] || seen[o].is_some() {
+                continue;
+            }
+            seen[o] = Some(next);
+            next += 1;
+            let mut stack: Vec<(usize, usize)> = vec![(o, 0)];
+            while let Some(&mut (l, ref mut k)) = stack.last_mut() {
+                if let Some(&s) = self.layers[l].inbound.get(*k) {
+                    *k += 1;
+                    if let Source::Layer(p) = s {
+                        if p < n && !done[p] && seen[p].is_none() {
+                            seen[p] = Some(next);
+                            next += 1;
+                            stack.push((p, 0));
+                        }
+                    }
+                } else {
+                    done[l] = true;
+                    post.push(l);
+                    stack.pop();
+                }
+            }
+        }
+        let mut depth = vec![0usize; n];
+        for &l in post.iter().rev() {
+            for s in &self.layers[l].inbound {
+                if let Source::Layer(p) = *s {
+                    if p < n {
+                        depth[p] = depth[p].max(depth[l] + 1);
+                    }
+                }
+            }
+        }
+        post.sort_by_key(|&l| (std::cmp::Reverse(depth[l]), seen[l]));
+        post
+    }
+
+    /// The graph with its layers in `order` (indices into `layers`; others dropped).
+    #[must_use]
+    pub fn reordered(&self, order: &[usize]) -> Graph {
+        let mut new_index = vec![None; self.layers.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = Some(new);
+        }
+        let map = |s: Source| match s {
+            Source::Layer(i) => new_index.get(i).copied().flatten().map(Source::Layer),
+            input @ Source::Input(_) => Some(input),
+        };
+        Graph {
+            name: self.name.clone(),
+            inputs: self.inputs.clone(),
+            layers: order
+                .iter()
+                .map(|&i| {
+                    let l = &self.layers[i];
+                    Node {
+                        name: l.name.clone(),
+                        op: l.op.clone(),
+                        inbound: l.inbound.iter().filter_map(|&s| map(s)).collect(),
+                        operation: l.operation,
+                    }
+                })
+                .collect(),
+            outputs: self.outputs.iter().filter_map(|&s| map(s)).collect(),
         }
     }
 
@@ -177,6 +268,8 @@ pub struct NodeReport {
     pub class_name: String,
     pub inputs: Vec<Shape>,
     pub output: Option<Shape>,
+    /// The output's fixed batch size, when an input fixes one.
+    pub batch: Option<usize>,
     pub weights: Vec<WeightSpec>,
     pub trainable: u64,
     pub non_trainable: u64,
@@ -282,8 +375,51 @@ fn count(op: &Op, inputs: &[Shape]) -> Result<Counted, GraphProblem> {
                 macs,
             })
         }
-        Op::Invalid { reason, .. } => Err(GraphProblem::config("config", reason.clone())),
+        Op::Nested { graph, .. } => {
+            let (inner, a) = nested(graph, inputs)?;
+            let output = inner
+                .outputs
+                .first()
+                .and_then(|&s| a.shape_of(s))
+                .cloned()
+                .ok_or_else(|| GraphProblem::Unreadable("the nested model has no output".into()))?;
+            if inner.outputs.len() > 1 {
+                return Err(GraphProblem::Unreadable(
+                    "a nested model with several outputs is not supported yet".into(),
+                ));
+            }
+            Ok(Counted {
+                output,
+                weights: a.layers.into_iter().flat_map(|l| l.weights).collect(),
+                macs: a.macs,
+            })
+        }
+        Op::Invalid { reason, .. } => Err(GraphProblem::Unreadable(reason.clone())),
     }
+}
+
+/// A nested model called on `inputs`: its graph with those input shapes, analysed.
+///
+/// # Errors
+/// Another number of inputs than the nested model takes, or its first error.
+pub fn nested(graph: &Graph, inputs: &[Shape]) -> Result<(Graph, GraphAnalysis), GraphProblem> {
+    if inputs.len() != graph.inputs.len() {
+        return Err(GraphProblem::Arity {
+            expected: problem::Arity::Exactly(graph.inputs.len()),
+            got: inputs.len(),
+        });
+    }
+    let mut inner = graph.clone();
+    for (i, s) in inner.inputs.iter_mut().zip(inputs) {
+        i.shape = s.dims().to_vec();
+    }
+    let a = analyze(&inner);
+    if let Some(e) = a.first_error() {
+        return Err(GraphProblem::Unreadable(format!(
+            "inside the nested model: {e}"
+        )));
+    }
+    Ok((inner, a))
 }
 
 fn report(node: &Node, inputs: Vec<Shape>, counted: Result<Counted, GraphError>) -> NodeReport {
@@ -293,6 +429,7 @@ fn report(node: &Node, inputs: Vec<Shape>, counted: Result<Counted, GraphError>)
         class_name,
         inputs,
         output: None,
+        batch: None,
         weights: Vec::new(),
         trainable: 0,
         non_trainable: 0,
@@ -359,8 +496,18 @@ pub fn analyze(g: &Graph) -> GraphAnalysis {
     for &i in &order {
         let node = &g.layers[i];
         let mut shapes = Vec::with_capacity(node.inbound.len());
+        let mut batches: Vec<usize> = Vec::new();
         let mut missing = false;
         for &s in &node.inbound {
+            let b = match s {
+                Source::Input(k) => g.inputs.get(k).and_then(|x| x.batch),
+                Source::Layer(k) => layers.get(k).and_then(Option::as_ref).and_then(|r| r.batch),
+            };
+            if let Some(b) = b {
+                if !batches.contains(&b) {
+                    batches.push(b);
+                }
+            }
             let shape = match s {
                 Source::Input(k) => inputs.get(k),
                 Source::Layer(k) => layers
@@ -378,7 +525,14 @@ pub fn analyze(g: &Graph) -> GraphAnalysis {
             r.status = NodeStatus::NotComputed;
             r
         } else {
-            let counted = count(&node.op, &shapes).map_err(|problem| GraphError {
+            let counted = if batches.len() > 1 {
+                Err(GraphProblem::Batch {
+                    batches: batches.clone(),
+                })
+            } else {
+                count(&node.op, &shapes)
+            };
+            let counted = counted.map_err(|problem| GraphError {
                 index: i,
                 name: node.name.clone(),
                 class_name: node.op.class_name().to_string(),
@@ -387,6 +541,7 @@ pub fn analyze(g: &Graph) -> GraphAnalysis {
             });
             report(node, shapes, counted)
         };
+        r.batch = batches.first().copied();
         tally(&mut r, i);
         layers[i] = Some(r);
     }
@@ -440,6 +595,13 @@ pub fn explain(g: &Graph, a: &GraphAnalysis, index: usize) -> Option<Explanation
             _ => Explanation::new(""),
         },
         (Some(o), _, Op::Multi(m)) => m.rules().explain(&r.inputs, o),
+        (Some(o), _, Op::Nested { graph, .. }) => Explanation::new(format!(
+            "A model used as a layer: its {} layers run as one block, {} → {o}.",
+            graph.layers.len(),
+            r.inputs
+                .first()
+                .map_or_else(String::new, ToString::to_string)
+        )),
         (_, NodeStatus::Error(e), _) => Explanation::new(e.to_string()),
         _ => Explanation::new("Not computed: a layer it depends on has an error."),
     })
@@ -476,6 +638,15 @@ pub struct JsonGraph {
     pub total_macs: u64,
 }
 
+/// A shape as Keras lists it, with a fixed batch size in front when there is one.
+fn with_batch(s: &Shape, batch: Option<usize>) -> Vec<Option<usize>> {
+    let mut v = s.keras_list();
+    if let Some(first) = v.first_mut() {
+        *first = batch;
+    }
+    v
+}
+
 impl GraphAnalysis {
     pub fn to_json(&self, g: &Graph) -> JsonGraph {
         JsonGraph {
@@ -485,20 +656,32 @@ impl GraphAnalysis {
                 .first()
                 .map(Shape::keras_list)
                 .unwrap_or_default(),
-            inputs: self.inputs.iter().map(Shape::keras_list).collect(),
+            inputs: self
+                .inputs
+                .iter()
+                .zip(&g.inputs)
+                .map(|(s, i)| with_batch(s, i.batch))
+                .collect(),
             outputs: g
                 .outputs
                 .iter()
-                .map(|&s| self.shape_of(s).map(Shape::keras_list))
+                .map(|&s| {
+                    let b = match s {
+                        Source::Input(k) => g.inputs.get(k).and_then(|i| i.batch),
+                        Source::Layer(k) => self.layers.get(k).and_then(|l| l.batch),
+                    };
+                    self.shape_of(s).map(|x| with_batch(x, b))
+                })
                 .collect(),
             layers: self
                 .layers
                 .iter()
                 .zip(&g.layers)
+                .filter(|(_, n)| !n.operation)
                 .map(|(l, n)| JsonNode {
                     name: l.name.clone(),
                     class_name: l.class_name.clone(),
-                    output_shape: l.output.as_ref().map(Shape::keras_list),
+                    output_shape: l.output.as_ref().map(|s| with_batch(s, l.batch)),
                     params: l.params(),
                     trainable_params: l.trainable,
                     non_trainable_params: l.non_trainable,

@@ -98,6 +98,11 @@ pub enum GraphProblem {
         field: &'static str,
         message: String,
     },
+    /// A layer that could not be read, with the reason.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("cannot merge tensors with different batch sizes {batches:?}")]
+    Batch { batches: Vec<usize> },
     #[error("is part of a cycle: {}", path.join(" → "))]
     Cycle { path: Vec<String> },
     #[error("{what} is {amount}, above the limit of {limit}")]

@@ -10,6 +10,7 @@ pub fn graph_summary_text(g: &Graph, a: &GraphAnalysis) -> String {
         .layers
         .iter()
         .zip(&g.layers)
+        .filter(|(_, n)| !n.operation)
         .map(|(l, n)| {
             let connected: Vec<String> = n
                 .inbound

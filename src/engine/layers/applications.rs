@@ -159,6 +159,13 @@ impl MultiRules for Normalization {
             });
         Ok(out)
     }
+    fn to_config(&self) -> Value {
+        let (mean, variance) = match &self.given {
+            Some((m, v)) => (serde_json::json!(m), serde_json::json!(v)),
+            None => (Value::Null, Value::Null),
+        };
+        serde_json::json!({"axis": self.axis, "mean": mean, "variance": variance, "invert": self.invert})
+    }
     fn keras_args(&self) -> Vec<String> {
         let list = |v: &[f32]| {
             format!(
@@ -247,6 +254,9 @@ impl MultiRules for LayerScale {
             .for_each(|o, &g| *o *= g);
         Ok(out)
     }
+    fn to_config(&self) -> Value {
+        serde_json::json!({"init_values": self.init_values, "projection_dim": self.projection_dim})
+    }
     fn keras_args(&self) -> Vec<String> {
         vec![
             format!("init_values={}", super::code::py_float(self.init_values)),
@@ -311,6 +321,9 @@ impl MultiRules for CustomScaleLayer {
         let mut out = (*a).clone();
         Zip::from(&mut out).and(*b).for_each(|o, &y| *o += y * s);
         Ok(out)
+    }
+    fn to_config(&self) -> Value {
+        serde_json::json!({"scale": self.scale})
     }
     fn keras_args(&self) -> Vec<String> {
         vec![format!("scale={}", super::code::py_float(self.scale))]

@@ -279,6 +279,16 @@ impl MultiRules for MultiHeadAttention {
         y.into_shape_with_order(IxDyn(&dims))
             .map_err(|_| GraphProblem::config("output_shape", "output reshape"))
     }
+    fn to_config(&self) -> Value {
+        serde_json::json!({
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "use_bias": self.use_bias,
+            "output_shape": self.output_shape,
+            "attention_axes": self.attention_axes,
+        })
+    }
     fn keras_args(&self) -> Vec<String> {
         let list = |v: &[i64]| match v {
             [one] => format!("({one},)"),

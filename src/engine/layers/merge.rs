@@ -270,10 +270,8 @@ impl MultiRules for Concatenate {
                 };
             }
             if i == 0 {
-                return Err(GraphProblem::Axis {
-                    axis: self.axis,
-                    rank: out.len(),
-                });
+                // Along the batch axis (Keras accepts it): the batch stays unknown.
+                return Ok(Shape::new(out.into_iter().skip(1).flatten().collect()));
             }
             out[i] = Some(total.ok_or(GraphProblem::Layer(
                 crate::engine::error::Problem::Overflow {
@@ -302,6 +300,9 @@ impl MultiRules for Concatenate {
         let views: Vec<_> = xs.iter().map(|x| x.view()).collect();
         ndarray::concatenate(Axis(i), &views)
             .map_err(|_| GraphProblem::config("axis", "inputs do not concatenate"))
+    }
+    fn to_config(&self) -> Value {
+        serde_json::json!({"axis": self.axis})
     }
     fn keras_args(&self) -> Vec<String> {
         if self.axis == -1 {
@@ -400,7 +401,12 @@ impl Dot {
                 DotAxes::Same(a) | DotAxes::Pair(a, _) => a,
             }))?;
         if a == 0 || b == 0 {
-            return Err(bad(0));
+            // Keras builds this model (its shape rule pops the batch axis) but its
+            // `batch_dot` refuses axis 0 when run; Flatland refuses it up front.
+            return Err(GraphProblem::config(
+                "axes",
+                "cannot take the dot product over the batch axis (axis 0): Keras's batch_dot refuses it",
+            ));
         }
         let (da, db) = (x.dims()[a - 1], y.dims()[b - 1]);
         if da != db {
@@ -497,6 +503,13 @@ impl MultiRules for Dot {
         out.into_shape_with_order(IxDyn(&dims))
             .map_err(|_| GraphProblem::config("axes", "output reshape"))
     }
+    fn to_config(&self) -> Value {
+        let axes = match self.axes {
+            DotAxes::Same(x) => serde_json::json!(x),
+            DotAxes::Pair(x, y) => serde_json::json!([x, y]),
+        };
+        serde_json::json!({"axes": axes, "normalize": self.normalize})
+    }
     fn keras_args(&self) -> Vec<String> {
         let mut a = vec![match self.axes {
             DotAxes::Same(x) => format!("axes={x}"),
@@ -531,4 +544,97 @@ fn drop(d: &[usize], i: usize) -> Vec<usize> {
         v.remove(i);
     }
     v
+}
+
+/// A Keras operation between a tensor and a number (`x + 3.0`, `x * (1 / 6)` on Keras
+/// tensors: the `Add` / `Multiply` / … of `keras.src.ops`, as `MobileNetV3`'s hard sigmoid
+/// writes them). Shape unchanged, no weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarOp {
+    pub op: ScalarKind,
+    pub value: f64,
+    /// `3.0 - x` rather than `x - 3.0`.
+    pub scalar_first: bool,
+}
+
+/// The arithmetic of a [`ScalarOp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarKind {
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+}
+
+impl ScalarKind {
+    /// The Keras operation class (`keras.src.ops.numpy`).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ScalarKind::Add => "Add",
+            ScalarKind::Subtract => "Subtract",
+            ScalarKind::Multiply => "Multiply",
+            ScalarKind::Divide => "TrueDivide",
+        }
+    }
+    /// The class's kind, if it is one.
+    pub fn of(class: &str) -> Option<ScalarKind> {
+        Some(match class {
+            "Add" => ScalarKind::Add,
+            "Subtract" => ScalarKind::Subtract,
+            "Multiply" => ScalarKind::Multiply,
+            "TrueDivide" | "Divide" => ScalarKind::Divide,
+            _ => return None,
+        })
+    }
+    /// The Python operator.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ScalarKind::Add => "+",
+            ScalarKind::Subtract => "-",
+            ScalarKind::Multiply => "*",
+            ScalarKind::Divide => "/",
+        }
+    }
+}
+
+impl MultiRules for ScalarOp {
+    fn arity(&self) -> Arity {
+        Arity::Exactly(1)
+    }
+    fn output_shape(&self, inputs: &[Shape]) -> Result<Shape, GraphProblem> {
+        super::multi::only(inputs).cloned()
+    }
+    fn forward(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+    ) -> Result<ArrayD<f32>, GraphProblem> {
+        let [x] = xs else {
+            return Err(GraphProblem::Arity {
+                expected: self.arity(),
+                got: xs.len(),
+            });
+        };
+        let c = self.value as f32;
+        let f = |v: f32| {
+            let (a, b) = if self.scalar_first { (c, v) } else { (v, c) };
+            match self.op {
+                ScalarKind::Add => a + b,
+                ScalarKind::Subtract => a - b,
+                ScalarKind::Multiply => a * b,
+                ScalarKind::Divide => a / b,
+            }
+        };
+        Ok(x.mapv(f))
+    }
+    fn to_config(&self) -> Value {
+        serde_json::json!({"value": self.value, "scalar_first": self.scalar_first})
+    }
+    fn explain(&self, _inputs: &[Shape], output: &Shape) -> Explanation {
+        Explanation::new(format!(
+            "Arithmetic with a number ({} {}) on every entry: the shape stays {output}, no weights.",
+            self.op.symbol(),
+            super::code::py_float(self.value)
+        ))
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::applications::{CustomScaleLayer, LayerScale, Normalization};
 use super::attention::MultiHeadAttention;
-use super::merge::{Concatenate, Dot, Elementwise, MergeOp};
+use super::merge::{Concatenate, Dot, Elementwise, MergeOp, ScalarOp};
 use super::{Explanation, WeightSpec};
 use crate::engine::graph::problem::{Arity, GraphProblem};
 use crate::engine::shape::Shape;
@@ -63,6 +63,11 @@ pub trait MultiRules {
     fn keras_args(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The Keras config (its field names), read back by [`MultiSpec::from_config`].
+    fn to_config(&self) -> Value {
+        Value::Object(serde_json::Map::new())
+    }
 }
 
 /// Every graph-only layer kind.
@@ -75,6 +80,8 @@ pub enum MultiSpec {
     Normalization(Normalization),
     LayerScale(LayerScale),
     CustomScaleLayer(CustomScaleLayer),
+    /// `x + 3.0` on a Keras tensor (an operation with a number).
+    Scalar(ScalarOp),
 }
 
 impl MultiSpec {
@@ -108,6 +115,27 @@ impl MultiSpec {
         })
     }
 
+    /// The constructor's parameters in positional order (for Keras code import).
+    pub fn positional(class_name: &str) -> &'static [&'static str] {
+        match class_name {
+            "Concatenate" => &["axis"],
+            "Dot" => &["axes", "normalize"],
+            "MultiHeadAttention" => &[
+                "num_heads",
+                "key_dim",
+                "value_dim",
+                "dropout",
+                "use_bias",
+                "output_shape",
+                "attention_axes",
+            ],
+            "Normalization" => &["axis", "mean", "variance", "invert"],
+            "LayerScale" => &["init_values", "projection_dim"],
+            "CustomScaleLayer" => &["scale"],
+            _ => &[],
+        }
+    }
+
     /// Keras class name.
     pub fn class_name(&self) -> &'static str {
         match self {
@@ -118,6 +146,7 @@ impl MultiSpec {
             MultiSpec::Normalization(_) => "Normalization",
             MultiSpec::LayerScale(_) => "LayerScale",
             MultiSpec::CustomScaleLayer(_) => "CustomScaleLayer",
+            MultiSpec::Scalar(s) => s.op.class_name(),
         }
     }
 
@@ -126,7 +155,7 @@ impl MultiSpec {
     pub fn keras_callable(&self) -> &'static str {
         match self {
             MultiSpec::LayerScale(_) => "LayerScale",
-            MultiSpec::CustomScaleLayer(_) => "CustomScaleLayer",
+            MultiSpec::CustomScaleLayer(_) | MultiSpec::Scalar(_) => "CustomScaleLayer",
             MultiSpec::Elementwise(e) => match e.op {
                 super::merge::MergeOp::Add => "layers.Add",
                 super::merge::MergeOp::Subtract => "layers.Subtract",
@@ -164,6 +193,7 @@ impl MultiSpec {
             MultiSpec::Normalization(s) => s,
             MultiSpec::LayerScale(s) => s,
             MultiSpec::CustomScaleLayer(s) => s,
+            MultiSpec::Scalar(s) => s,
         }
     }
 }
