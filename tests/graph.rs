@@ -76,10 +76,10 @@ fn residual_block_shapes_params_and_inbound() {
     assert!(a.valid(), "{:?}", a.first_error());
     let j = a.to_json(&g);
     let add = &j.layers[2];
-    assert_eq!(add.name, "add");
+    assert_eq!(add.layer.name, "add");
     assert_eq!(add.inbound, vec!["in".to_string(), "b".to_string()]);
     assert_eq!(
-        add.output_shape,
+        add.layer.output_shape,
         Some(vec![None, Some(8), Some(8), Some(4)])
     );
     // Conv 3×3×4→4: (36 + 1)·4 = 148 each; Dense 4→3 = 15, 4→2 = 10.

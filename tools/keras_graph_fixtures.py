@@ -1380,7 +1380,7 @@ def mha_weight_order(path):
     print("\n".join(lines))
 
 
-def check_export(cli, out):
+def check_export(cli, out, skip_apps=False, only=None):
     """`flatland export --keras` of every valid fixture, run by real Keras: the rebuilt model
     must have Keras's layers (names, classes, output shapes, params) and totals."""
     import subprocess
@@ -1388,7 +1388,7 @@ def check_export(cli, out):
     for c in sorted(os.listdir(out)):
         d = os.path.join(out, c)
         e = os.path.join(d, "expected.json")
-        if not os.path.exists(e):
+        if not os.path.exists(e) or (skip_apps and c.startswith("app_")) or (only and c not in only):
             continue
         exp = json.load(open(e))
         if not exp.get("valid"):
@@ -1431,9 +1431,11 @@ def main():
     ap.add_argument("--skip-apps", action="store_true")
     ap.add_argument("--check-export", metavar="FLATLAND",
                     help="only check: run FLATLAND export --keras on every valid fixture in Keras")
+    ap.add_argument("--cases", help="with --check-export: only these cases (comma-separated)")
     args = ap.parse_args()
     if args.check_export:
-        sys.exit(0 if check_export(args.check_export, os.path.abspath(args.out)) else 1)
+        only = set(args.cases.split(",")) if args.cases else None
+        sys.exit(0 if check_export(args.check_export, os.path.abspath(args.out), args.skip_apps, only) else 1)
     t_start = time.time()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)

@@ -38,11 +38,11 @@ fn pad_right(s: &str, w: usize) -> String {
 
 /// The summary table as text (what `flatland summary` prints and "copy as text" copies).
 pub fn summary_text(model_name: &str, a: &Analysis) -> String {
-    let rows: Vec<Vec<String>> = a
+    let rows: Vec<[String; 4]> = a
         .layers
         .iter()
         .map(|l| {
-            vec![
+            [
                 format!("{} ({})", l.name, l.class_name),
                 l.shape_text(),
                 commas(l.params()),
@@ -52,9 +52,9 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
         .collect();
     let mut out = table(
         model_name,
-        &["Layer (type)", "Output Shape", "Param #", "MACs"],
-        &[31, 22, 13, 13],
-        &[2, 3],
+        ["Layer (type)", "Output Shape", "Param #", "MACs"],
+        [31, 22, 13, 13],
+        2,
         &rows,
     );
     out += &totals(a.total(), a.trainable, a.non_trainable, a.macs);
@@ -64,38 +64,36 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
     out
 }
 
-/// Keras's box-drawn table: a title, headers, one row per layer; `right` lists the columns
-/// aligned right (the numbers).
-pub fn table(
+/// Keras's box-drawn table: a title, headers, one row per layer; columns from `right_from`
+/// on, and the last, are aligned right (the numbers). Generic over the column count, so the
+/// page's build holds only the 4-column table it uses.
+pub fn table<const N: usize>(
     model_name: &str,
-    headers: &[&str],
-    mins: &[usize],
-    right: &[usize],
-    rows: &[Vec<String>],
+    headers: [&str; N],
+    mins: [usize; N],
+    right_from: usize,
+    rows: &[[String; N]],
 ) -> String {
-    let cols = headers.len();
-    let widths: Vec<usize> = (0..cols)
+    let widths: Vec<usize> = (0..N)
         .map(|c| {
-            let m = mins.get(c).copied().unwrap_or(0);
             rows.iter()
-                .filter_map(|r| r.get(c).map(|s| s.chars().count()))
-                .chain([headers[c].chars().count(), m])
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count(), mins[c]])
                 .max()
-                .unwrap_or(m)
+                .unwrap_or(mins[c])
         })
         .collect();
     let line = |l: &str, m: &str, r: &str, f: &str| {
         let parts: Vec<String> = widths.iter().map(|w| f.repeat(w + 2)).collect();
         format!("{l}{}{r}\n", parts.join(m))
     };
-    let cells = |r: &[String], edge: &str| {
-        let c: Vec<String> = (0..cols)
+    let cells = |r: &[String; N], edge: &str| {
+        let c: Vec<String> = (0..N)
             .map(|i| {
-                let s = r.get(i).map_or("", String::as_str);
-                if right.contains(&i) {
-                    format!(" {} ", pad_left(s, widths[i]))
+                if i == right_from || i + 1 == N {
+                    format!(" {} ", pad_left(&r[i], widths[i]))
                 } else {
-                    format!(" {} ", pad_right(s, widths[i]))
+                    format!(" {} ", pad_right(&r[i], widths[i]))
                 }
             })
             .collect();
@@ -103,8 +101,7 @@ pub fn table(
     };
     let mut out = format!("Model: \"{model_name}\"\n");
     out += &line("┏", "┳", "┓", "━");
-    let head: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
-    out += &cells(&head, "┃");
+    out += &cells(&headers.map(String::from), "┃");
     out += &line("┡", "╇", "┩", "━");
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {

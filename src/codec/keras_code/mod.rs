@@ -55,6 +55,18 @@ pub struct Imported {
     pub warnings: Vec<CodeWarning>,
 }
 
+/// Tokenize, parse and evaluate the code (never executing it): the models, tensors and
+/// warnings it makes.
+fn run(src: &str) -> Interp {
+    let stmts: Vec<Stmt> = tokenize(src)
+        .iter()
+        .map(|l| parse_stmt(&l.tokens, l.indent))
+        .collect();
+    let mut it = Interp::new();
+    it.exec_block(&stmts);
+    it
+}
+
 /// Import a Keras model from Python source. The code is parsed, never executed.
 ///
 /// # Errors
@@ -62,13 +74,7 @@ pub struct Imported {
 /// model has no (readable) input shape; [`CodecError::NotAChain`] for functional graphs
 /// that are not a single chain.
 pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
-    let lines = tokenize(src);
-    let stmts: Vec<Stmt> = lines
-        .iter()
-        .map(|l| parse_stmt(&l.tokens, l.indent))
-        .collect();
-    let mut it = Interp::new();
-    it.exec_block(&stmts);
+    let mut it = run(src);
     if it.steps > MAX_STEPS || it.work > MAX_WORK {
         it.warn(
             1,
@@ -166,13 +172,7 @@ pub struct ImportedGraph {
 /// [`CodecError::InputShape`] for an input without a readable shape; [`CodecError::Code`]
 /// for a layer object called twice (shared layers are not supported).
 pub fn parse_keras_graph_code(src: &str) -> Result<Option<ImportedGraph>, CodecError> {
-    let lines = tokenize(src);
-    let stmts: Vec<Stmt> = lines
-        .iter()
-        .map(|l| parse_stmt(&l.tokens, l.indent))
-        .collect();
-    let mut it = Interp::new();
-    it.exec_block(&stmts);
+    let it = run(src);
     let chosen = it
         .touched
         .iter()

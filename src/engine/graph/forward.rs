@@ -134,34 +134,39 @@ pub fn split_weights(a: &GraphAnalysis, flat: Vec<ArrayD<f32>>) -> Result<Weight
 /// The size guard for a batch of `batch` samples.
 fn guard(a: &GraphAnalysis, batch: u64, limits: Limits) -> Result<(), GraphError> {
     let mut total_macs = 0u64;
+    let check = |i: usize, what: &'static str, amount: u64, limit: u64| {
+        if amount > limit {
+            Err(at(
+                a,
+                i,
+                GraphProblem::TooLarge {
+                    what,
+                    amount,
+                    limit,
+                },
+            ))
+        } else {
+            Ok(())
+        }
+    };
     for &i in &a.order {
         let l = &a.layers[i];
         guard_weights(a, i, l, limits)?;
         let dims = l.output.as_ref().map_or(&[][..], |s| s.dims());
         let elems = guarded_size(dims).saturating_mul(batch.max(1));
-        if elems > limits.max_elements {
-            return Err(at(
-                a,
-                i,
-                GraphProblem::TooLarge {
-                    what: "output elements for this batch",
-                    amount: elems,
-                    limit: limits.max_elements,
-                },
-            ));
-        }
+        check(
+            i,
+            "output elements for this batch",
+            elems,
+            limits.max_elements,
+        )?;
         total_macs = total_macs.saturating_add(l.macs.saturating_mul(batch));
-        if total_macs > limits.max_macs {
-            return Err(at(
-                a,
-                i,
-                GraphProblem::TooLarge {
-                    what: "multiply-adds up to this layer",
-                    amount: total_macs,
-                    limit: limits.max_macs,
-                },
-            ));
-        }
+        check(
+            i,
+            "multiply-adds up to this layer",
+            total_macs,
+            limits.max_macs,
+        )?;
     }
     Ok(())
 }

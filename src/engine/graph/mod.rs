@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::layers::multi::MultiSpec;
 use super::layers::{Explanation, LayerSpec, WeightSpec};
-use super::model::Model;
+use super::model::{JsonLayer, Model};
 use super::shape::{checked_product, checked_sum, Shape};
 use problem::{GraphError, GraphProblem};
 
@@ -607,18 +607,11 @@ pub fn explain(g: &Graph, a: &GraphAnalysis, index: usize) -> Option<Explanation
     })
 }
 
-/// One layer of `flatland summary --json` for a graph.
+/// One layer of `flatland summary --json` for a graph: the chain's fields and `inbound`.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonNode {
-    pub name: String,
-    pub class_name: String,
-    pub output_shape: Option<Vec<Option<usize>>>,
-    pub params: u64,
-    pub trainable_params: u64,
-    pub non_trainable_params: u64,
-    pub macs: u64,
-    pub output_bytes: u64,
-    pub error: Option<String>,
+    #[serde(flatten)]
+    pub layer: JsonLayer,
     pub inbound: Vec<String>,
 }
 
@@ -679,20 +672,22 @@ impl GraphAnalysis {
                 .zip(&g.layers)
                 .filter(|(_, n)| !n.operation)
                 .map(|(l, n)| JsonNode {
-                    name: l.name.clone(),
-                    class_name: l.class_name.clone(),
-                    output_shape: l.output.as_ref().map(|s| with_batch(s, l.batch)),
-                    params: l.params(),
-                    trainable_params: l.trainable,
-                    non_trainable_params: l.non_trainable,
-                    macs: l.macs,
-                    output_bytes: l.output_bytes,
-                    error: match &l.status {
-                        NodeStatus::Ok => None,
-                        NodeStatus::Error(e) => Some(e.to_string()),
-                        NodeStatus::NotComputed => {
-                            Some("not computed: a layer it depends on has an error".into())
-                        }
+                    layer: JsonLayer {
+                        name: l.name.clone(),
+                        class_name: l.class_name.clone(),
+                        output_shape: l.output.as_ref().map(|s| with_batch(s, l.batch)),
+                        params: l.params(),
+                        trainable_params: l.trainable,
+                        non_trainable_params: l.non_trainable,
+                        macs: l.macs,
+                        output_bytes: l.output_bytes,
+                        error: match &l.status {
+                            NodeStatus::Ok => None,
+                            NodeStatus::Error(e) => Some(e.to_string()),
+                            NodeStatus::NotComputed => {
+                                Some("not computed: a layer it depends on has an error".into())
+                            }
+                        },
                     },
                     inbound: n
                         .inbound

@@ -6,7 +6,7 @@ use crate::engine::summary::{commas, table, totals};
 
 /// The summary of a graph model as text.
 pub fn graph_summary_text(g: &Graph, a: &GraphAnalysis) -> String {
-    let rows: Vec<Vec<String>> = a
+    let rows: Vec<[String; 5]> = a
         .layers
         .iter()
         .zip(&g.layers)
@@ -17,7 +17,7 @@ pub fn graph_summary_text(g: &Graph, a: &GraphAnalysis) -> String {
                 .iter()
                 .map(|&s| format!("{}[0][0]", g.source_name(s)))
                 .collect();
-            vec![
+            [
                 format!("{} ({})", l.name, l.class_name),
                 l.shape_text(),
                 commas(l.params()),
@@ -26,12 +26,12 @@ pub fn graph_summary_text(g: &Graph, a: &GraphAnalysis) -> String {
             ]
         })
         .collect();
-    let inputs: Vec<Vec<String>> = g
+    let inputs: Vec<[String; 5]> = g
         .inputs
         .iter()
         .zip(&a.inputs)
         .map(|(i, s)| {
-            vec![
+            [
                 format!("{} (InputLayer)", i.name),
                 s.to_string(),
                 "0".into(),
@@ -40,18 +40,18 @@ pub fn graph_summary_text(g: &Graph, a: &GraphAnalysis) -> String {
             ]
         })
         .collect();
-    let all: Vec<Vec<String>> = inputs.into_iter().chain(rows).collect();
+    let all: Vec<[String; 5]> = inputs.into_iter().chain(rows).collect();
     let mut out = table(
         &g.name,
-        &[
+        [
             "Layer (type)",
             "Output Shape",
             "Param #",
             "Connected to",
             "MACs",
         ],
-        &[31, 22, 11, 20, 13],
-        &[2, 4],
+        [31, 22, 11, 20, 13],
+        2,
         &all,
     );
     out += &totals(a.total(), a.trainable, a.non_trainable, a.macs);

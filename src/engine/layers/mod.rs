@@ -657,6 +657,7 @@ impl LayerSpec {
     /// Build from a layer config written by Keras (a Keras 3 / 2 or TF.js file): as
     /// [`LayerSpec::from_config`], but a config without an argument Keras requires is refused
     /// as Keras's `from_config` refuses it (`Dense` without `units`), naming the argument.
+    #[inline]
     pub fn from_keras_config(class_name: &str, config: &Value) -> LayerSpec {
         let missing = LayerSpec::missing_required(class_name, config);
         if missing.is_empty() {
