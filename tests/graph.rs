@@ -1,5 +1,6 @@
 //! Graph models: the Keras Functional reader, analysis in topological order, error isolation
 //! and the refusals of bad graphs. (Keras parity of real models: `tests/graph_fixtures.rs`.)
+#![cfg(not(target_arch = "wasm32"))]
 
 use flatland::codec::keras_graph::{read_graph, GraphReadError};
 use flatland::engine::graph::forward::{forward, init_weights};

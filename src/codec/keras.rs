@@ -13,7 +13,6 @@ use crate::engine::{Layer, LayerSpec, Model};
 ///
 /// # Errors
 /// Not a Keras model, variable input dimensions, or a Functional graph that is not a chain.
-#[inline] // see `engine::forward::init_one`
 pub fn from_value(v: &Value) -> Result<Model, CodecError> {
     // TF.js: {"modelTopology": {"model_config": {...}} | {...model...}}
     if let Some(topo) = v.get("modelTopology") {

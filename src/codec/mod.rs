@@ -3,10 +3,13 @@
 
 pub mod exercise;
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))] // graph models: the CLI only for now
 pub mod export_graph;
+#[cfg(not(target_arch = "wasm32"))] // graph models: the CLI only for now
 pub mod graph_link;
 pub mod keras;
 pub mod keras_code;
+#[cfg(not(target_arch = "wasm32"))] // graph models: the CLI only for now
 pub mod keras_graph;
 pub mod link;
 pub mod model_json;

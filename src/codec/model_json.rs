@@ -39,7 +39,6 @@ pub fn to_string(m: &Model) -> String {
 ///
 /// # Errors
 /// Non-integer or negative dimensions.
-#[inline]
 pub fn shape_from(v: &Value) -> Result<Vec<usize>, CodecError> {
     let arr = v
         .as_array()

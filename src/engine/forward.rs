@@ -75,7 +75,6 @@ fn orthogonal(rng: &mut Rng, shape: &[usize]) -> ArrayD<f32> {
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
 }
 
-#[inline] // the page calls it from one place: keep it inlined there (cold-load size)
 pub(crate) fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
     match w.init {
         Init::Zeros => ArrayD::zeros(IxDyn(&w.shape)),
@@ -91,7 +90,6 @@ pub(crate) fn init_one(rng: &mut Rng, w: &WeightSpec) -> ArrayD<f32> {
 /// Size of a tensor shape for the size guard. Zero-length axes count as 1: ndarray panics on
 /// a shape whose non-zero axes overflow `isize` even when the tensor is empty, so an empty
 /// tensor with a huge axis must not pass the guard (fuzz: `empty_axis_huge_transpose_stride`).
-#[inline]
 pub(crate) fn guarded_size(shape: &[usize]) -> u64 {
     shape
         .iter()

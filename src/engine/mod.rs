@@ -4,6 +4,9 @@
 pub mod error;
 pub mod forward;
 pub mod gemm;
+/// Graph (Functional) models: native only for now (the CLI); the page edits chains, and its
+/// first module must not change for code it does not run.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod graph;
 pub mod layers;
 pub mod model;

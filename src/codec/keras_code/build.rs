@@ -14,6 +14,7 @@ use super::CodeWarning;
 use crate::codec::{CodecError, InputShapeError};
 use crate::engine::layers::args::canonical_class;
 use crate::engine::layers::code::KerasArgs;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::engine::layers::multi::MultiSpec;
 use crate::engine::layers::Unknown;
 use crate::engine::{Layer, LayerSpec, Model};
@@ -291,6 +292,7 @@ impl LayerArgs<'_> {
     /// The layer from the config read, or an error layer saying what went wrong.
     fn spec(mut self, call: &LayerCall) -> LayerSpec {
         let class = self.class.clone();
+        #[cfg(not(target_arch = "wasm32"))]
         if !self.known && MultiSpec::from_config(&class, &Value::Null).is_some() {
             // A graph-only kind (Add, Concatenate, MultiHeadAttention, …): read by the graph
             // importer from this config.
@@ -601,6 +603,7 @@ pub(super) fn finish(m: &SeqModel, warnings: &mut Vec<CodeWarning>) -> Result<Mo
     Ok(a.model)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A graph model from a `keras.Model(inputs=..., outputs=...)` call: every tensor the
 /// outputs depend on, in the order the code made them (so each layer comes after its
 /// inputs).
@@ -674,14 +677,19 @@ pub(super) fn finish_graph(
                 };
                 let op = match (constant, kind) {
                     (Some((value, scalar_first)), _) => MultiSpec::Scalar(ScalarOp {
-                        op: kind,
+                        op: match kind {
+                            '-' => ScalarKind::Subtract,
+                            '*' => ScalarKind::Multiply,
+                            '/' => ScalarKind::Divide,
+                            _ => ScalarKind::Add,
+                        },
                         value,
                         scalar_first,
                     }),
-                    (None, ScalarKind::Subtract) => MultiSpec::Elementwise(Elementwise {
+                    (None, '-') => MultiSpec::Elementwise(Elementwise {
                         op: MergeOp::Subtract,
                     }),
-                    (None, ScalarKind::Multiply) => MultiSpec::Elementwise(Elementwise {
+                    (None, '*') => MultiSpec::Elementwise(Elementwise {
                         op: MergeOp::Multiply,
                     }),
                     (None, _) => MultiSpec::Elementwise(Elementwise { op: MergeOp::Add }),

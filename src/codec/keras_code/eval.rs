@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use super::parser::{text, Arg, Expr, Head, Stmt, StmtKind, EK};
 use super::CodeWarning;
-use crate::engine::layers::merge::ScalarKind;
 
 /// A Python value as far as the importer understands it.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,11 +96,12 @@ pub(super) struct Tensor {
     pub(super) input_name: Option<String>,
     /// Arithmetic on Keras tensors (`x + y`, `x * 0.5`): a Keras operation, not a layer;
     /// its number and whether the number comes first.
-    pub(super) arith: Option<(ScalarKind, Option<(f64, bool)>)>,
+    pub(super) arith: Option<(char, Option<(f64, bool)>)>,
 }
 
 impl Tensor {
     /// The call that made this tensor and its inputs; `None` for a model input.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn made_by(&self) -> Option<(&LayerCall, Vec<usize>)> {
         match (&self.multi, &self.layer, self.parent) {
             (Some((call, ins)), _, _) => Some((call, ins.clone())),
@@ -445,11 +445,11 @@ impl Interp {
 
     /// `x + y`, `x * 0.5`, `3.0 - x` on Keras tensors: a Keras operation node.
     fn tensor_arith(&mut self, e: &Expr, op: &str, a: &Val, b: &Val) -> Val {
-        let kind = match op {
-            "+" => ScalarKind::Add,
-            "-" => ScalarKind::Subtract,
-            "*" => ScalarKind::Multiply,
-            "/" => ScalarKind::Divide,
+        let (kind, class) = match op {
+            "+" => ('+', "Add"),
+            "-" => ('-', "Subtract"),
+            "*" => ('*', "Multiply"),
+            "/" => ('/', "TrueDivide"),
             _ => return Val::Opaque(text(e)),
         };
         let number = |v: &Val| match v {
@@ -458,7 +458,7 @@ impl Interp {
             _ => None,
         };
         let (parents, constant) = match (a, b) {
-            (Val::Tensor(x), Val::Tensor(y)) if kind != ScalarKind::Divide => (vec![*x, *y], None),
+            (Val::Tensor(x), Val::Tensor(y)) if kind != '/' => (vec![*x, *y], None),
             (Val::Tensor(x), other) => match number(other) {
                 Some(c) => (vec![*x], Some((c, false))),
                 None => return Val::Opaque(text(e)),
@@ -475,7 +475,7 @@ impl Interp {
         self.layer_calls += 1;
         let call = LayerCall {
             serial: self.layer_calls,
-            class: kind.class_name().to_string(),
+            class: class.to_string(),
             line: e.line,
             col: e.col,
             pos: Vec::new(),

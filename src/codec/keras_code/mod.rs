@@ -156,6 +156,7 @@ pub fn parse_keras_code(src: &str) -> Result<Imported, CodecError> {
     Ok(Imported { model, warnings })
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A graph model read from Keras code, and what was noticed on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedGraph {
@@ -163,6 +164,7 @@ pub struct ImportedGraph {
     pub warnings: Vec<CodeWarning>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Import a Keras Functional model from Python source as a graph: `x = layers.Dense(16)(inp)`,
 /// `layers.Add()([x, s])`, `layers.MultiHeadAttention(...)(q, v)`, `keras.Model(inputs=[...],
 /// outputs=[...])`. Parsed, never executed. `Ok(None)` when the code's model is Sequential

@@ -14,7 +14,10 @@ pub fn positional_params(class: &str) -> &'static [&'static str] {
     match LayerSpec::keras_args_of(class) {
         Some(args) => args.positional,
         None if class == "InputLayer" => &["shape", "batch_size", "dtype", "sparse", "batch_shape"],
+        #[cfg(not(target_arch = "wasm32"))]
         None => crate::engine::layers::multi::MultiSpec::positional(class),
+        #[cfg(target_arch = "wasm32")]
+        None => &[],
     }
 }
 

@@ -13,14 +13,18 @@
 //! their own seeded section of `tools/keras_fixtures.py`.
 
 pub mod activation;
+#[cfg(not(target_arch = "wasm32"))] // graph-only kinds (see `multi.rs`)
 pub mod applications;
 pub mod args;
+#[cfg(not(target_arch = "wasm32"))] // graph-only kinds (see `multi.rs`)
 pub mod attention;
 pub mod code;
 pub mod conv;
 pub mod core;
 pub mod group_normalization;
+#[cfg(not(target_arch = "wasm32"))] // graph-only kinds (see `multi.rs`)
 pub mod merge;
+#[cfg(not(target_arch = "wasm32"))] // graph-only kinds (see `multi.rs`)
 pub mod multi;
 pub mod normalization;
 pub mod pooling;
@@ -657,7 +661,6 @@ impl LayerSpec {
     /// Build from a layer config written by Keras (a Keras 3 / 2 or TF.js file): as
     /// [`LayerSpec::from_config`], but a config without an argument Keras requires is refused
     /// as Keras's `from_config` refuses it (`Dense` without `units`), naming the argument.
-    #[inline]
     pub fn from_keras_config(class_name: &str, config: &Value) -> LayerSpec {
         let missing = LayerSpec::missing_required(class_name, config);
         if missing.is_empty() {
