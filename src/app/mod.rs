@@ -27,6 +27,11 @@
 pub mod share;
 pub mod state;
 pub mod tools_protocol;
+#[cfg(target_arch = "wasm32")]
+pub mod train_host;
+#[cfg(target_arch = "wasm32")]
+pub mod train_panel;
+pub mod train_protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod components;
@@ -69,6 +74,7 @@ mod web {
     use super::share;
     use super::state::Action;
     use super::storage;
+    use super::train_host;
     use super::visuals::Visuals;
     use crate::codec::exercise::Exercise;
     use crate::codec::link;
@@ -295,7 +301,7 @@ mod web {
         report: Option<Rc<ImportReport>>,
     ) -> Html {
         match panel {
-            None => html! {},
+            None | Some(Panel::Train) => html! {},
             Some(Panel::Share) => html! {
                 <Dialog title="Share" testid="share-dialog" on_close={close.clone()} class="dialog-share">
                     <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), encode_link(link)))}
@@ -392,7 +398,13 @@ mod web {
         let import_report = use_state(|| None::<Rc<ImportReport>>);
         let on_panel = {
             let panel = panel.clone();
-            Callback::from(move |p: Panel| panel.set(Some(p)))
+            Callback::from(move |p: Panel| {
+                if p == Panel::Train {
+                    train_host::open();
+                } else {
+                    panel.set(Some(p));
+                }
+            })
         };
         let close_panel = {
             let panel = panel.clone();

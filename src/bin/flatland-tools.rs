@@ -12,17 +12,27 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use flatland::app::tools_protocol::{handle, READY};
+    use flatland::app::train_protocol::{handle as train, PREFIX};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::js_sys::global;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+    // Loaded into the page itself (the Train button): draw the Train panel.
+    if global().has_type::<web_sys::Window>() {
+        flatland::app::train_panel::mount();
+        return;
+    }
     let scope: DedicatedWorkerGlobalScope = global().unchecked_into();
     let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         // Not a string: `handle` reports the empty message as malformed.
         let request = e.data().as_string().unwrap_or_default();
-        let _ = reply_to.post_message(&handle(&request).into());
+        let reply = match request.strip_prefix(PREFIX) {
+            Some(t) => train(t),
+            None => handle(&request),
+        };
+        let _ = reply_to.post_message(&reply.into());
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.

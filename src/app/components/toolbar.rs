@@ -12,6 +12,8 @@ pub enum Panel {
     Examples,
     Code,
     Share,
+    /// The Train panel, drawn by the tools module (`src/app/train_host.rs`), not a dialog.
+    Train,
 }
 
 #[derive(Properties, PartialEq)]
@@ -28,6 +30,33 @@ pub struct ToolbarProps {
     pub on_panel: Callback<Panel>,
 }
 
+/// One toolbar button: `icon` is the inner markup of its 20×20 SVG icon (static text of
+/// this file). One function for every button, so its markup is compiled once.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn tool_button(
+    testid: &'static str,
+    class: Classes,
+    label: &'static str,
+    title: &'static str,
+    icon: &'static str,
+    text: &'static str,
+    disabled: bool,
+    pressed: Option<bool>,
+    onclick: Callback<MouseEvent>,
+) -> Html {
+    html! {
+        <button type="button" {class} data-testid={testid} {disabled}
+            aria-pressed={pressed.map(|p| AttrValue::from(p.to_string()))}
+            aria-label={label} {title} {onclick}>
+            if !icon.is_empty() {
+                { Html::from_html_unchecked(AttrValue::from(format!("<svg viewBox=\"0 0 20 20\" aria-hidden=\"true\">{icon}</svg>"))) }
+            }
+            <span class="btn-text">{text}</span>
+        </button>
+    }
+}
+
 #[function_component(Toolbar)]
 pub fn toolbar(props: &ToolbarProps) -> Html {
     let act = |a: Action| {
@@ -38,6 +67,7 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
         let cb = props.on_panel.clone();
         Callback::from(move |_: MouseEvent| cb.emit(panel))
     };
+    let btn = || classes!("btn");
     let status = props.notice.clone().map(|n| n.to_string());
     html! {
         <header class="topbar">
@@ -53,42 +83,27 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                 </div>
             </div>
             <nav class="toolbar" aria-label="Model actions">
-                <button type="button" class="btn" data-testid="undo" disabled={!props.can_undo}
-                    aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" onclick={act(Action::Undo)}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M7 5L3 9l4 4M3.5 9H12a5 5 0 0 1 0 10H9"/></svg>
-                    <span class="btn-text">{"Undo"}</span>
-                </button>
-                <button type="button" class="btn" data-testid="redo" disabled={!props.can_redo}
-                    aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" onclick={act(Action::Redo)}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M13 5l4 4-4 4M16.5 9H8a5 5 0 0 0 0 10h3"/></svg>
-                    <span class="btn-text">{"Redo"}</span>
-                </button>
-                <button type="button" class="btn" data-testid="reset"
-                    aria-label="Reset to default model" title="Reset to the default model (undoable)" onclick={act(Action::Reset)}>
-                    <span class="btn-text">{"Reset"}</span>
-                </button>
+                { tool_button("undo", btn(), "Undo (Ctrl+Z)", "Undo (Ctrl+Z)",
+                    r#"<path d="M7 5L3 9l4 4M3.5 9H12a5 5 0 0 1 0 10H9"/>"#, "Undo", !props.can_undo, None, act(Action::Undo)) }
+                { tool_button("redo", btn(), "Redo (Ctrl+Shift+Z)", "Redo (Ctrl+Shift+Z)",
+                    r#"<path d="M13 5l4 4-4 4M16.5 9H8a5 5 0 0 0 0 10h3"/>"#, "Redo", !props.can_redo, None, act(Action::Redo)) }
+                { tool_button("reset", btn(), "Reset to default model", "Reset to the default model (undoable)",
+                    "", "Reset", false, None, act(Action::Reset)) }
                 <span class="toolbar-sep" aria-hidden="true"></span>
-                <button type="button" class="btn" data-testid="open-presets"
-                    aria-label="Examples: presets and exercises" title="Seed questions, classic models and exercises" onclick={open(Panel::Examples)}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><rect x="3" y="3" width="6" height="6" rx="1.5"/><rect x="11" y="3" width="6" height="6" rx="1.5"/><rect x="3" y="11" width="6" height="6" rx="1.5"/><rect x="11" y="11" width="6" height="6" rx="1.5"/></svg>
-                    <span class="btn-text">{"Examples"}</span>
-                </button>
-                <button type="button" class="btn" data-testid="open-code"
-                    aria-label="Code: import and export" title="Import Keras code or a model file; export Keras / PyTorch code" onclick={open(Panel::Code)}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M7 6l-4 4 4 4M13 6l4 4-4 4"/></svg>
-                    <span class="btn-text">{"Code"}</span>
-                </button>
-                <button type="button" class={classes!("btn", props.teacher.then_some("btn-on"))} data-testid="exercise-mode"
-                    aria-pressed={props.teacher.to_string()} aria-label="Teacher mode: write an exercise"
-                    title="Teacher mode: set goals for an exercise and share it" onclick={act(Action::SetTeacher(!props.teacher))}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M2 8l8-4 8 4-8 4zM5 9.5V14c2.5 2 7.5 2 10 0V9.5M18 8v5"/></svg>
-                    <span class="btn-text">{"Teacher"}</span>
-                </button>
-                <button type="button" class="btn btn-primary" data-testid="share"
-                    aria-label="Share: link and QR code" title="A link (and QR code) that opens this model" onclick={open(Panel::Share)}>
-                    <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M8 12l4-4M7 9.5L5 11.5a2.5 2.5 0 0 0 3.5 3.5l2-2M13 10.5l2-2A2.5 2.5 0 0 0 11.5 5l-2 2"/></svg>
-                    <span class="btn-text">{"Share"}</span>
-                </button>
+                { tool_button("open-presets", btn(), "Examples: presets and exercises", "Seed questions, classic models and exercises",
+                    r#"<rect x="3" y="3" width="6" height="6" rx="1.5"/><rect x="11" y="3" width="6" height="6" rx="1.5"/><rect x="3" y="11" width="6" height="6" rx="1.5"/><rect x="11" y="11" width="6" height="6" rx="1.5"/>"#,
+                    "Examples", false, None, open(Panel::Examples)) }
+                { tool_button("open-code", btn(), "Code: import and export", "Import Keras code or a model file; export Keras / PyTorch code",
+                    r#"<path d="M7 6l-4 4 4 4M13 6l4 4-4 4"/>"#, "Code", false, None, open(Panel::Code)) }
+                { tool_button("open-train", btn(), "Train model A and model B", "Train A and B on the same data and compare their curves",
+                    r#"<path d="M3 16l4-6 3 3 4-7 3 4"/>"#, "Train", false, None, open(Panel::Train)) }
+                { tool_button("exercise-mode", classes!("btn", props.teacher.then_some("btn-on")), "Teacher mode: write an exercise",
+                    "Teacher mode: set goals for an exercise and share it",
+                    r#"<path d="M2 8l8-4 8 4-8 4zM5 9.5V14c2.5 2 7.5 2 10 0V9.5M18 8v5"/>"#, "Teacher", false, Some(props.teacher),
+                    act(Action::SetTeacher(!props.teacher))) }
+                { tool_button("share", classes!("btn", "btn-primary"), "Share: link and QR code", "A link (and QR code) that opens this model",
+                    r#"<path d="M8 12l4-4M7 9.5L5 11.5a2.5 2.5 0 0 0 3.5 3.5l2-2M13 10.5l2-2A2.5 2.5 0 0 0 11.5 5l-2 2"/>"#,
+                    "Share", false, None, open(Panel::Share)) }
             </nav>
             <p class="notice" role="status" aria-live="polite" data-testid="notice">
                 { status.unwrap_or_default() }

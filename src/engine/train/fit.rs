@@ -218,6 +218,7 @@ fn guard(model: &Model, a: &Analysis, batch: usize, limits: Limits) -> Result<()
 }
 
 /// Targets for the loss and for accuracy, checked against the model.
+#[derive(Debug, Clone)]
 struct Prepared {
     x: ArrayD<f32>,
     y_loss: ArrayD<f32>,
@@ -318,6 +319,269 @@ fn evaluate(
     ))
 }
 
+/// Where a [`Trainer`] stands after a [`Trainer::step`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Epochs finished (their numbers are in the history).
+    pub epochs_done: usize,
+    /// Batches done in the epoch under way (0 between epochs).
+    pub batch: usize,
+    /// Batches in one epoch.
+    pub batches_per_epoch: usize,
+    /// The epoch under way so far: the mean loss of its batches (Keras's progress-bar value).
+    pub running_loss: Option<f64>,
+    /// `None` while epochs remain.
+    pub outcome: Option<Outcome>,
+}
+
+/// Keras's `model.fit`, one batch at a time: [`Trainer::step`] runs some batches and returns,
+/// so a caller (the page's worker) can report progress and stop between batches. [`fit`]
+/// is `step` until the run ends. The trainer owns the model, its analysis, the weights and
+/// the optimizer's state.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    model: Model,
+    a: Analysis,
+    weights: Weights,
+    cfg: FitConfig,
+    opt: Optimizer,
+    tr: Prepared,
+    va: Option<Prepared>,
+    rng: Rng,
+    order: Vec<usize>,
+    epochs_done: usize,
+    batch: usize,
+    loss_sum: f64,
+    acc_sum: f64,
+    seen: usize,
+    history: History,
+    outcome: Option<Outcome>,
+}
+
+impl Trainer {
+    /// Check the settings, the model and the data, ready to train `weights`.
+    ///
+    /// # Errors
+    /// Settings out of range, data that do not fit, a layer that cannot train, the size guard.
+    pub fn new(
+        model: Model,
+        a: Analysis,
+        weights: Weights,
+        train: &Data,
+        val: Option<&Data>,
+        cfg: FitConfig,
+    ) -> Result<Trainer, TrainError> {
+        if let Some(e) = a.first_error() {
+            return Err(TrainError::Layer(e.clone()));
+        }
+        if cfg.batch_size == 0 {
+            return Err(TrainError::setting(
+                "--batch-size",
+                "must be at least 1, got 0",
+            ));
+        }
+        let opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
+        check_trainable(&model, &a)?;
+        let tr = prepare(&a, train, &cfg, "training data")?;
+        let va = val
+            .map(|v| prepare(&a, v, &cfg, "validation data"))
+            .transpose()?;
+        let n = tr.x.shape()[0];
+        guard(&model, &a, cfg.batch_size.min(n), cfg.limits)?;
+        let outcome = (cfg.epochs == 0).then_some(Outcome::Finished);
+        Ok(Trainer {
+            rng: Rng::new(cfg.seed),
+            order: (0..n).collect(),
+            model,
+            a,
+            weights,
+            cfg,
+            opt,
+            tr,
+            va,
+            epochs_done: 0,
+            batch: 0,
+            loss_sum: 0.0,
+            acc_sum: 0.0,
+            seen: 0,
+            history: History::new(),
+            outcome,
+        })
+    }
+
+    /// The weights now, `get_weights()` order per layer.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// The history of the finished epochs.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The run's settings.
+    pub fn config(&self) -> &FitConfig {
+        &self.cfg
+    }
+
+    /// Train on, up to `epochs` in all (Resume after the run finished). A diverged run stays
+    /// diverged.
+    pub fn extend_to(&mut self, epochs: usize) {
+        self.cfg.epochs = epochs;
+        if self.outcome == Some(Outcome::Finished) && self.epochs_done < epochs {
+            self.outcome = None;
+        }
+    }
+
+    /// Batches in one epoch.
+    pub fn batches_per_epoch(&self) -> usize {
+        self.order.len().div_ceil(self.cfg.batch_size)
+    }
+
+    /// Where the run stands.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            epochs_done: self.epochs_done,
+            batch: self.batch,
+            batches_per_epoch: self.batches_per_epoch(),
+            running_loss: (self.seen > 0).then(|| self.loss_sum / self.seen as f64),
+            outcome: self.outcome,
+        }
+    }
+
+    /// Run up to `batches` batches (ending early when the run ends); epochs end, with their
+    /// validation pass, as they are reached.
+    ///
+    /// # Errors
+    /// A layer or loss that fails on the data (the run cannot go on).
+    pub fn step(&mut self, batches: usize) -> Result<Progress, TrainError> {
+        let mut left = batches;
+        while left > 0 && self.outcome.is_none() {
+            if self.batch == 0 {
+                self.start_epoch();
+            }
+            let bs = self.cfg.batch_size;
+            let from = self.batch * bs;
+            let chunk: Vec<usize> = self.order[from..(from + bs).min(self.order.len())].to_vec();
+            if !self.train_batch(&chunk)? {
+                self.outcome = Some(Outcome::Diverged {
+                    epoch: self.epochs_done + 1,
+                });
+                break;
+            }
+            self.batch += 1;
+            left -= 1;
+            if self.batch == self.batches_per_epoch() {
+                self.end_epoch()?;
+            }
+        }
+        Ok(self.progress())
+    }
+
+    fn start_epoch(&mut self) {
+        if self.cfg.shuffle {
+            let n = self.order.len();
+            for i in (1..n).rev() {
+                let j = (self.rng.next_u64() % (i as u64 + 1)) as usize;
+                self.order.swap(i, j);
+            }
+        }
+        (self.loss_sum, self.acc_sum, self.seen) = (0.0, 0.0, 0);
+    }
+
+    /// One batch: loss before the update, then the update. `false`: the loss is not finite.
+    fn train_batch(&mut self, chunk: &[usize]) -> Result<bool, TrainError> {
+        let (model, a) = (&self.model, &self.a);
+        let xb = self.tr.x.select(Axis(0), chunk);
+        let yb = self.tr.y_loss.select(Axis(0), chunk);
+        let step = loss_and_grads(
+            model,
+            a,
+            &self.weights,
+            &xb,
+            &yb,
+            self.cfg.loss,
+            &mut self.rng,
+        )?;
+        if !step.loss.is_finite() {
+            return Ok(false);
+        }
+        self.loss_sum += f64::from(step.loss) * chunk.len() as f64;
+        self.seen += chunk.len();
+        if let Some((kind, y)) = &self.tr.y_acc {
+            self.acc_sum += kind.batch(&step.pred, &y.select(Axis(0), chunk))?.0;
+        }
+        let mut vars = Vec::new();
+        let mut grads = Vec::new();
+        for ((ws, gs), report) in self.weights.iter_mut().zip(&step.grads).zip(&a.layers) {
+            for ((w, g), spec) in ws.iter_mut().zip(gs).zip(&report.weights) {
+                if spec.trainable {
+                    vars.push(w);
+                    grads.push(g);
+                }
+            }
+        }
+        self.opt.step(&mut vars, &grads)?;
+        for (ws, ups) in self.weights.iter_mut().zip(step.updates) {
+            for (i, u) in ups {
+                if let Some(w) = ws.get_mut(i) {
+                    *w = u;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn end_epoch(&mut self) -> Result<(), TrainError> {
+        let n = self.order.len() as f64;
+        let epoch_loss = self.loss_sum / n;
+        let val_numbers = match &self.va {
+            Some(p) => Some(evaluate(&self.model, &self.a, &self.weights, p, &self.cfg)?),
+            None => None,
+        };
+        let diverged = !epoch_loss.is_finite()
+            || val_numbers.is_some_and(|(l, _)| !l.is_finite())
+            || self
+                .weights
+                .iter()
+                .flatten()
+                .any(|w| w.iter().any(|v| !v.is_finite()));
+        self.batch = 0;
+        if diverged {
+            self.outcome = Some(Outcome::Diverged {
+                epoch: self.epochs_done + 1,
+            });
+            return Ok(());
+        }
+        let h = &mut self.history;
+        let mut push = |k: &str, v: f64| h.entry(k.to_string()).or_default().push(v);
+        push("loss", epoch_loss);
+        if self.tr.y_acc.is_some() {
+            push("accuracy", self.acc_sum / n);
+        }
+        if let Some((l, acc)) = val_numbers {
+            push("val_loss", l);
+            if let Some(acc) = acc {
+                push("val_accuracy", acc);
+            }
+        }
+        self.epochs_done += 1;
+        if self.epochs_done >= self.cfg.epochs {
+            self.outcome = Some(Outcome::Finished);
+        }
+        Ok(())
+    }
+
+    /// Inference-mode loss (and accuracy) of the current weights on `data`.
+    ///
+    /// # Errors
+    /// Data that do not fit the model.
+    pub fn evaluate(&self, data: &Data) -> Result<(f64, Option<f64>), TrainError> {
+        let p = prepare(&self.a, data, &self.cfg, "data")?;
+        evaluate(&self.model, &self.a, &self.weights, &p, &self.cfg)
+    }
+}
+
 /// Train `weights` in place, as Keras's `model.fit(x, y, batch_size, epochs,
 /// validation_data, shuffle)`.
 ///
@@ -331,98 +595,27 @@ pub fn fit(
     val: Option<&Data>,
     cfg: &FitConfig,
 ) -> Result<FitResult, TrainError> {
-    if let Some(e) = a.first_error() {
-        return Err(TrainError::Layer(e.clone()));
-    }
-    if cfg.batch_size == 0 {
-        return Err(TrainError::setting(
-            "--batch-size",
-            "must be at least 1, got 0",
-        ));
-    }
-    let mut opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
-    check_trainable(model, a)?;
-    let tr = prepare(a, train, cfg, "training data")?;
-    let va = val
-        .map(|v| prepare(a, v, cfg, "validation data"))
-        .transpose()?;
-    let n = tr.x.shape()[0];
-    guard(model, a, cfg.batch_size.min(n), cfg.limits)?;
-    let mut rng = Rng::new(cfg.seed);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut history = History::new();
-    let push = |h: &mut History, k: &str, v: f64| h.entry(k.to_string()).or_default().push(v);
-    for epoch in 1..=cfg.epochs {
-        if cfg.shuffle {
-            for i in (1..n).rev() {
-                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-                order.swap(i, j);
-            }
+    let mut t = Trainer::new(
+        model.clone(),
+        a.clone(),
+        weights.clone(),
+        train,
+        val,
+        cfg.clone(),
+    )?;
+    let result = loop {
+        match t.step(usize::MAX) {
+            Ok(Progress {
+                outcome: Some(outcome),
+                ..
+            }) => break Ok(outcome),
+            Ok(_) => {}
+            Err(e) => break Err(e),
         }
-        let (mut loss_sum, mut acc_sum) = (0f64, 0f64);
-        for chunk in order.chunks(cfg.batch_size) {
-            let xb = tr.x.select(Axis(0), chunk);
-            let yb = tr.y_loss.select(Axis(0), chunk);
-            let step = loss_and_grads(model, a, weights, &xb, &yb, cfg.loss, &mut rng)?;
-            if !step.loss.is_finite() {
-                return Ok(FitResult {
-                    history,
-                    outcome: Outcome::Diverged { epoch },
-                });
-            }
-            loss_sum += f64::from(step.loss) * chunk.len() as f64;
-            if let Some((kind, y)) = &tr.y_acc {
-                acc_sum += kind.batch(&step.pred, &y.select(Axis(0), chunk))?.0;
-            }
-            let mut vars = Vec::new();
-            let mut grads = Vec::new();
-            for ((ws, gs), report) in weights.iter_mut().zip(&step.grads).zip(&a.layers) {
-                for ((w, g), spec) in ws.iter_mut().zip(gs).zip(&report.weights) {
-                    if spec.trainable {
-                        vars.push(w);
-                        grads.push(g);
-                    }
-                }
-            }
-            opt.step(&mut vars, &grads)?;
-            for (ws, ups) in weights.iter_mut().zip(step.updates) {
-                for (i, u) in ups {
-                    if let Some(w) = ws.get_mut(i) {
-                        *w = u;
-                    }
-                }
-            }
-        }
-        let epoch_loss = loss_sum / n as f64;
-        let val_numbers = match &va {
-            Some(p) => Some(evaluate(model, a, weights, p, cfg)?),
-            None => None,
-        };
-        let diverged = !epoch_loss.is_finite()
-            || val_numbers.is_some_and(|(l, _)| !l.is_finite())
-            || weights
-                .iter()
-                .flatten()
-                .any(|w| w.iter().any(|v| !v.is_finite()));
-        if diverged {
-            return Ok(FitResult {
-                history,
-                outcome: Outcome::Diverged { epoch },
-            });
-        }
-        push(&mut history, "loss", epoch_loss);
-        if tr.y_acc.is_some() {
-            push(&mut history, "accuracy", acc_sum / n as f64);
-        }
-        if let Some((l, acc)) = val_numbers {
-            push(&mut history, "val_loss", l);
-            if let Some(acc) = acc {
-                push(&mut history, "val_accuracy", acc);
-            }
-        }
-    }
+    };
+    *weights = t.weights;
     Ok(FitResult {
-        history,
-        outcome: Outcome::Finished,
+        history: t.history,
+        outcome: result?,
     })
 }

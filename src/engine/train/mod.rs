@@ -6,10 +6,12 @@
 //! Pure Rust, no web crates: the CLI's `flatland train` and (later) the page's worker both
 //! call [`fit::fit`].
 
+pub mod data;
 pub mod fit;
 pub mod grad;
 pub mod loss;
 pub mod optim;
+pub mod task;
 
 use super::error::LayerError;
 

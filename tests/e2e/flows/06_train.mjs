@@ -1,0 +1,132 @@
+// Training (issue 15): the Train panel loads on demand, trains model A and model B on the same
+// data in a worker, draws both curves, stops mid-epoch and resumes, and trains on a CSV file.
+import path from 'node:path';
+import { open, waitText, texts, assert, dropFile } from '../lib.mjs';
+
+/// Model A of the seed question's position task: a per-position Dense, then pooling.
+const POOLED = `import keras
+from keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(3, 2)),
+    layers.Dense(16, activation="relu"),
+    layers.GlobalAveragePooling1D(),
+    layers.Dense(2, activation="softmax"),
+])
+`;
+
+async function openTrain(page) {
+  await page.click('[data-testid="open-train"]');
+  await page.waitForSelector('[data-testid="train-panel"]');
+}
+
+async function fill(page, testid, value) {
+  await page.fill(`[data-testid="${testid}"]`, String(value));
+}
+
+/// Wait until `train-epoch` shows `n` finished epochs and Start can be pressed again.
+async function waitEpochs(page, n, timeout = 60000) {
+  await page.waitForFunction((want) => {
+    const e = document.querySelector('[data-testid="train-epoch"]');
+    const start = document.querySelector('[data-testid="train-start"]');
+    return e && Number(e.textContent) === want && start && !start.disabled;
+  }, n, { timeout }).catch(async () => {
+    throw new Error(`expected ${n} finished epochs, got ${JSON.stringify(await texts(page, 'train-epoch'))} ${JSON.stringify(await texts(page, 'train-message'))}`);
+  });
+}
+
+const pct = (t) => Number(t.replace('%', '').trim());
+
+export const flows = [
+  {
+    name: 'default model: Start trains A and B at once, with curves and losses',
+    async run(page, { base, artifacts }) {
+      await open(page, base);
+      // The Train panel is not part of the first load.
+      const before = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
+      assert(!before.some((n) => /flatland-tools/.test(n)), 'the tools module was loaded before Train was opened');
+      await openTrain(page);
+      await fill(page, 'train-epochs', 3);
+      await page.click('[data-testid="train-start"]');
+      await waitEpochs(page, 3);
+      const [a, b] = [(await texts(page, 'train-loss-a'))[0], (await texts(page, 'train-loss-b'))[0]];
+      assert(Number(a) > 0 && Number(b) > 0, `losses ${a}, ${b}`);
+      assert(await page.$$eval('[data-testid="train-chart"] polyline', (p) => p.length) === 8, 'the chart has 8 lines (A and B, loss and accuracy, train and validation)');
+      await page.screenshot({ path: path.join(artifacts, 'train-panel.png') });
+    },
+  },
+  {
+    name: 'position task: B (Flatten) passes A (pooling) on validation accuracy',
+    async run(page, { base }) {
+      await open(page, base);
+      await (await dropFile(page, 'pooled.py', POOLED))();
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="layer-class"]')].map((e) => e.textContent.trim()).join() === 'Dense,GlobalAveragePooling1D,Dense');
+      await page.click('[data-testid="dialog-close"]');
+      await openTrain(page);
+      const lead = await page.textContent('.tr-lead');
+      assert(lead.includes('Flatten instead of'), `B is A with Flatten instead of pooling: ${lead}`);
+      await page.selectOption('[data-testid="train-dataset"]', 'positions');
+      await fill(page, 'train-epochs', 20);
+      await page.click('[data-testid="train-start"]');
+      await waitEpochs(page, 20, 120000);
+      const a = pct((await texts(page, 'train-val-acc-a'))[0]);
+      const b = pct((await texts(page, 'train-val-acc-b'))[0]);
+      assert(b > a + 15 && b > 85, `B's validation accuracy ${b} % should pass A's ${a} %`);
+    },
+  },
+  {
+    name: 'Stop halts training mid-epoch; Resume goes on from there',
+    async run(page, { base }) {
+      await open(page, base);
+      await openTrain(page);
+      await fill(page, 'train-samples', 20000);
+      await fill(page, 'train-epochs', 4);
+      await fill(page, 'train-batch', 1);
+      await page.click('[data-testid="train-start"]');
+      // Some batches of the first epoch are done.
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-batch-done"]')?.textContent) > 0);
+      await page.click('[data-testid="train-stop"]');
+      await page.waitForFunction(() => !document.querySelector('[data-testid="train-resume"]').disabled);
+      // The worker answers one more request after Stop (the trained weights), then nothing
+      // steps: the position is where Stop left it, inside an epoch.
+      await page.waitForFunction(() => typeof window.__flatlandWeights === 'string');
+      const at = async () => [(await texts(page, 'train-epoch'))[0], (await texts(page, 'train-batch-done'))[0]];
+      const stopped = await at();
+      assert(Number(stopped[0]) < 4 && Number(stopped[1]) > 0, `stopped mid-epoch: ${stopped}`);
+      // The page's model is untouched by clicks in the panel.
+      const cls = await page.$$eval('[data-testid="layer-class"]', (e) => e.map((x) => x.textContent.trim()).join());
+      assert(cls === 'Dense,Activation,Flatten,Dense', `the model changed: ${cls}`);
+      // "Reset weights" puts the page back on the seeded weights.
+      await page.click('[data-testid="train-reset-weights"]');
+      await page.waitForFunction(() => window.__flatlandWeights === null);
+      await page.click('[data-testid="train-resume"]');
+      await waitEpochs(page, 4, 120000);
+    },
+  },
+  {
+    name: 'a CSV file trains',
+    async run(page, { base }) {
+      await open(page, base);
+      await openTrain(page);
+      // 200 rows: 6 x columns (the seed model's (3, 2) input) and a 0/1 label.
+      let csv = 'a,b,c,d,e,f,label\n';
+      let s = 7;
+      const r = () => { s = (s * 1103515245 + 12345) % 2147483648; return (s / 2147483648) * 2 - 1; };
+      for (let i = 0; i < 200; i++) {
+        const v = [r(), r(), r(), r(), r(), r()];
+        csv += `${v.map((x) => x.toFixed(4)).join(',')},${v[0] + v[1] > v[4] + v[5] ? 1 : 0}\n`;
+      }
+      await page.setInputFiles('[data-testid="train-file"]', { name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.waitForSelector('[data-testid="train-y-col"]');
+      await fill(page, 'train-epochs', 4);
+      await page.click('[data-testid="train-start"]');
+      await waitEpochs(page, 4);
+      await waitText(page, 'train-panel', 'mine.csv:160trainingsamples40forvalidation');
+      // A file that does not fit says why.
+      await page.setInputFiles('[data-testid="train-file"]', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n1,0\n2,oops\n') });
+      await page.waitForSelector('[data-testid="train-message"]');
+      const m = (await texts(page, 'train-message'))[0];
+      assert(/row 3/.test(m), `the message names the row: ${m}`);
+    },
+  },
+];
