@@ -27,6 +27,7 @@
 pub mod share;
 pub mod state;
 pub mod tools_protocol;
+pub mod train_files;
 #[cfg(target_arch = "wasm32")]
 pub mod train_host;
 #[cfg(target_arch = "wasm32")]

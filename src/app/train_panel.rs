@@ -11,12 +11,11 @@ use std::rc::Rc;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::js_sys::Reflect;
 use web_sys::{Event, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use crate::app::train_protocol::{
-    DataSource, RunStatus, Settings, TrainReply, TrainRequest, PREFIX,
+    DataSource, RunStatus, Settings, TrainReply, TrainRequest, WireArray, PREFIX,
 };
 use crate::codec::model_json;
 use crate::engine::model::analyze;
@@ -173,8 +172,8 @@ struct Ctl {
     /// Batches per step, adapted so one step takes about [`STEP_MS`].
     batches: usize,
     sent_at: f64,
-    /// Model A of the run (the page uses its trained weights only while it is that model).
-    trained_for: Option<Value>,
+    /// Which runs train (their weights can be asked for), from the last status.
+    ok: Vec<bool>,
     on_reply: Callback<TrainReply>,
 }
 
@@ -207,13 +206,24 @@ impl Ctl {
         }
     }
 
+    /// Ask for the weights of every run that trains.
+    fn ask_weights(&mut self) {
+        let ok = self.ok.clone();
+        for (model, _) in ok.iter().enumerate().filter(|(_, ok)| **ok) {
+            self.post(&TrainRequest::Weights { model });
+        }
+    }
+
     /// A reply came: step on while running.
     fn reply(&mut self, r: &TrainReply) {
+        if let TrainReply::Status { runs, .. } = r {
+            self.ok = runs.iter().map(|r| r.error.is_none()).collect();
+        }
         match r {
             TrainReply::Status { runs, .. } if self.running => {
                 if runs.iter().all(|r| r.finished) {
                     self.running = false;
-                    self.post(&TrainRequest::Weights { model: 0 });
+                    self.ask_weights();
                 } else {
                     let took = (now() - self.sent_at).max(1.0);
                     let scaled = (self.batches as f64 * STEP_MS / took).clamp(1.0, 4096.0);
@@ -224,12 +234,7 @@ impl Ctl {
                 }
             }
             TrainReply::Failed(_) => self.running = false,
-            TrainReply::Weights { layers, .. } => {
-                if let Some(m) = &self.trained_for {
-                    publish_weights(m, serde_json::to_value(layers).ok().as_ref());
-                }
-            }
-            TrainReply::Status { .. } => {}
+            TrainReply::Status { .. } | TrainReply::Weights { .. } => {}
         }
     }
 }
@@ -272,17 +277,15 @@ fn start_worker(ctl: &Rc<RefCell<Ctl>>) {
     ctl.borrow_mut().worker = Some(worker);
 }
 
-/// Trained weights (or `null`) for the page's forward values and heat maps.
-fn publish_weights(model: &Value, layers: Option<&Value>) {
-    let w = gloo::utils::window();
-    let v = match layers {
-        Some(l) => JsValue::from(serde_json::json!({"model": model, "layers": l}).to_string()),
-        None => JsValue::NULL,
-    };
-    let _ = Reflect::set(&w, &"__flatlandWeights".into(), &v);
-    if let Ok(e) = Event::new("flatland-weights") {
-        let _ = w.dispatch_event(&e);
-    }
+/// A `data:` link to the weights as an `.npz` file (`get_weights()` order).
+fn weights_href(layers: &[Vec<WireArray>]) -> Option<String> {
+    use base64::Engine as _;
+    let w = crate::app::train_protocol::to_weights(layers).ok()?;
+    let bytes = crate::app::train_files::weights_npz(&w).ok()?;
+    Some(format!(
+        "data:application/octet-stream;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
 }
 
 /// The panel's settings, as typed.
@@ -698,7 +701,10 @@ fn train_panel() -> Html {
     let running = use_state_eq(|| false);
     let trained_for = use_state(|| None::<Value>);
     let file_reader = use_mut_ref(|| None::<gloo::file::callbacks::FileReader>);
+    let href_a = use_state(|| None::<String>);
+    let href_b = use_state(|| None::<String>);
     let ctl = {
+        let (href_a, href_b) = (href_a.clone(), href_b.clone());
         let status = status.clone();
         let message = message.clone();
         let running = running.clone();
@@ -709,9 +715,16 @@ fn train_panel() -> Html {
             running: false,
             batches: 1,
             sent_at: 0.0,
-            trained_for: None,
+            ok: Vec::new(),
             on_reply: Callback::from(move |r: TrainReply| match r {
-                TrainReply::Weights { .. } => {}
+                TrainReply::Weights { model, layers } => {
+                    let href = weights_href(&layers);
+                    if model == 0 {
+                        href_a.set(href);
+                    } else {
+                        href_b.set(href);
+                    }
+                }
                 TrainReply::Failed(e) => {
                     running.set(false);
                     message.set(Some(e));
@@ -762,7 +775,6 @@ fn train_panel() -> Html {
                     let mut c = ctl.borrow_mut();
                     c.running = true;
                     c.batches = 1;
-                    c.trained_for = Some(p.a.clone());
                     c.post(&req);
                     running.set(true);
                 }
@@ -776,7 +788,7 @@ fn train_panel() -> Html {
             let mut c = ctl.borrow_mut();
             if c.running {
                 c.running = false;
-                c.post(&TrainRequest::Weights { model: 0 });
+                c.ask_weights();
             }
             running.set(false);
         })
@@ -802,7 +814,6 @@ fn train_panel() -> Html {
             running.set(true);
         })
     };
-    let on_reset = Callback::from(move |_: MouseEvent| publish_weights(&Value::Null, None));
     let close = {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(false))
@@ -824,12 +835,17 @@ fn train_panel() -> Html {
                 <button type="button" class="btn btn-primary" data-testid="train-start" onclick={on_start} disabled={*running}>{"Start"}</button>
                 <button type="button" class="btn" data-testid="train-stop" onclick={on_stop} disabled={!*running}>{"Stop"}</button>
                 <button type="button" class="btn" data-testid="train-resume" onclick={on_resume} disabled={*running || status.is_none()}>{"Resume"}</button>
-                <button type="button" class="btn btn-quiet" data-testid="train-reset-weights" onclick={on_reset} disabled={trained_for.is_none()}
-                    title="The page's forward values go back to the seeded initial weights">{"Reset weights"}</button>
             </div>
             if let Some(m) = &*message { <p class="tr-error" role="alert" data-testid="train-message">{m.clone()}</p> }
             if stale { <p class="tr-note">{"The model on the page changed since this run: Start again to train it."}</p> }
             if let Some(s) = &*status { { results(s, epochs, ["A", "B"]) } }
+            if href_a.is_some() || href_b.is_some() {
+                <p class="tr-files">
+                    if let Some(h) = &*href_a { <a class="btn btn-quiet" data-testid="train-download-a" href={h.clone()} download="model_a_weights.npz">{"A's weights (.npz)"}</a> }
+                    if let Some(h) = &*href_b { <a class="btn btn-quiet" data-testid="train-download-b" href={h.clone()} download="model_b_weights.npz">{"B's weights (.npz)"}</a> }
+                    <span class="tr-hint">{"In Keras, on the model the Code panel exports: "}<code>{"w = np.load(\"model_a_weights.npz\"); model.set_weights([w[f\"arr_{i}\"] for i in range(len(w.files))])"}</code></span>
+                </p>
+            }
         </section>
     }
 }

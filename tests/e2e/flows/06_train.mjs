@@ -52,6 +52,10 @@ export const flows = [
       const [a, b] = [(await texts(page, 'train-loss-a'))[0], (await texts(page, 'train-loss-b'))[0]];
       assert(Number(a) > 0 && Number(b) > 0, `losses ${a}, ${b}`);
       assert(await page.$$eval('[data-testid="train-chart"] polyline', (p) => p.length) === 8, 'the chart has 8 lines (A and B, loss and accuracy, train and validation)');
+      // The trained weights download as .npz (np.savez of get_weights(): a zip of arr_0.npy, …).
+      await page.waitForSelector('[data-testid="train-download-a"]');
+      const bytes = await page.$eval('[data-testid="train-download-a"]', (a) => atob(a.href.split(',')[1]).slice(0, 40));
+      assert(bytes.startsWith('PK') && bytes.includes('arr_0.npy'), `not an npz: ${JSON.stringify(bytes)}`);
       await page.screenshot({ path: path.join(artifacts, 'train-panel.png') });
     },
   },
@@ -87,18 +91,16 @@ export const flows = [
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-batch-done"]')?.textContent) > 0);
       await page.click('[data-testid="train-stop"]');
       await page.waitForFunction(() => !document.querySelector('[data-testid="train-resume"]').disabled);
-      // The worker answers one more request after Stop (the trained weights), then nothing
-      // steps: the position is where Stop left it, inside an epoch.
-      await page.waitForFunction(() => typeof window.__flatlandWeights === 'string');
+      // After Stop the worker answers the in-flight step, then the requests for the weights
+      // (their download links appear), and nothing steps: the position is where Stop left it,
+      // inside an epoch.
+      await page.waitForSelector('[data-testid="train-download-b"]');
       const at = async () => [(await texts(page, 'train-epoch'))[0], (await texts(page, 'train-batch-done'))[0]];
       const stopped = await at();
       assert(Number(stopped[0]) < 4 && Number(stopped[1]) > 0, `stopped mid-epoch: ${stopped}`);
       // The page's model is untouched by clicks in the panel.
       const cls = await page.$$eval('[data-testid="layer-class"]', (e) => e.map((x) => x.textContent.trim()).join());
       assert(cls === 'Dense,Activation,Flatten,Dense', `the model changed: ${cls}`);
-      // "Reset weights" puts the page back on the seeded weights.
-      await page.click('[data-testid="train-reset-weights"]');
-      await page.waitForFunction(() => window.__flatlandWeights === null);
       await page.click('[data-testid="train-resume"]');
       await waitEpochs(page, 4, 120000);
     },
