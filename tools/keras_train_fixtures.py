@@ -9,6 +9,12 @@ Writes tests/fixtures/train/<case>/ (see tools/README.md):
   expected_history.json   `model.fit(..., shuffle=False).history`
   expected_weights.npz    the weights after training
   VERSIONS.txt (in train/)
+and tests/fixtures/train/refusals/<case>/: the same inputs (no results) for targets Keras's fit
+raises on, with its message in expected_error.txt.
+
+Cases: t* two runs per layer stack, tx* a third run per stack (another loss and optimizer,
+batches of 6 or 12), tb* Keras's target broadcasting (y (N, 1) and (N,) against an output
+(N, T, 1)), refusals/r* (tools/README.md).
 
 The same layout as ../shared/examples/train_* (checked by ../shared/checks/check_train.py), so
 `tests/train_fixtures.rs` and the contract read both the same way.
@@ -18,6 +24,8 @@ keras.backend.clear_session() and keras.utils.set_random_seed(case seed), data c
 per-case np.random.default_rng, and the .npz files have fixed zip timestamps, so rerunning with the
 same versions gives the same cases up to float32 rounding (tools/README.md). The script re-executes itself with PYTHONHASHSEED=0.
 Usage:  /tmp/kvenv/bin/python tools/keras_train_fixtures.py [--seed 0] [--out tests/fixtures/train]
+            [--only-missing] [--match SUBSTRING]
+--only-missing keeps every case already written (the committed bytes) and runs the others.
 """
 import argparse
 import io
@@ -136,11 +144,106 @@ def stacks():
         # No conv bias before instance normalisation (its gradient is rounding noise, as above).
         ("groupnorm_instance", (4, 4, 2), lambda: [L.Conv2D(4, 3, padding="same", use_bias=False), L.GroupNormalization(groups=-1), L.GlobalAveragePooling2D()]),
         ("groupnorm_axis1", (4, 3), lambda: [L.GroupNormalization(groups=2, axis=1, center=False), L.Flatten()]),
+        # Added for the catalogue sweep (appended: every case above keeps its settings).
+        # The activation strings not met above, as an Activation layer and inside Dense.
+        ("act_linear", (5,), lambda: act("linear")),
+        ("act_relu", (5,), lambda: act("relu")),
+        ("act_tanh", (5,), lambda: act("tanh")),
+        ("act_softmax", (5,), lambda: act("softmax")),
+        ("act_exponential", (5,), lambda: act("exponential")),
+        ("act_swish", (5,), lambda: act("swish")),
+        ("act_hard_swish", (5,), lambda: act("hard_swish")),
+        ("dense_selu_gelu", (5,), lambda: [L.Dense(6, activation="selu"), L.Dense(5, activation="gelu")]),
+        ("dense_softsign_relu6", (5,), lambda: [L.Dense(6, activation="softsign"), L.Dense(5, activation="relu6")]),
+        ("dense_leaky_logsoftmax", (5,), lambda: [L.Dense(6, activation="leaky_relu"), L.Dense(5, activation="log_softmax")]),
+        ("dense_silu_hardsilu", (5,), lambda: [L.Dense(6, activation="silu"), L.Dense(5, activation="hard_silu")]),
+        ("dense_elu_softplus", (5,), lambda: [L.Dense(6, activation="elu"), L.Dense(5, activation="softplus")]),
+        ("dense_mish_hardsigmoid", (5,), lambda: [L.Dense(6, activation="mish"), L.Dense(5, activation="hard_sigmoid")]),
+        ("dense_softmax_exponential", (5,), lambda: [L.Dense(6, activation="softmax"), L.Dense(5, activation="exponential")]),
+        # The activation layers with their other settings.
+        ("layers_softmax", (5,), lambda: [L.Dense(6), L.Softmax()]),
+        # No bias before a softmax over the positions: it shifts every position alike, so its
+        # gradient is zero up to rounding (Adam's noise again).
+        ("layers_softmax_axis1", (3, 4), lambda: [L.Dense(4, use_bias=False), L.Softmax(axis=1), L.Flatten()]),
+        ("layers_relu_default", (5,), lambda: [L.Dense(6), L.ReLU()]),
+        ("layers_relu_threshold", (5,), lambda: [L.Dense(6), L.ReLU(threshold=0.2, negative_slope=0.05)]),
+        ("layers_leaky_elu_default", (5,), lambda: [L.Dense(6), L.LeakyReLU(), L.Dense(4), L.ELU()]),
+        ("layers_prelu_shared", (3, 4), lambda: [L.Dense(4), L.PReLU(shared_axes=[1]), L.Flatten()]),
+        ("identity", (5,), lambda: [L.Dense(6, activation="tanh"), L.Identity()]),
+        ("rescaling", (5,), lambda: [L.Rescaling(0.5, offset=0.25), L.Dense(6, activation="tanh")]),
+        # Reshaping.
+        ("flatten_3d", (3, 3, 2), lambda: [L.Flatten(), L.Dense(5, activation="relu")]),
+        ("reshape_image", (12,), lambda: [L.Reshape((2, 3, 2)), L.Conv2D(2, 2), L.Flatten()]),
+        ("permute_3d", (3, 4, 2), lambda: [L.Permute((3, 1, 2)), L.Dense(3, activation="tanh"), L.Flatten()]),
+        ("repeat_vector_lstm", (3,), lambda: [L.Dense(4, activation="tanh"), L.RepeatVector(3), L.LSTM(3)]),
+        ("zeropad1d_int", (5, 2), lambda: [L.ZeroPadding1D(2), L.Conv1D(2, 3, activation="relu"), L.GlobalMaxPooling1D()]),
+        ("zeropad2d_asym", (4, 4, 1), lambda: [L.ZeroPadding2D(((1, 0), (2, 1))), L.Conv2D(2, 3), L.Flatten()]),
+        ("crop1d_int", (7, 2), lambda: [L.Conv1D(3, 2), L.Cropping1D(1), L.Flatten()]),
+        ("crop2d_int", (6, 6, 1), lambda: [L.Conv2D(2, 2), L.Cropping2D(1), L.Flatten()]),
+        ("upsampling1d_3", (3, 2), lambda: [L.UpSampling1D(3), L.Conv1D(2, 2, strides=2), L.Flatten()]),
+        ("upsampling2d_rect", (3, 3, 1), lambda: [L.UpSampling2D((2, 1)), L.Conv2D(2, 2), L.Flatten()]),
+        # Pooling.
+        ("maxpool1d_strided_same", (8, 2), lambda: [L.Conv1D(3, 2, padding="same"), L.MaxPooling1D(3, strides=1, padding="same"), L.Flatten()]),
+        ("avgpool1d_strided", (9, 2), lambda: [L.Dense(3), L.AveragePooling1D(3, strides=2), L.Flatten()]),
+        ("maxpool2d_strided", (7, 7, 1), lambda: [L.Conv2D(2, 2), L.MaxPooling2D(3, strides=2), L.Flatten()]),
+        ("avgpool2d_same_strided", (5, 5, 2), lambda: [L.AveragePooling2D(3, strides=2, padding="same"), L.Flatten()]),
+        ("gap1d_keepdims", (4, 3), lambda: [L.Dense(4), L.GlobalAveragePooling1D(keepdims=True), L.Flatten()]),
+        ("gmp2d_keepdims", (4, 4, 2), lambda: [L.Conv2D(3, 2), L.GlobalMaxPooling2D(keepdims=True), L.Flatten()]),
+        # Convolutions.
+        ("conv1d_causal_dilated", (6, 2), lambda: [L.Conv1D(3, 3, padding="causal", dilation_rate=2), L.Flatten()]),
+        ("conv1d_groups", (6, 4), lambda: [L.Conv1D(4, 3, groups=2, activation="relu"), L.Flatten()]),
+        ("conv1d_strided_same", (9, 2), lambda: [L.Conv1D(3, 3, strides=2, padding="same"), L.Flatten()]),
+        ("conv2d_dilated", (7, 7, 1), lambda: [L.Conv2D(2, 3, dilation_rate=2, activation="tanh"), L.Flatten()]),
+        ("conv2d_rect_strides", (6, 7, 2), lambda: [L.Conv2D(3, (2, 3), strides=(2, 1)), L.GlobalAveragePooling2D()]),
+        ("conv2d_groups_same", (4, 4, 6), lambda: [L.Conv2D(6, 2, padding="same", groups=3), L.GlobalAveragePooling2D()]),
+        ("conv1d_transpose_same", (4, 3), lambda: [L.Conv1DTranspose(2, 3, padding="same"), L.Flatten()]),
+        ("conv1d_transpose_outpad", (3, 2), lambda: [L.Conv1DTranspose(2, 3, strides=2, output_padding=1), L.Flatten()]),
+        ("conv2d_transpose_valid", (3, 3, 1), lambda: [L.Conv2DTranspose(2, 2, activation="relu"), L.Flatten()]),
+        ("conv2d_transpose_rect", (2, 3, 2), lambda: [L.Conv2DTranspose(2, 3, strides=(2, 1)), L.Flatten()]),
+        ("depthwise_strided_same", (6, 6, 2), lambda: [L.DepthwiseConv2D(3, strides=2, padding="same"), L.Flatten()]),
+        ("depthwise_dilated_nobias", (7, 7, 1), lambda: [L.DepthwiseConv2D(3, dilation_rate=2, depth_multiplier=3, use_bias=False), L.GlobalAveragePooling2D()]),
+        ("separable_strided", (7, 7, 2), lambda: [L.SeparableConv2D(3, 3, strides=2, depth_multiplier=2, activation="relu"), L.Flatten()]),
+        ("separable_dilated", (6, 6, 1), lambda: [L.SeparableConv2D(2, 2, dilation_rate=2), L.Flatten()]),
+        # Normalization (no bias before BatchNormalization, as above).
+        ("batchnorm_momentum_half", (5,), lambda: [L.Dense(6, use_bias=False), L.BatchNormalization(momentum=0.5), L.Activation("tanh")]),
+        ("batchnorm_momentum0", (3, 4), lambda: [L.Dense(4, use_bias=False), L.BatchNormalization(momentum=0.0, epsilon=0.01), L.Flatten()]),
+        ("batchnorm_axis1", (3, 4), lambda: [L.BatchNormalization(axis=1, momentum=0.8), L.Flatten()]),
+        ("batchnorm_nocenter", (6,), lambda: [L.BatchNormalization(center=False, momentum=0.7)]),
+        ("layernorm_plain", (3, 4), lambda: [L.Dense(4), L.LayerNormalization(center=False, scale=False, epsilon=0.01), L.Flatten()]),
+        # No bias before a normalisation over the positions (its gradient is rounding noise).
+        ("layernorm_axis1", (3, 4), lambda: [L.Dense(4, use_bias=False), L.LayerNormalization(axis=1), L.Flatten()]),
+        ("groupnorm_one", (3, 6), lambda: [L.Dense(6), L.GroupNormalization(groups=1), L.Flatten()]),
+        ("groupnorm_2d", (3, 3, 4), lambda: [L.GroupNormalization(groups=2, scale=False), L.Flatten()]),
+        ("unitnorm_axis1", (3, 4), lambda: [L.Dense(4), L.UnitNormalization(axis=1), L.Flatten()]),
+        # Embedding (integer inputs) and recurrent layers.
+        ("embedding_gap", (6,), lambda: [L.Embedding(8, 3), L.GlobalAveragePooling1D()]),
+        ("embedding_lstm", (4,), lambda: [L.Embedding(6, 3), L.LSTM(3)]),
+        ("simplernn_back_relu", (5, 2), lambda: [L.SimpleRNN(3, activation="relu", go_backwards=True)]),
+        ("lstm_seq_gmp", (4, 3), lambda: [L.LSTM(3, return_sequences=True), L.GlobalMaxPooling1D()]),
+        ("gru_reset_before_seq", (4, 2), lambda: [L.GRU(3, reset_after=False, return_sequences=True), L.Flatten()]),
+        ("gru_back", (5, 2), lambda: [L.GRU(3, go_backwards=True)]),
+        ("lstm_gru_stacked", (4, 2), lambda: [L.LSTM(3, return_sequences=True), L.GRU(2)]),
+        # Dropout-type layers at rate 0 only: Keras returns the input (`training and rate > 0`),
+        # so they are comparable; at other rates the masks come from different generators.
+        ("noise_rate0", (5,), lambda: [L.Dense(6, activation="relu"), L.GaussianNoise(0.0), L.GaussianDropout(0.0), L.AlphaDropout(0.0)]),
+        ("spatial_dropout_rate0", (4, 3), lambda: [L.SpatialDropout1D(0.0), L.Dense(3), L.Flatten()]),
+        # Outputs per position (the head is a Dense per position; targets per position).
+        ("perpos_out", (4, 3), lambda: [L.Dense(5, activation="relu")]),
+        ("conv1d_out", (6, 2), lambda: [L.Conv1D(3, 3, padding="same", activation="tanh")]),
+        ("simplernn_out", (4, 3), lambda: [L.SimpleRNN(4, return_sequences=True)]),
+        ("lstm_out", (4, 2), lambda: [L.LSTM(3, return_sequences=True)]),
+        ("gru_reset_before_out", (4, 2), lambda: [L.GRU(3, return_sequences=True, reset_after=False)]),
+        ("conv2d_map_out", (4, 4, 1), lambda: [L.Conv2D(2, 3, padding="same", activation="relu")]),
     ]
 
 
+# Stacks whose output is the same for every sample up to rounding (GlobalAveragePooling2D of an
+# instance normalisation is its beta): argmax and > 0.5 ties are decided by float32 noise, so
+# their third run reports no accuracy (the loss and the weights are still compared).
+TIES = {"groupnorm_instance"}
+
 # Stacks whose input is vocabulary indices (below this bound) rather than floats.
-VOCAB = {"embedding": 10}
+VOCAB = {"embedding": 10, "embedding_gap": 8, "embedding_lstm": 6}
 
 
 LOSSES = {
@@ -175,7 +278,9 @@ def make_optimizer(name, lr, momentum):
     return keras.optimizers.RMSprop(momentum=momentum or 0.0, **kw)
 
 
-def make_data(rng, in_shape, task, n, vocab=None):
+def make_data(rng, in_shape, task, n, vocab=None, pos=()):
+    """`pos`: the output's axes between the samples and the features (a per-position head):
+    targets per position, from their own fixed projection of the whole input."""
     if vocab:
         x = rng.integers(0, vocab, size=(n,) + tuple(in_shape)).astype("int32")
     else:
@@ -183,6 +288,16 @@ def make_data(rng, in_shape, task, n, vocab=None):
     flat = x.reshape(n, -1).astype("float32")
     if vocab:
         flat = flat - (vocab - 1) / 2
+    if pos:
+        cells = int(np.prod(pos))
+        w = np.asarray(np.random.default_rng(54321).normal(size=(flat.shape[1], 3 * cells)), dtype="float32")
+        s = (flat @ w / np.float32(np.sqrt(flat.shape[1]))).reshape((n,) + tuple(pos) + (3,))
+        if task == "regression":
+            return x, np.tanh(s[..., :2]).astype("float32")
+        if task == "binary":
+            return x, (s[..., :1] > 0).astype("float32")
+        labels = np.argmax(s, axis=-1)
+        return x, (np.eye(3, dtype="float32")[labels] if task == "categorical" else labels.astype("int32"))
     w = np.asarray(np.random.default_rng(12345).normal(size=(flat.shape[1], 3)), dtype="float32")
     s = flat @ w
     if task == "regression":
@@ -203,6 +318,47 @@ def head(task):
     return L.Dense(3, activation="softmax")
 
 
+def write_case(d, model, x, y, xv, yv, w0, args, history=None, error=None):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "model.json"), "w") as f:
+        f.write(model.to_json())
+    savez(os.path.join(d, "train.npz"), [("x", x), ("y", y)])
+    savez(os.path.join(d, "val.npz"), [("x", xv), ("y", yv)])
+    savez_list(os.path.join(d, "weights.npz"), w0)
+    if error is None:
+        savez_list(os.path.join(d, "expected_weights.npz"), [np.asarray(w) for w in model.get_weights()])
+    write_json(os.path.join(d, "args.json"), args)
+    if error is None:
+        write_json(os.path.join(d, "expected_history.json"),
+                   {k: [float(v) for v in vals] for k, vals in sorted(history.items())})
+    else:
+        with open(os.path.join(d, "expected_error.txt"), "w") as f:
+            f.write(error + "\n")
+
+
+def fit_and_write(d, model, x, y, xv, yv, loss, opt, epochs, batch_size, metrics, refusal=False):
+    """compile + fit(shuffle=False, validation_data) and the case's files; with `refusal`,
+    Keras must raise, and its message is written instead of the results."""
+    oname, lr, mom = opt
+    model.compile(optimizer=make_optimizer(oname, lr, mom), loss=loss, metrics=metrics)
+    w0 = [np.asarray(w) for w in model.get_weights()]
+    args = {
+        "loss": loss, "optimizer": oname, "lr": lr, "momentum": mom, "epochs": epochs,
+        "batch_size": batch_size, "metrics": metrics,
+    }
+    try:
+        h = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=(xv, yv),
+                      shuffle=False, verbose=0)
+    except ValueError as e:
+        if not refusal:
+            raise
+        write_case(d, model, x, y, xv, yv, w0, args, error=str(e).strip().splitlines()[0])
+        return
+    if refusal:
+        raise SystemExit(f"{d}: Keras trained a case meant to be refused")
+    write_case(d, model, x, y, xv, yv, w0, args, history=h.history)
+
+
 def run_case(out, name, seed, in_shape, hidden, loss, opt, epochs, batch_size, with_acc, vocab=None):
     task = LOSSES[loss]
     keras.backend.clear_session()
@@ -210,44 +366,127 @@ def run_case(out, name, seed, in_shape, hidden, loss, opt, epochs, batch_size, w
     rng = np.random.default_rng(seed)
     inp = keras.Input(shape=in_shape, dtype="int32" if vocab else "float32")
     model = keras.Sequential([inp] + hidden() + [head(task)])
-    x, y = make_data(rng, in_shape, task, 40, vocab)
-    xv, yv = make_data(rng, in_shape, task, 16, vocab)
+    pos = tuple(model.output_shape[1:-1])
+    x, y = make_data(rng, in_shape, task, 40, vocab, pos)
+    xv, yv = make_data(rng, in_shape, task, 16, vocab, pos)
     metrics = ["accuracy"] if with_acc else []
-    oname, lr, mom = opt
-    model.compile(optimizer=make_optimizer(oname, lr, mom), loss=loss, metrics=metrics)
-    w0 = [np.asarray(w) for w in model.get_weights()]
-    h = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=(xv, yv),
-                  shuffle=False, verbose=0)
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "model.json"), "w") as f:
-        f.write(model.to_json())
-    savez(os.path.join(d, "train.npz"), [("x", x), ("y", y)])
-    savez(os.path.join(d, "val.npz"), [("x", xv), ("y", yv)])
-    savez_list(os.path.join(d, "weights.npz"), w0)
-    savez_list(os.path.join(d, "expected_weights.npz"), [np.asarray(w) for w in model.get_weights()])
-    write_json(os.path.join(d, "args.json"), {
-        "loss": loss, "optimizer": oname, "lr": lr, "momentum": mom, "epochs": epochs,
-        "batch_size": batch_size, "metrics": metrics,
-    })
-    write_json(os.path.join(d, "expected_history.json"),
-               {k: [float(v) for v in vals] for k, vals in sorted(h.history.items())})
+    fit_and_write(os.path.join(out, name), model, x, y, xv, yv, loss, opt, epochs, batch_size, metrics)
+
+
+# ----------------------------------------------------------------------------------------------
+# Keras's target broadcasting: an output per position ((N, T, 1), a last Dense(1)) trained on one
+# number per sample, y of shape (N, 1) or (N,), as the page's seed-000 model A is. The losses call
+# squeeze_or_expand_to_same_rank(y_true, y_pred) (keras/src/losses/loss.py): ranks 2 and 3 with a
+# trailing 1 squeeze y_pred to (N, T), and y_true (N, 1) broadcasts along T; ranks 1 and 3 are
+# left alone, so y_true (N,) broadcasts against (N, T, 1) to (N, T, N): every prediction of the
+# batch meets every target of the batch. Then the mean over the last axis and over the rest.
+# ----------------------------------------------------------------------------------------------
+BROADCAST_MODELS = [
+    ("seq20", (20, 10), lambda: [L.Dense(16, activation="relu"), L.Dense(1)]),
+    ("seq5", (5, 3), lambda: [L.Dense(6, activation="tanh"), L.Dense(1)]),
+]
+
+# (loss, optimizer, y's shape after the samples)
+BROADCAST_RUNS = [(loss, opt, ys) for loss in ("mse", "mae", "huber")
+                  for opt in (("sgd", 0.05, 0.0), ("adam", 0.01, None)) for ys in ((1,), ())] + [
+    ("mse", ("rmsprop", 0.005, 0.5), (1,)),
+    ("huber", ("adamw", 0.01, None), ()),
+    ("mae", ("sgd", 0.02, 0.9), (1,)),
+    ("mse", ("rmsprop", None, None), ()),
+    ("mse", ("adam", None, None), "T"),  # y (N, T) against (N, T, 1): the trailing 1 only
+]
+
+
+def broadcast_data(rng, in_shape, n, ys, t):
+    x = rng.normal(size=(n,) + tuple(in_shape)).astype("float32")
+    flat = x.reshape(n, -1)
+    w = np.asarray(np.random.default_rng(777).normal(size=(flat.shape[1], t)), dtype="float32")
+    s = np.tanh(flat @ w / np.float32(np.sqrt(flat.shape[1]))).astype("float32")
+    if ys == "T":
+        return x, s
+    return x, s[:, 0].reshape((n,) + ys)
+
+
+def run_broadcast(out, name, seed, model_def, loss, opt, ys, batch_size, epochs):
+    _, in_shape, hidden = model_def
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = keras.Sequential([keras.Input(shape=in_shape)] + hidden())
+    x, y = broadcast_data(rng, in_shape, 40, ys, in_shape[0])
+    xv, yv = broadcast_data(rng, in_shape, 16, ys, in_shape[0])
+    fit_and_write(os.path.join(out, name), model, x, y, xv, yv, loss, opt, epochs, batch_size, [])
+
+
+# ----------------------------------------------------------------------------------------------
+# Targets Keras refuses (fit raises ValueError): tests/fixtures/train/refusals/<case>/ holds the
+# inputs and Keras's message (expected_error.txt) instead of results; Flatland must refuse too.
+# (name, input shape, layers, loss, y of the samples)
+# ----------------------------------------------------------------------------------------------
+def refusals():
+    lab = lambda shape: lambda r, n: r.integers(0, 4, size=(n,) + shape).astype("int32")  # noqa: E731
+    num = lambda shape: lambda r, n: r.normal(size=(n,) + shape).astype("float32")  # noqa: E731
+    bit = lambda shape: lambda r, n: (r.normal(size=(n,) + shape) > 0).astype("float32")  # noqa: E731
+
+    def onehot(r, n):
+        return np.eye(3, dtype="float32")[r.integers(0, 3, size=n)]
+    return [
+        # keras/src/backend/jax/nn.py sparse_categorical_crossentropy: target.shape must be
+        # output.shape[:-1] (after dropping a trailing 1 of a target of the output's rank).
+        ("sparse_perpos_y_n", (3, 2), lambda: [L.Dense(4, activation="softmax")], "sparse_categorical_crossentropy", lab(())),
+        ("sparse_perpos_y_n1", (3, 2), lambda: [L.Dense(4, activation="softmax")], "sparse_categorical_crossentropy", lab((1,))),
+        # binary_crossentropy / categorical_crossentropy: target.shape must equal output.shape
+        # (after squeeze_or_expand_to_same_rank); no broadcasting.
+        ("bce_perpos_y_n1", (20, 10), lambda: [L.Dense(4, activation="relu"), L.Dense(1, activation="sigmoid")], "binary_crossentropy", bit((1,))),
+        ("bce_perpos_y_n", (20, 10), lambda: [L.Dense(4, activation="relu"), L.Dense(1, activation="sigmoid")], "binary_crossentropy", bit(())),
+        ("cce_perpos_y_n3", (5, 3), lambda: [L.Dense(3, activation="softmax")], "categorical_crossentropy", onehot),
+        # Broadcasting that pairs the sample axis with another axis: batch 8 against 4 or 3.
+        ("mse_map_y_n1", (4, 4, 1), lambda: [L.Conv2D(2, 3, padding="same"), L.Dense(1)], "mse", num((1,))),
+        ("mse_dense3_y_n", (5,), lambda: [L.Dense(3)], "mse", num(())),
+    ]
+
+
+def run_refusal(out, name, seed, in_shape, hidden, loss, make_y):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = keras.Sequential([keras.Input(shape=in_shape)] + hidden())
+    x = rng.normal(size=(40,) + tuple(in_shape)).astype("float32")
+    y = make_y(rng, 40)
+    xv = rng.normal(size=(16,) + tuple(in_shape)).astype("float32")
+    yv = make_y(rng, 16)
+    fit_and_write(os.path.join(out, name), model, x, y, xv, yv, loss, ("sgd", 0.05, 0.0), 1, 8, [],
+                  refusal=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(ROOT, "tests/fixtures/train"))
+    ap.add_argument("--only-missing", action="store_true",
+                    help="keep the cases already written; run only those without a directory")
+    ap.add_argument("--match", default="", help="run only the cases whose name contains this")
     args = ap.parse_args()
     R = random.Random(args.seed)
-    if os.path.isdir(args.out):
+    if os.path.isdir(args.out) and not args.only_missing:
         shutil.rmtree(args.out)
-    os.makedirs(args.out)
+    os.makedirs(args.out, exist_ok=True)
+    written = [0]
+
+    def want(name, out=args.out):
+        if args.match not in name or (args.only_missing and os.path.isdir(os.path.join(out, name))):
+            return False
+        written[0] += 1
+        print(name, flush=True)
+        return True
+
     losses = list(LOSSES)
+    used = []
     n = 0
     for si, (tag, in_shape, hidden) in enumerate(stacks()):
         # Two runs per stack; losses and optimizers cycle so every pair of the two lists is met
         # across the stacks, with a random shift.
+        used.append(([], []))
         for k in range(2):
             loss = losses[(2 * si + k + R.randrange(2)) % len(losses)]
             opt = OPTIMIZERS[(3 * si + 2 * k + R.randrange(3)) % len(OPTIMIZERS)]
@@ -255,13 +494,44 @@ def main():
             epochs = R.choice([2, 3])
             with_acc = LOSSES[loss] != "regression" or R.random() < 0.3
             name = f"t{n:03d}_{tag}_{loss.replace('_crossentropy', '_ce')}_{opt[0]}"
-            run_case(args.out, name, 1000 + n, in_shape, hidden, loss, opt, epochs, batch_size, with_acc,
-                     VOCAB.get(tag))
+            if want(name):
+                run_case(args.out, name, 1000 + n, in_shape, hidden, loss, opt, epochs, batch_size,
+                         with_acc, VOCAB.get(tag))
+            used[si][0].append(loss)
+            used[si][1].append(opt)
             n += 1
+    # A third run per stack (tx...): a loss and an optimizer setting the stack has not met yet,
+    # batches of 6 or 12 (partial last batches in training and validation). Its own generator,
+    # so appending a stack above changes none of these but adds its own at the end.
+    RX = random.Random(args.seed + 7919)
+    for si, (tag, in_shape, hidden) in enumerate(stacks()):
+        loss = RX.choice([x for x in losses if x not in used[si][0]])
+        opt = RX.choice([o for o in OPTIMIZERS if o not in used[si][1]])
+        batch_size = RX.choice([6, 12])
+        epochs = RX.choice([2, 3])
+        with_acc = (LOSSES[loss] != "regression" or RX.random() < 0.3) and tag not in TIES
+        name = f"tx{si:03d}_{tag}_{loss.replace('_crossentropy', '_ce')}_{opt[0]}"
+        if want(name):
+            run_case(args.out, name, 5000 + si, in_shape, hidden, loss, opt, epochs, batch_size,
+                     with_acc, VOCAB.get(tag))
+    RB = random.Random(args.seed + 104729)
+    for i, (loss, opt, ys) in enumerate(BROADCAST_RUNS):
+        model_def = BROADCAST_MODELS[(i // 2) % 2]
+        batch_size = RB.choice([6, 12, 16])
+        yname = {(1,): "yn1", (): "yn", "T": "ynt"}[ys]
+        name = f"tb{i:03d}_{model_def[0]}_{yname}_{loss}_{opt[0]}"
+        if want(name):
+            run_broadcast(args.out, name, 9000 + i, model_def, loss, opt, ys, batch_size, 3)
+    rdir = os.path.join(args.out, "refusals")
+    os.makedirs(rdir, exist_ok=True)
+    for i, (tag, in_shape, hidden, loss, make_y) in enumerate(refusals()):
+        name = f"r{i:03d}_{tag}"
+        if want(name, rdir):
+            run_refusal(rdir, name, 9500 + i, in_shape, hidden, loss, make_y)
     with open(os.path.join(args.out, "VERSIONS.txt"), "w") as f:
         f.write(f"keras {keras.__version__}\njax {__import__('jax').__version__}\n"
                 f"numpy {np.__version__}\npython {platform.python_version()}\nbackend jax\nseed {args.seed}\n")
-    print(f"{n} training cases written to {args.out}")
+    print(f"{written[0]} training cases written to {args.out}")
 
 
 if __name__ == "__main__":
