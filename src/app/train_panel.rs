@@ -644,6 +644,8 @@ fn form_view(
     });
     let descr = BUILTIN.iter().find(|d| d.0 == form.dataset).map(|d| d.2);
     html! {
+        <>
+        <h3 class="tr-sub">{"Data and settings"}</h3>
         <div class="tr-form">
                 <label class="tr-field tr-wide">{"Data"}
                     <select data-testid="train-dataset" onchange={on_dataset}>
@@ -682,7 +684,59 @@ fn form_view(
                 { text_field("Learning rate", "train-lr", &form.lr, set(|f, v| f.lr = v)) }
                 { text_field("Seed", "train-seed", &form.seed, set(|f, v| f.seed = v)) }
             </div>
+        </>
     }
+}
+
+/// The seed question's "apply both, choose best": seed 000's pair (3,601 vs 9,301 params)
+/// on a small noisy regression, where the larger model learns the noise.
+fn apply_both(form: &UseStateHandle<Form>, pair: &UseStateHandle<Pair>) -> Callback<MouseEvent> {
+    let (form, pair) = (form.clone(), pair.clone());
+    Callback::from(move |_: MouseEvent| {
+        if let Some(p) = crate::codec::presets::preset("seed000") {
+            let _ = gloo::utils::window()
+                .location()
+                .set_hash(&crate::app::share::preset_fragment(&p));
+        }
+        form.set(Form {
+            dataset: "noisy_sum".into(),
+            samples: "300".into(),
+            val_pct: "40".into(),
+            epochs: "60".into(),
+            batch: "32".into(),
+            optimizer: "adam".into(),
+            lr: "0.001".into(),
+            seed: "1".into(),
+        });
+        pair.set(read_pair());
+    })
+}
+
+/// Resume: step on, first adding `epochs` more when the run had finished.
+fn resume(
+    ctl: &Rc<RefCell<Ctl>>,
+    running: &UseStateHandle<bool>,
+    status: &UseStateHandle<Option<Rc<TrainReply>>>,
+    epochs: usize,
+) -> Callback<MouseEvent> {
+    let (ctl, running, status) = (ctl.clone(), running.clone(), status.clone());
+    Callback::from(move |_: MouseEvent| {
+        let Some(s) = &*status else { return };
+        let TrainReply::Status { runs, .. } = &**s else {
+            return;
+        };
+        let mut c = ctl.borrow_mut();
+        if runs.iter().all(|r| r.finished) {
+            let done = runs.iter().map(|r| r.epochs_done).max().unwrap_or(0);
+            c.post(&TrainRequest::Extend {
+                epochs: done + epochs.max(1),
+            });
+        }
+        c.running = true;
+        let batches = c.batches;
+        c.post(&TrainRequest::Step { batches });
+        running.set(true);
+    })
 }
 
 #[function_component(TrainPanel)]
@@ -794,26 +848,8 @@ fn train_panel() -> Html {
         })
     };
     let epochs = form.epochs.trim().parse::<usize>().unwrap_or(0);
-    let on_resume = {
-        let (ctl, running, status) = (ctl.clone(), running.clone(), status.clone());
-        Callback::from(move |_: MouseEvent| {
-            let Some(s) = &*status else { return };
-            let TrainReply::Status { runs, .. } = &**s else {
-                return;
-            };
-            let mut c = ctl.borrow_mut();
-            if runs.iter().all(|r| r.finished) {
-                let done = runs.iter().map(|r| r.epochs_done).max().unwrap_or(0);
-                c.post(&TrainRequest::Extend {
-                    epochs: done + epochs.max(1),
-                });
-            }
-            c.running = true;
-            let batches = c.batches;
-            c.post(&TrainRequest::Step { batches });
-            running.set(true);
-        })
-    };
+    let on_resume = resume(&ctl, &running, &status, epochs);
+    let on_apply_both = apply_both(&form, &pair);
     let close = {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(false))
@@ -829,8 +865,9 @@ fn train_panel() -> Html {
                 <h2>{"Train A and B"}</h2>
                 <button type="button" class="btn btn-quiet" aria-label="Close the Train panel" data-testid="train-close" onclick={close}>{"×"}</button>
             </header>
-            <p class="tr-lead">{"A: the model on the page. "}{b_label.clone()}{". Same data, seed and settings; pick the one whose validation curve is best."}</p>
-            { form_view(&form, &csv, &message, &file_reader, &pair.input) }
+            <p class="tr-lead">
+                <button type="button" class="btn btn-quiet tr-preset" data-testid="train-apply-both" onclick={on_apply_both}
+                    title="Opens seed 000's two models (3,601 and 9,301 parameters) on a small noisy task">{"Apply both, choose best"}</button>{"A: the model on the page. "}{b_label.clone()}{". Same data, seed and settings; pick the one whose validation curve is best."}</p>
             <div class="tr-actions">
                 <button type="button" class="btn btn-primary" data-testid="train-start" onclick={on_start} disabled={*running}>{"Start"}</button>
                 <button type="button" class="btn" data-testid="train-stop" onclick={on_stop} disabled={!*running}>{"Stop"}</button>
@@ -846,6 +883,7 @@ fn train_panel() -> Html {
                     <span class="tr-hint">{"In Keras, on the model the Code panel exports: "}<code>{"w = np.load(\"model_a_weights.npz\"); model.set_weights([w[f\"arr_{i}\"] for i in range(len(w.files))])"}</code></span>
                 </p>
             }
+            { form_view(&form, &csv, &message, &file_reader, &pair.input) }
         </section>
     }
 }

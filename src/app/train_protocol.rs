@@ -547,6 +547,42 @@ mod tests {
     }
 
     #[test]
+    fn apply_both_choose_best_the_larger_model_learns_the_noise() {
+        let p = crate::codec::presets::preset("seed000").unwrap();
+        let models = vec![
+            model_json::to_value(&p.model),
+            model_json::to_value(&p.compare_with.unwrap()),
+        ];
+        let source = DataSource::Builtin {
+            id: "noisy_sum".into(),
+            samples: 300,
+        };
+        let s = Settings {
+            epochs: 60,
+            batch_size: 32,
+            optimizer: "adam".into(),
+            lr: Some(0.001),
+            seed: 1,
+            val_fraction: 0.4,
+        };
+        let (mut session, r) = start(models, source, s);
+        assert!(matches!(r, TrainReply::Status { .. }), "{r:?}");
+        let TrainReply::Status { runs, .. } =
+            session.answer(TrainRequest::Step { batches: 10_000 })
+        else {
+            panic!()
+        };
+        let (a, b) = (&runs[0], &runs[1]);
+        assert!(a.error.is_none() && b.error.is_none(), "{runs:?}");
+        assert!(a.note.as_deref().unwrap().contains("per position"));
+        let last = |r: &RunStatus, k: &str| *r.history[k].last().unwrap();
+        // B (9,301 params) fits its training part far better than it does new data.
+        let gap = |r: &RunStatus| last(r, "val_loss") - last(r, "loss");
+        assert!(last(b, "loss") < last(a, "loss"), "{runs:?}");
+        assert!(gap(b) > 2.0 * gap(a).max(0.0) && gap(b) > 0.1, "{runs:?}");
+    }
+
+    #[test]
     fn csv_data_train() {
         let mut text = String::from("a,b,c,d,e,f,label\n");
         let mut rng = crate::engine::rng::Rng::new(3);

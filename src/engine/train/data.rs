@@ -370,6 +370,16 @@ pub const BUILTIN: &[(&str, &str, &str)] = &[
          per-position Dense followed by max pooling can solve it.",
     ),
     (
+        "noisy_sum",
+        "Noisy sum of all positions (regression, few samples)",
+        "Inputs are positions × features, like (20, 10), drawn uniformly from [-1, 1]; y is 2 \
+         plus the sum of every value divided by the square root of their count, plus Gaussian \
+         noise of standard deviation 0.5 (so y is almost always positive, which a ReLU output \
+         such as seed 000's can reach). With a few hundred samples a large model can learn the \
+         noise of the training part: its training loss falls while its validation loss does \
+         not.",
+    ),
+    (
         "spiral",
         "Two spirals (2-D points)",
         "Two interleaved spirals of 1.75 turns in [-1, 1]², one per class, with a little \
@@ -534,6 +544,11 @@ pub fn builtin(id: &str, sample_dims: &[usize], n: usize, seed: u64) -> Result<D
             let (x, y) = gen_positions(&mut rng, n, t, f, id == "per_position");
             (n, x, label_array(y)?, Task::Classes(2))
         }
+        "noisy_sum" => {
+            let (t, f) = positions_shape(id, sample_dims)?;
+            let (x, y) = gen_noisy_sum(&mut rng, n, t * f);
+            (n, x, target_array(y)?, Task::Regression)
+        }
         "spiral" | "xor" | "circles" | "gaussians" => {
             if per != 2 {
                 return Err(needs(TWO));
@@ -640,6 +655,20 @@ fn gen_positions(
         };
         y.push(if label { 1.0 } else { 0.0 });
         x.extend_from_slice(&sample);
+    }
+    (x, y)
+}
+
+/// `noisy_sum`: x uniform in [-1, 1], y = 2 + Σx / √(values) + 0.5 · N(0, 1).
+fn gen_noisy_sum(rng: &mut Rng, n: usize, per: usize) -> (Vec<f32>, Vec<f32>) {
+    let scale = (per.max(1) as f64).sqrt();
+    let mut x = Vec::with_capacity(n * per);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = x.len();
+        x.extend((0..per).map(|_| rng.uniform(-1.0, 1.0)));
+        let sum: f64 = x[start..].iter().map(|&v| f64::from(v)).sum();
+        y.push((2.0 + sum / scale + 0.5 * rng.normal()) as f32);
     }
     (x, y)
 }
@@ -1316,7 +1345,7 @@ mod tests {
     /// An input shape each built-in accepts.
     fn shape_for(id: &str) -> Vec<usize> {
         match id {
-            "positions" | "per_position" => vec![3, 2],
+            "positions" | "per_position" | "noisy_sum" => vec![3, 2],
             "sine" => vec![1],
             "digits" => vec![8, 8, 1],
             _ => vec![2],
@@ -1331,6 +1360,7 @@ mod tests {
             [
                 "positions",
                 "per_position",
+                "noisy_sum",
                 "spiral",
                 "xor",
                 "circles",
@@ -1363,7 +1393,7 @@ mod tests {
                     assert_eq!(k, if *id == "digits" { 10 } else { 2 });
                 }
                 Task::Regression => {
-                    assert_eq!(*id, "sine");
+                    assert!(["sine", "noisy_sum"].contains(id), "{id}");
                     assert_eq!(ds.y.shape(), [50, 1]);
                 }
             }
@@ -1529,6 +1559,29 @@ mod tests {
     }
 
     #[test]
+    fn noisy_sum_is_the_scaled_sum_plus_noise() {
+        let ds = builtin("noisy_sum", &[20, 10], 3000, 4).unwrap();
+        assert_eq!(ds.x.shape(), &[3000, 20, 10]);
+        assert_eq!((ds.y.shape(), ds.task), (&[3000, 1][..], Task::Regression));
+        let mut sq = 0.0;
+        for i in 0..3000 {
+            let sum: f64 =
+                ds.x.index_axis(Axis(0), i)
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .sum();
+            let err = f64::from(ds.y[[i, 0]]) - 2.0 - sum / 200f64.sqrt();
+            sq += err * err;
+        }
+        let sd = (sq / 3000.0).sqrt();
+        assert!((sd - 0.5).abs() < 0.03, "noise sd {sd}");
+        assert!(matches!(
+            builtin("noisy_sum", &[6], 10, 0),
+            Err(DataError::NeedsPositions { .. })
+        ));
+    }
+
+    #[test]
     fn digits_file_matches_sklearn() {
         assert_eq!(DIGITS.len(), 6 + 41 * 1797);
         let (labels, pixels) = decode_digits(DIGITS).unwrap();
@@ -1622,7 +1675,7 @@ mod tests {
             m.contains("(8, 7)") && m.contains("56 values") && m.contains("64 values"),
             "{m}"
         );
-        assert!(msg("mnist", &[2], 10).contains("positions, per_position, spiral"));
+        assert!(msg("mnist", &[2], 10).contains("positions, per_position, noisy_sum, spiral"));
         assert!(matches!(
             builtin("xor", &[2], 0, 0),
             Err(DataError::SampleCount { n: 0 })

@@ -80,6 +80,18 @@ pub fn plan(model: &Model, target: Target) -> Result<Plan, String> {
             .join(", ")
     );
     let [units] = out[..] else {
+        // One number per position against one number per sample: Keras compares the sample's
+        // y with every position's output (it broadcasts y) and averages.
+        if target == Target::Number && out.last() == Some(&1) {
+            return Ok(Plan {
+                model: model.clone(),
+                loss: Loss::Mse,
+                accuracy: false,
+                note: Some(format!(
+                    "the output is {shown}, one number per position: as Keras does, each position's number is compared with the sample's y and the loss is their mean"
+                )),
+            });
+        }
         return Err(format!(
             "the model's output is {shown}, one prediction per position; this dataset needs one per sample, (None, k): add Flatten or GlobalAveragePooling1D before the last Dense"
         ));
@@ -205,5 +217,16 @@ mod tests {
             ),
         );
         assert!(plan(&m, Target::Classes(2)).is_ok());
+    }
+
+    #[test]
+    fn one_number_per_position_trains_on_one_number_per_sample() {
+        let mut m = Model::seed();
+        m.layers.truncate(1);
+        m.layers[0].spec = dense(1, Activation::Relu); // (None, 3, 1)
+        let p = plan(&m, Target::Number).unwrap();
+        assert_eq!((p.loss, p.model.clone()), (Loss::Mse, m.clone()));
+        assert!(p.note.unwrap().contains("(None, 3, 1)"));
+        assert!(plan(&m, Target::Classes(2)).is_err());
     }
 }

@@ -132,3 +132,43 @@ export const flows = [
     },
   },
 ];
+
+flows.push({
+  name: '"Apply both, choose best": seed 000\'s pair, the larger model overfits',
+  async run(page, { base }) {
+    await open(page, base);
+    await openTrain(page);
+    await page.click('[data-testid="train-apply-both"]');
+    // The page opens seed 000 (A: 3,601 params) and its Flatten partner (B: 9,301).
+    await waitText(page, 'total-params', '3601');
+    await page.waitForFunction(() => document.querySelector('.tr-lead').textContent.includes('preset seed000'));
+    await page.click('[data-testid="train-start"]');
+    await waitEpochs(page, 60, 120000);
+    const num = async (t) => Number((await texts(page, t))[0]);
+    const [la, va, lb, vb] = [await num('train-loss-a'), await num('train-val-loss-a'), await num('train-loss-b'), await num('train-val-loss-b')];
+    assert(lb < la, `B fits its training data better: ${lb} vs ${la}`);
+    assert(vb - lb > 2 * Math.max(va - la, 0) && vb - lb > 0.1, `B's validation gap ${vb - lb} should dwarf A's ${va - la}`);
+  },
+});
+
+flows.push({
+  name: 'phone (390 px): the Train panel is a bottom sheet that trains, with no sideways scroll',
+  viewport: { width: 390, height: 844 },
+  touch: true,
+  async run(page, { base, artifacts }) {
+    await open(page, base);
+    await page.tap('[data-testid="open-train"]');
+    await page.waitForSelector('[data-testid="train-panel"]');
+    await fill(page, 'train-epochs', 3);
+    await page.tap('[data-testid="train-start"]');
+    await waitEpochs(page, 3);
+    const box = await page.$eval('[data-testid="train-panel"]', (e) => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.bottom]; });
+    assert(box[0] >= 0 && box[1] <= 390 && Math.abs(box[2] - 844) < 2, `the sheet sits at the bottom, full width: ${box}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 2, `page is ${overflow}px wider than the viewport`);
+    const small = await page.$$eval('[data-testid="train-panel"] button, [data-testid="train-panel"] input, [data-testid="train-panel"] select',
+      (els) => els.filter((e) => e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().height < 44 && e.type !== 'file').map((e) => e.dataset.testid || e.textContent));
+    assert(small.length === 0, `touch targets under 44 px: ${small}`);
+    await page.screenshot({ path: path.join(artifacts, 'train-phone.png') });
+  },
+});
