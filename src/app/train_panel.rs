@@ -174,6 +174,8 @@ struct Ctl {
     sent_at: f64,
     /// Which runs train (their weights can be asked for), from the last status.
     ok: Vec<bool>,
+    /// The sample "Try a sample" shows.
+    sample: usize,
     on_reply: Callback<TrainReply>,
 }
 
@@ -212,6 +214,8 @@ impl Ctl {
         for (model, _) in ok.iter().enumerate().filter(|(_, ok)| **ok) {
             self.post(&TrainRequest::Weights { model });
         }
+        let sample = self.sample;
+        self.post(&TrainRequest::Predict { sample });
     }
 
     /// A reply came: step on while running.
@@ -234,7 +238,9 @@ impl Ctl {
                 }
             }
             TrainReply::Failed(_) => self.running = false,
-            TrainReply::Status { .. } | TrainReply::Weights { .. } => {}
+            TrainReply::Status { .. }
+            | TrainReply::Weights { .. }
+            | TrainReply::Prediction { .. } => {}
         }
     }
 }
@@ -434,6 +440,68 @@ fn chart(runs: &[RunStatus], key: &str, title: &str, epochs: usize, unit_range: 
                 { for lines }
             </svg>
         </figure>
+    }
+}
+
+/// Up to 8 numbers of an array, rounded.
+fn numbers(v: &[f32]) -> String {
+    let mut t: Vec<String> = v.iter().take(8).map(|x| format!("{x:.3}")).collect();
+    if v.len() > 8 {
+        t.push(format!("… ({} values)", v.len()));
+    }
+    format!("[{}]", t.join(", "))
+}
+
+/// "Try a sample": one held-out sample through both trained models.
+fn sample_view(p: &TrainReply, ctl: &Rc<RefCell<Ctl>>, running: bool) -> Html {
+    let TrainReply::Prediction {
+        sample,
+        of,
+        x,
+        y,
+        outputs,
+    } = p
+    else {
+        return html! {};
+    };
+    let go = |to: usize| {
+        let ctl = ctl.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut c = ctl.borrow_mut();
+            c.sample = to;
+            c.post(&TrainRequest::Predict { sample: to });
+        })
+    };
+    let argmax = |v: &[f32]| {
+        (v.len() > 1).then(|| {
+            v.iter()
+                .enumerate()
+                .fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+                .0
+        })
+    };
+    let row = |i: usize, o: &Option<WireArray>| {
+        let tag = ["a", "b"][i.min(1)];
+        let text = o.as_ref().map_or_else(
+            || "does not train".to_string(),
+            |w| match argmax(&w.data) {
+                Some(c) if w.shape.len() == 1 => format!("{} → class {c}", numbers(&w.data)),
+                _ => numbers(&w.data),
+            },
+        );
+        html! { <li><span class={format!("tr-key tr-{tag}")}></span><b>{["A", "B"][i.min(1)]}</b>{" "}<code data-testid={format!("train-predict-{tag}")}>{text}</code></li> }
+    };
+    html! {
+        <div class="tr-sample" data-testid="train-sample">
+            <h3 class="tr-sub">{"Try a sample (held out) with the trained weights"}</h3>
+            <p class="tr-nav">
+                <button type="button" class="btn btn-quiet" aria-label="Previous sample" disabled={running || *sample == 0} onclick={go(sample.saturating_sub(1))}>{"‹"}</button>
+                <span>{format!("sample {} of {of}", sample + 1)}</span>
+                <button type="button" class="btn btn-quiet" aria-label="Next sample" disabled={running || sample + 1 >= *of} onclick={go(sample + 1)}>{"›"}</button>
+            </p>
+            <p class="tr-hint">{"x = "}<code>{numbers(&x.data)}</code>{" · y = "}<code data-testid="train-predict-y">{numbers(y)}</code></p>
+            <ul class="tr-preds">{ for outputs.iter().enumerate().take(2).map(|(i, o)| row(i, o)) }</ul>
+        </div>
     }
 }
 
@@ -755,10 +823,11 @@ fn train_panel() -> Html {
     let running = use_state_eq(|| false);
     let trained_for = use_state(|| None::<Value>);
     let file_reader = use_mut_ref(|| None::<gloo::file::callbacks::FileReader>);
+    let prediction = use_state(|| None::<Rc<TrainReply>>);
     let href_a = use_state(|| None::<String>);
     let href_b = use_state(|| None::<String>);
     let ctl = {
-        let (href_a, href_b) = (href_a.clone(), href_b.clone());
+        let (href_a, href_b, prediction) = (href_a.clone(), href_b.clone(), prediction.clone());
         let status = status.clone();
         let message = message.clone();
         let running = running.clone();
@@ -770,7 +839,9 @@ fn train_panel() -> Html {
             batches: 1,
             sent_at: 0.0,
             ok: Vec::new(),
+            sample: 0,
             on_reply: Callback::from(move |r: TrainReply| match r {
+                p @ TrainReply::Prediction { .. } => prediction.set(Some(Rc::new(p))),
                 TrainReply::Weights { model, layers } => {
                     let href = weights_href(&layers);
                     if model == 0 {
@@ -829,6 +900,7 @@ fn train_panel() -> Html {
                     let mut c = ctl.borrow_mut();
                     c.running = true;
                     c.batches = 1;
+                    c.sample = 0;
                     c.post(&req);
                     running.set(true);
                 }
@@ -876,6 +948,7 @@ fn train_panel() -> Html {
             if let Some(m) = &*message { <p class="tr-error" role="alert" data-testid="train-message">{m.clone()}</p> }
             if stale { <p class="tr-note">{"The model on the page changed since this run: Start again to train it."}</p> }
             if let Some(s) = &*status { { results(s, epochs, ["A", "B"]) } }
+            if let Some(p) = &*prediction { { sample_view(p, &ctl, *running) } }
             if href_a.is_some() || href_b.is_some() {
                 <p class="tr-files">
                     if let Some(h) = &*href_a { <a class="btn btn-quiet" data-testid="train-download-a" href={h.clone()} download="model_a_weights.npz">{"A's weights (.npz)"}</a> }

@@ -73,6 +73,9 @@ pub enum TrainRequest {
     Extend { epochs: usize },
     /// The weights of model `model` now.
     Weights { model: usize },
+    /// Each model's output now for validation sample `sample` (training sample when there
+    /// is no validation part).
+    Predict { sample: usize },
 }
 
 /// One model's run as the panel shows it.
@@ -118,6 +121,15 @@ pub enum TrainReply {
         model: usize,
         layers: Vec<Vec<WireArray>>,
     },
+    /// One sample, its target and each model's output (`None`: that model does not train).
+    Prediction {
+        sample: usize,
+        /// Samples there are to choose from.
+        of: usize,
+        x: WireArray,
+        y: Vec<f32>,
+        outputs: Vec<Option<WireArray>>,
+    },
     /// The request could not be done (bad data, no session).
     Failed(String),
 }
@@ -139,6 +151,8 @@ pub struct Session {
     train_samples: usize,
     val_samples: usize,
     runs: Vec<Run>,
+    /// The samples [`TrainRequest::Predict`] picks from: the validation part, else training.
+    shown: Option<Data>,
 }
 
 fn to_data(d: &Dataset) -> Data {
@@ -267,7 +281,9 @@ impl Session {
             .iter()
             .map(|m| start_run(m, target, &tr, va.as_ref(), s))
             .collect();
+        let shown = va.clone().or_else(|| Some(tr.clone()));
         Ok(Session {
+            shown,
             dataset: all.name.clone(),
             train_samples: tr.x.shape().first().copied().unwrap_or(0),
             val_samples: va
@@ -355,6 +371,45 @@ impl Session {
         Ok(TrainReply::Weights { model, layers })
     }
 
+    fn predict(&self, sample: usize) -> Result<TrainReply, String> {
+        let d = self
+            .shown
+            .as_ref()
+            .ok_or("there is no training session yet")?;
+        let of = d.x.shape().first().copied().unwrap_or(0);
+        if sample >= of {
+            return Err(format!("there are {of} samples, not {}", sample + 1));
+        }
+        let wire = |a: &ndarray::ArrayD<f32>| WireArray {
+            shape: a.shape().to_vec(),
+            data: a.iter().copied().collect(),
+        };
+        let x =
+            d.x.slice_axis(ndarray::Axis(0), (sample..=sample).into())
+                .to_owned();
+        let outputs = self
+            .runs
+            .iter()
+            .map(|r| {
+                let t = r.trainer.as_ref().ok()?;
+                t.predict(x.clone())
+                    .ok()
+                    .map(|y| wire(&y.index_axis_move(ndarray::Axis(0), 0)))
+            })
+            .collect();
+        Ok(TrainReply::Prediction {
+            sample,
+            of,
+            x: wire(&x.index_axis_move(ndarray::Axis(0), 0)),
+            y: d.y
+                .index_axis(ndarray::Axis(0), sample)
+                .iter()
+                .copied()
+                .collect(),
+            outputs,
+        })
+    }
+
     /// Answer one request.
     pub fn answer(&mut self, req: TrainRequest) -> TrainReply {
         let result = match req {
@@ -379,6 +434,7 @@ impl Session {
                 Ok(self.status())
             }
             TrainRequest::Weights { model } => self.weights(model),
+            TrainRequest::Predict { sample } => self.predict(sample),
         };
         result.unwrap_or_else(TrainReply::Failed)
     }
@@ -492,6 +548,22 @@ mod tests {
         // The model's own 4 layers (the softmax added for training is not one of them).
         assert_eq!(layers.len(), 4);
         assert_eq!(to_weights(&layers).unwrap()[0][0].shape(), &[2, 16]);
+        // A validation sample through both trained models: softmax outputs (the added
+        // activation), the sample's own label.
+        let TrainReply::Prediction {
+            of, x, y, outputs, ..
+        } = s.answer(TrainRequest::Predict { sample: 3 })
+        else {
+            panic!()
+        };
+        assert_eq!((of, x.shape.clone(), y.len()), (40, vec![3, 2], 1));
+        let p = outputs[0].as_ref().unwrap();
+        assert_eq!(p.shape, vec![4]);
+        assert!((p.data.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(matches!(
+            s.answer(TrainRequest::Predict { sample: 40 }),
+            TrainReply::Failed(_)
+        ));
         // Resume: more epochs.
         s.answer(TrainRequest::Extend { epochs: 4 });
         let TrainReply::Status { runs, .. } = s.answer(TrainRequest::Step { batches: 100 }) else {

@@ -572,6 +572,19 @@ impl Trainer {
         Ok(())
     }
 
+    /// The model's output for `x` (batch axis first) in inference mode, with the current
+    /// weights.
+    ///
+    /// # Errors
+    /// `x` does not fit the model.
+    pub fn predict(&self, x: ArrayD<f32>) -> Result<ArrayD<f32>, TrainError> {
+        let outs = forward(&self.model, &self.a, &self.weights, x, self.cfg.limits)
+            .map_err(TrainError::Layer)?;
+        outs.last()
+            .cloned()
+            .ok_or_else(|| TrainError::Data("the model has no layers".into()))
+    }
+
     /// Inference-mode loss (and accuracy) of the current weights on `data`.
     ///
     /// # Errors

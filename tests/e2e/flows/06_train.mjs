@@ -76,6 +76,12 @@ export const flows = [
       const a = pct((await texts(page, 'train-val-acc-a'))[0]);
       const b = pct((await texts(page, 'train-val-acc-b'))[0]);
       assert(b > a + 15 && b > 85, `B's validation accuracy ${b} % should pass A's ${a} %`);
+      // A held-out sample through both trained models: class probabilities and the label.
+      await page.waitForSelector('[data-testid="train-predict-b"]');
+      const pb = (await texts(page, 'train-predict-b'))[0];
+      assert(/→ class [01]/.test(pb), `B's prediction names a class: ${pb}`);
+      await page.click('[aria-label="Next sample"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="train-sample"]').textContent.includes('sample 2 of 200'));
     },
   },
   {
