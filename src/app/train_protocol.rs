@@ -28,6 +28,11 @@ pub const PREFIX: &str = "train:";
 /// At most this many samples go into one run.
 pub const MAX_SAMPLES: usize = 20_000;
 
+/// At most this many multiply-adds in one model's whole run (samples × epochs × about 3 ×
+/// the model's MACs per sample, the backward pass counted twice): about ten minutes of one
+/// core in the page.
+pub const MAX_RUN_MACS: u64 = 2_000_000_000_000;
+
 /// Where the data come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DataSource {
@@ -209,6 +214,22 @@ fn start_run(model: &Value, task: Target, train: &Data, val: Option<&Data>, s: &
         Err(e) => return fail(e),
     };
     let a = analyze(&p.model);
+    let samples = train.x.shape().first().copied().unwrap_or(0) as u64;
+    let work = a
+        .macs
+        .saturating_mul(3)
+        .saturating_mul(samples)
+        .saturating_mul(s.epochs as u64);
+    if work > MAX_RUN_MACS {
+        return fail(format!(
+            "this run is about {} multiply-adds ({} samples × {} epochs × 3 × {} per sample), more than the {} the page trains: use fewer samples or epochs, or a smaller model",
+            crate::engine::teach::thousands(work),
+            samples,
+            s.epochs,
+            crate::engine::teach::thousands(a.macs),
+            crate::engine::teach::thousands(MAX_RUN_MACS),
+        ));
+    }
     let trainer = OptimizerKind::parse(&s.optimizer, None)
         .map_err(|e| e.to_string())
         .and_then(|optimizer| {
@@ -613,6 +634,26 @@ mod tests {
             panic!()
         };
         assert!(runs[0].error.as_deref().unwrap().contains("lion"));
+        // A run too big for the page names the product and what to shrink: seed 000 with
+        // Flatten (about 66,000 MACs per sample) on 20,000 samples for 1,000 epochs.
+        let p = crate::codec::presets::preset("seed000").unwrap();
+        let mut s = settings(1000);
+        s.val_fraction = 0.0;
+        let big = DataSource::Builtin {
+            id: "noisy_sum".into(),
+            samples: 20_000,
+        };
+        let (_, r) = start(vec![model_json::to_value(&p.compare_with.unwrap())], big, s);
+        let TrainReply::Status { runs, .. } = r else {
+            panic!("{r:?}")
+        };
+        let e = runs[0].error.as_deref().unwrap_or_default();
+        assert!(
+            e.contains("multiply-adds")
+                && e.contains("20000 samples × 1000 epochs")
+                && e.contains("fewer samples"),
+            "{e}"
+        );
         // No session yet: weights of nothing.
         let r = Session::default().answer(TrainRequest::Weights { model: 0 });
         assert!(matches!(r, TrainReply::Failed(_)));
