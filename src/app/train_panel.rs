@@ -322,11 +322,23 @@ impl Default for Form {
     }
 }
 
-/// A CSV file the learner chose, and which column is y.
+/// What a chosen file holds.
+#[derive(Debug, Clone, PartialEq)]
+enum FileData {
+    /// CSV text (the worker parses it again).
+    Text(Rc<str>),
+    /// A `.npy` table, column by column.
+    Columns(Rc<Vec<Vec<f32>>>),
+    /// An `.npz` with arrays `x` and `y`.
+    Arrays(Rc<(WireArray, WireArray)>),
+}
+
+/// A file the learner chose, and (for a table) which column is y.
 #[derive(Debug, Clone, PartialEq)]
 struct CsvFile {
     name: String,
-    text: Rc<str>,
+    source: FileData,
+    /// Column names of a table (empty for arrays).
     header: Vec<String>,
     y_col: usize,
     classification: bool,
@@ -351,14 +363,32 @@ fn request(form: &Form, pair: &Pair, csv: Option<&CsvFile>) -> Result<TrainReque
         ),
     };
     let data = match (form.dataset.as_str(), csv) {
-        ("file", Some(f)) => DataSource::Csv {
-            name: f.name.clone(),
-            text: f.text.to_string(),
-            x_cols: (0..f.header.len()).filter(|&i| i != f.y_col).collect(),
-            y_col: f.y_col,
-            classification: f.classification,
-        },
-        ("file", None) => return Err("choose a CSV file first".into()),
+        ("file", Some(f)) => {
+            let x_cols = (0..f.header.len()).filter(|&i| i != f.y_col).collect();
+            let (name, y_col, classification) = (f.name.clone(), f.y_col, f.classification);
+            match &f.source {
+                FileData::Text(text) => DataSource::Csv {
+                    name,
+                    text: text.to_string(),
+                    x_cols,
+                    y_col,
+                    classification,
+                },
+                FileData::Columns(columns) => DataSource::Columns {
+                    name,
+                    columns: columns.to_vec(),
+                    x_cols,
+                    y_col,
+                    classification,
+                },
+                FileData::Arrays(xy) => DataSource::Arrays {
+                    name,
+                    x: xy.0.clone(),
+                    y: xy.1.clone(),
+                },
+            }
+        }
+        ("file", None) => return Err("choose a file first".into()),
         (id, _) => DataSource::Builtin {
             id: id.to_string(),
             samples: whole(&form.samples, "Samples", 10, 20_000)?,
@@ -599,6 +629,64 @@ fn select_value(e: &Event) -> Option<String> {
 /// Read a chosen CSV file: its columns, y the last one.
 fn read_csv(name: String, text: String) -> Result<CsvFile, String> {
     let csv = data::parse_csv(&text).map_err(|e| format!("{name}: {e}"))?;
+    let mut f = table(name, csv.header, csv.columns)?;
+    f.source = FileData::Text(text.into());
+    Ok(f)
+}
+
+/// Read a chosen `.npy` (a table: rows × columns) or `.npz` (arrays `x` and `y`, or one table).
+fn read_numpy(name: String, bytes: &[u8]) -> Result<CsvFile, String> {
+    use crate::app::train_files::{read_npy, read_npz};
+    let wire = |a: &ndarray::ArrayD<f32>| WireArray {
+        shape: a.shape().to_vec(),
+        data: a.iter().copied().collect(),
+    };
+    let one = if name.to_lowercase().ends_with(".npz") {
+        let arrays = read_npz(bytes).map_err(|e| format!("{name}: {e}"))?;
+        let get = |k: &str| arrays.iter().find(|p| p.0 == k).map(|p| &p.1);
+        if let (Some(x), Some(y)) = (get("x"), get("y")) {
+            return Ok(CsvFile {
+                header: Vec::new(),
+                y_col: 0,
+                classification: false,
+                source: FileData::Arrays(Rc::new((wire(x), wire(y)))),
+                name,
+            });
+        }
+        match &arrays[..] {
+            [(_, a)] => a.clone(),
+            _ => {
+                return Err(format!(
+                    "{name}: an .npz needs arrays named x and y (np.savez(path, x=x, y=y)), or one table"
+                ))
+            }
+        }
+    } else {
+        read_npy(bytes).map_err(|e| format!("{name}: {e}"))?
+    };
+    let &[_, k] = one.shape() else {
+        return Err(format!(
+            "{name}: a single array is read as a table of rows × columns, not shape {:?}; for x and y arrays use np.savez(path, x=x, y=y)",
+            one.shape()
+        ));
+    };
+    let columns: Vec<Vec<f32>> = (0..k)
+        .map(|c| {
+            one.index_axis(ndarray::Axis(1), c)
+                .iter()
+                .copied()
+                .collect()
+        })
+        .collect();
+    let header = (1..=k).map(|c| format!("column {c}")).collect();
+    let mut f = table(name, header, columns.clone())?;
+    f.source = FileData::Columns(Rc::new(columns));
+    Ok(f)
+}
+
+/// A table's file: y the last column, class labels when it holds only whole numbers.
+fn table(name: String, header: Vec<String>, columns: Vec<Vec<f32>>) -> Result<CsvFile, String> {
+    let csv = data::Csv { header, columns };
     if csv.header.len() < 2 {
         return Err(format!(
             "{name}: a CSV needs at least two columns (x and y)"
@@ -611,7 +699,7 @@ fn read_csv(name: String, text: String) -> Result<CsvFile, String> {
     });
     Ok(CsvFile {
         name,
-        text: text.into(),
+        source: FileData::Text(Rc::from("")),
         header: csv.header,
         y_col,
         classification,
@@ -655,12 +743,22 @@ fn form_view(
             let name = file.name();
             let (csv, form, message, keep) =
                 (csv.clone(), form.clone(), message.clone(), holder.clone());
+            let numpy = [".npy", ".npz"]
+                .iter()
+                .any(|e| name.to_lowercase().ends_with(e));
             let reader =
-                gloo::file::callbacks::read_as_text(&gloo::file::File::from(file), move |res| {
+                gloo::file::callbacks::read_as_bytes(&gloo::file::File::from(file), move |res| {
                     match res
                         .map_err(|e| format!("could not read {name} ({e})"))
-                        .and_then(|t| read_csv(name, t))
-                    {
+                        .and_then(|b| {
+                            if numpy {
+                                read_numpy(name, &b)
+                            } else {
+                                String::from_utf8(b)
+                                    .map_err(|_| format!("{name} is not a text (CSV) file"))
+                                    .and_then(|t| read_csv(name, t))
+                            }
+                        }) {
                         Ok(f) => {
                             csv.set(Some(f));
                             let mut next = (*form).clone();
@@ -722,10 +820,12 @@ fn form_view(
                     </select>
                 </label>
                 if let Some(d) = descr { <p class="tr-hint tr-wide">{d}</p> }
-                <label class="tr-field tr-wide">{"Your own data (CSV: one row per sample)"}
-                    <input type="file" accept=".csv,.tsv,.txt,text/csv" data-testid="train-file" onchange={on_file} />
+                <label class="tr-field tr-wide">{"Your own data: CSV or .npy (one row per sample), or .npz with arrays x and y"}
+                    <input type="file" accept=".csv,.tsv,.txt,.npy,.npz,text/csv" data-testid="train-file" onchange={on_file} />
                 </label>
-                if let (Some(f), true) = (&**csv, form.dataset == "file") {
+                if let (Some(CsvFile { source: FileData::Arrays(xy), .. }), true) = (&**csv, form.dataset == "file") {
+                    <p class="tr-hint tr-wide" data-testid="train-arrays">{format!("x {:?}, y {:?} (A's input is {:?})", xy.0.shape, xy.1.shape, input)}</p>
+                } else if let (Some(f), true) = (&**csv, form.dataset == "file") {
                     <label class="tr-field">{"y column"}
                         <select data-testid="train-y-col" onchange={on_y}>
                             { for f.header.iter().enumerate().map(|(i, h)| html! { <option value={i.to_string()} selected={i == f.y_col}>{h.clone()}</option> }) }

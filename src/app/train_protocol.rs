@@ -38,6 +38,21 @@ pub const MAX_RUN_MACS: u64 = 2_000_000_000_000;
 pub enum DataSource {
     /// One of [`data::BUILTIN`], generated for the model's input shape.
     Builtin { id: String, samples: usize },
+    /// A table of numbers (a `.npy` of rows × columns), column by column: x from some
+    /// columns, y from one.
+    Columns {
+        name: String,
+        columns: Vec<Vec<f32>>,
+        x_cols: Vec<usize>,
+        y_col: usize,
+        classification: bool,
+    },
+    /// Arrays `x` and `y` (an `.npz`), samples first.
+    Arrays {
+        name: String,
+        x: WireArray,
+        y: WireArray,
+    },
     /// A CSV file: x from some columns, y from one.
     Csv {
         name: String,
@@ -177,15 +192,46 @@ fn dataset(source: &DataSource, dims: &[usize], seed: u64) -> Result<Dataset, St
             }
             data::builtin(id, dims, *samples, seed).map_err(|e| e.to_string())
         }
-        DataSource::Csv {
-            name,
-            text,
-            x_cols,
-            y_col,
-            classification,
-        } => {
-            let csv = data::parse_csv(text).map_err(|e| e.to_string())?;
-            let d = data::from_columns(name, &csv.columns, x_cols, *y_col, *classification, dims)
+        DataSource::Arrays { name, x, y } => {
+            let arr = |w: &WireArray| {
+                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&w.shape), w.data.clone())
+                    .map_err(|e| format!("{name}: an array does not fit its shape: {e}"))
+            };
+            let d = data::from_arrays(name, arr(x)?, arr(y)?, dims)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let n = d.x.shape().first().copied().unwrap_or(0);
+            if n > MAX_SAMPLES {
+                return Err(format!(
+                    "the file has {n} samples, more than the {MAX_SAMPLES} the page trains on: use fewer"
+                ));
+            }
+            Ok(d)
+        }
+        DataSource::Columns { .. } | DataSource::Csv { .. } => {
+            let (name, columns, x_cols, y_col, classification) = match source {
+                DataSource::Columns {
+                    name,
+                    columns,
+                    x_cols,
+                    y_col,
+                    classification,
+                } => (name, columns.clone(), x_cols, y_col, classification),
+                DataSource::Csv {
+                    name,
+                    text,
+                    x_cols,
+                    y_col,
+                    classification,
+                } => (
+                    name,
+                    data::parse_csv(text).map_err(|e| e.to_string())?.columns,
+                    x_cols,
+                    y_col,
+                    classification,
+                ),
+                _ => return Err("not a table".into()),
+            };
+            let d = data::from_columns(name, &columns, x_cols, *y_col, *classification, dims)
                 .map_err(|e| e.to_string())?;
             let n = d.x.shape().first().copied().unwrap_or(0);
             if n > MAX_SAMPLES {
@@ -693,6 +739,76 @@ mod tests {
         let gap = |r: &RunStatus| last(r, "val_loss") - last(r, "loss");
         assert!(last(b, "loss") < last(a, "loss"), "{runs:?}");
         assert!(gap(b) > 2.0 * gap(a).max(0.0) && gap(b) > 0.1, "{runs:?}");
+    }
+
+    #[test]
+    fn arrays_and_tables_train() {
+        let ds = data::builtin("positions", &[3, 2], 100, 5).unwrap();
+        let wire = |a: &ndarray::ArrayD<f32>| WireArray {
+            shape: a.shape().to_vec(),
+            data: a.iter().copied().collect(),
+        };
+        let seed = model_json::to_value(&Model::seed());
+        let arrays = DataSource::Arrays {
+            name: "mine.npz".into(),
+            x: wire(&ds.x),
+            y: wire(&ds.y),
+        };
+        let (_, r) = start(vec![seed.clone()], arrays, settings(1));
+        assert!(
+            matches!(
+                r,
+                TrainReply::Status {
+                    train_samples: 80,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        // The same samples as a table: 6 x columns and the label.
+        let mut columns: Vec<Vec<f32>> = (0..6)
+            .map(|c| {
+                (0..100)
+                    .map(|i| ds.x.as_slice().unwrap()[i * 6 + c])
+                    .collect()
+            })
+            .collect();
+        columns.push(ds.y.iter().copied().collect());
+        let table = DataSource::Columns {
+            name: "mine.npy".into(),
+            columns,
+            x_cols: (0..6).collect(),
+            y_col: 6,
+            classification: true,
+        };
+        let (_, r) = start(vec![seed.clone()], table, settings(1));
+        assert!(
+            matches!(
+                r,
+                TrainReply::Status {
+                    train_samples: 80,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        // x that does not fit A's input names both shapes.
+        let bad = DataSource::Arrays {
+            name: "bad.npz".into(),
+            x: WireArray {
+                shape: vec![4, 5],
+                data: vec![0.0; 20],
+            },
+            y: WireArray {
+                shape: vec![4],
+                data: vec![0.0; 4],
+            },
+        };
+        let (_, r) = start(vec![seed], bad, settings(1));
+        assert!(
+            matches!(&r, TrainReply::Failed(e) if e.starts_with("bad.npz")),
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -178,3 +178,57 @@ flows.push({
     await page.screenshot({ path: path.join(artifacts, 'train-phone.png') });
   },
 });
+
+/// An .npy (version 1.0, little-endian float32, C order) of `shape` holding `values`.
+function npy(shape, values) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 11, ' ') + '\n';
+  const head = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.alloc(2), Buffer.from(header, 'latin1')]);
+  head.writeUInt16LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(new Float32Array(values).buffer)]);
+}
+
+/// A stored zip (what np.savez writes) of `files`: [name, Buffer].
+function zip(files) {
+  const crcTable = [...Array(256)].map((_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (b) => { let c = ~0; for (const x of b) c = crcTable[(c ^ x) & 255] ^ (c >>> 8); return ~c >>> 0; };
+  const local = []; const central = []; let offset = 0;
+  for (const [name, data] of files) {
+    const n = Buffer.from(name);
+    const h = Buffer.alloc(30); h.writeUInt32LE(0x04034b50, 0); h.writeUInt16LE(10, 4); h.writeUInt32LE(crc(data), 14);
+    h.writeUInt32LE(data.length, 18); h.writeUInt32LE(data.length, 22); h.writeUInt16LE(n.length, 26);
+    const c = Buffer.alloc(46); c.writeUInt32LE(0x02014b50, 0); c.writeUInt16LE(10, 4); c.writeUInt16LE(10, 6); c.writeUInt32LE(crc(data), 16);
+    c.writeUInt32LE(data.length, 20); c.writeUInt32LE(data.length, 24); c.writeUInt16LE(n.length, 28); c.writeUInt32LE(offset, 42);
+    local.push(h, n, data); central.push(c, n); offset += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22); end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, cd, end]);
+}
+
+flows.push({
+  name: 'a .npy table and an .npz with x and y train',
+  async run(page, { base }) {
+    await open(page, base);
+    await openTrain(page);
+    let s = 3;
+    const r = () => { s = (s * 1103515245 + 12345) % 2147483648; return (s / 2147483648) * 2 - 1; };
+    const rows = [...Array(150)].map(() => { const v = [r(), r(), r(), r(), r(), r()]; return [...v, v[0] + v[1] > v[4] + v[5] ? 1 : 0]; });
+    // A table: 150 rows × 7 columns (6 x values, the label last).
+    await page.setInputFiles('[data-testid="train-file"]', { name: 'table.npy', mimeType: 'application/octet-stream', buffer: npy([150, 7], rows.flat()) });
+    await page.waitForSelector('[data-testid="train-y-col"]');
+    await fill(page, 'train-epochs', 2);
+    await page.click('[data-testid="train-start"]');
+    await waitEpochs(page, 2);
+    await waitText(page, 'train-panel', 'table.npy:120trainingsamples30forvalidation');
+    // Arrays x (150, 3, 2) and y (150,), as np.savez(path, x=x, y=y) writes them.
+    const npz = zip([['x.npy', npy([150, 3, 2], rows.flatMap((v) => v.slice(0, 6)))], ['y.npy', npy([150], rows.map((v) => v[6]))]]);
+    await page.setInputFiles('[data-testid="train-file"]', { name: 'xy.npz', mimeType: 'application/octet-stream', buffer: npz });
+    await waitText(page, 'train-arrays', 'x[15032]y[150]');
+    await page.click('[data-testid="train-start"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-panel"]').textContent.includes('xy.npz: 120 training samples'));
+    await waitEpochs(page, 2);
+  },
+});
