@@ -907,6 +907,55 @@ fn resume(
     })
 }
 
+/// The digits pair: A reads each of the 8 rows with one per-position Dense and averages the
+/// rows (so it cannot tell which row is where); B (its default partner) flattens instead.
+fn digits_rows_model() -> crate::engine::Model {
+    use crate::engine::{Layer, LayerSpec};
+    use serde_json::json;
+    let layer = |name: &str, class: &str, config: Value| {
+        Layer::new(name, LayerSpec::from_config(class, &config))
+    };
+    crate::engine::Model {
+        name: "digits_rows".into(),
+        input_shape: vec![8, 8],
+        layers: vec![
+            layer("dense", "Dense", json!({"units": 32, "activation": "relu"})),
+            layer(
+                "global_average_pooling1d",
+                "GlobalAveragePooling1D",
+                json!({}),
+            ),
+            layer(
+                "dense_1",
+                "Dense",
+                json!({"units": 10, "activation": "softmax"}),
+            ),
+        ],
+    }
+}
+
+/// Open the digits pair on the page and pick the digits.
+fn digits_pair(form: &UseStateHandle<Form>, pair: &UseStateHandle<Pair>) -> Callback<MouseEvent> {
+    let (form, pair) = (form.clone(), pair.clone());
+    Callback::from(move |_: MouseEvent| {
+        let payload = crate::app::share::payload_of(&digits_rows_model(), None, None);
+        let _ = gloo::utils::window()
+            .location()
+            .set_hash(&crate::codec::link::encode(&payload));
+        form.set(Form {
+            dataset: "digits".into(),
+            samples: "1797".into(),
+            val_pct: "20".into(),
+            epochs: "15".into(),
+            batch: "32".into(),
+            optimizer: "adam".into(),
+            lr: "0.01".into(),
+            seed: "1".into(),
+        });
+        pair.set(read_pair());
+    })
+}
+
 #[function_component(TrainPanel)]
 fn train_panel() -> Html {
     let open = use_state_eq(|| true);
@@ -1022,6 +1071,7 @@ fn train_panel() -> Html {
     let epochs = form.epochs.trim().parse::<usize>().unwrap_or(0);
     let on_resume = resume(&ctl, &running, &status, epochs);
     let on_apply_both = apply_both(&form, &pair);
+    let on_digits = digits_pair(&form, &pair);
     let close = {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(false))
@@ -1039,7 +1089,9 @@ fn train_panel() -> Html {
             </header>
             <p class="tr-lead">
                 <button type="button" class="btn btn-quiet tr-preset" data-testid="train-apply-both" onclick={on_apply_both}
-                    title="Opens seed 000's two models (3,601 and 9,301 parameters) on a small noisy task">{"Apply both, choose best"}</button>{"A: the model on the page. "}{b_label.clone()}{". Same data, seed and settings; pick the one whose validation curve is best."}</p>
+                    title="Opens seed 000's two models (3,601 and 9,301 parameters) on a small noisy task">{"Apply both, choose best"}</button>
+                <button type="button" class="btn btn-quiet tr-preset" data-testid="train-digits-pair" onclick={on_digits}
+                    title="Handwritten digits: a Dense per row then averaging, against Flatten">{"Digits: rows or Flatten?"}</button>{"A: the model on the page. "}{b_label.clone()}{". Same data, seed and settings; pick the one whose validation curve is best."}</p>
             <div class="tr-actions">
                 <button type="button" class="btn btn-primary" data-testid="train-start" onclick={on_start} disabled={*running}>{"Start"}</button>
                 <button type="button" class="btn" data-testid="train-stop" onclick={on_stop} disabled={!*running}>{"Stop"}</button>

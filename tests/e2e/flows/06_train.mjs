@@ -232,3 +232,18 @@ flows.push({
     await waitEpochs(page, 2);
   },
 });
+
+flows.push({
+  name: 'digits: Flatten (B) beats a Dense per row then averaging (A)',
+  async run(page, { base }) {
+    await open(page, base);
+    await openTrain(page);
+    await page.click('[data-testid="train-digits-pair"]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="layer-class"]')].map((e) => e.textContent.trim()).join() === 'Dense,GlobalAveragePooling1D,Dense');
+    await page.click('[data-testid="train-start"]');
+    await waitEpochs(page, 15, 120000);
+    const a = pct((await texts(page, 'train-val-acc-a'))[0]);
+    const b = pct((await texts(page, 'train-val-acc-b'))[0]);
+    assert(b > a && b > 85, `B's validation accuracy ${b} % should pass A's ${a} %`);
+  },
+});
