@@ -6,8 +6,11 @@
 //   4. forward / build: Flatland WASM vs TensorFlow.js CPU and WASM (bench/page.js)
 //   5. the same Flatland figures from a build without SIMD (bench/dist-plain, -simd128), when
 //      it exists; the shipped build has +simd128 (.cargo/config.toml)
+//   6. one training step, MNIST CNN and MLP, batch 32: Flatland's tools module vs TensorFlow.js
+//      CPU and WASM (bench/train.js)
 // Usage: node bench/browser.mjs [--dist DIR] [--plain DIR] [--edits N] [--loads N] [--rounds N]
-//                               [--only edit,load,page,simd] [--layers N] [--css 'CSS RULES']
+//                               [--only edit,load,page,simd,train] [--layers N] [--css 'CSS RULES']
+//                               [--batch N] [--shim 0|1] (train)
 // --layers: size of the stack edited in the edit benchmark (default 50, the first N layers of
 // tests/fixtures/bench/stack100.json).
 // --css adds a stylesheet to the page during the edit benchmark, for what-if experiments, e.g.
@@ -32,7 +35,9 @@ const EDITS = Number(arg('edits', 100));
 const LAYERS = Number(arg('layers', 50));
 const LOADS = Number(arg('loads', 10));
 const ROUNDS = Number(arg('rounds', 10));
-const ONLY = arg('only', 'edit,load,page,simd').split(',');
+const ONLY = arg('only', 'edit,load,page,simd,train').split(',');
+const BATCH = Number(arg('batch', 32));
+const SHIM = arg('shim', '1'); // train: 0 = TF.js WASM without the Conv2DBackpropFilter shim (bench/train.js)
 const CSS = arg('css', '');
 const hasPlain = ONLY.includes('simd') && fs.existsSync(path.join(plainDist, 'index.html'));
 
@@ -223,6 +228,32 @@ if (ONLY.includes('page')) {
   results.page = await benchPage('/', dist, true);
   results.page.load = load();
 }
+// ---------------------------------------------------------------- 6. training step
+// The tools module (on demand: it carries the training code) is named by index.html's
+// <meta name="flatland-tools"> (its loader); its wasm-bindgen glue drops the `_loader`.
+function toolsGlue(d) {
+  const html = fs.readFileSync(path.join(d, 'index.html'), 'utf8');
+  const m = html.match(/flatland-tools(-[0-9a-f]+)?_loader\.js/);
+  if (!m) throw new Error(`no flatland-tools loader named in ${d}/index.html`);
+  return m[0].replace('_loader.js', '.js');
+}
+if (ONLY.includes('train')) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  page.on('pageerror', (e) => logs.push(String(e)));
+  const url = `${base}bench/train.html?tools=${toolsGlue(dist)}&rounds=${ROUNDS}&batch=${BATCH}&shim=${SHIM}`;
+  await page.goto(url);
+  try {
+    results.train = await page.evaluate(() => window.benchDone);
+  } catch (e) {
+    throw new Error(`${url}: ${e.message}\n${logs.join('\n')}`);
+  }
+  results.train.log = logs;
+  results.train.load = load();
+  await context.close();
+}
 if (hasPlain) {
   // Alternate the two builds so both see the same machine load.
   const simd = []; const plain = [];
@@ -286,6 +317,23 @@ if (p) {
     ['stack100 read Keras JSON + analyze: Flatland WASM', ms(p.flatland_read_analyze_stack100, 3), ''],
     ['  TF.js CPU: JSON.parse + tf.sequential(100 layers) + countParams', `${ms(p.tfjs_cpu_build_stack100, 2)} (${x(p.tfjs_cpu_build_stack100, p.flatland_analyze_stack100, 0)} our recompute)`, ''],
   );
+}
+const t = results.train;
+if (t) {
+  const x = (a, b) => (a >= b ? `ours ${(a / b).toFixed(2)}× faster` : `ours ${(b / a).toFixed(2)}× slower`);
+  for (const name of ['cnn', 'mlp']) {
+    const f = t[`flatland_train_step_${name}`];
+    rows.push([`train step (fwd + bwd + Adam), MNIST ${name.toUpperCase()}, batch ${t.batch}: Flatland WASM (tools module)`, ms(f, 3), '']);
+    for (const b of ['cpu', 'wasm']) {
+      const v = t[`tfjs_${b}_train_step_${name}`];
+      const err = t.errors[`tfjs_${b}_train_step_${name}`];
+      const d = t[`tfjs_${b}_${name}_weight_diff`];
+      const shimmed = b === 'wasm' && name === 'cnn' && t.tfjs_wasm_shim ? ', Conv2DBackpropFilter shim' : '';
+      rows.push([`  TF.js ${t.tfjs_version} ${b.toUpperCase()} trainOnBatch${b === 'wasm' ? ` (SIMD ${t.tfjs_wasm_simd}, threads ${t.tfjs_wasm_threads}${shimmed})` : ''}`,
+        err ? `cannot train: ${err.slice(0, 70)}` : `${ms(v, 3)} (${x(v, f)}); Δw vs ours after step 1: p99 ${d?.p99.toExponential(1)}`,
+        b === 'wasm' ? '≈ 1× or better' : '']);
+    }
+  }
 }
 if (results.simd) {
   const s = results.simd; const q = results.plain;

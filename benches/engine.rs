@@ -8,13 +8,23 @@
 //! - `graph/resnet50_analyze`: shape, params and MACs of Keras's `ResNet50` (177 layers), read
 //!   once from `tests/fixtures/graph/app_resnet50` (Keras's own `to_json()`);
 //! - `graph/resnet50_read_analyze`: the same with reading the 0.4 MB JSON;
-//! - `graph/chain20000_read_analyze`: a 20,000-layer Functional chain, read and analysed.
+//! - `graph/chain20000_read_analyze`: a 20,000-layer Functional chain, read and analysed;
+//! - `train/seed_epoch`: one epoch of the default model (128 samples, batch 32: 4 Adam steps,
+//!   MSE), as `Trainer::step` runs it;
+//! - `train/mnist_cnn_step`: one training step of the MNIST CNN (`tests/fixtures/bench/mnist_cnn.json`)
+//!   on a batch of 32 images: training-mode forward, categorical cross-entropy, backward, Adam;
+//! - `train/mnist_cnn_grads`: the same without the optimizer (`loss_and_grads`), and
+//!   `train/mnist_cnn_forward32`: an inference forward pass of the same batch, for scale.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use flatland::codec;
 use flatland::codec::keras_graph::read_graph;
 use flatland::engine::forward::{forward, init_weights, Limits};
 use flatland::engine::graph;
+use flatland::engine::rng::Rng;
+use flatland::engine::train::fit::{loss_and_grads, Data, FitConfig, Trainer};
+use flatland::engine::train::loss::Loss;
+use flatland::engine::train::optim::OptimizerKind;
 use flatland::engine::{analyze, Model};
 use ndarray::{ArrayD, IxDyn};
 
@@ -128,5 +138,106 @@ fn bench_graphs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, bench_graphs);
+/// A trainer that never runs out of epochs: Adam (Keras's defaults), no shuffle, no
+/// validation.
+fn trainer(m: Model, data: &Data, loss: Loss, batch_size: usize) -> Trainer {
+    let a = analyze(&m);
+    assert!(a.valid());
+    let w = init_weights(&a, 0, Limits::default()).unwrap_or_default();
+    let cfg = FitConfig {
+        loss,
+        optimizer: OptimizerKind::Adam,
+        lr: None,
+        epochs: usize::MAX,
+        batch_size,
+        accuracy: false,
+        shuffle: false,
+        seed: 0,
+        limits: Limits::default(),
+    };
+    Trainer::new(m, a, w, data, None, cfg).unwrap_or_else(|e| panic!("trainer: {e}"))
+}
+
+/// `n` seeded values in [0, 1).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut r = Rng::new(seed);
+    (0..n)
+        .map(|_| (r.next_u64() >> 40) as f32 / (1u64 << 24) as f32)
+        .collect()
+}
+
+/// `n` one-hot rows of `classes` (sample i has class i mod classes).
+fn one_hot(n: usize, classes: usize) -> Vec<f32> {
+    let mut y = vec![0f32; n * classes];
+    for i in 0..n {
+        y[i * classes + i % classes] = 1.0;
+    }
+    y
+}
+
+fn bench_train(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train");
+    let arr = |shape: &[usize], v: Vec<f32>| {
+        ArrayD::from_shape_vec(IxDyn(shape), v).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    // The default model, 128 samples of (3, 2), 4 outputs, MSE: one epoch = 4 batches of 32.
+    let seed = Data {
+        x: arr(&[128, 3, 2], values(128 * 6, 1)),
+        y: arr(&[128, 4], values(128 * 4, 2)),
+    };
+    let mut t = trainer(Model::seed(), &seed, Loss::Mse, 32);
+    let per_epoch = t.batches_per_epoch();
+    assert_eq!(per_epoch, 4);
+    group.bench_function("seed_epoch", |b| {
+        b.iter(|| {
+            let p = t.step(black_box(per_epoch));
+            assert!(matches!(p, Ok(ref p) if p.outcome.is_none()));
+        });
+    });
+
+    // The MNIST CNN, one batch of 32 28×28×1 images, one-hot labels.
+    let cnn = stack_from("mnist_cnn.json").unwrap_or_else(mnist_cnn);
+    let images = Data {
+        x: arr(&[32, 28, 28, 1], values(32 * 784, 3)),
+        y: arr(&[32, 10], one_hot(32, 10)),
+    };
+    let mut t = trainer(cnn.clone(), &images, Loss::CategoricalCrossentropy, 32);
+    group.bench_function("mnist_cnn_step", |b| {
+        b.iter(|| {
+            let p = t.step(black_box(1));
+            assert!(matches!(p, Ok(ref p) if p.outcome.is_none()));
+        });
+    });
+    let a = analyze(&cnn);
+    let w = init_weights(&a, 0, Limits::default()).unwrap_or_default();
+    let mut rng = Rng::new(0);
+    group.bench_function("mnist_cnn_grads", |b| {
+        b.iter(|| {
+            loss_and_grads(
+                &cnn,
+                &a,
+                &w,
+                black_box(&images.x),
+                &images.y,
+                Loss::CategoricalCrossentropy,
+                &mut rng,
+            )
+            .map(|g| g.loss)
+        });
+    });
+    group.bench_function("mnist_cnn_forward32", |b| {
+        b.iter(|| forward(&cnn, &a, &w, black_box(images.x.clone()), Limits::default()));
+    });
+    group.finish();
+}
+
+/// A model of tests/fixtures/bench (Keras JSON), when it is there and valid.
+fn stack_from(file: &str) -> Option<Model> {
+    let p = format!("{}/tests/fixtures/bench/{file}", env!("CARGO_MANIFEST_DIR"));
+    let m = codec::read_model(&std::fs::read_to_string(p).ok()?).ok()?;
+    analyze(&m).valid().then_some(m)
+}
+
+criterion_group!(benches, bench, bench_graphs, bench_train);
 criterion_main!(benches);
