@@ -7,7 +7,17 @@
 //! page's side): once loaded, the worker posts [`READY`](flatland::app::tools_protocol::READY);
 //! each message it gets is a `Request` as a JSON string, and it posts back one `Reply` JSON
 //! string for each ([`handle`](flatland::app::tools_protocol::handle)). Anything else gets a
-//! `Malformed` error reply.
+//! `Malformed` error reply. Training requests (prefixed `train:`) go to the training session
+//! ([`flatland::app::train_protocol`]).
+//!
+//! Loaded into the page itself (the Train button, `src/app/train_host.rs`), the same module
+//! draws the Train panel instead (`src/app/train_panel.rs`), which starts its own worker of
+//! this module for the training. The benchmark hooks for training (`tools_bench/`) ride here
+//! too, not in the page's first module.
+
+#[cfg(target_arch = "wasm32")]
+#[path = "tools_bench/mod.rs"]
+mod tools_bench;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
