@@ -20,11 +20,11 @@ use ndarray::{ArrayD, IxDyn};
 use wasm_bindgen::prelude::*;
 
 use flatland::codec::model_json;
-use flatland::engine::{analyze, Model};
 use flatland::engine::forward::{init_weights, Limits};
 use flatland::engine::train::fit::{Data, FitConfig, Trainer};
 use flatland::engine::train::loss::Loss;
 use flatland::engine::train::optim::OptimizerKind;
+use flatland::engine::{analyze, Model};
 
 /// Copies of the batch in the trainer's data: one step is one batch, and an epoch (whose end
 /// checks every weight and writes the history) ends every this many steps.
