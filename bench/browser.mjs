@@ -247,11 +247,13 @@ if (ONLY.includes('train')) {
   await page.goto(url);
   try {
     results.train = await page.evaluate(() => window.benchDone);
+    results.train.log = logs;
+    results.train.load = load();
   } catch (e) {
-    throw new Error(`${url}: ${e.message}\n${logs.join('\n')}`);
+    // A build whose tools module lacks the hooks: the other figures still count.
+    if (!/no bench_train_\* exports/.test(e.message)) throw new Error(`${url}: ${e.message}\n${logs.join('\n')}`);
+    console.log(`training step skipped: ${e.message.split('\n')[0]}`);
   }
-  results.train.log = logs;
-  results.train.load = load();
   await context.close();
 }
 if (hasPlain) {

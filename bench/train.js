@@ -168,6 +168,9 @@ async function main() {
   // eslint-disable-next-line no-undef
   const fl = wasm_bindgen;
   await fl({ module_or_path: build + tools.replace(/\.js$/, '_bg.wasm') });
+  if (typeof fl.bench_train_step !== 'function') {
+    throw new Error('the tools module has no bench_train_* exports (src/bin/flatland-tools.rs must include src/bin/tools_bench/mod.rs)');
+  }
   // tests/fixtures/bench/mnist_cnn.json (Keras 3 JSON) as Flatland model JSON, which the hooks
   // read (as bench/server.mjs's stackModel does).
   const keras = await fetch('/fixtures/mnist_cnn.json').then((r) => r.json());
