@@ -746,10 +746,12 @@ async fn share_panel_shows_the_full_link_and_a_qr_code() {
         text(&q(r, "share-length")),
         format!("{} characters", link.chars().count())
     );
-    assert!(q(r, "share-qr")
-        .query_selector("svg path")
-        .expect("sel")
-        .is_some());
+    // The QR code comes from the tools worker, which this harness does not serve (the e2e
+    // suite sees it drawn): the panel says it is being drawn, or why there is none.
+    assert!(
+        !all(r, "share-qr-pending").is_empty() || !all(r, "share-qr-error").is_empty(),
+        "no QR placeholder"
+    );
     // Escape closes the dialog.
     key(&q(r, "share-dialog").into(), "Escape", &[]).await;
     assert!(all(r, "share-dialog").is_empty());

@@ -38,6 +38,8 @@ pub enum Op {
     KerasCode { model: WireModel },
     /// Write a model as PyTorch code; answered with [`Outcome::Code`].
     PyTorchCode { model: WireModel },
+    /// Draw the QR code of a link (the share panel's); answered with [`Outcome::Qr`].
+    Qr { text: String },
 }
 
 /// The worker's reply to one request.
@@ -58,6 +60,8 @@ pub enum Outcome {
     },
     /// The exported code.
     Code(String),
+    /// A QR code as SVG markup.
+    Qr(String),
     /// Why there is no answer.
     Failed(ToolsError),
 }
@@ -207,7 +211,7 @@ impl Outcome {
                     .map_err(|e| ToolsError::BadReply(e.to_string()))?;
                 Ok((m, warnings.into_iter().map(CodeWarning::from).collect()))
             }
-            Outcome::Code(_) => Err(ToolsError::BadReply(
+            Outcome::Code(_) | Outcome::Qr(_) => Err(ToolsError::BadReply(
                 "code where a model was expected".into(),
             )),
             Outcome::Failed(e) => Err(e),
@@ -222,8 +226,8 @@ impl Outcome {
     pub fn into_code(self) -> Result<String, ToolsError> {
         match self {
             Outcome::Code(text) => Ok(text),
-            Outcome::Imported { .. } => Err(ToolsError::BadReply(
-                "a model where code was expected".into(),
+            Outcome::Imported { .. } | Outcome::Qr(_) => Err(ToolsError::BadReply(
+                "another answer where code was expected".into(),
             )),
             Outcome::Failed(e) => Err(e),
         }
@@ -279,6 +283,9 @@ fn answer(op: &Op) -> Result<Outcome, ToolsError> {
         }
         Op::KerasCode { model } => Ok(Outcome::Code(to_keras_code(&model.to_model()?))),
         Op::PyTorchCode { model } => Ok(Outcome::Code(to_pytorch_code(&model.to_model()?))),
+        Op::Qr { text } => crate::codec::qr::qr_svg(text)
+            .map(Outcome::Qr)
+            .map_err(|e| ToolsError::Refused(e.to_string())),
     }
 }
 
@@ -562,6 +569,32 @@ mod tests {
         assert_eq!(back.op, Op::KerasCode { model: wire });
 
         assert_eq!(import(UNREADABLE), import_text(Some("x.py"), UNREADABLE));
+    }
+
+    /// The share panel's QR code comes from the worker: the same SVG as the encoder's, and
+    /// the encoder's refusal for a link too long for any QR version, through JSON both ways.
+    #[test]
+    fn qr_codes_cross_as_the_encoder_draws_them() {
+        let link = "http://127.0.0.1:8080/#m1.abc";
+        let text = Request {
+            id: 7,
+            op: Op::Qr { text: link.into() },
+        }
+        .to_json();
+        let reply = respond(&text);
+        assert_eq!(reply.id, Some(7));
+        assert_eq!(
+            reply.outcome,
+            Outcome::Qr(crate::codec::qr::qr_svg(link).unwrap())
+        );
+        let long = "x".repeat(5000);
+        let Outcome::Failed(ToolsError::Refused(why)) = run(&Op::Qr { text: long.clone() }) else {
+            panic!("a 5,000-character link made a QR code");
+        };
+        assert_eq!(
+            why,
+            crate::codec::qr::qr_svg(&long).unwrap_err().to_string()
+        );
     }
 
     #[test]

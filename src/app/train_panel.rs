@@ -162,6 +162,11 @@ fn read_pair() -> Pair {
     }
 }
 
+/// The JS that hands `values` and `label` to the page's module (its `wasm-bindgen` exports
+/// are `window.wasmBindings`; see `src/bin/flatland-web/main.rs`).
+const TO_PAGE: &str =
+    "const f=window.wasmBindings&&window.wasmBindings.trained_weights;if(f)f(v,l)";
+
 /// The page's side of the training worker: one worker, one request in flight.
 struct Ctl {
     worker: Option<Worker>,
@@ -176,6 +181,11 @@ struct Ctl {
     ok: Vec<bool>,
     /// The sample "Try a sample" shows.
     sample: usize,
+    /// The page's address-bar fragment when training started: A's trained weights go to the
+    /// page's views only while it still shows that model.
+    hash: String,
+    /// A's finished epochs, from the last status.
+    epochs: usize,
     on_reply: Callback<TrainReply>,
 }
 
@@ -186,6 +196,22 @@ fn now() -> f64 {
 }
 
 impl Ctl {
+    fn new(on_reply: Callback<TrainReply>) -> Ctl {
+        Ctl {
+            worker: None,
+            ready: false,
+            queued: Vec::new(),
+            running: false,
+            batches: 1,
+            sent_at: 0.0,
+            ok: Vec::new(),
+            sample: 0,
+            hash: String::new(),
+            epochs: 0,
+            on_reply,
+        }
+    }
+
     fn post(&mut self, req: &TrainRequest) {
         let text = format!("{PREFIX}{}", serde_json::to_string(req).unwrap_or_default());
         match (&self.worker, self.ready) {
@@ -208,6 +234,25 @@ impl Ctl {
         }
     }
 
+    /// Model A's trained weights to the page's forward values and heat maps, if the page still
+    /// shows A.
+    fn to_page(&self, layers: &[Vec<WireArray>]) {
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        if hash != self.hash {
+            return;
+        }
+        let values: Vec<f32> = layers
+            .iter()
+            .flatten()
+            .flat_map(|a| a.data.iter().copied())
+            .collect();
+        let n = self.epochs;
+        let label = format!("model A, {n} epoch{}", if n == 1 { "" } else { "s" });
+        let f = web_sys::js_sys::Function::new_with_args("v,l", TO_PAGE);
+        let v = web_sys::js_sys::Float32Array::from(values.as_slice());
+        let _ = f.call2(&JsValue::NULL, &v, &label.into());
+    }
+
     /// Ask for the weights of every run that trains.
     fn ask_weights(&mut self) {
         let ok = self.ok.clone();
@@ -222,6 +267,10 @@ impl Ctl {
     fn reply(&mut self, r: &TrainReply) {
         if let TrainReply::Status { runs, .. } = r {
             self.ok = runs.iter().map(|r| r.error.is_none()).collect();
+            self.epochs = runs.first().map_or(0, |r| r.epochs_done);
+        }
+        if let TrainReply::Weights { model: 0, layers } = r {
+            self.to_page(layers);
         }
         match r {
             TrainReply::Status { runs, .. } if self.running => {
@@ -980,16 +1029,8 @@ fn train_panel() -> Html {
         let status = status.clone();
         let message = message.clone();
         let running = running.clone();
-        use_mut_ref(move || Ctl {
-            worker: None,
-            ready: false,
-            queued: Vec::new(),
-            running: false,
-            batches: 1,
-            sent_at: 0.0,
-            ok: Vec::new(),
-            sample: 0,
-            on_reply: Callback::from(move |r: TrainReply| match r {
+        use_mut_ref(move || {
+            Ctl::new(Callback::from(move |r: TrainReply| match r {
                 p @ TrainReply::Prediction { .. } => prediction.set(Some(Rc::new(p))),
                 TrainReply::Weights { model, layers } => {
                     let href = weights_href(&layers);
@@ -1011,7 +1052,7 @@ fn train_panel() -> Html {
                     }
                     status.set(Some(Rc::new(s)));
                 }
-            }),
+            }))
         })
     };
     // The page's models and open requests.
@@ -1050,6 +1091,7 @@ fn train_panel() -> Html {
                     c.running = true;
                     c.batches = 1;
                     c.sample = 0;
+                    c.hash = gloo::utils::window().location().hash().unwrap_or_default();
                     c.post(&req);
                     running.set(true);
                 }

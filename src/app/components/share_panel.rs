@@ -1,12 +1,14 @@
 //! The share panel: the full link (the same one the address bar holds), a Copy button
 //! (clipboard, or the text selected for Ctrl+C), its length, and a QR code drawn large
-//! enough to scan from a projected screen.
+//! enough to scan from a projected screen. The QR encoder is not in the page's first
+//! module: the tools worker draws the code (`Op::Qr`) the first time the panel opens.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::clipboard::{copy_into, CopyState};
-use crate::codec::qr::qr_svg;
+use super::code_panel::tools;
+use crate::app::tools_protocol::{Op, Outcome};
 
 #[derive(Properties, PartialEq)]
 pub struct SharePanelProps {
@@ -30,12 +32,26 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
     let copy_state = use_state_eq(|| CopyState::Idle);
     let big = use_state_eq(|| false);
     let input = use_node_ref();
-    let qr = use_memo(props.url.clone(), |url| {
-        qr_svg(url).map(AttrValue::from).map_err(|e| e.to_string())
-    });
+    // `None` while the tools worker draws it.
+    let qr = use_state(|| None::<Result<AttrValue, String>>);
     {
         let copy_state = copy_state.clone();
-        use_effect_with(props.url.clone(), move |_| copy_state.set(CopyState::Idle));
+        let qr = qr.clone();
+        use_effect_with(props.url.clone(), move |url| {
+            copy_state.set(CopyState::Idle);
+            qr.set(None);
+            let text = url.to_string();
+            tools(
+                Op::Qr { text },
+                Callback::from(move |o: Outcome| {
+                    qr.set(Some(match o {
+                        Outcome::Qr(svg) => Ok(svg.into()),
+                        Outcome::Failed(e) => Err(e.to_string()),
+                        _ => Err("the code tools answered another question".into()),
+                    }));
+                }),
+            );
+        });
     }
 
     let on_copy = {
@@ -88,7 +104,8 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
                 </span>
             </p>
             { match &*qr {
-                Ok(svg) => html! {
+                None => html! { <p class="muted" data-testid="share-qr-pending" aria-live="polite">{"Drawing the QR code…"}</p> },
+                Some(Ok(svg)) => html! {
                     <figure class="share-qr-wrap">
                         <div class="share-qr" data-testid="share-qr" role="img" aria-label="QR code of the share link">
                             { Html::from_html_unchecked(svg.clone()) }
@@ -102,7 +119,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
                         </figcaption>
                     </figure>
                 },
-                Err(e) => html! { <p class="muted" data-testid="share-qr-error">{format!("No QR code: {e}. Copy the link instead.")}</p> },
+                Some(Err(e)) => html! { <p class="muted" data-testid="share-qr-error">{format!("No QR code: {e}. Copy the link instead.")}</p> },
             } }
         </div>
     }

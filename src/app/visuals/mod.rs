@@ -13,6 +13,7 @@ pub mod stepper;
 mod why;
 mod window;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::app::frame::AfterFrame;
@@ -67,6 +68,60 @@ pub fn default_example(dims: &[usize]) -> Example {
     }
 }
 
+/// Weights trained in the Train panel (the tools module), flattened in `get_weights()`
+/// order, for the model they were trained on.
+#[derive(Debug)]
+pub struct Trained {
+    pub model: Rc<Model>,
+    pub values: Vec<f32>,
+    /// What trained them ("model A, 5 epochs").
+    pub label: String,
+}
+
+/// A [`Trained`] compared by identity.
+#[derive(Clone, Debug)]
+pub struct TrainedRef(pub Rc<Trained>);
+
+impl PartialEq for TrainedRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Trained values and their label.
+type TrainedIn = Callback<(Vec<f32>, String)>;
+
+thread_local! {
+    static ON_TRAINED: RefCell<Option<TrainedIn>> = const { RefCell::new(None) };
+}
+
+/// The Train panel hands over model A's trained weights (the page's model when training
+/// started): the forward values and heat maps use them until the model changes or the
+/// learner resets the weights.
+pub fn set_trained(values: Vec<f32>, label: String) {
+    let cb = ON_TRAINED.with(|c| c.borrow().clone());
+    if let Some(cb) = cb {
+        cb.emit((values, label));
+    }
+}
+
+/// `w` (seeded, for the shapes) with `values` written over it in order.
+fn overwrite(mut w: Weights, values: &[f32]) -> Result<Weights, String> {
+    let need: usize = w.iter().flatten().map(ArrayD::len).sum();
+    if need != values.len() {
+        return Err(format!(
+            "the trained weights hold {} values, the model needs {}",
+            thousands(values.len() as u64),
+            thousands(need as u64)
+        ));
+    }
+    let cells = w.iter_mut().flatten().flat_map(|a| a.iter_mut());
+    for (d, v) in cells.zip(values) {
+        *d = *v;
+    }
+    Ok(w)
+}
+
 /// One forward pass of the model on the example input with seeded weights.
 #[derive(Debug)]
 pub struct Run {
@@ -81,6 +136,16 @@ pub struct Run {
 
 impl Run {
     pub fn compute(model: &Model, analysis: &Analysis, example: &Example, seed: u64) -> Run {
+        Run::with(model, analysis, example, seed, None)
+    }
+    /// [`Run::compute`], with `trained` weights instead of seeded ones when given.
+    pub fn with(
+        model: &Model,
+        analysis: &Analysis,
+        example: &Example,
+        seed: u64,
+        trained: Option<&[f32]>,
+    ) -> Run {
         let dims = &model.input_shape;
         let input = match example {
             Example::Text(t) => teach::parse_example(t, dims),
@@ -88,6 +153,10 @@ impl Run {
         }
         .map(|a| a.insert_axis(Axis(0)));
         let weights = init_weights(analysis, seed, Limits::default()).map_err(|e| e.to_string());
+        let weights = match trained {
+            Some(v) => weights.and_then(|w| overwrite(w, v)),
+            None => weights,
+        };
         let outputs = match (&input, &weights) {
             (Err(e), _) => Err(format!("example input: {e}")),
             (_, Err(e)) => Err(e.clone()),
@@ -118,22 +187,26 @@ impl Run {
     }
 }
 
+fn compute(k: &RunKey) -> Run {
+    let trained = k.4.as_ref().map(|t| t.0.values.as_slice());
+    Run::with(&k.0, &k.1, &k.2, k.3, trained)
+}
+
 /// Models with at most this many multiply-adds per sample run on every render; larger ones
 /// run once edits pause, so the stack stays responsive.
 const SYNC_MACS: u64 = 20_000_000;
 /// Pause before a deferred forward pass, in ms.
 const DEFER_MS: u32 = 300;
 
-type RunKey = (Rc<Model>, Rc<Analysis>, Example, u64);
+type RunKey = (Rc<Model>, Rc<Analysis>, Example, u64, Option<TrainedRef>);
 
 /// The forward pass for the current model, input and seed: memoised, and deferred for large
 /// models (a pending placeholder is returned until it has run).
 #[hook]
-fn use_run(model: Rc<Model>, analysis: Rc<Analysis>, example: Example, seed: u64) -> Rc<Run> {
-    let sync = analysis.macs <= SYNC_MACS;
-    let key: RunKey = (model, analysis, example, seed);
+fn use_run(key: RunKey) -> Rc<Run> {
+    let sync = key.1.macs <= SYNC_MACS;
     let now = use_memo((key.clone(), sync), |(k, sync)| {
-        sync.then(|| Rc::new(Run::compute(&k.0, &k.1, &k.2, k.3)))
+        sync.then(|| Rc::new(compute(k)))
     });
     let late = use_state(|| None::<(RunKey, Rc<Run>)>);
     {
@@ -142,7 +215,7 @@ fn use_run(model: Rc<Model>, analysis: Rc<Analysis>, example: Example, seed: u64
             let timer = (!*sync).then(|| {
                 let k = k.clone();
                 gloo::timers::callback::Timeout::new(DEFER_MS, move || {
-                    let run = Rc::new(Run::compute(&k.0, &k.1, &k.2, k.3));
+                    let run = Rc::new(compute(&k));
                     late.set(Some((k, run)));
                 })
             });
@@ -262,6 +335,32 @@ pub fn visuals(props: &VisualsProps) -> Html {
     }
 }
 
+/// The trained weights that apply to `model` (set by [`set_trained`]), and the state to
+/// reset them.
+#[hook]
+fn use_trained(model: &Rc<Model>) -> (Option<TrainedRef>, UseStateHandle<Option<TrainedRef>>) {
+    let trained = use_state(|| None::<TrainedRef>);
+    let current = use_mut_ref(|| model.clone());
+    *current.borrow_mut() = model.clone();
+    {
+        let trained = trained.clone();
+        use_effect_with((), move |()| {
+            let cb = Callback::from(move |(values, label): (Vec<f32>, String)| {
+                let model = current.borrow().clone();
+                trained.set(Some(TrainedRef(Rc::new(Trained {
+                    model,
+                    values,
+                    label,
+                }))));
+            });
+            ON_TRAINED.with(|c| *c.borrow_mut() = Some(cb));
+            || ON_TRAINED.with(|c| *c.borrow_mut() = None)
+        });
+    }
+    let on = (*trained).clone().filter(|t| *t.0.model == **model);
+    (on, trained)
+}
+
 #[function_component(VisualsNow)]
 fn visuals_now(props: &VisualsProps) -> Html {
     let model = props.model.clone();
@@ -306,12 +405,14 @@ fn visuals_now(props: &VisualsProps) -> Html {
         default_example(&model.input_shape)
     };
     let seed = use_state_eq(|| 1u64);
-    let run = RunRef(use_run(
+    let trained = use_trained(&model);
+    let run = RunRef(use_run((
         model.clone(),
         analysis.clone(),
         example.clone(),
         *seed,
-    ));
+        trained.0.clone(),
+    )));
     let set_example = {
         let example_state = example_state.clone();
         let dims = model.input_shape.clone();
@@ -358,7 +459,8 @@ fn visuals_now(props: &VisualsProps) -> Html {
                 None => html! {},
             } }
             <ForwardValues model={model.clone()} analysis={analysis.clone()} run={run.clone()} example={example.clone()}
-                seed={*seed} on_example={set_example} on_seed={{ let seed = seed.clone(); Callback::from(move |s: u64| seed.set(s)) }}
+                seed={*seed} on_example={set_example} trained={trained.0.map(|t| AttrValue::from(t.0.label.clone()))}
+                on_seed={{ let (seed, reset) = (seed.clone(), trained.1.clone()); Callback::from(move |s: u64| { reset.set(None); seed.set(s) }) }}
                 focus={focus} />
             <CompareView model={model.clone()} analysis={analysis.clone()} compare={props.compare.clone()}
                 dispatch={props.dispatch.clone()} />
@@ -373,7 +475,10 @@ struct ForwardProps {
     run: RunRef,
     example: Example,
     seed: u64,
+    /// Trained weights in use (their label), instead of the seed's.
+    trained: Option<AttrValue>,
     on_example: Callback<Example>,
+    /// New seeded weights (also drops trained ones).
     on_seed: Callback<u64>,
     focus: Option<usize>,
 }
@@ -427,11 +532,16 @@ fn forward_values(p: &ForwardProps) -> Html {
         let s = p.seed;
         Callback::from(move |_| cb.emit(s.wrapping_add(1)))
     };
+    let on_reset = {
+        let cb = p.on_seed.clone();
+        let s = p.seed;
+        Callback::from(move |_| cb.emit(s))
+    };
     let shape_text = crate::engine::Shape::new(dims.clone()).to_string();
     html! {
         <section class="vz-card vz-forward" aria-labelledby="vz-forward-h">
             <h2 id="vz-forward-h">{"Forward values"}</h2>
-            <p class="vz-lead">{"One example goes through every layer with seeded weights (inference mode). Hover or focus a cell to read its value."}</p>
+            <p class="vz-lead">{format!("One example goes through every layer with {} weights (inference mode). Hover or focus a cell to read its value.", if p.trained.is_some() { "trained" } else { "seeded" })}</p>
             <div class="vz-forward-controls">
                 <label class="vz-input-label" for="vz-example">{format!("Example input, one sample of {shape_text} (nested list)")}</label>
                 { match &text {
@@ -450,7 +560,13 @@ fn forward_values(p: &ForwardProps) -> Html {
                     { if counting.is_some() { html! { <button type="button" class="vz-btn" onclick={on_counting}>{"Counting 1, 2, 3…"}</button> } } else { html!{} } }
                     <button type="button" class="vz-btn" data-testid="random-input" onclick={on_random}>{"Random input"}</button>
                     <button type="button" class="vz-btn vz-primary" data-testid="new-weights" onclick={on_weights}>{"New weights"}</button>
-                    <span class="vz-note">{format!("weights seed {}", p.seed)}</span>
+                    { match &p.trained {
+                        Some(t) => html! { <>
+                            <span class="vz-note vz-trained" data-testid="weights-trained">{format!("trained weights: {t}")}</span>
+                            <button type="button" class="vz-btn" data-testid="reset-weights" onclick={on_reset}>{"Reset weights"}</button>
+                        </> },
+                        None => html! { <span class="vz-note">{format!("weights seed {}", p.seed)}</span> },
+                    } }
                 </div>
             </div>
             { match &run.outputs {

@@ -4,53 +4,10 @@
 // auto-play, the forward values against the CLI's `flatland forward` (same model, input and
 // weights seed), editing the example input and new weights, A/B compare's "Make B", and the
 // convolution window view.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { open, texts, waitTexts, waitText, assert, SEED, classes, center } from '../lib.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.join(here, '..', '..', '..');
-
-/// The native CLI (built by `cargo test` before the e2e run in scripts/test; built here when
-/// the suite runs alone).
-function cli(args) {
-  const bin = path.join(repo, 'target', 'debug', 'flatland');
-  if (!fs.existsSync(bin)) execFileSync('cargo', ['build', '-q', '--bin', 'flatland'], { cwd: repo, stdio: 'inherit' });
-  return execFileSync(bin, args, { cwd: repo, encoding: 'utf8' });
-}
-
-/// A float32 `.npy` (format 1.0, C order).
-function writeNpy(file, shape, values) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header += ' '.repeat(pad % 64) + '\n';
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93]).copy(head, 0);
-  head.write('NUMPY', 1, 'latin1');
-  head[6] = 1; head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  const data = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => data.writeFloatLE(v, i * 4));
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), data]));
-}
-
-/// The values of a float32 `.npy`.
-function readNpy(file) {
-  const b = fs.readFileSync(file);
-  assert(b.subarray(1, 6).toString('latin1') === 'NUMPY', `${file} is not .npy`);
-  const len = b.readUInt16LE(8);
-  const header = b.subarray(10, 10 + len).toString('latin1');
-  assert(header.includes("'<f4'"), `${file}: ${header}`);
-  const out = [];
-  for (let o = 10 + len; o + 4 <= b.length; o += 4) out.push(b.readFloatLE(o));
-  return out;
-}
-
-/// Page-side number text (Unicode minus, thousands commas) to a number.
-const num = (s) => Number(s.replace('−', '-').replace(/,/g, ''));
+import { open, texts, waitTexts, waitText, assert, SEED, classes, center, cli, writeNpy, readNpy, num, readLastOutput } from '../lib.mjs';
 
 /// A touch drag through the browser's input pipeline (touchstart / moves / end become pointer
 /// events of type "touch", as on a phone).
@@ -180,21 +137,7 @@ export const flows = [
       writeNpy(path.join(dir, 'x.npy'), [1, x.length, x[0].length], x.flat());
       cli(['forward', '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy'), '--seed', String(seed)]);
       const want = readNpy(path.join(dir, 'y.npy'));
-      // The last layer's heat map, read cell by cell with the keyboard.
-      const read = async () => {
-        const view = page.locator('[data-testid="tensor-view"]').last();
-        const canvas = view.locator('[data-testid="heat-canvas"]');
-        await canvas.scrollIntoViewIfNeeded();
-        await canvas.focus();
-        await page.keyboard.press('Home');
-        const got = [];
-        for (let i = 0; i < want.length; i++) {
-          if (i > 0) await page.keyboard.press('ArrowRight');
-          await page.waitForFunction(([el, i]) => new RegExp(`\\[${i}\\] = `).test(el.textContent), [await view.locator('[data-testid="heat-readout"]').elementHandle(), i]);
-          got.push(num((await view.locator('[data-testid="heat-readout"]').textContent()).split(' = ')[1]));
-        }
-        return got;
-      };
+      const read = () => readLastOutput(page, want.length);
       const got = await read();
       assert(want.length === 4, `CLI output has ${want.length} values`);
       want.forEach((w, i) => assert(Math.abs(got[i] - w) <= 5e-5 + 1e-4 * Math.abs(w), `output ${i}: page ${got[i]}, CLI ${w}`));

@@ -1,7 +1,9 @@
 // Training (issue 15): the Train panel loads on demand, trains model A and model B on the same
 // data in a worker, draws both curves, stops mid-epoch and resumes, and trains on a CSV file.
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { open, waitText, texts, assert, dropFile } from '../lib.mjs';
+import { open, waitText, texts, assert, dropFile, cli, writeNpy, readNpy, readLastOutput } from '../lib.mjs';
 
 /// Model A of the seed question's position task: a per-position Dense, then pooling.
 const POOLED = `import keras
@@ -38,6 +40,39 @@ async function waitEpochs(page, n, timeout = 60000) {
 const pct = (t) => Number(t.replace('%', '').trim());
 
 export const flows = [
+  {
+    name: 'after training, the forward values use A\'s trained weights (equal to `flatland forward --weights` of the downloaded .npz); Reset weights goes back',
+    async run(page, { base }) {
+      await open(page, base);
+      await page.waitForSelector('[data-testid="new-weights"]');
+      const x = JSON.parse(await page.inputValue('[data-testid="example-input"]'));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flatland-e2e-'));
+      writeNpy(path.join(dir, 'x.npy'), [1, x.length, x[0].length], x.flat());
+      cli(['forward', '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'seeded.npy'), '--seed', '1']);
+      const seeded = readNpy(path.join(dir, 'seeded.npy'));
+      await openTrain(page);
+      await fill(page, 'train-epochs', 3);
+      await page.click('[data-testid="train-start"]');
+      await waitEpochs(page, 3);
+      await page.waitForSelector('[data-testid="train-download-a"]');
+      const b64 = await page.$eval('[data-testid="train-download-a"]', (a) => a.href.split(',')[1]);
+      fs.writeFileSync(path.join(dir, 'a.npz'), Buffer.from(b64, 'base64'));
+      await page.click('[data-testid="train-close"]');
+      await page.waitForFunction(() => /model A, 3 epochs/.test(document.querySelector('[data-testid="weights-trained"]')?.textContent ?? ''));
+      cli(['forward', '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'trained.npy'), '--weights', path.join(dir, 'a.npz')]);
+      const want = readNpy(path.join(dir, 'trained.npy'));
+      const got = await readLastOutput(page, want.length);
+      want.forEach((w, i) => assert(Math.abs(got[i] - w) <= 5e-5 + 1e-4 * Math.abs(w), `trained output ${i}: page ${got[i]}, CLI ${w}`));
+      assert(want.some((v, i) => Math.abs(v - seeded[i]) > 1e-3), 'training did not change the output');
+      // Reset weights: the seeded values again.
+      await page.click('[data-testid="reset-weights"]');
+      await page.waitForSelector('[data-testid="weights-trained"]', { state: 'detached' });
+      assert(/weights seed 1/.test(await page.textContent('.vz-forward')), 'the seed is not shown after Reset');
+      const back = await readLastOutput(page, seeded.length);
+      seeded.forEach((w, i) => assert(Math.abs(back[i] - w) <= 5e-5 + 1e-4 * Math.abs(w), `after reset, output ${i}: page ${back[i]}, CLI ${w}`));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  },
   {
     name: 'default model: Start trains A and B at once, with curves and losses',
     async run(page, { base, artifacts }) {
