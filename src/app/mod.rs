@@ -454,6 +454,7 @@ mod web {
                     notice={store.notice.clone().map(AttrValue::from)}
                     dispatch={dispatch.clone()}
                     teacher={store.teacher}
+                    ask_teacher={store.exercise.as_ref().is_some_and(|e| !e.hide_panels.is_empty())}
                     {on_panel}
                 />
                 if let Some(message) = &store.link_error {
@@ -505,6 +506,7 @@ mod web {
                                     {on_select}
                                     compare={store.compare.clone()}
                                     dispatch={dispatch.clone()}
+                                    {hide_params}
                                 />
                             </section>
                         }

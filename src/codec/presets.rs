@@ -386,6 +386,50 @@ mod tests {
         ("gap_vs_flatten", 20_042, Some(127_562)),
     ];
 
+    /// An exercise that hides parameter counts drops the explanation steps that start with
+    /// `params`: every layer with weights states its count in such a step, and no other
+    /// step does (the step text is the engine's, read here for every preset layer).
+    #[test]
+    fn hidden_counts_leave_no_count_in_the_explanations() {
+        let mut checked = 0;
+        for p in presets() {
+            let a = analyze(&p.model);
+            for (i, r) in a.layers.iter().enumerate() {
+                let e = crate::engine::model::explain(&p.model, &a, i).unwrap();
+                let count = r.params();
+                if count > 0 {
+                    let said = e.steps.iter().filter(|s| s.starts_with("params")).count();
+                    assert!(
+                        said > 0,
+                        "{} layer {i}: no params step in {:?}",
+                        p.id,
+                        e.steps
+                    );
+                    checked += 1;
+                }
+                let hidden = e.clone().without_params();
+                assert!(hidden.steps.iter().all(|s| !s.starts_with("params")));
+                assert_eq!(
+                    hidden.steps.len() + e.steps.iter().filter(|s| s.starts_with("params")).count(),
+                    e.steps.len()
+                );
+                if count >= 100 {
+                    let n = count.to_string();
+                    assert!(
+                        hidden
+                            .steps
+                            .iter()
+                            .chain([&hidden.rule])
+                            .all(|s| !s.contains(&n)),
+                        "{} layer {i}: {n} still in {hidden:?}",
+                        p.id
+                    );
+                }
+            }
+        }
+        assert!(checked > 20, "{checked} layers with weights");
+    }
+
     #[test]
     fn every_preset_is_valid_with_pinned_totals() {
         let all = presets();

@@ -89,7 +89,8 @@ fn stack_end(indicator: Option<usize>, count: usize, deleting: bool) -> Html {
     }
 }
 
-/// The parameter totals ("hidden" in a parameter exercise) and the MACs.
+/// The parameter totals and the MACs ("hidden" in a parameter exercise: MACs give the
+/// counts away).
 fn totals(a: &Analysis, hide_params: bool) -> Html {
     let count_text = |n: u64| {
         if hide_params {
@@ -114,7 +115,7 @@ fn totals(a: &Analysis, hide_params: bool) -> Html {
             </div>
             <div class="total">
                 <dt>{"MACs"}</dt>
-                <dd data-testid="total-macs">{commas(a.macs)}</dd>
+                <dd data-testid="total-macs">{count_text(a.macs)}</dd>
             </div>
         </dl>
     }

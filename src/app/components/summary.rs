@@ -34,17 +34,17 @@ fn summary_row(p: &RowProps) -> Html {
         _ => Some("row-muted"),
     };
     let shape = l.shape_text();
-    let params = if p.hide {
-        "hidden".to_string()
+    let (params, macs) = if p.hide {
+        ("hidden".to_string(), "hidden".to_string())
     } else {
-        commas(l.params())
+        (commas(l.params()), commas(l.macs))
     };
     html! {
         <tr class={classes!(cls)} data-testid="summary-row">
             <td><span class="mono">{l.name.clone()}</span>{" "}<span class="muted">{format!("({})", l.class_name)}</span></td>
             <td class="mono" data-testid="summary-shape">{shape}</td>
             <td class="num" data-testid="summary-params">{params}</td>
-            <td class="num muted">{commas(l.macs)}</td>
+            <td class="num muted">{macs}</td>
         </tr>
     }
 }
@@ -138,7 +138,7 @@ pub fn summary(props: &SummaryProps) -> Html {
                 <div><dt>{"Total params:"}</dt><dd data-testid="summary-total">{mem(a.total())}</dd></div>
                 <div><dt>{"Trainable params:"}</dt><dd data-testid="summary-trainable">{mem(a.trainable)}</dd></div>
                 <div><dt>{"Non-trainable params:"}</dt><dd data-testid="summary-non-trainable">{mem(a.non_trainable)}</dd></div>
-                <div><dt>{"Total MACs:"}</dt><dd>{commas(a.macs)}</dd></div>
+                <div><dt>{"Total MACs:"}</dt><dd>{if props.hide_params { "hidden".to_string() } else { commas(a.macs) }}</dd></div>
             </dl>
             if *copy_state == CopyState::Manual {
                 <textarea ref={area} class="summary-text mono" data-testid="summary-text" readonly=true

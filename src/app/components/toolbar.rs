@@ -25,6 +25,10 @@ pub struct ToolbarProps {
     /// Teacher mode is on.
     #[prop_or_default]
     pub teacher: bool,
+    /// An exercise hides something: turning teacher mode on asks first (a student could
+    /// otherwise reveal it with one click).
+    #[prop_or_default]
+    pub ask_teacher: bool,
     /// Open a panel.
     #[prop_or_default]
     pub on_panel: Callback<Panel>,
@@ -68,6 +72,22 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
         Callback::from(move |_: MouseEvent| cb.emit(panel))
     };
     let btn = || classes!("btn");
+    let on_teacher = {
+        let d = props.dispatch.clone();
+        let (on, ask) = (props.teacher, props.ask_teacher);
+        Callback::from(move |_: MouseEvent| {
+            let ok = on
+                || !ask
+                || gloo::utils::window()
+                    .confirm_with_message(
+                        "Teacher mode shows everything this exercise hides. Open it?",
+                    )
+                    .unwrap_or(false);
+            if ok {
+                d.emit(Action::SetTeacher(!on));
+            }
+        })
+    };
     let status = props.notice.clone().map(|n| n.to_string());
     html! {
         <header class="topbar">
@@ -100,7 +120,7 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
                 { tool_button("exercise-mode", classes!("btn", props.teacher.then_some("btn-on")), "Teacher mode: write an exercise",
                     "Teacher mode: set goals for an exercise and share it",
                     r#"<path d="M2 8l8-4 8 4-8 4zM5 9.5V14c2.5 2 7.5 2 10 0V9.5M18 8v5"/>"#, "Teacher", false, Some(props.teacher),
-                    act(Action::SetTeacher(!props.teacher))) }
+                    on_teacher) }
                 { tool_button("share", classes!("btn", "btn-primary"), "Share: link and QR code", "A link (and QR code) that opens this model",
                     r#"<path d="M8 12l4-4M7 9.5L5 11.5a2.5 2.5 0 0 0 3.5 3.5l2-2M13 10.5l2-2A2.5 2.5 0 0 0 11.5 5l-2 2"/>"#,
                     "Share", false, None, open(Panel::Share)) }

@@ -33,6 +33,9 @@ pub struct DenseProps {
     /// Dense layers of the model (index, name).
     pub choices: Vec<(usize, String)>,
     pub on_pick: Callback<usize>,
+    /// An exercise hides parameter counts: no formulas.
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 /// Values of one Dense application: `x` rows × feats, kernel feats × units, bias, `y`.
@@ -674,7 +677,7 @@ pub fn dense_diagram(p: &DenseProps) -> Html {
             <div class="vz-math" data-testid="dense-math">
                 <p class="vz-step-detail" data-testid="dense-step-text">{step_text}</p>
                 { unit0.map(|u| html!{ <p class="vz-unit"><code>{u}</code></p> }).unwrap_or_default() }
-                { formulas(s, flat) }
+                { if p.hide_params { html! { <p class="vz-note" data-testid="formulas-hidden">{"The parameter formulas are hidden in this exercise."}</p> } } else { formulas(s, flat) } }
             </div>
         </section>
     }

@@ -49,6 +49,10 @@ pub struct VisualsProps {
     /// The compare view's actions (make B, B = A, open a pair).
     #[prop_or_default]
     pub dispatch: Callback<Action>,
+    /// An exercise hides parameter counts: every count, and every figure that gives one
+    /// away (formulas, multiply-adds, the A/B totals), is left out.
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 /// The example input fed to the forward pass (one sample, no batch axis).
@@ -448,12 +452,12 @@ fn visuals_now(props: &VisualsProps) -> Html {
             </nav>
             { match &dense_story {
                 Some(story) => html! {
-                    <DenseDiagram story={story.clone()} model={model.clone()} run={run.clone()} example={example.clone()} seed={*seed}
+                    <DenseDiagram story={story.clone()} model={model.clone()} run={run.clone()} example={example.clone()} seed={*seed} hide_params={props.hide_params}
                         choices={dense_choices.clone()} on_pick={pick.clone()} />
                 },
                 None => html! {},
             } }
-            <WhyPanel model={model.clone()} analysis={analysis.clone()} index={focus} />
+            <WhyPanel model={model.clone()} analysis={analysis.clone()} index={focus} hide_params={props.hide_params} />
             { match &window_story {
                 Some(story) => html! { <WindowView story={story.clone()} run={run.clone()} /> },
                 None => html! {},
@@ -462,8 +466,12 @@ fn visuals_now(props: &VisualsProps) -> Html {
                 seed={*seed} on_example={set_example} trained={trained.0.map(|t| AttrValue::from(t.0.label.clone()))}
                 on_seed={{ let (seed, reset) = (seed.clone(), trained.1.clone()); Callback::from(move |s: u64| { reset.set(None); seed.set(s) }) }}
                 focus={focus} />
-            <CompareView model={model.clone()} analysis={analysis.clone()} compare={props.compare.clone()}
-                dispatch={props.dispatch.clone()} />
+            if props.hide_params {
+                <p class="vz-card vz-note" data-testid="compare-hidden">{"The A/B compare is hidden: it shows parameter counts, which this exercise hides."}</p>
+            } else {
+                <CompareView model={model.clone()} analysis={analysis.clone()} compare={props.compare.clone()}
+                    dispatch={props.dispatch.clone()} />
+            }
         </div>
     }
 }

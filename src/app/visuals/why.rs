@@ -13,6 +13,9 @@ pub struct WhyProps {
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
     pub index: Option<usize>,
+    /// An exercise hides parameter counts: no count, formula or multiply-adds.
+    #[prop_or_default]
+    pub hide_params: bool,
 }
 
 #[function_component(WhyPanel)]
@@ -29,6 +32,7 @@ pub fn why_panel(p: &WhyProps) -> Html {
         return html! {};
     };
     let e = explain(&p.model, &p.analysis, i).unwrap_or_default();
+    let e = if p.hide_params { e.without_params() } else { e };
     let title = match (&report.status, &report.output) {
         (Status::Ok, Some(o)) => format!("Why {o}?"),
         (Status::Error(_), _) => "Why is this an error?".to_string(),
@@ -52,7 +56,7 @@ pub fn why_panel(p: &WhyProps) -> Html {
                     { for e.steps.iter().map(|s| html! { <li>{s.clone()}</li> }) }
                 </ol>
             } } }
-            { if report.status == Status::Ok { html! {
+            { if report.status == Status::Ok && !p.hide_params { html! {
                 <p class="vz-note">{format!("params {} · multiply-adds per sample {}", thousands(report.params()), thousands(report.macs))}</p>
             } } else { html!{} } }
         </section>

@@ -97,6 +97,13 @@ impl Explanation {
         self.steps.push(s.into());
         self
     }
+    /// The steps that give the parameter count start with `params` (every kind writes its
+    /// count so): the explanation without them, for an exercise that hides the counts.
+    #[must_use]
+    pub fn without_params(mut self) -> Self {
+        self.steps.retain(|s| !s.starts_with("params"));
+        self
+    }
 }
 
 /// The rules every layer kind implements.

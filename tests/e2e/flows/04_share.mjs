@@ -186,6 +186,31 @@ export const flows = [
         await waitTexts(p, 'output-shape', SEED);
         const goalsMet = await goals(p);
         assert(JSON.stringify(goalsMet) === JSON.stringify(['true', 'true', 'false', 'false']), `student goals ${goalsMet}`);
+        // Hidden means hidden: no count, formula, MACs or A/B total anywhere, whichever layer is selected.
+        await waitTexts(p, 'total-macs', ['hidden']);
+        await p.waitForSelector('[data-testid="compare-hidden"]');
+        await p.waitForSelector('[data-testid="formulas-hidden"]');
+        const cardCount = (await p.$$('[data-testid="layer-card"]')).length;
+        for (let i = 0; i < cardCount; i++) {
+          await p.locator('[data-testid="layer-card"] [data-testid="layer-class"]').nth(i).click();
+          await p.waitForFunction((i) => document.querySelectorAll('[data-testid="layer-card"]')[i].getAttribute('aria-current') === 'true', i);
+          const why = await p.textContent('[data-testid="why-panel"]');
+          assert(!/params|multiply-adds/.test(why), `layer ${i}: the Why panel gives the count away: ${why}`);
+          const text = await p.textContent('main');
+          assert(!/\b244\b/.test(text) && !/params = /.test(text), `layer ${i}: a count on the page: ${text.match(/.{40}(244|params = ).{40}/)?.[0]}`);
+        }
+        // Teacher mode asks first; dismissed, nothing is revealed.
+        let asked = '';
+        p.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+        await p.click('[data-testid="exercise-mode"]');
+        await p.waitForFunction(() => document.querySelector('[data-testid="exercise-mode"]').getAttribute('aria-pressed') === 'false');
+        assert(/hides/.test(asked), `no question before teacher mode: ${JSON.stringify(asked)}`);
+        assert(!(await p.$('[data-testid="exercise-editor"]')), 'dismissing opened the editor');
+        await waitTexts(p, 'total-params', ['hidden']);
+        p.once('dialog', (d) => d.accept());
+        await p.click('[data-testid="exercise-mode"]');
+        await p.waitForSelector('[data-testid="exercise-editor"]');
+        await waitText(p, 'total-params', '244');
       } finally {
         await fresh.context.close();
       }
