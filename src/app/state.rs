@@ -771,13 +771,61 @@ pub fn parse_shape(text: &str) -> Result<Vec<usize>, String> {
                 "leave out the batch axis: Flatland needs every input dimension to be a number"
                     .to_string(),
             ),
-            _ => s
-                .parse::<usize>()
-                .map_err(|_| format!("`{s}` is not a whole number")),
+            _ => s.parse::<usize>().map_err(|_| dim_error(s)),
         })
         .collect::<Result<_, _>>()?;
     validate_shape(&dims)?;
     Ok(dims)
+}
+
+/// Why `s` is not a dimension, in the learner's terms, with an example of a valid shape.
+fn dim_error(s: &str) -> String {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if s.strip_prefix('-').is_some_and(digits) {
+        format!("a dimension cannot be negative (`{s}`): use sizes of at least 1, e.g. (3, 2)")
+    } else if digits(s) {
+        format!(
+            "`{s}` is too large for a dimension (at most {})",
+            crate::engine::teach::thousands(usize::MAX as u64)
+        )
+    } else {
+        format!("`{s}` is not a whole number: write sizes like (3, 2) or (28, 28, 1)")
+    }
+}
+
+/// A refusal of `key`'s value by the layer's config reader, in the learner's terms: serde's
+/// "invalid value: integer `-2`, expected usize" becomes "units cannot be negative …", with
+/// the field's current value as an example of a valid one.
+fn field_message(spec: &LayerSpec, key: &str, reason: String) -> String {
+    let Some((n, kind)) = reason
+        .strip_prefix("invalid value: integer `")
+        .and_then(|r| r.split_once("`, expected "))
+    else {
+        return reason;
+    };
+    let now = field_text(spec, key);
+    let example = if now.is_empty() {
+        String::new()
+    } else {
+        format!("; for example {now}")
+    };
+    if n.starts_with('-') {
+        return format!("{key} cannot be negative ({n}){example}");
+    }
+    let max: u64 = match kind.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()) {
+        "u8" => u8::MAX.into(),
+        "u16" => u16::MAX.into(),
+        "u32" => u32::MAX.into(),
+        "usize" => usize::MAX as u64,
+        _ => u64::MAX,
+    };
+    let big = n
+        .parse::<u64>()
+        .map_or_else(|_| n.to_string(), crate::engine::teach::thousands);
+    format!(
+        "{key} = {big} is too large (at most {}){example}",
+        crate::engine::teach::thousands(max)
+    )
 }
 
 /// How the inspector edits one Keras config field.
@@ -1038,11 +1086,8 @@ pub fn with_field(spec: &LayerSpec, key: &str, value: Value) -> Result<LayerSpec
     match LayerSpec::from_config(&class, &Value::Object(cfg)) {
         LayerSpec::Unknown(u) if !u.reason.is_empty() => {
             let prefix = format!("invalid {class} config: ");
-            Err(u
-                .reason
-                .strip_prefix(&prefix)
-                .unwrap_or(&u.reason)
-                .to_string())
+            let reason = u.reason.strip_prefix(&prefix).unwrap_or(&u.reason);
+            Err(field_message(spec, key, reason.to_string()))
         }
         other => Ok(other),
     }
@@ -1265,6 +1310,48 @@ mod tests {
         );
         let b = set_field(&State::default(), 0, "use_bias", "false");
         assert_eq!(b.model.layers[0].spec.to_config()["use_bias"], json!(false));
+    }
+
+    /// Refusals read as the learner's terms, with an example of a valid value: no serde or
+    /// Rust type names, numbers with thousands separators.
+    #[test]
+    fn refusals_are_in_the_learners_terms() {
+        let s = State::default();
+        let dense = id(&s, 0);
+        let msg = |text: &str| {
+            set_field(&s, 0, "units", text)
+                .draft(dense, "units")
+                .and_then(|d| d.error.clone())
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let neg = msg("-3");
+        assert!(
+            neg.starts_with("units cannot be negative (-3)") && neg.ends_with("for example 16"),
+            "{neg}"
+        );
+        let huge = msg("100000000000000000000");
+        assert!(!huge.contains("usize") && !huge.contains("i64"), "{huge}");
+        for bad in ["(3, -2)", "(3, 2.5)", "(3, 99999999999999999999999)"] {
+            let e = parse_shape(bad).unwrap_err();
+            assert!(
+                !e.contains("usize") && e.contains("(3, 2)") || e.contains("too large"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(parse_shape("(3, -2)")
+            .unwrap_err()
+            .contains("cannot be negative"));
+        let big = field_message(
+            &s.model.layers[0].spec,
+            "units",
+            "invalid value: integer `1000000000000`, expected usize".into(),
+        );
+        assert!(
+            big.starts_with("units = 1,000,000,000,000 is too large (at most "),
+            "{big}"
+        );
+        assert!(big.ends_with("for example 16"), "{big}");
     }
 
     #[test]

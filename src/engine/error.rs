@@ -2,6 +2,7 @@
 //! model driver wraps it in a [`LayerError`] that names the layer, its class and input.
 
 use super::shape::Shape;
+use super::summary::commas;
 use std::fmt;
 
 /// What a layer rule found wrong. Messages read as the end of a sentence that starts with
@@ -111,7 +112,7 @@ pub enum Problem {
     #[error("input tensor has shape {got:?} but the model expects (batch, {expected})")]
     InputShape { expected: String, got: Vec<usize> },
     /// The size guard refused the work.
-    #[error("{what} is {amount}, above the limit of {limit} ({factor:.1}× too large)")]
+    #[error("{what} is {}, above the limit of {} ({factor:.1}× too large)", commas(*amount), commas(*limit))]
     TooLarge {
         what: &'static str,
         amount: u64,

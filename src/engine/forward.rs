@@ -117,7 +117,7 @@ fn guard_layer_weights(
             return Err(too_large(
                 a,
                 index,
-                "weight tensor size",
+                "the number of values in one of its weight tensors",
                 n,
                 limits.max_elements,
             ));

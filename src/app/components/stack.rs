@@ -104,6 +104,9 @@ fn totals(a: &Analysis, hide_params: bool) -> Html {
             <div class="total total-main">
                 <dt>{"Total params"}</dt>
                 <dd data-testid="total-params">{count_text(a.total())}</dd>
+                if !a.valid() && !hide_params {
+                    <dd class="total-incomplete" data-testid="total-incomplete" title="The layers with an error, and those after them, are not counted">{"incomplete: a layer has an error"}</dd>
+                }
             </div>
             <div class="total">
                 <dt>{"Trainable"}</dt>

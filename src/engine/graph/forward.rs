@@ -43,7 +43,7 @@ fn guard_weights(
                 a,
                 index,
                 GraphProblem::TooLarge {
-                    what: "weight tensor size",
+                    what: "the number of values in one of its weight tensors",
                     amount: n,
                     limit: limits.max_elements,
                 },

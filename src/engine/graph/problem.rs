@@ -105,7 +105,7 @@ pub enum GraphProblem {
     Batch { batches: Vec<usize> },
     #[error("is part of a cycle: {}", path.join(" → "))]
     Cycle { path: Vec<String> },
-    #[error("{what} is {amount}, above the limit of {limit}")]
+    #[error("{what} is {}, above the limit of {}", crate::engine::summary::commas(*amount), crate::engine::summary::commas(*limit))]
     TooLarge {
         what: &'static str,
         amount: u64,

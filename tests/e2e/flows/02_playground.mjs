@@ -116,6 +116,17 @@ export const flows = [
       await page.press('[data-testid="field-units"]', 'Enter');
       await page.waitForSelector('[data-testid="inspector"] [role="alert"], [data-testid="field-error"]');
       await waitTexts(page, 'output-shape', SEED);
+      // In the learner's terms, with a valid example; a huge value is not a Rust type error.
+      const said = async () => (await page.textContent('[data-testid="inspector"]')).replace(/\s+/g, ' ');
+      assert(/units cannot be negative \(-3\); for example 16/.test(await said()), `message: ${await said()}`);
+      await page.fill('[data-testid="field-units"]', '1000000000000');
+      await page.press('[data-testid="field-units"]', 'Enter');
+      await page.waitForFunction(() => /1,000,000,000,000 is too large/.test(document.querySelector('[data-testid="inspector"]').textContent));
+      assert(!/usize|expected u|i64/.test(await said()), `message: ${await said()}`);
+      await page.fill('[data-testid="input-shape"]', '(3, -2)');
+      await page.press('[data-testid="input-shape"]', 'Enter');
+      await page.waitForFunction(() => /cannot be negative/.test(document.body.textContent));
+      await waitTexts(page, 'output-shape', SEED);
     },
   },
   {
@@ -135,6 +146,8 @@ export const flows = [
       assert(shapes[0] === '(None, 3, 16)', `first card ${shapes[0]}`);
       const notComputed = await page.$$('[data-testid="not-computed"]');
       assert(notComputed.length === 3, `expected 3 not-computed cards, got ${notComputed.length}`);
+      // The total counts only what computed, and says so.
+      await page.waitForSelector('[data-testid="total-incomplete"]');
       // Fix it: Conv2D first, on an image input (3, 3, 1).
       const cards = await page.$$('[data-testid="layer-card"]');
       await cards[1].focus();
@@ -143,6 +156,7 @@ export const flows = [
       await page.press('[data-testid="input-shape"]', 'Enter');
       await page.waitForFunction(() => !document.querySelector('[data-testid="layer-error"]'));
       await waitTexts(page, 'output-shape', ['(None, 1, 1, 32)', '(None, 1, 1, 16)', '(None, 1, 1, 16)', '(None, 16)', '(None, 4)']);
+      assert(!(await page.$('[data-testid="total-incomplete"]')), 'the total still says incomplete');
     },
   },
   {
