@@ -900,7 +900,18 @@ async fn an_exercise_link_can_hide_param_counts() {
     assert!(all(r, "summary-table").is_empty());
     assert_eq!(shapes(r), SEED, "shapes stay");
     q(r, "exercise-success");
-    // Teacher mode shows everything again.
+    // Teacher mode asks first (window.confirm, answered here): "no" reveals nothing.
+    let answer = |yes: bool| {
+        Function::new_no_args(&format!("window.confirm = () => {yes}"))
+            .call0(&JsValue::NULL)
+            .expect("stub confirm");
+    };
+    answer(false);
+    click(&q(r, "exercise-mode")).await;
+    assert_eq!(texts(r, "param-count"), ["hidden"; 4]);
+    assert!(all(r, "exercise-editor").is_empty());
+    // "Yes": teacher mode shows everything again.
+    answer(true);
     click(&q(r, "exercise-mode")).await;
     assert_eq!(texts(r, "param-count"), ["48", "0", "0", "196"]);
     q(r, "exercise-editor");

@@ -39,7 +39,8 @@ struct ChecklistProps {
 fn checklist(p: &ChecklistProps) -> Html {
     let goals = use_memo((p.exercise.clone(), p.model.clone()), |(e, m)| check(e, m));
     let met = goals.iter().filter(|g| g.met).count();
-    let all = met == goals.len();
+    // The first goal ("every layer computes") is always there: with no other, nothing is won.
+    let all = met == goals.len() && goals.len() > 1;
     html! {
         <div class="checklist-wrap">
             <ul class="checklist" data-testid="exercise-checklist" aria-label={format!("Goals: {met} of {} met", goals.len())}>
@@ -51,7 +52,11 @@ fn checklist(p: &ChecklistProps) -> Html {
                     </li>
                 }) }
             </ul>
-            <p class="goal-count" aria-live="polite">{format!("{met} of {} goals met", goals.len())}</p>
+            <p class="goal-count" aria-live="polite">{ if goals.len() > 1 {
+                format!("{met} of {} goals met", goals.len())
+            } else {
+                "No goals set yet: add an output shape, a parameter limit or a layer to avoid.".to_string()
+            } }</p>
             if all {
                 <p class="exercise-success" data-testid="exercise-success" role="status">
                     <span class="success-mark" aria-hidden="true">{"★"}</span>

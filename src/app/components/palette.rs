@@ -41,6 +41,29 @@ pub fn palette(props: &PaletteProps) -> Html {
         Callback::from(move |_| collapsed.set(!*collapsed))
     };
     let searching = !query.trim().is_empty();
+    // Enter in the search adds the first match (in the palette's order).
+    let on_search_key = {
+        let query = query.clone();
+        let dispatch = props.dispatch.clone();
+        let at = props.selected.map(|s| s + 1);
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() != "Enter" || query.trim().is_empty() {
+                return;
+            }
+            let first = Group::ALL.iter().find_map(|&g| {
+                CATALOGUE
+                    .iter()
+                    .find(|k| k.group == g && palette_matches(k.class_name, &query))
+            });
+            if let Some(k) = first {
+                e.prevent_default();
+                dispatch.emit(Action::Add {
+                    class: k.class_name.to_string(),
+                    at,
+                });
+            }
+        })
+    };
 
     let groups = Group::ALL.iter().map(|&group| {
         let kinds: Vec<&'static str> = CATALOGUE
@@ -115,7 +138,7 @@ pub fn palette(props: &PaletteProps) -> Html {
     });
 
     html! {
-        <aside class={classes!("palette", collapsed.then_some("collapsed"))} data-testid="palette" aria-label="Layer palette">
+        <aside class={classes!("palette", collapsed.then_some("collapsed"))} id="palette" tabindex="-1" data-testid="palette" aria-label="Layer palette">
             <div class="palette-head">
                 <h2>{"Layers"}</h2>
                 <button type="button" class="btn btn-quiet palette-toggle" data-testid="palette-toggle"
@@ -127,8 +150,8 @@ pub fn palette(props: &PaletteProps) -> Html {
             <div class="palette-body">
                 <input type="search" class="input search" data-testid="palette-search"
                     placeholder="Search layers…" aria-label="Search layers by name"
-                    value={(*query).clone()} oninput={on_search} />
-                <p class="palette-hint">{"Click or press Enter to add · drag to place"}</p>
+                    value={(*query).clone()} oninput={on_search} onkeydown={on_search_key} />
+                <p class="palette-hint"><span class="on-mouse">{"Click or press Enter to add · drag to place"}</span><span class="on-touch">{"Tap to add · drag by the grip to place"}</span></p>
                 { for groups }
             </div>
         </aside>

@@ -213,7 +213,7 @@ pub fn stack(props: &StackProps) -> Html {
     html! {
         <section class={section_class} aria-label="Model stack" ref={props.drag.stack_ref()}>
             { input_card(&props.model, &props.dispatch) }
-            <ol class="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
+            <ol class="stack" id="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
                 { for cards }
             </ol>
             { stack_end(indicator, count, deleting) }

@@ -2,6 +2,7 @@
 //! examples gallery, the code panel and the share panel, the teacher-mode toggle, and the
 //! notice line for refused actions.
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::app::state::Action;
@@ -89,8 +90,24 @@ pub fn toolbar(props: &ToolbarProps) -> Html {
         })
     };
     let status = props.notice.clone().map(|n| n.to_string());
+    // Skip links focus a region (no `#id` link: the address bar's fragment is the model).
+    let skip = |id: &'static str| {
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            let el = gloo::utils::document().get_element_by_id(id);
+            if let Some(el) = el.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+                el.scroll_into_view();
+                let _ = el.focus();
+            }
+        })
+    };
     html! {
         <header class="topbar">
+            <nav class="skip-links" aria-label="Skip links">
+                <a href="" data-testid="skip-stack" onclick={skip("stack")}>{"Skip to the model"}</a>
+                <a href="" onclick={skip("palette")}>{"Skip to the layers"}</a>
+                <a href="" onclick={skip("visuals")}>{"Skip to the visuals"}</a>
+            </nav>
             <div class="brand">
                 <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
                     <rect x="4" y="5" width="24" height="6" rx="2" />

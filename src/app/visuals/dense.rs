@@ -526,6 +526,8 @@ fn head(p: &DenseProps, flat: bool, toggle: Callback<MouseEvent>) -> Html {
     };
     let title = if flat {
         format!("{}: after Flatten, one vector and one big kernel", s.name)
+    } else if s.already_flat() {
+        format!("{}: Dense on one vector, one kernel", s.name)
     } else {
         format!("{}: Dense applies one kernel at every position", s.name)
     };
@@ -572,10 +574,15 @@ fn formulas(s: &DenseStory, flat: bool) -> Html {
     if flat {
         let totals = match (s.model_total, s.flat_model_total) {
             (Some(a), Some(b)) => format!(
-                "whole model: {} → {} params ({})",
+                "whole model: {} → {} params ({}{})",
                 thousands(a),
                 thousands(b),
-                signed_thousands(teach::diff(a, b))
+                signed_thousands(teach::diff(a, b)),
+                if (b > a) == (s.flat_params > s.params) {
+                    ""
+                } else {
+                    ": the layers after this one change too, as they now see another shape"
+                }
             ),
             (Some(a), None) => format!(
                 "whole model: {} params now; with the Flatten a later layer no longer fits",
@@ -585,6 +592,7 @@ fn formulas(s: &DenseStory, flat: bool) -> Html {
         };
         html! {
             <ul class="vz-formulas">
+                <li class="vz-hint" data-testid="flatten-preview">{"Preview only: your model is unchanged (add a Flatten card to keep it)."}</li>
                 <li>{format!("Flatten: {} features", s.flatten_formula())}</li>
                 <li>{format!("kernel {} (+ bias {})", s.flat_kernel_label(), s.units)}</li>
                 <li class="vz-big"><code>{s.flat_params_formula()}</code></li>

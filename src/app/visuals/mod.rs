@@ -113,11 +113,7 @@ pub fn set_trained(values: Vec<f32>, label: String) {
 fn overwrite(mut w: Weights, values: &[f32]) -> Result<Weights, String> {
     let need: usize = w.iter().flatten().map(ArrayD::len).sum();
     if need != values.len() {
-        return Err(format!(
-            "the trained weights hold {} values, the model needs {}",
-            thousands(values.len() as u64),
-            thousands(need as u64)
-        ));
+        return Err("the trained weights do not fit this model".into());
     }
     let cells = w.iter_mut().flatten().flat_map(|a| a.iter_mut());
     for (d, v) in cells.zip(values) {
@@ -435,7 +431,7 @@ fn visuals_now(props: &VisualsProps) -> Html {
         .collect();
 
     html! {
-        <div class="vz" aria-label="Teaching visuals">
+        <div class="vz" id="visuals" tabindex="-1" aria-label="Teaching visuals">
             <nav class="vz-focus" aria-label="Layer to explain">
                 <span class="vz-focus-label">{"Explain layer:"}</span>
                 { for model.layers.iter().enumerate().map(|(i, l)| {
@@ -549,7 +545,7 @@ fn forward_values(p: &ForwardProps) -> Html {
     html! {
         <section class="vz-card vz-forward" aria-labelledby="vz-forward-h">
             <h2 id="vz-forward-h">{"Forward values"}</h2>
-            <p class="vz-lead">{format!("One example goes through every layer with {} weights (inference mode). Hover or focus a cell to read its value.", if p.trained.is_some() { "trained" } else { "seeded" })}</p>
+            <p class="vz-lead">{"One example goes through every layer (inference mode). Hover or focus a cell to read its value."}</p>
             <div class="vz-forward-controls">
                 <label class="vz-input-label" for="vz-example">{format!("Example input, one sample of {shape_text} (nested list)")}</label>
                 { match &text {

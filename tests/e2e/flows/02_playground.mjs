@@ -121,11 +121,11 @@ export const flows = [
       assert(/units cannot be negative \(-3\); for example 16/.test(await said()), `message: ${await said()}`);
       await page.fill('[data-testid="field-units"]', '1000000000000');
       await page.press('[data-testid="field-units"]', 'Enter');
-      await page.waitForFunction(() => /1,000,000,000,000 is too large/.test(document.querySelector('[data-testid="inspector"]').textContent));
+      await page.waitForFunction(() => /units is too large \(1,000,000,000,000\)/.test(document.querySelector('[data-testid="inspector"]').textContent));
       assert(!/usize|expected u|i64/.test(await said()), `message: ${await said()}`);
       await page.fill('[data-testid="input-shape"]', '(3, -2)');
       await page.press('[data-testid="input-shape"]', 'Enter');
-      await page.waitForFunction(() => /cannot be negative/.test(document.body.textContent));
+      await page.waitForFunction(() => /`-2` is not a size: write whole numbers of at least 1/.test(document.body.textContent));
       await waitTexts(page, 'output-shape', SEED);
     },
   },

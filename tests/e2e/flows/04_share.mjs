@@ -165,6 +165,9 @@ export const flows = [
       await open(page, base);
       await page.click('[data-testid="exercise-mode"]');
       await page.waitForSelector('[data-testid="exercise-editor"]');
+      // No goal yet: nothing to congratulate.
+      await page.waitForFunction(() => /No goals set yet/.test(document.body.textContent));
+      assert(!(await page.$('[data-testid="exercise-success"]')), 'success before any goal exists');
       await page.fill('[data-testid="exercise-title"]', 'Four outputs, no Flatten');
       await page.fill('[data-testid="exercise-target"]', '(None, 4)');
       await page.selectOption('[data-testid="exercise-params-kind"]', 'max');

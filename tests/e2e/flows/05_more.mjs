@@ -48,6 +48,22 @@ export const flows = [
     },
   },
   {
+    name: 'keyboard: the first Tab stop skips to the model; the Flatten preview says the model is unchanged',
+    async run(page, { base }) {
+      await open(page, base);
+      await page.keyboard.press('Tab');
+      const first = await page.evaluate(() => document.activeElement?.dataset.testid);
+      assert(first === 'skip-stack', `the first Tab stop is ${first}`);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.activeElement?.id === 'stack');
+      assert(!(await page.evaluate(() => location.hash)).startsWith('#stack'), 'the skip link wrote the address bar');
+      assert(!(await page.$('[data-testid="link-error"]')), 'the skip link was read as a model link');
+      await page.click('[data-testid="flatten-toggle"]');
+      await page.waitForSelector('[data-testid="flatten-preview"]');
+      await waitTexts(page, 'output-shape', SEED);
+    },
+  },
+  {
     name: 'palette search narrows the list to the match; the duplicate button copies a card',
     async run(page, { base }) {
       await open(page, base);
@@ -56,6 +72,12 @@ export const flows = [
       await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="palette-item"]')].filter((e) => e.offsetParent !== null).length === 1);
       const shown = await page.$$eval('[data-testid="palette-item"]', (els) => els.filter((e) => e.offsetParent !== null).map((e) => e.dataset.class));
       assert(JSON.stringify(shown) === '["LSTM"]', `search "lstm" shows ${shown}`);
+      // Enter in the search adds the top match (at the end: nothing is selected).
+      await page.press('[data-testid="palette-search"]', 'Enter');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer-card"]').length === 5);
+      assert((await classes(page))[4] === 'LSTM', `Enter added ${await classes(page)}`);
+      await page.click('[data-testid="undo"]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer-card"]').length === 4);
       await page.fill('[data-testid="palette-search"]', '');
       await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="palette-item"]')].length === n, all);
       // Duplicate the first Dense: same settings, same shape, its own name.
