@@ -57,7 +57,7 @@ function lowContrast() {
   return { bad, checked };
 }
 
-export const flows = ['light', 'dark'].map((scheme) => ({
+export const flows = ["light", "dark"].map((scheme) => ({
   name: `WCAG AA contrast of every visible text on the landing page (${scheme} theme)`,
   colorScheme: scheme,
   async run(page, { base, artifacts }) {
@@ -71,3 +71,33 @@ export const flows = ['light', 'dark'].map((scheme) => ({
     assert(bad.length === 0, `${bad.length} of ${checked} texts below AA:\n${bad.join('\n')}`);
   },
 }));
+
+/// Runs in the page: the controls smaller than `min` px either way (hidden ones aside).
+function smallTargets(min) {
+  const bad = [];
+  let checked = 0;
+  for (const el of document.querySelectorAll('button, a[href], input, select, textarea, [role="button"], [tabindex="0"]')) {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    if (!r.width || !r.height || s.visibility !== 'visible' || el.closest('[aria-hidden="true"], .skip-links')) continue;
+    checked++;
+    // A checkbox counts with its label (the label is the target).
+    const label = el.closest('label');
+    const box = label ? label.getBoundingClientRect() : r;
+    if (box.width < min || box.height < min) bad.push(`${Math.round(box.width)}×${Math.round(box.height)} ${el.tagName.toLowerCase()} ${el.dataset.testid ?? el.getAttribute('aria-label') ?? el.textContent.trim().slice(0, 30)}`);
+  }
+  return { bad, checked };
+}
+
+flows.push({
+  name: 'phone (390×844, touch): every control on the first screens is at least 44 px either way',
+  viewport: { width: 390, height: 844 },
+  touch: true,
+  async run(page, { base }) {
+    await open(page, base);
+    await page.waitForSelector('[data-testid="dense-diagram"] svg');
+    const { bad, checked } = await page.evaluate(smallTargets, 44);
+    assert(checked > 30, `only ${checked} controls checked`);
+    assert(bad.length === 0, `${bad.length} of ${checked} touch targets under 44 px:\n${bad.join('\n')}`);
+  },
+});
