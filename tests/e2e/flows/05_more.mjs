@@ -31,8 +31,12 @@ export const flows = [
     touch: true,
     async run(page, { base }) {
       await open(page, base);
-      const c0 = (await center(page, '[data-testid="layer-card"]', 0)).box;
-      const grip = (await center(page, '[data-testid="layer-card"] .grip', 2)).box;
+      // Card 0 near the top, so that card 2's grip is above the sticky totals line.
+      await page.evaluate(() => window.scrollBy(0, document.querySelector('[data-testid="layer-card"]').getBoundingClientRect().top - 60));
+      const c0 = (await page.$('[data-testid="layer-card"]').then((e) => e.boundingBox()));
+      const grip = (await page.$$('[data-testid="layer-card"] .grip').then((g) => g[2].boundingBox()));
+      const totals = await page.$eval('.totals', (e) => e.getBoundingClientRect().top);
+      assert(grip.y + grip.height < totals, 'the grip of card 2 is under the totals line');
       assert(grip.y + grip.height < 812 && c0.y >= 0, 'card 0 and the grip of card 2 are not both on screen');
       const end = await touchDrag(page, { x: grip.x + grip.width / 2, y: grip.y + grip.height / 2 }, { x: c0.x + c0.width / 2, y: c0.y + 4 });
       await page.waitForSelector('[data-testid="drop-indicator"]');

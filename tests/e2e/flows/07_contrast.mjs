@@ -101,3 +101,20 @@ flows.push({
     assert(bad.length === 0, `${bad.length} of ${checked} touch targets under 44 px:\n${bad.join('\n')}`);
   },
 });
+
+flows.push({
+  name: 'phone (390×844): the first screen shows a layer card with its shape and the total; the total stays in view while the stack scrolls',
+  viewport: { width: 390, height: 844 },
+  touch: true,
+  async run(page, { base, artifacts }) {
+    await open(page, base);
+    const inView = (sel) => page.$eval(sel, (e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.width > 0; });
+    assert((await page.evaluate(() => scrollY)) === 0, 'the page opened scrolled');
+    assert(await inView('[data-testid="layer-card"] [data-testid="output-shape"]'), 'the first card\'s shape is not on the first screen');
+    assert(await inView('[data-testid="total-params"]'), 'the total is not on the first screen');
+    await page.screenshot({ path: path.join(artifacts, 'phone-first-screen.png') });
+    // Scroll to the last card: the total is still in view, not covering it.
+    await page.locator('[data-testid="layer-card"]').last().scrollIntoViewIfNeeded();
+    assert(await inView('[data-testid="total-params"]'), 'the total scrolled away');
+  },
+});
