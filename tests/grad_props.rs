@@ -15,6 +15,7 @@
 use flatland::engine::forward::{init_weights, Limits};
 use flatland::engine::rng::Rng;
 use flatland::engine::train::fit::loss_and_grads;
+use flatland::engine::train::graph_step;
 use flatland::engine::train::loss::Loss;
 use flatland::engine::{analyze, Layer, LayerSpec, Model};
 use ndarray::{ArrayD, IxDyn};
@@ -477,4 +478,184 @@ fn untrainable_kind_is_named() {
         e.contains("training UpSampling2D (`x`, layer 2) is not supported yet"),
         "{e}"
     );
+}
+
+/// Shuffled distinct values 0.01 apart, split into arrays of these shapes (so Maximum and
+/// Minimum never meet a tie within a step).
+fn ladder_inputs(rng: &mut Rng, shapes: &[Vec<usize>]) -> Vec<ArrayD<f32>> {
+    let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
+    let all = input(rng, &[sizes.iter().sum()], true);
+    let mut at = 0;
+    shapes
+        .iter()
+        .zip(&sizes)
+        .map(|(s, &n)| {
+            let part: Vec<f32> = all.iter().skip(at).take(n).copied().collect();
+            at += n;
+            ArrayD::from_shape_vec(IxDyn(s), part).unwrap_or_else(|_| ArrayD::zeros(IxDyn(s)))
+        })
+        .collect()
+}
+
+/// A merge layer's `backward_multi` against finite differences of its forward pass, for
+/// every input.
+fn check_merge(
+    class: &str,
+    config: &Value,
+    shapes: &[Vec<usize>],
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    use flatland::engine::layers::multi::MultiSpec;
+    let spec = MultiSpec::from_config(class, config)
+        .ok_or_else(|| TestCaseError::fail("not a merge"))?
+        .map_err(TestCaseError::fail)?;
+    let mut rng = Rng::new(seed);
+    let mut xs = ladder_inputs(&mut rng, shapes);
+    let fwd = |xs: &[ArrayD<f32>]| {
+        let refs: Vec<&ArrayD<f32>> = xs.iter().collect();
+        spec.rules().forward(&refs, &[])
+    };
+    let y = fwd(&xs);
+    prop_assume!(y.is_ok(), "shapes do not merge");
+    let y = y.map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let r = input(&mut rng, y.shape(), false);
+    let refs: Vec<&ArrayD<f32>> = xs.iter().collect();
+    let g = spec
+        .grad()
+        .backward_multi(&refs, &[], &r)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(g.dxs.len(), xs.len());
+    for k in 0..xs.len() {
+        prop_assert_eq!(g.dxs[k].shape(), xs[k].shape());
+        for i in 0..xs[k].len() {
+            nudge(&mut xs[k], i, H);
+            let up = objective(
+                &fwd(&xs).map_err(|e| TestCaseError::fail(e.to_string()))?,
+                &r,
+            );
+            nudge(&mut xs[k], i, -2.0 * H);
+            let down = objective(
+                &fwd(&xs).map_err(|e| TestCaseError::fail(e.to_string()))?,
+                &r,
+            );
+            nudge(&mut xs[k], i, H);
+            let num = (up - down) / (2.0 * f64::from(H));
+            let got = f64::from(g.dxs[k].iter().nth(i).copied().unwrap_or(f32::NAN));
+            prop_assert!(
+                close(num, got),
+                "{} input {} [{}]: {} vs {}",
+                class,
+                k,
+                i,
+                got,
+                num
+            );
+        }
+    }
+    Ok(())
+}
+
+const MERGES: [&str; 6] = [
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        rng_seed: RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::with_cases(64)
+    })]
+
+    /// The elementwise merges with Keras's broadcasting: some axes of some inputs are 1, so
+    /// their gradient is summed over the axis they were stretched along.
+    #[test]
+    fn elementwise_merge_backward(op in 0..MERGES.len(), n in 2usize..4, d in dims(3), ones in prop::collection::vec(prop::collection::vec(any::<bool>(), 3), 3), seed: u64) {
+        let n = if MERGES[op] == "Subtract" { 2 } else { n };
+        let shapes: Vec<Vec<usize>> = (0..n)
+            .map(|k| {
+                let mut s = vec![2usize];
+                s.extend(d.iter().enumerate().map(|(j, &v)| if ones[k][j] { 1 } else { v }));
+                s
+            })
+            .collect();
+        check_merge(MERGES[op], &json!({}), &shapes, seed)?;
+    }
+
+    /// Concatenate along any axis (batch axis counted, negative from the end).
+    #[test]
+    fn concatenate_backward(n in 1usize..4, d in dims(3), axis_pick in 0usize..3, neg: bool, sizes in prop::collection::vec(1usize..4, 3), seed: u64) {
+        let axis = 1 + axis_pick % d.len();
+        let shapes: Vec<Vec<usize>> = (0..n)
+            .map(|k| {
+                let mut s = vec![2usize];
+                s.extend(d.iter().copied());
+                s[axis] = sizes[k];
+                s
+            })
+            .collect();
+        let a = if neg { axis as i64 - (d.len() as i64 + 1) } else { axis as i64 };
+        check_merge("Concatenate", &json!({"axis": a}), &shapes, seed)?;
+    }
+
+    /// A whole graph: a residual Add whose input feeds two layers, a Concatenate of two
+    /// branches and a second input, through the loss, against finite differences of the
+    /// loss in every weight.
+    #[test]
+    fn graph_backward(units in 1usize..4, classes in 2usize..4, seed: u64) {
+        use flatland::engine::graph::{self, Graph, GraphInput, Node, Op, Source};
+        use flatland::engine::layers::multi::MultiSpec;
+        let single = |name: &str, class: &str, cfg: Value, inbound: Vec<Source>| Node {
+            name: name.into(),
+            op: Op::Single(LayerSpec::from_config(class, &cfg)),
+            inbound,
+            operation: false,
+        };
+        let multi = |name: &str, class: &str, inbound: Vec<Source>| -> Result<Node, TestCaseError> {
+            Ok(Node {
+                name: name.into(),
+                op: Op::Multi(MultiSpec::from_config(class, &json!({})).ok_or_else(|| TestCaseError::fail("merge"))?.map_err(TestCaseError::fail)?),
+                inbound,
+                operation: false,
+            })
+        };
+        let g = Graph {
+            name: "g".into(),
+            inputs: vec![
+                GraphInput { name: "a".into(), shape: vec![3], batch: None },
+                GraphInput { name: "b".into(), shape: vec![2], batch: None },
+            ],
+            layers: vec![
+                single("d0", "Dense", json!({"units": 3, "activation": "tanh"}), vec![Source::Input(0)]),
+                single("d1", "Dense", json!({"units": 3}), vec![Source::Layer(0)]),
+                multi("add", "Add", vec![Source::Layer(0), Source::Layer(1)])?,
+                single("d2", "Dense", json!({"units": units, "activation": "tanh"}), vec![Source::Input(1)]),
+                multi("cat", "Concatenate", vec![Source::Layer(2), Source::Layer(3), Source::Input(1)])?,
+                single("o", "Dense", json!({"units": classes, "activation": "softmax"}), vec![Source::Layer(4)]),
+            ],
+            outputs: vec![Source::Layer(5)],
+        };
+        let a = graph::analyze(&g);
+        prop_assert!(a.valid());
+        let mut weights = graph::forward::init_weights(&a, seed, Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut rng = Rng::new(seed);
+        let xs = vec![input(&mut rng, &[3, 3], false), input(&mut rng, &[3, 2], false)];
+        let y = ArrayD::from_shape_simple_fn(IxDyn(&[3]), || (rng.next_u64() % classes as u64) as f32);
+        let loss = Loss::SparseCategoricalCrossentropy;
+        let step = |w: &Vec<Vec<ArrayD<f32>>>| graph_step::loss_and_grads(&g, &a, w, &xs, &y, loss, &mut Rng::new(1)).map_err(|e| TestCaseError::fail(e.to_string()));
+        let gr = step(&weights)?;
+        for li in 0..weights.len() {
+            for wi in 0..weights[li].len() {
+                for i in 0..weights[li][wi].len() {
+                    let orig = weights[li][wi].iter().nth(i).copied().unwrap_or(0.0);
+                    let mut at = |v: f32| -> Result<f64, TestCaseError> {
+                        if let Some(e) = weights[li][wi].iter_mut().nth(i) { *e = v; }
+                        Ok(f64::from(step(&weights)?.loss))
+                    };
+                    let num = (at(orig + H)? - at(orig - H)?) / (2.0 * f64::from(H));
+                    at(orig)?;
+                    let got = f64::from(gr.grads[li][wi].iter().nth(i).copied().unwrap_or(f32::NAN));
+                    prop_assert!((num - got).abs() <= 3e-3 + 3e-2 * num.abs(), "layer {} weight {} [{}]: {} vs {}", li, wi, i, got, num);
+                }
+            }
+        }
+    }
 }

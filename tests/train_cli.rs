@@ -216,3 +216,96 @@ fn trains_and_refuses_bad_input() {
     assert!(err.contains("diverged at epoch"), "{err}");
     assert!(Path::new(&hist).exists());
 }
+
+/// A two-input Functional fixture (`x0`, `x1`): `flatland train` writes Keras's History
+/// (losses within 1e-3 relative, accuracies within one sample) and Keras's final weights,
+/// in `get_weights()` order.
+#[test]
+fn trains_a_two_input_graph_as_keras() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/train");
+    let mut v: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().contains("two_in_"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no two-input graph fixture");
+    for c in v {
+        let args: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(c.join("args.json")).unwrap()).unwrap();
+        let p = |f: &str| c.join(f).to_string_lossy().into_owned();
+        let hist = tmp("graph_h.json").to_string_lossy().into_owned();
+        let wout = tmp("graph_w.npz").to_string_lossy().into_owned();
+        let s = |k: &str| args[k].as_str().unwrap().to_string();
+        let mut cmd = vec![
+            p("model.json"),
+            "--data".into(),
+            p("train.npz"),
+            "--validation".into(),
+            p("val.npz"),
+            "--weights".into(),
+            p("weights.npz"),
+            "--loss".into(),
+            s("loss"),
+            "--optimizer".into(),
+            s("optimizer"),
+            "--epochs".into(),
+            args["epochs"].to_string(),
+            "--batch-size".into(),
+            args["batch_size"].to_string(),
+            "--history".into(),
+            hist.clone(),
+            "--save-weights".into(),
+            wout.clone(),
+        ];
+        if let Some(lr) = args["lr"].as_f64() {
+            cmd.extend(["--lr".into(), lr.to_string()]);
+        }
+        if let Some(m) = args["momentum"].as_f64().filter(|m| *m != 0.0) {
+            cmd.extend(["--momentum".into(), m.to_string()]);
+        }
+        if args["metrics"].as_array().is_some_and(|m| !m.is_empty()) {
+            cmd.extend(["--metrics".into(), "accuracy".into()]);
+        }
+        let (code, err) = run(&refs(&cmd));
+        assert_eq!(code, 0, "{}: {err}", c.display());
+        let got: std::collections::BTreeMap<String, Vec<f64>> =
+            serde_json::from_str(&fs::read_to_string(&hist).unwrap()).unwrap();
+        let want: std::collections::BTreeMap<String, Vec<f64>> =
+            serde_json::from_str(&fs::read_to_string(c.join("expected_history.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        for (k, w) in &want {
+            let n = if k.starts_with("val_") { 16.0 } else { 40.0 };
+            for (g, e) in got[k].iter().zip(w) {
+                let tol = if k.contains("accuracy") {
+                    1.01 / n
+                } else {
+                    1e-5 + 1e-3 * e.abs()
+                };
+                assert!(
+                    (g - e).abs() <= tol,
+                    "{}: {k} {g} vs Keras {e}",
+                    c.display()
+                );
+            }
+        }
+        let trained = npy::read_weight_list(&fs::read(&wout).unwrap()).unwrap();
+        let keras =
+            npy::read_weight_list(&fs::read(c.join("expected_weights.npz")).unwrap()).unwrap();
+        assert_eq!(trained.len(), keras.len());
+        for (t, k) in trained.iter().zip(&keras) {
+            assert_eq!(t.shape(), k.shape());
+            for (a, b) in t.iter().zip(k) {
+                assert!(
+                    (a - b).abs() <= 1e-4 + 1e-3 * b.abs(),
+                    "{}: {a} vs {b}",
+                    c.display()
+                );
+            }
+        }
+    }
+}

@@ -9,6 +9,9 @@
 //! tests/fixtures/train/refusals/ holds targets Keras's `fit` raises on (its message in
 //! `expected_error.txt`): Flatland must refuse each one before training, with a data error.
 //!
+//! Graph (Keras Functional) cases (`tg*`, inputs `x0`, `x1`, … for several) train with
+//! [`fit_graph`] and are checked the same way.
+//!
 //! Run with `--nocapture` to see what was checked: runs, History values, weights, and how
 //! often each loss, optimizer setting and layer class was met.
 
@@ -19,8 +22,9 @@ use std::path::{Path, PathBuf};
 use flatland::codec::{self, npy};
 use flatland::engine::analyze;
 use flatland::engine::forward::{split_weights, Limits};
+use flatland::engine::graph::{self, Graph};
 use flatland::engine::model::Model;
-use flatland::engine::train::fit::{fit, Data, FitConfig, Outcome};
+use flatland::engine::train::fit::{fit, fit_graph, Data, FitConfig, GraphData, Outcome};
 use flatland::engine::train::loss::Loss;
 use flatland::engine::train::optim::OptimizerKind;
 use flatland::engine::train::TrainError;
@@ -49,20 +53,53 @@ fn name(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn data(p: &Path) -> Result<Data, String> {
+/// `x` (or `x0`, `x1`, …) and `y`.
+fn data(p: &Path) -> Result<GraphData, String> {
     let items =
         npy::read_npz(&fs::read(p).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    let get = |k: &str| {
-        items
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, a)| a.clone())
-            .ok_or_else(|| format!("{} has no {k}", p.display()))
+    let find = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, a)| a.clone());
+    let y = find("y").ok_or_else(|| format!("{} has no y", p.display()))?;
+    let xs = match find("x") {
+        Some(x) => vec![x],
+        None => (0..)
+            .map_while(|i| find(&format!("x{i}")))
+            .collect::<Vec<_>>(),
     };
-    Ok(Data {
-        x: get("x")?,
-        y: get("y")?,
-    })
+    if xs.is_empty() {
+        return Err(format!("{} has no x", p.display()));
+    }
+    Ok(GraphData { xs, y })
+}
+
+/// A one-input case's data as the chain path takes them.
+fn chain_data(d: &GraphData) -> Data {
+    Data {
+        x: d.xs[0].clone(),
+        y: d.y.clone(),
+    }
+}
+
+/// A case's model: a Sequential chain, or a Functional graph.
+enum Net {
+    Chain(Model),
+    Graph(Graph),
+}
+
+impl Net {
+    fn classes(&self) -> Vec<String> {
+        match self {
+            Net::Chain(m) => m
+                .layers
+                .iter()
+                .map(|l| l.spec.class_name().to_string())
+                .collect(),
+            Net::Graph(g) => g
+                .layers
+                .iter()
+                .map(|l| l.op.class_name().to_string())
+                .collect(),
+        }
+    }
 }
 
 fn read_json(p: &Path) -> Result<Value, String> {
@@ -72,10 +109,10 @@ fn read_json(p: &Path) -> Result<Value, String> {
 
 /// A case's inputs: the model, its initial weights, the data and the settings.
 struct Case {
-    model: Model,
+    model: Net,
     weights: flatland::engine::forward::Weights,
-    train: Data,
-    val: Data,
+    train: GraphData,
+    val: GraphData,
     cfg: FitConfig,
     /// The optimizer as the script names its setting (`sgd`, `sgd+momentum`, ...).
     optimizer: String,
@@ -83,14 +120,23 @@ struct Case {
 
 fn load(dir: &Path) -> Result<Case, String> {
     let args = read_json(&dir.join("args.json"))?;
-    let model =
-        codec::read_model(&fs::read_to_string(dir.join("model.json")).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    let a = analyze(&model);
+    let text = fs::read_to_string(dir.join("model.json")).map_err(|e| e.to_string())?;
     let initial =
         npy::read_weight_list(&fs::read(dir.join("weights.npz")).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-    let weights = split_weights(&a, initial).map_err(|e| e.to_string())?;
+    let functional = read_json(&dir.join("model.json"))?["class_name"] == "Functional";
+    let (model, weights) = if functional {
+        let g = codec::keras_graph::read_graph(&text)
+            .map_err(|e| e.to_string())?
+            .ok_or("model.json is not a graph")?;
+        let a = graph::analyze(&g);
+        let w = graph::forward::split_weights(&a, initial).map_err(|e| e.to_string())?;
+        (Net::Graph(g), w)
+    } else {
+        let model = codec::read_model(&text).map_err(|e| e.to_string())?;
+        let w = split_weights(&analyze(&model), initial).map_err(|e| e.to_string())?;
+        (Net::Chain(model), w)
+    };
     let momentum = args["momentum"]
         .as_f64()
         .filter(|m| *m != 0.0)
@@ -144,8 +190,25 @@ fn run(dir: &Path, case: Case) -> Result<Checked, String> {
         cfg,
         ..
     } = case;
-    let a = analyze(&model);
-    let r = fit(&model, &a, &mut weights, &train, Some(&val), &cfg).map_err(|e| e.to_string())?;
+    let r = match &model {
+        Net::Chain(m) => fit(
+            m,
+            &analyze(m),
+            &mut weights,
+            &chain_data(&train),
+            Some(&chain_data(&val)),
+            &cfg,
+        ),
+        Net::Graph(g) => fit_graph(
+            g,
+            &graph::analyze(g),
+            &mut weights,
+            &train,
+            Some(&val),
+            &cfg,
+        ),
+    }
+    .map_err(|e| e.to_string())?;
     if r.outcome != Outcome::Finished {
         return Err(format!("{:?}", r.outcome));
     }
@@ -155,12 +218,12 @@ fn run(dir: &Path, case: Case) -> Result<Checked, String> {
         return Err(format!("history keys {got_keys:?}, Keras {want_keys:?}"));
     }
     let mut checked = Checked {
-        partial_last_batch: train.x.shape()[0] % cfg.batch_size != 0,
+        partial_last_batch: train.y.shape()[0] % cfg.batch_size != 0,
         ..Checked::default()
     };
     for (k, want) in &expected {
         let got = &r.history[k];
-        let n = if k.starts_with("val_") { &val } else { &train }.x.shape()[0] as f64;
+        let n = if k.starts_with("val_") { &val } else { &train }.y.shape()[0] as f64;
         let ok = got.len() == want.len()
             && got.iter().zip(want).all(|(g, e)| {
                 let tol = if k.contains("accuracy") {
@@ -228,6 +291,7 @@ fn training_matches_keras_fit() {
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let (mut history, mut arrays, mut values, mut partial, mut with_acc, mut broadcast) =
         (0, 0, 0, 0, 0, 0);
+    let (mut graphs, mut graphs_passed, mut two_inputs) = (0, 0, 0);
     for dir in &cases {
         let case = match load(dir) {
             Ok(c) => c,
@@ -238,28 +302,27 @@ fn training_matches_keras_fit() {
         };
         bump(&mut losses, case.cfg.loss.name());
         bump(&mut optimizers, &case.optimizer);
-        let mut seen: Vec<&str> = case
-            .model
-            .layers
-            .iter()
-            .map(|l| l.spec.class_name())
-            .collect();
+        let mut seen = case.model.classes();
         seen.sort_unstable();
         seen.dedup();
         for c in seen {
-            bump(&mut classes, c);
+            bump(&mut classes, &c);
         }
         with_acc += usize::from(case.cfg.accuracy);
-        // Targets with fewer numbers per sample than the output (not labels): broadcast.
-        let per_output: usize = analyze(&case.model)
-            .output()
-            .map_or(0, |s| s.dims().iter().product());
-        let per_target = case.train.y.len() / case.train.y.shape()[0].max(1);
-        broadcast += usize::from(
-            case.cfg.loss != Loss::SparseCategoricalCrossentropy && per_target != per_output,
-        );
+        let is_graph = matches!(case.model, Net::Graph(_));
+        graphs += usize::from(is_graph);
+        two_inputs += usize::from(case.train.xs.len() > 1);
+        if let Net::Chain(m) = &case.model {
+            // Targets with fewer numbers per sample than the output (not labels): broadcast.
+            let per_output: usize = analyze(m).output().map_or(0, |s| s.dims().iter().product());
+            let per_target = case.train.y.len() / case.train.y.shape()[0].max(1);
+            broadcast += usize::from(
+                case.cfg.loss != Loss::SparseCategoricalCrossentropy && per_target != per_output,
+            );
+        }
         match run(dir, case) {
             Ok(c) => {
+                graphs_passed += usize::from(is_graph);
                 history += c.history_values;
                 arrays += c.weight_arrays;
                 values += c.weight_values;
@@ -273,6 +336,9 @@ fn training_matches_keras_fit() {
          ({values} values); {partial} with a partial last batch, {with_acc} with accuracy, \
          {broadcast} with targets Keras broadcasts against the output",
         cases.len()
+    );
+    println!(
+        "graph (Functional) runs: {graphs_passed} of {graphs} match, {two_inputs} with two inputs"
     );
     println!("losses: {}", table(&losses));
     println!("optimizers: {}", table(&optimizers));
@@ -297,6 +363,19 @@ fn training_matches_keras_fit() {
         assert!(optimizers.contains_key(opt), "no run with {opt}");
     }
     assert!(broadcast >= 8, "{broadcast} broadcasting runs");
+    assert!(graphs >= 20, "only {graphs} graph fixtures");
+    assert!(two_inputs >= 2, "only {two_inputs} two-input fixtures");
+    for merge in [
+        "Add",
+        "Concatenate",
+        "Multiply",
+        "Subtract",
+        "Average",
+        "Maximum",
+        "Minimum",
+    ] {
+        assert!(classes.contains_key(merge), "no run with {merge}");
+    }
 }
 
 /// The targets Keras's `fit` refuses: Flatland refuses them too, as data errors, before any
@@ -308,9 +387,13 @@ fn targets_keras_refuses_are_refused() {
     for dir in &cases {
         let keras = fs::read_to_string(dir.join("expected_error.txt")).unwrap_or_default();
         let outcome = load(dir).and_then(|c| {
-            let a = analyze(&c.model);
+            let Net::Chain(m) = &c.model else {
+                return Err("a refusal fixture is a Sequential model".into());
+            };
+            let a = analyze(m);
             let mut w = c.weights;
-            match fit(&c.model, &a, &mut w, &c.train, Some(&c.val), &c.cfg) {
+            let (train, val) = (chain_data(&c.train), chain_data(&c.val));
+            match fit(m, &a, &mut w, &train, Some(&val), &c.cfg) {
                 Err(TrainError::Data(msg)) => Ok(msg),
                 Err(e) => Err(format!("refused, but not as a data error: {e}")),
                 Ok(r) => Err(format!(

@@ -14,7 +14,8 @@ raises on, with its message in expected_error.txt.
 
 Cases: t* two runs per layer stack, tx* a third run per stack (another loss and optimizer,
 batches of 6 or 12), tb* Keras's target broadcasting (y (N, 1) and (N,) against an output
-(N, T, 1)), refusals/r* (tools/README.md).
+(N, T, 1)), refusals/r* (tools/README.md), tg* graph (Functional) models: merges, residual blocks, two inputs
+(train.npz / val.npz hold x0, x1, ... for those).
 
 The same layout as ../shared/examples/train_* (checked by ../shared/checks/check_train.py), so
 `tests/train_fixtures.rs` and the contract read both the same way.
@@ -318,12 +319,19 @@ def head(task):
     return L.Dense(3, activation="softmax")
 
 
+def xs_named(x):
+    """`x` for one input; `x0`, `x1`, ... for a list of inputs."""
+    if isinstance(x, list):
+        return [("x", x[0])] if len(x) == 1 else [(f"x{i}", a) for i, a in enumerate(x)]
+    return [("x", x)]
+
+
 def write_case(d, model, x, y, xv, yv, w0, args, history=None, error=None):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "model.json"), "w") as f:
         f.write(model.to_json())
-    savez(os.path.join(d, "train.npz"), [("x", x), ("y", y)])
-    savez(os.path.join(d, "val.npz"), [("x", xv), ("y", yv)])
+    savez(os.path.join(d, "train.npz"), xs_named(x) + [("y", y)])
+    savez(os.path.join(d, "val.npz"), xs_named(xv) + [("y", yv)])
     savez_list(os.path.join(d, "weights.npz"), w0)
     if error is None:
         savez_list(os.path.join(d, "expected_weights.npz"), [np.asarray(w) for w in model.get_weights()])
@@ -459,6 +467,84 @@ def run_refusal(out, name, seed, in_shape, hidden, loss, make_y):
                   refusal=True)
 
 
+# ----------------------------------------------------------------------------------------------
+# graph (Functional) models, tg*: merges, residual blocks, fan-out, two inputs (x0, x1). Each
+# builder takes the task's head and returns (inputs, output); two runs per builder.
+# ----------------------------------------------------------------------------------------------
+def _one(shape, body):
+    def build(task):
+        x = keras.Input(shape=shape)
+        return [x], head(task)(body(x))
+    return build
+
+
+def _two(body):
+    def build(task):
+        x0, x1 = keras.Input(shape=(4,)), keras.Input(shape=(3,))
+        return [x0, x1], head(task)(body(x0, x1))
+    return build
+
+
+GRAPHS = [
+    ("res_dense", (6,), _one((6,), lambda x: L.Add()([x, L.Dense(6)(L.Dense(6, activation="relu")(x))]))),
+    ("res_dense2", (5,), _one((5,), lambda x: (lambda h: L.Add()([h, L.Dense(5, activation="tanh")(h)]))(
+        L.Add()([x, L.Dense(5, activation="relu")(x)])))),
+    ("concat2", (5,), _one((5,), lambda x: L.Concatenate()([L.Dense(4, activation="relu")(x),
+                                                         L.Dense(3, activation="tanh")(x)]))),
+    ("multiply", (5,), _one((5,), lambda x: L.Multiply()([L.Dense(4, activation="tanh")(x),
+                                                       L.Dense(4, activation="sigmoid")(x)]))),
+    ("subtract", (5,), _one((5,), lambda x: L.Subtract()([L.Dense(4, activation="relu")(x), L.Dense(4)(x)]))),
+    ("average3", (5,), _one((5,), lambda x: L.Average()([L.Dense(4, activation="relu")(x), L.Dense(4)(x),
+                                                      L.Dense(4, activation="tanh")(x)]))),
+    ("maximum", (5,), _one((5,), lambda x: L.Maximum()([L.Dense(4)(x), L.Dense(4)(x)]))),
+    ("minimum", (5,), _one((5,), lambda x: L.Minimum()([L.Dense(4)(x), L.Dense(4, activation="tanh")(x)]))),
+    ("concat_seq", (4, 3), _one((4, 3), lambda x: L.Flatten()(L.Concatenate(axis=1)([L.Dense(2)(x),
+                                                                               L.Dense(2, activation="relu")(x)])))),
+    ("conv1d_res", (8, 3), _one((8, 3), lambda x: L.Flatten()(L.Add()([x, L.Conv1D(3, 3, padding="same")(
+        L.Conv1D(3, 3, padding="same", activation="relu")(x))])))),
+    ("conv2d_res", (5, 5, 2), _one((5, 5, 2), lambda x: L.GlobalAveragePooling2D()(L.Add()([x, L.Conv2D(
+        2, 3, padding="same")(L.Conv2D(2, 3, padding="same", activation="relu")(x))])))),
+    ("two_in_concat", None, _two(lambda a, b: L.Concatenate()([L.Dense(5, activation="relu")(a),
+                                                             L.Dense(3, activation="tanh")(b)]))),
+    ("two_in_add", None, _two(lambda a, b: L.Dense(4, activation="relu")(
+        L.Add()([L.Dense(4)(a), L.Dense(4)(b)])))),
+]
+
+GRAPH_RUNS = [("mse", ("sgd", 0.05, 0.0)), ("sparse_categorical_crossentropy", ("adam", 0.01, None)),
+              ("binary_crossentropy", ("rmsprop", None, None)), ("mse", ("adam", None, None)),
+              ("sparse_categorical_crossentropy", ("sgd", 0.02, 0.9)),
+              ("binary_crossentropy", ("adam", 0.01, None))]
+
+
+def run_graph(out, name, seed, build, loss, opt, epochs, batch_size, with_acc):
+    task = LOSSES[loss]
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inputs, output = build(task)
+    model = keras.Model(inputs, output)
+    widths = [int(np.prod(i.shape[1:])) for i in inputs]
+    shapes = [tuple(i.shape[1:]) for i in inputs]
+    x, y = make_data(rng, (sum(widths),), task, 40)
+    xv, yv = make_data(rng, (sum(widths),), task, 16)
+
+    def split(a):
+        cuts = np.cumsum(widths)[:-1]
+        return [p.reshape((a.shape[0],) + s) for p, s in zip(np.split(a, cuts, axis=1), shapes)]
+
+    metrics = ["accuracy"] if with_acc else []
+    d = os.path.join(out, name)
+    oname, lr, mom = opt
+    model.compile(optimizer=make_optimizer(oname, lr, mom), loss=loss, metrics=metrics)
+    w0 = [np.asarray(w) for w in model.get_weights()]
+    args = {"loss": loss, "optimizer": oname, "lr": lr, "momentum": mom, "epochs": epochs,
+            "batch_size": batch_size, "metrics": metrics}
+    xs, xvs = split(x), split(xv)
+    h = model.fit(xs if len(xs) > 1 else xs[0], y, batch_size=batch_size, epochs=epochs,
+                  validation_data=(xvs if len(xvs) > 1 else xvs[0], yv), shuffle=False, verbose=0)
+    write_case(d, model, xs, y, xvs, yv, w0, args, history=h.history)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
@@ -522,6 +608,18 @@ def main():
         name = f"tb{i:03d}_{model_def[0]}_{yname}_{loss}_{opt[0]}"
         if want(name):
             run_broadcast(args.out, name, 9000 + i, model_def, loss, opt, ys, batch_size, 3)
+    RG = random.Random(args.seed + 15485863)
+    n = 0
+    for gi, (tag, _, build) in enumerate(GRAPHS):
+        for k in range(2):
+            loss, opt = GRAPH_RUNS[(2 * gi + k) % len(GRAPH_RUNS)]
+            batch_size = RG.choice([6, 8, 16])
+            epochs = RG.choice([2, 3])
+            with_acc = LOSSES[loss] != "regression"
+            name = f"tg{n:03d}_{tag}_{loss.replace('_crossentropy', '_ce')}_{opt[0]}"
+            if want(name):
+                run_graph(args.out, name, 12000 + n, build, loss, opt, epochs, batch_size, with_acc)
+            n += 1
     rdir = os.path.join(args.out, "refusals")
     os.makedirs(rdir, exist_ok=True)
     for i, (tag, in_shape, hidden, loss, make_y) in enumerate(refusals()):

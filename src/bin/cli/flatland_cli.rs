@@ -249,27 +249,110 @@ fn number<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>
         .transpose()
 }
 
-/// `x` and `y` of a TRAIN.npz / VAL.npz (`x0` for a one-input model written as multi-input).
+/// The inputs and `y` of a TRAIN.npz / VAL.npz: `x`, or `x0`, `x1`, … (one per model input).
 #[cfg(not(target_arch = "wasm32"))]
-fn read_data(path: &str) -> Result<flatland::engine::train::fit::Data, Fail> {
+fn read_data(path: &str) -> Result<flatland::engine::train::fit::GraphData, Fail> {
     let items =
         npy::read_npz(&read_bytes(path)?).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))?;
     let get = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, a)| a.clone());
-    if get("x1").is_some() {
-        return Err(Fail::Invalid(format!(
-            "{path}: holds x0, x1, …: multi-input models cannot train yet"
-        )));
+    let xs: Vec<_> = match get("x") {
+        Some(x) => vec![x],
+        None => (0..).map_while(|i| get(&format!("x{i}"))).collect(),
+    };
+    if xs.is_empty() {
+        return Err(Fail::Invalid(format!("{path}: has no array `x`")));
     }
-    let x = get("x")
-        .or_else(|| get("x0"))
-        .ok_or_else(|| Fail::Invalid(format!("{path}: has no array `x`")))?;
     let y = get("y").ok_or_else(|| Fail::Invalid(format!("{path}: has no array `y`")))?;
-    Ok(flatland::engine::train::fit::Data { x, y })
+    Ok(flatland::engine::train::fit::GraphData { xs, y })
+}
+
+/// One input's data as the chain path takes them.
+#[cfg(not(target_arch = "wasm32"))]
+fn one_input(
+    path: &str,
+    d: flatland::engine::train::fit::GraphData,
+) -> Result<flatland::engine::train::fit::Data, Fail> {
+    let n = d.xs.len();
+    let x = d.xs.into_iter().next().filter(|_| n == 1).ok_or_else(|| {
+        Fail::Invalid(format!(
+            "{path}: holds {n} inputs (x0, x1, …) but the model takes one"
+        ))
+    })?;
+    Ok(flatland::engine::train::fit::Data { x, y: d.y })
+}
+
+/// Train a chain or a graph: the history's result and the final weights (`get_weights()`
+/// order per layer).
+#[cfg(not(target_arch = "wasm32"))]
+fn train_any(
+    args: &[String],
+    model_path: &str,
+    data_path: &str,
+    cfg: &flatland::engine::train::fit::FitConfig,
+) -> Result<
+    (
+        Result<flatland::engine::train::fit::FitResult, flatland::engine::train::TrainError>,
+        flatland::engine::forward::Weights,
+    ),
+    Fail,
+> {
+    use flatland::engine::graph::forward as gf;
+    use flatland::engine::train::fit::{fit, fit_graph};
+    let read_weights = |w: &str| {
+        npy::read_weight_list(&read_bytes(w)?).map_err(|e| Fail::Unreadable(format!("{w}: {e}")))
+    };
+    let val_path = flag(args, "--validation");
+    let data = || -> Result<_, Fail> {
+        Ok((read_data(data_path)?, val_path.map(read_data).transpose()?))
+    };
+    match load_any(Some(model_path))? {
+        Loaded::Chain(model) => {
+            let a = analyze(&model);
+            if let Some(e) = a.first_error() {
+                return Err(Fail::Invalid(e.to_string()));
+            }
+            let mut weights = match flag(args, "--weights") {
+                Some(w) => split_weights(&a, read_weights(w)?)
+                    .map_err(|e| Fail::Invalid(format!("{w}: {e}")))?,
+                None => init_weights(&a, cfg.seed, cfg.limits)
+                    .map_err(|e| Fail::Invalid(e.to_string()))?,
+            };
+            let (train, val) = data()?;
+            let train = one_input(data_path, train)?;
+            let val = match (val_path, val) {
+                (Some(p), Some(v)) => Some(one_input(p, v)?),
+                _ => None,
+            };
+            let r = fit(&model, &a, &mut weights, &train, val.as_ref(), cfg);
+            Ok((r, weights))
+        }
+        Loaded::Graph(g) => {
+            if g.outputs.len() != 1 {
+                return Err(Fail::Unreadable(format!(
+                    "{model_path}: the model has {} outputs; train takes models with one output",
+                    g.outputs.len()
+                )));
+            }
+            let a = graph::analyze(&g);
+            if let Some(e) = a.first_error() {
+                return Err(Fail::Invalid(e.to_string()));
+            }
+            let mut weights = match flag(args, "--weights") {
+                Some(w) => gf::split_weights(&a, read_weights(w)?)
+                    .map_err(|e| Fail::Invalid(format!("{w}: {e}")))?,
+                None => gf::init_weights(&a, cfg.seed, cfg.limits)
+                    .map_err(|e| Fail::Invalid(e.to_string()))?,
+            };
+            let (train, val) = data()?;
+            let r = fit_graph(&g, &a, &mut weights, &train, val.as_ref(), cfg);
+            Ok((r, weights))
+        }
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn train_cmd(args: &[String]) -> Result<(), Fail> {
-    use flatland::engine::train::fit::{fit, FitConfig, Outcome};
+    use flatland::engine::train::fit::{FitConfig, Outcome};
     use flatland::engine::train::loss::Loss;
     use flatland::engine::train::optim::OptimizerKind;
     use flatland::engine::train::TrainError;
@@ -325,22 +408,7 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
             }
         }
     }
-    let model = load_model(Some(model_path))?;
-    let a = analyze(&model);
-    if let Some(e) = a.first_error() {
-        return Err(Fail::Invalid(e.to_string()));
-    }
     let limits = Limits::default();
-    let mut weights = match flag(args, "--weights") {
-        Some(w) => {
-            let list = npy::read_weight_list(&read_bytes(w)?)
-                .map_err(|e| Fail::Unreadable(format!("{w}: {e}")))?;
-            split_weights(&a, list).map_err(|e| Fail::Invalid(format!("{w}: {e}")))?
-        }
-        None => init_weights(&a, seed, limits).map_err(|e| Fail::Invalid(e.to_string()))?,
-    };
-    let train = read_data(data_path)?;
-    let val = flag(args, "--validation").map(read_data).transpose()?;
     let cfg = FitConfig {
         loss,
         optimizer,
@@ -352,7 +420,8 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
         seed,
         limits,
     };
-    let r = fit(&model, &a, &mut weights, &train, val.as_ref(), &cfg).map_err(train_err)?;
+    let (r, weights) = train_any(args, model_path, data_path, &cfg)?;
+    let r = r.map_err(train_err)?;
     let json = serde_json::to_string(&r.history)
         .map_err(|e| Fail::Invalid(format!("cannot write the history: {e}")))?;
     std::fs::write(history_path, json)

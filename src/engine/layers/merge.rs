@@ -7,8 +7,10 @@ use serde_json::Value;
 
 use super::multi::{cfg, py_index, py_mod, MultiRules};
 use super::Explanation;
+use crate::engine::error::Problem;
 use crate::engine::graph::problem::{dims_text, Arity, GraphProblem};
 use crate::engine::shape::{checked_product, Shape};
+use crate::engine::train::grad::{unbroadcast, MultiGrad, MultiGrads};
 
 /// The elementwise merge operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +203,139 @@ impl MultiRules for Elementwise {
         }
     }
 }
+
+/// `g` times `f(a, b)` element by element, `a` and `b` broadcast to `g`'s shape.
+fn scaled(
+    g: &ArrayD<f32>,
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) -> Result<ArrayD<f32>, Problem> {
+    let ndim = g.ndim();
+    let as_problem = |e: GraphProblem| Problem::Value {
+        message: e.to_string(),
+    };
+    let (a, b) = (
+        expanded(a, ndim).map_err(as_problem)?,
+        expanded(b, ndim).map_err(as_problem)?,
+    );
+    let too = || Problem::layout("merge inputs do not broadcast to the gradient");
+    let av = a.broadcast(g.raw_dim()).ok_or_else(too)?;
+    let bv = b.broadcast(g.raw_dim()).ok_or_else(too)?;
+    let mut out = g.clone();
+    Zip::from(&mut out)
+        .and(&av)
+        .and(&bv)
+        .for_each(|o, &x, &y| *o *= f(x, y));
+    Ok(out)
+}
+
+impl MultiGrad for Elementwise {
+    /// The forward pass folds left (`op(op(x0, x1), x2)`); the backward pass unfolds it:
+    /// each step's gradient goes to its two operands, summed over the axes each one was
+    /// broadcast along. `Maximum` / `Minimum` send a tie's gradient half to each side, as
+    /// JAX's `max` does.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let as_problem = |e: GraphProblem| Problem::Value {
+            message: e.to_string(),
+        };
+        let (first, rest) = xs
+            .split_first()
+            .ok_or_else(|| Problem::layout("a merge layer needs inputs"))?;
+        let mut partial = vec![(*first).clone()];
+        for x in rest {
+            let prev = partial
+                .last()
+                .map_or_else(|| (*first).clone(), Clone::clone);
+            partial.push(combine(&prev, x, |a, b| self.op.apply(a, b)).map_err(as_problem)?);
+        }
+        let mut g = dy.clone();
+        if self.op == MergeOp::Average {
+            let n = xs.len() as f32;
+            g.mapv_inplace(|v| v / n);
+        }
+        let mut dxs = vec![ArrayD::<f32>::zeros(IxDyn(&[])); xs.len()];
+        for k in (1..xs.len()).rev() {
+            let (a, b) = (&partial[k - 1], xs[k]);
+            let (ga, gb) = match self.op {
+                MergeOp::Add | MergeOp::Average => (g.clone(), g.clone()),
+                MergeOp::Subtract => (g.clone(), g.mapv(|v| -v)),
+                MergeOp::Multiply => (scaled(&g, a, b, |_, y| y)?, scaled(&g, a, b, |x, _| x)?),
+                MergeOp::Maximum | MergeOp::Minimum => {
+                    let max = self.op == MergeOp::Maximum;
+                    let wins = move |x: f32, y: f32| {
+                        if x == y {
+                            0.5
+                        } else if (x > y) == max {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    };
+                    (
+                        scaled(&g, a, b, wins)?,
+                        scaled(&g, a, b, move |x, y| 1.0 - wins(x, y))?,
+                    )
+                }
+            };
+            dxs[k] = unbroadcast(&gb, b.shape())?;
+            g = unbroadcast(&ga, a.shape())?;
+        }
+        dxs[0] = unbroadcast(&g, first.shape())?;
+        Ok(MultiGrads {
+            dxs,
+            dw: Vec::new(),
+        })
+    }
+}
+
+impl MultiGrad for Concatenate {
+    /// The gradient split back along the axis, each input its own slice.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let first = xs
+            .first()
+            .ok_or_else(|| Problem::layout("Concatenate needs inputs"))?;
+        if xs.len() == 1 {
+            return Ok(MultiGrads {
+                dxs: vec![dy.clone()],
+                dw: Vec::new(),
+            });
+        }
+        let i = py_index(self.axis, first.ndim())
+            .ok_or_else(|| Problem::config("axis", format!("{} is out of range", self.axis)))?;
+        let mut at = 0usize;
+        let mut dxs = Vec::with_capacity(xs.len());
+        for x in xs {
+            let size = x.shape().get(i).copied().unwrap_or(0);
+            let end = at
+                .checked_add(size)
+                .filter(|&e| e <= dy.shape().get(i).copied().unwrap_or(0))
+                .ok_or_else(|| Problem::layout("the gradient does not fit the inputs"))?;
+            dxs.push(
+                dy.slice_axis(Axis(i), ndarray::Slice::from(at..end))
+                    .to_owned(),
+            );
+            at = end;
+        }
+        Ok(MultiGrads {
+            dxs,
+            dw: Vec::new(),
+        })
+    }
+}
+
+impl MultiGrad for Dot {}
+impl MultiGrad for ScalarOp {}
 
 /// `keras.layers.Concatenate(axis=-1)`.
 ///

@@ -17,6 +17,7 @@ use super::merge::{Concatenate, Dot, Elementwise, MergeOp, ScalarOp};
 use super::{Explanation, WeightSpec};
 use crate::engine::graph::problem::{Arity, GraphProblem};
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::MultiGrad;
 
 /// The rules of a graph-only layer kind, over its inputs in argument order.
 pub trait MultiRules {
@@ -183,6 +184,20 @@ impl MultiSpec {
         )
     }
 
+    /// The training side of this kind (merges; the others refuse).
+    pub fn grad(&self) -> &dyn MultiGrad {
+        match self {
+            MultiSpec::Elementwise(s) => s,
+            MultiSpec::Concatenate(s) => s,
+            MultiSpec::Dot(s) => s,
+            MultiSpec::Scalar(s) => s,
+            MultiSpec::MultiHeadAttention(_)
+            | MultiSpec::Normalization(_)
+            | MultiSpec::LayerScale(_)
+            | MultiSpec::CustomScaleLayer(_) => &Untrainable,
+        }
+    }
+
     /// The rules of this kind.
     pub fn rules(&self) -> &dyn MultiRules {
         match self {
@@ -197,6 +212,11 @@ impl MultiSpec {
         }
     }
 }
+
+/// A graph-only kind without a backward pass.
+struct Untrainable;
+
+impl MultiGrad for Untrainable {}
 
 /// Config helpers shared by the graph-only kinds (hand-read: their configs mix ints, lists
 /// and nulls in ways serde's derive would only reject).

@@ -19,6 +19,8 @@ use super::optim::{Optimizer, OptimizerKind};
 use super::TrainError;
 use crate::engine::error::{LayerError, Problem};
 use crate::engine::forward::{forward, Limits, Weights};
+use crate::engine::graph::{Graph, GraphAnalysis};
+use crate::engine::layers::WeightSpec;
 use crate::engine::model::{Analysis, Model};
 use crate::engine::rng::Rng;
 
@@ -27,6 +29,105 @@ use crate::engine::rng::Rng;
 pub struct Data {
     pub x: ArrayD<f32>,
     pub y: ArrayD<f32>,
+}
+
+/// Inputs (one array per model input, model order, axis 0 the sample axis) and targets
+/// for a graph model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphData {
+    pub xs: Vec<ArrayD<f32>>,
+    pub y: ArrayD<f32>,
+}
+
+impl From<&Data> for GraphData {
+    fn from(d: &Data) -> Self {
+        GraphData {
+            xs: vec![d.x.clone()],
+            y: d.y.clone(),
+        }
+    }
+}
+
+/// What a [`Trainer`] trains: a chain or a graph model, with its analysis.
+#[derive(Debug, Clone)]
+enum Net {
+    Chain(Model, Analysis),
+    Graph(Graph, GraphAnalysis),
+}
+
+impl Net {
+    /// Each input's shape without the batch axis.
+    fn input_dims(&self) -> Vec<Vec<usize>> {
+        match self {
+            Net::Chain(_, a) => vec![a.input.dims().to_vec()],
+            Net::Graph(_, a) => a.inputs.iter().map(|s| s.dims().to_vec()).collect(),
+        }
+    }
+
+    /// The one output's shape without the batch axis.
+    fn output_dims(&self) -> Option<Vec<usize>> {
+        match self {
+            Net::Chain(_, a) => a.output().map(|s| s.dims().to_vec()),
+            Net::Graph(g, a) => g
+                .outputs
+                .first()
+                .and_then(|&o| a.shape_of(o))
+                .map(|s| s.dims().to_vec()),
+        }
+    }
+
+    /// Layer `i`'s weight specs.
+    fn weight_specs(&self, i: usize) -> &[WeightSpec] {
+        let specs = match self {
+            Net::Chain(_, a) => a.layers.get(i).map(|l| l.weights.as_slice()),
+            Net::Graph(_, a) => a.layers.get(i).map(|l| l.weights.as_slice()),
+        };
+        specs.unwrap_or_default()
+    }
+
+    fn step(
+        &self,
+        weights: &Weights,
+        xs: &[ArrayD<f32>],
+        y: &ArrayD<f32>,
+        loss: Loss,
+        rng: &mut Rng,
+    ) -> Result<StepGrads, TrainError> {
+        match (self, xs) {
+            (Net::Chain(m, a), [x]) => loss_and_grads(m, a, weights, x, y, loss, rng),
+            (Net::Chain(..), _) => Err(TrainError::Data("the model takes one input".into())),
+            (Net::Graph(g, a), _) => {
+                super::graph_step::loss_and_grads(g, a, weights, xs, y, loss, rng)
+            }
+        }
+    }
+
+    /// The output in inference mode.
+    fn predict(
+        &self,
+        weights: &Weights,
+        mut xs: Vec<ArrayD<f32>>,
+        limits: Limits,
+    ) -> Result<ArrayD<f32>, TrainError> {
+        let none = || TrainError::Data("the model has no output".into());
+        match self {
+            Net::Chain(m, a) => {
+                let x = xs.pop().ok_or_else(none)?;
+                let outs = forward(m, a, weights, x.clone(), limits).map_err(TrainError::Layer)?;
+                Ok(outs.last().cloned().unwrap_or(x))
+            }
+            Net::Graph(g, a) => {
+                let outs = crate::engine::graph::forward::forward(g, a, weights, &xs, limits)
+                    .map_err(|e| match e {
+                        crate::engine::graph::forward::ForwardError::Layer(e) => {
+                            TrainError::Graph(e)
+                        }
+                        other => TrainError::Data(other.to_string()),
+                    })?;
+                outs.into_iter().next().ok_or_else(none)
+            }
+        }
+    }
 }
 
 /// A `fit` call's settings.
@@ -220,23 +321,52 @@ fn guard(model: &Model, a: &Analysis, batch: usize, limits: Limits) -> Result<()
 /// Targets for the loss and for accuracy, checked against the model.
 #[derive(Debug, Clone)]
 struct Prepared {
-    x: ArrayD<f32>,
+    xs: Vec<ArrayD<f32>>,
     y_loss: ArrayD<f32>,
     y_acc: Option<(Accuracy, ArrayD<f32>)>,
 }
 
-fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepared, TrainError> {
-    let n = d.x.shape().first().copied().unwrap_or(0);
-    let want = a.input.dims();
-    if d.x.ndim() != want.len() + 1 || d.x.shape()[1..] != *want {
+/// Each input checked against the model: its shape, its sample count (`n`), finite values.
+fn check_inputs(net: &Net, d: &GraphData, what: &str) -> Result<usize, TrainError> {
+    let wants = net.input_dims();
+    if d.xs.len() != wants.len() {
         return Err(TrainError::Data(format!(
-            "{what}: x has shape {:?} but the model expects (samples, {})",
-            d.x.shape(),
-            want.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{what}: the model takes {} input(s) but the data hold {} (x0, x1, …)",
+            wants.len(),
+            d.xs.len()
         )));
+    }
+    let n =
+        d.xs.first()
+            .and_then(|x| x.shape().first().copied())
+            .unwrap_or(0);
+    for (k, (x, want)) in d.xs.iter().zip(&wants).enumerate() {
+        let label = if wants.len() == 1 {
+            "x".to_string()
+        } else {
+            format!("x{k}")
+        };
+        if x.ndim() != want.len() + 1 || x.shape()[1..] != **want {
+            return Err(TrainError::Data(format!(
+                "{what}: {label} has shape {:?} but the model expects (samples, {})",
+                x.shape(),
+                want.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if x.shape()[0] != n {
+            return Err(TrainError::Data(format!(
+                "{what}: x0 has {n} samples but {label} has {}",
+                x.shape()[0]
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(TrainError::Data(format!(
+                "{what}: {label} holds NaN or infinite values"
+            )));
+        }
     }
     if n == 0 {
         return Err(TrainError::Data(format!("{what}: x holds no samples")));
@@ -247,16 +377,16 @@ fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepar
             d.y.shape().first().copied().unwrap_or(0)
         )));
     }
-    if d.x.iter().any(|v| !v.is_finite()) {
-        return Err(TrainError::Data(format!(
-            "{what}: x holds NaN or infinite values"
-        )));
-    }
-    let out = a
-        .output()
+    Ok(n)
+}
+
+fn prepare(net: &Net, d: &GraphData, cfg: &FitConfig, what: &str) -> Result<Prepared, TrainError> {
+    let n = check_inputs(net, d, what)?;
+    let out = net
+        .output_dims()
         .ok_or_else(|| TrainError::Data("the model is not valid".into()))?;
     let mut pred = vec![n];
-    pred.extend_from_slice(out.dims());
+    pred.extend_from_slice(&out);
     let y_loss = cfg
         .loss
         .check_targets(&pred, &d.y)
@@ -284,27 +414,34 @@ fn prepare(a: &Analysis, d: &Data, cfg: &FitConfig, what: &str) -> Result<Prepar
         None
     };
     Ok(Prepared {
-        x: d.x.clone(),
+        xs: d.xs.clone(),
         y_loss,
         y_acc,
     })
 }
 
+impl Prepared {
+    fn samples(&self) -> usize {
+        self.xs.first().map_or(0, |x| x.shape()[0])
+    }
+    /// Every input's rows `chunk`.
+    fn batch(&self, chunk: &[usize]) -> Vec<ArrayD<f32>> {
+        self.xs.iter().map(|x| x.select(Axis(0), chunk)).collect()
+    }
+}
+
 /// Mean loss (and accuracy) in inference mode, in batches, as Keras's `evaluate`.
 fn evaluate(
-    model: &Model,
-    a: &Analysis,
+    net: &Net,
     weights: &Weights,
     p: &Prepared,
     cfg: &FitConfig,
 ) -> Result<(f64, Option<f64>), TrainError> {
-    let n = p.x.shape()[0];
+    let n = p.samples();
     let idx: Vec<usize> = (0..n).collect();
     let (mut loss_sum, mut acc_sum) = (0f64, 0f64);
     for chunk in idx.chunks(cfg.batch_size) {
-        let xb = p.x.select(Axis(0), chunk);
-        let outs = forward(model, a, weights, xb.clone(), cfg.limits).map_err(TrainError::Layer)?;
-        let pred = outs.last().cloned().unwrap_or(xb);
+        let pred = net.predict(weights, p.batch(chunk), cfg.limits)?;
         let (v, _) = cfg
             .loss
             .value_and_grad(&pred, &p.y_loss.select(Axis(0), chunk))?;
@@ -340,8 +477,7 @@ pub struct Progress {
 /// the optimizer's state.
 #[derive(Debug, Clone)]
 pub struct Trainer {
-    model: Model,
-    a: Analysis,
+    net: Net,
     weights: Weights,
     cfg: FitConfig,
     opt: Optimizer,
@@ -374,26 +510,64 @@ impl Trainer {
         if let Some(e) = a.first_error() {
             return Err(TrainError::Layer(e.clone()));
         }
-        if cfg.batch_size == 0 {
-            return Err(TrainError::setting(
-                "--batch-size",
-                "must be at least 1, got 0",
-            ));
-        }
+        check_batch_size(&cfg)?;
         let opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
         check_trainable(&model, &a)?;
-        let tr = prepare(&a, train, &cfg, "training data")?;
+        let net = Net::Chain(model, a);
+        let tr = prepare(&net, &train.into(), &cfg, "training data")?;
         let va = val
-            .map(|v| prepare(&a, v, &cfg, "validation data"))
+            .map(|v| prepare(&net, &v.into(), &cfg, "validation data"))
             .transpose()?;
-        let n = tr.x.shape()[0];
-        guard(&model, &a, cfg.batch_size.min(n), cfg.limits)?;
+        if let Net::Chain(model, a) = &net {
+            guard(model, a, cfg.batch_size.min(tr.samples()), cfg.limits)?;
+        }
+        Ok(Self::ready(net, weights, cfg, opt, tr, va))
+    }
+
+    /// [`Trainer::new`] for a graph model (Keras Functional): one array per input, one
+    /// output; weights layer by layer in model order (Keras `get_weights()`).
+    ///
+    /// # Errors
+    /// As [`Trainer::new`]; several outputs; a layer kind without a backward pass.
+    pub fn new_graph(
+        g: Graph,
+        a: GraphAnalysis,
+        weights: Weights,
+        train: &GraphData,
+        val: Option<&GraphData>,
+        cfg: FitConfig,
+    ) -> Result<Trainer, TrainError> {
+        if let Some(e) = a.first_error() {
+            return Err(TrainError::Graph(e.clone()));
+        }
+        check_batch_size(&cfg)?;
+        let opt = Optimizer::new(cfg.optimizer, cfg.lr)?;
+        super::graph_step::check_trainable(&g, &a)?;
+        let net = Net::Graph(g, a);
+        let tr = prepare(&net, train, &cfg, "training data")?;
+        let va = val
+            .map(|v| prepare(&net, v, &cfg, "validation data"))
+            .transpose()?;
+        // The size guard of the inference pass, on one batch.
+        let probe: Vec<usize> = (0..cfg.batch_size.min(tr.samples())).collect();
+        net.predict(&weights, tr.batch(&probe), cfg.limits)?;
+        Ok(Self::ready(net, weights, cfg, opt, tr, va))
+    }
+
+    fn ready(
+        net: Net,
+        weights: Weights,
+        cfg: FitConfig,
+        opt: Optimizer,
+        tr: Prepared,
+        va: Option<Prepared>,
+    ) -> Trainer {
+        let n = tr.samples();
         let outcome = (cfg.epochs == 0).then_some(Outcome::Finished);
-        Ok(Trainer {
+        Trainer {
             rng: Rng::new(cfg.seed),
             order: (0..n).collect(),
-            model,
-            a,
+            net,
             weights,
             cfg,
             opt,
@@ -406,7 +580,7 @@ impl Trainer {
             seen: 0,
             history: History::new(),
             outcome,
-        })
+        }
     }
 
     /// The weights now, `get_weights()` order per layer.
@@ -491,18 +665,10 @@ impl Trainer {
 
     /// One batch: loss before the update, then the update. `false`: the loss is not finite.
     fn train_batch(&mut self, chunk: &[usize]) -> Result<bool, TrainError> {
-        let (model, a) = (&self.model, &self.a);
-        let xb = self.tr.x.select(Axis(0), chunk);
+        let net = &self.net;
+        let xb = self.tr.batch(chunk);
         let yb = self.tr.y_loss.select(Axis(0), chunk);
-        let step = loss_and_grads(
-            model,
-            a,
-            &self.weights,
-            &xb,
-            &yb,
-            self.cfg.loss,
-            &mut self.rng,
-        )?;
+        let step = net.step(&self.weights, &xb, &yb, self.cfg.loss, &mut self.rng)?;
         if !step.loss.is_finite() {
             return Ok(false);
         }
@@ -513,8 +679,8 @@ impl Trainer {
         }
         let mut vars = Vec::new();
         let mut grads = Vec::new();
-        for ((ws, gs), report) in self.weights.iter_mut().zip(&step.grads).zip(&a.layers) {
-            for ((w, g), spec) in ws.iter_mut().zip(gs).zip(&report.weights) {
+        for (i, (ws, gs)) in self.weights.iter_mut().zip(&step.grads).enumerate() {
+            for ((w, g), spec) in ws.iter_mut().zip(gs).zip(net.weight_specs(i)) {
                 if spec.trainable {
                     vars.push(w);
                     grads.push(g);
@@ -536,7 +702,7 @@ impl Trainer {
         let n = self.order.len() as f64;
         let epoch_loss = self.loss_sum / n;
         let val_numbers = match &self.va {
-            Some(p) => Some(evaluate(&self.model, &self.a, &self.weights, p, &self.cfg)?),
+            Some(p) => Some(evaluate(&self.net, &self.weights, p, &self.cfg)?),
             None => None,
         };
         let diverged = !epoch_loss.is_finite()
@@ -578,11 +744,7 @@ impl Trainer {
     /// # Errors
     /// `x` does not fit the model.
     pub fn predict(&self, x: ArrayD<f32>) -> Result<ArrayD<f32>, TrainError> {
-        let outs = forward(&self.model, &self.a, &self.weights, x, self.cfg.limits)
-            .map_err(TrainError::Layer)?;
-        outs.last()
-            .cloned()
-            .ok_or_else(|| TrainError::Data("the model has no layers".into()))
+        self.net.predict(&self.weights, vec![x], self.cfg.limits)
     }
 
     /// Inference-mode loss (and accuracy) of the current weights on `data`.
@@ -590,32 +752,23 @@ impl Trainer {
     /// # Errors
     /// Data that do not fit the model.
     pub fn evaluate(&self, data: &Data) -> Result<(f64, Option<f64>), TrainError> {
-        let p = prepare(&self.a, data, &self.cfg, "data")?;
-        evaluate(&self.model, &self.a, &self.weights, &p, &self.cfg)
+        let p = prepare(&self.net, &data.into(), &self.cfg, "data")?;
+        evaluate(&self.net, &self.weights, &p, &self.cfg)
     }
 }
 
-/// Train `weights` in place, as Keras's `model.fit(x, y, batch_size, epochs,
-/// validation_data, shuffle)`.
-///
-/// # Errors
-/// Settings out of range, data that do not fit, a layer that cannot train, the size guard.
-pub fn fit(
-    model: &Model,
-    a: &Analysis,
-    weights: &mut Weights,
-    train: &Data,
-    val: Option<&Data>,
-    cfg: &FitConfig,
-) -> Result<FitResult, TrainError> {
-    let mut t = Trainer::new(
-        model.clone(),
-        a.clone(),
-        weights.clone(),
-        train,
-        val,
-        cfg.clone(),
-    )?;
+fn check_batch_size(cfg: &FitConfig) -> Result<(), TrainError> {
+    if cfg.batch_size == 0 {
+        return Err(TrainError::setting(
+            "--batch-size",
+            "must be at least 1, got 0",
+        ));
+    }
+    Ok(())
+}
+
+/// Run a trainer to the end; `weights` get the final values.
+fn run(mut t: Trainer, weights: &mut Weights) -> Result<FitResult, TrainError> {
     let result = loop {
         match t.step(usize::MAX) {
             Ok(Progress {
@@ -631,4 +784,51 @@ pub fn fit(
         history: t.history,
         outcome: result?,
     })
+}
+
+/// [`fit`] for a graph model (Keras Functional, one output).
+///
+/// # Errors
+/// As [`Trainer::new_graph`].
+pub fn fit_graph(
+    g: &Graph,
+    a: &GraphAnalysis,
+    weights: &mut Weights,
+    train: &GraphData,
+    val: Option<&GraphData>,
+    cfg: &FitConfig,
+) -> Result<FitResult, TrainError> {
+    let t = Trainer::new_graph(
+        g.clone(),
+        a.clone(),
+        weights.clone(),
+        train,
+        val,
+        cfg.clone(),
+    )?;
+    run(t, weights)
+}
+
+/// Train `weights` in place, as Keras's `model.fit(x, y, batch_size, epochs,
+/// validation_data, shuffle)`.
+///
+/// # Errors
+/// Settings out of range, data that do not fit, a layer that cannot train, the size guard.
+pub fn fit(
+    model: &Model,
+    a: &Analysis,
+    weights: &mut Weights,
+    train: &Data,
+    val: Option<&Data>,
+    cfg: &FitConfig,
+) -> Result<FitResult, TrainError> {
+    let t = Trainer::new(
+        model.clone(),
+        a.clone(),
+        weights.clone(),
+        train,
+        val,
+        cfg.clone(),
+    )?;
+    run(t, weights)
 }

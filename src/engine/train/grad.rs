@@ -127,3 +127,63 @@ pub fn check_same_shape(dy: &ArrayD<f32>, y: &ArrayD<f32>) -> Result<(), Problem
         })
     }
 }
+
+/// Training for a graph-only kind (merges): the inputs are a list. Its training-mode
+/// forward pass is its inference pass (no merge kind is random or keeps statistics).
+pub trait MultiGrad {
+    /// Backward pass: from the gradient with respect to the output, one gradient per input
+    /// (each in its input's shape: broadcast axes summed) and one per weight.
+    ///
+    /// # Errors
+    /// [`Problem::NotTrainable`] for kinds that cannot train yet; arrays that do not fit.
+    fn backward_multi(
+        &self,
+        _xs: &[&ArrayD<f32>],
+        _weights: &[ArrayD<f32>],
+        _dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        Err(Problem::NotTrainable)
+    }
+}
+
+/// Gradients of the loss with respect to a graph-only layer's inputs and weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiGrads {
+    /// One per input, argument order.
+    pub dxs: Vec<ArrayD<f32>>,
+    /// One per weight, `get_weights()` order.
+    pub dw: Vec<ArrayD<f32>>,
+}
+
+/// `g` (the gradient of a broadcast result) summed back to `shape`: leading axes Keras
+/// inserted at axis 1 and axes of size 1 that were stretched.
+///
+/// # Errors
+/// [`Problem::Reshape`] when `shape` does not broadcast to `g`'s shape.
+pub fn unbroadcast(g: &ArrayD<f32>, shape: &[usize]) -> Result<ArrayD<f32>, Problem> {
+    let bad = || Problem::Reshape {
+        from: g.shape().to_vec(),
+        to: shape.to_vec(),
+    };
+    if shape.is_empty() || shape.len() > g.ndim() {
+        return Err(bad());
+    }
+    // The expanded shape: size-1 axes inserted at axis 1 (Keras's expand_dims rule).
+    let mut expanded = shape.to_vec();
+    while expanded.len() < g.ndim() {
+        expanded.insert(1, 1);
+    }
+    let mut out = g.clone();
+    for (axis, (&want, &have)) in expanded.iter().zip(g.shape()).enumerate() {
+        if want == have {
+            continue;
+        }
+        if want != 1 {
+            return Err(bad());
+        }
+        out = out
+            .sum_axis(ndarray::Axis(axis))
+            .insert_axis(ndarray::Axis(axis));
+    }
+    reshape_to(&out, shape)
+}

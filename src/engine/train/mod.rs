@@ -9,11 +9,13 @@
 pub mod data;
 pub mod fit;
 pub mod grad;
+pub mod graph_step;
 pub mod loss;
 pub mod optim;
 pub mod task;
 
 use super::error::LayerError;
+use super::graph::problem::GraphError;
 
 /// Why a training run could not start or go on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,6 +46,9 @@ pub enum TrainError {
     /// A layer failed (invalid model, weights that do not fit, size guard).
     #[error("{0}")]
     Layer(LayerError),
+    /// A layer of a graph model failed.
+    #[error("{0}")]
+    Graph(GraphError),
 }
 
 impl TrainError {
