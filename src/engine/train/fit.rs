@@ -19,6 +19,7 @@ use super::optim::{Optimizer, OptimizerKind};
 use super::TrainError;
 use crate::engine::error::{LayerError, Problem};
 use crate::engine::forward::{forward, Limits, Weights};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::engine::graph::{Graph, GraphAnalysis};
 use crate::engine::layers::WeightSpec;
 use crate::engine::model::{Analysis, Model};
@@ -52,6 +53,7 @@ impl From<&Data> for GraphData {
 #[derive(Debug, Clone)]
 enum Net {
     Chain(Model, Analysis),
+    #[cfg(not(target_arch = "wasm32"))]
     Graph(Graph, GraphAnalysis),
 }
 
@@ -60,6 +62,7 @@ impl Net {
     fn input_dims(&self) -> Vec<Vec<usize>> {
         match self {
             Net::Chain(_, a) => vec![a.input.dims().to_vec()],
+            #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(_, a) => a.inputs.iter().map(|s| s.dims().to_vec()).collect(),
         }
     }
@@ -68,6 +71,7 @@ impl Net {
     fn output_dims(&self) -> Option<Vec<usize>> {
         match self {
             Net::Chain(_, a) => a.output().map(|s| s.dims().to_vec()),
+            #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(g, a) => g
                 .outputs
                 .first()
@@ -80,6 +84,7 @@ impl Net {
     fn weight_specs(&self, i: usize) -> &[WeightSpec] {
         let specs = match self {
             Net::Chain(_, a) => a.layers.get(i).map(|l| l.weights.as_slice()),
+            #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(_, a) => a.layers.get(i).map(|l| l.weights.as_slice()),
         };
         specs.unwrap_or_default()
@@ -96,6 +101,7 @@ impl Net {
         match (self, xs) {
             (Net::Chain(m, a), [x]) => loss_and_grads(m, a, weights, x, y, loss, rng),
             (Net::Chain(..), _) => Err(TrainError::Data("the model takes one input".into())),
+            #[cfg(not(target_arch = "wasm32"))]
             (Net::Graph(g, a), _) => {
                 super::graph_step::loss_and_grads(g, a, weights, xs, y, loss, rng)
             }
@@ -116,6 +122,7 @@ impl Net {
                 let outs = forward(m, a, weights, x.clone(), limits).map_err(TrainError::Layer)?;
                 Ok(outs.last().cloned().unwrap_or(x))
             }
+            #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(g, a) => {
                 let outs = crate::engine::graph::forward::forward(g, a, weights, &xs, limits)
                     .map_err(|e| match e {
@@ -518,12 +525,17 @@ impl Trainer {
         let va = val
             .map(|v| prepare(&net, &v.into(), &cfg, "validation data"))
             .transpose()?;
+        #[cfg_attr(
+            target_arch = "wasm32",
+            allow(irrefutable_let_patterns) // a chain: graphs are native only
+        )]
         if let Net::Chain(model, a) = &net {
             guard(model, a, cfg.batch_size.min(tr.samples()), cfg.limits)?;
         }
         Ok(Self::ready(net, weights, cfg, opt, tr, va))
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// [`Trainer::new`] for a graph model (Keras Functional): one array per input, one
     /// output; weights layer by layer in model order (Keras `get_weights()`).
     ///
@@ -786,6 +798,7 @@ fn run(mut t: Trainer, weights: &mut Weights) -> Result<FitResult, TrainError> {
     })
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// [`fit`] for a graph model (Keras Functional, one output).
 ///
 /// # Errors

@@ -9,12 +9,14 @@
 pub mod data;
 pub mod fit;
 pub mod grad;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod graph_step;
 pub mod loss;
 pub mod optim;
 pub mod task;
 
 use super::error::LayerError;
+#[cfg(not(target_arch = "wasm32"))]
 use super::graph::problem::GraphError;
 
 /// Why a training run could not start or go on.
@@ -47,6 +49,7 @@ pub enum TrainError {
     #[error("{0}")]
     Layer(LayerError),
     /// A layer of a graph model failed.
+    #[cfg(not(target_arch = "wasm32"))]
     #[error("{0}")]
     Graph(GraphError),
 }
