@@ -73,7 +73,7 @@ mod web {
     use super::components::summary::Summary;
     use super::components::toolbar::{Panel, Toolbar};
     use super::share;
-    use super::state::Action;
+    use super::state::{Action, Sheet, State};
     use super::storage;
     use super::train_host;
     use super::visuals::Visuals;
@@ -323,13 +323,13 @@ mod web {
     }
 
     /// The banner for a share link that could not be opened.
-    fn link_error_banner(message: &str, dispatch: &Callback<Action>) -> Html {
+    fn link_error_banner(message: &str, dispatch: &Callback<Action>, node: &NodeRef) -> Html {
         let dismiss = {
             let d = dispatch.clone();
             Callback::from(move |_: MouseEvent| d.emit(Action::DismissLinkError))
         };
         html! {
-            <div class="link-error" role="alert" data-testid="link-error">
+            <div class="link-error" role="alert" data-testid="link-error" tabindex="-1" ref={node.clone()}>
                 <span class="badge-icon" aria-hidden="true">{"!"}</span>
                 <p>{message.to_string()}</p>
                 <button type="button" class="btn btn-quiet" data-testid="link-error-dismiss"
@@ -355,6 +355,66 @@ mod web {
                     </div>
                 }
             </>
+        }
+    }
+
+    /// The exercise's goals met and goals in all (for the sticky line), if in an exercise.
+    #[hook]
+    fn use_goals(
+        exercise: Option<Exercise>,
+        model: Rc<Model>,
+        analysis: Rc<Analysis>,
+    ) -> Option<(usize, usize)> {
+        *use_memo((exercise, model, analysis), |(ex, m, a)| {
+            ex.as_ref().map(|ex| {
+                let g = crate::codec::exercise::check_with(ex, m, a);
+                (g.iter().filter(|g| g.met).count(), g.len())
+            })
+        })
+    }
+
+    /// A node that scrolls into view and takes focus when `shown` becomes true.
+    #[hook]
+    fn use_reveal_when(shown: bool) -> NodeRef {
+        let node = use_node_ref();
+        {
+            let node = node.clone();
+            use_effect_with(shown, move |shown| {
+                if let (true, Some(el)) = (*shown, node.cast::<web_sys::Element>()) {
+                    super::components::reveal_and_focus(&el);
+                }
+            });
+        }
+        node
+    }
+
+    /// The selected layer's settings: in the side column, or a bottom sheet on a phone.
+    fn settings_sheet(
+        store: &State,
+        model: &Rc<Model>,
+        analysis: &Rc<Analysis>,
+        dispatch: &Callback<Action>,
+    ) -> Html {
+        let close = {
+            let d = dispatch.clone();
+            Callback::from(move |_: MouseEvent| d.emit(Action::CloseSheet))
+        };
+        html! {
+            <div class="settings-sheet" data-testid="settings-sheet">
+                <div class="sheet-head">
+                    <span>{"Settings"}</span>
+                    <button type="button" class="btn" data-testid="settings-close" aria-label="Close the settings"
+                        onclick={close}>{"Done"}</button>
+                </div>
+                <Inspector
+                    model={model.clone()}
+                    analysis={analysis.clone()}
+                    selected={store.selected}
+                    drafts={store.drafts.clone()}
+                    dispatch={dispatch.clone()}
+                    hide_params={store.hides("params")}
+                />
+            </div>
         }
     }
 
@@ -430,12 +490,22 @@ mod web {
         };
         let selected_index = store.selected_index();
 
+        let goals = use_goals(store.exercise.clone(), model.clone(), analysis.clone());
+        let link_error_node = use_reveal_when(store.link_error.is_some());
         let hide_params = store.hides("params");
         let hide_visuals = store.hides("visuals");
         let hide_summary = store.hides("summary");
         let on_share = {
             let panel = panel.clone();
             Callback::from(move |()| panel.set(Some(Panel::Share)))
+        };
+        let sheet_class = store.sheet.map(|s| match s {
+            Sheet::Palette => "sheet-palette",
+            Sheet::Settings => "sheet-settings",
+        });
+        let close_sheet = {
+            let d = dispatch.clone();
+            Callback::from(move |_: MouseEvent| d.emit(Action::CloseSheet))
         };
         let open_dialog = dialog(
             *panel,
@@ -447,7 +517,7 @@ mod web {
         );
 
         html! {
-            <div class={classes!("app", drag_view.is_some().then_some("is-dragging"))}>
+            <div class={classes!("app", drag_view.is_some().then_some("is-dragging"), sheet_class)}>
                 <Toolbar
                     can_undo={store.can_undo()}
                     can_redo={store.can_redo()}
@@ -458,10 +528,10 @@ mod web {
                     {on_panel}
                 />
                 if let Some(message) = &store.link_error {
-                    { link_error_banner(message, &dispatch) }
+                    { link_error_banner(message, &dispatch, &link_error_node) }
                 }
                 <main class={classes!("layout", store.exercise.is_some().then_some("has-exercise"))}>
-                    <Palette selected={selected_index} dispatch={dispatch.clone()} drag={drag.clone()} />
+                    <Palette at={store.insert_at()} dispatch={dispatch.clone()} drag={drag.clone()} />
                     <div class="main-col">
                         <Stack
                             model={model.clone()}
@@ -471,9 +541,11 @@ mod web {
                             drag={drag.clone()}
                             drag_view={drag_view.clone()}
                             {hide_params}
+                            insert_at={store.insert_at()}
+                            {goals}
                         />
                         if !hide_summary {
-                            <Summary model_name={AttrValue::from(model.name.clone())} analysis={analysis.clone()} {hide_params} />
+                            <Summary model_name={AttrValue::from(model.name.clone())} analysis={analysis.clone()} dispatch={dispatch.clone()} {hide_params} />
                         }
                     </div>
                     <div class="side">
@@ -487,14 +559,7 @@ mod web {
                                 {on_share}
                             />
                         }
-                        <Inspector
-                            model={model.clone()}
-                            analysis={analysis.clone()}
-                            selected={store.selected}
-                            drafts={store.drafts.clone()}
-                            dispatch={dispatch.clone()}
-                            {hide_params}
-                        />
+                        { settings_sheet(&store, &model, &analysis, &dispatch) }
                         if hide_visuals {
                             <p class="panel hidden-note" data-testid="visuals-hidden">{"The teaching visuals are hidden for this exercise."}</p>
                         } else {
@@ -512,6 +577,9 @@ mod web {
                         }
                     </div>
                 </main>
+                if store.sheet.is_some() {
+                    <button type="button" class="sheet-backdrop" aria-label="Close" tabindex="-1" onclick={close_sheet}></button>
+                }
                 { open_dialog }
                 { drag_overlays(&drag, drag_view.as_ref(), file_drag) }
             </div>

@@ -25,6 +25,7 @@ pub const HISTORY_CAP: usize = 200;
 enum Coalesce {
     Field { id: LayerId, field: String },
     Name(LayerId),
+    ModelName,
     Input,
 }
 
@@ -60,9 +61,23 @@ pub struct State {
     pub compare: Option<CompareB>,
     /// Why a share link could not be opened (shown until dismissed).
     pub link_error: Option<String>,
+    /// New layers go at the end of the stack, not after the selected card (see
+    /// [`State::insert_at`]); selecting a card ends it.
+    pub add_at_end: bool,
+    /// On a phone: the palette or the selected card's settings open as a bottom sheet.
+    pub sheet: Option<Sheet>,
     last_edit: Option<Coalesce>,
     /// The next [`LayerId`] to hand out.
     next_id: u32,
+}
+
+/// A bottom sheet of the phone layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    /// The palette ("Add layer"); adding a layer closes it.
+    Palette,
+    /// The selected card's settings; closed when nothing is selected.
+    Settings,
 }
 
 /// The compare view's model B (A is [`State::model`]).
@@ -144,6 +159,15 @@ pub enum Action {
     Duplicate(LayerId),
     /// Set the input shape (no batch axis).
     SetInput(Vec<usize>),
+    /// Rename the model (Keras's `name=`; the summary's `Model: "…"`).
+    RenameModel(String),
+    /// New layers go at the end of the stack until a card is selected.
+    AddAtEnd,
+    /// Replace the model by an empty one with the same input shape (undoable).
+    StartEmpty,
+    /// Open a bottom sheet (phone layout).
+    OpenSheet(Sheet),
+    CloseSheet,
     Select(Option<LayerId>),
     Undo,
     Redo,
@@ -189,6 +213,10 @@ impl Action {
             | Action::SetField { .. }
             | Action::Rename { .. }
             | Action::SetInput(_)
+            | Action::RenameModel(_)
+            | Action::AddAtEnd
+            | Action::OpenSheet(_)
+            | Action::CloseSheet
             | Action::SetExercise(_)
             | Action::SetTeacher(_)
             | Action::LinkError(_)
@@ -224,6 +252,8 @@ impl State {
             teacher: false,
             compare: None,
             link_error: None,
+            add_at_end: false,
+            sheet: None,
             last_edit: None,
             next_id: 0,
         };
@@ -253,6 +283,15 @@ impl State {
     /// Index of the selected layer.
     pub fn selected_index(&self) -> Option<usize> {
         self.selected.and_then(|id| self.index_of(id))
+    }
+
+    /// Where a layer added from the palette goes: right after the selected card, or at the
+    /// end (`None`) when nothing is selected or [`Action::AddAtEnd`] was chosen.
+    pub fn insert_at(&self) -> Option<usize> {
+        if self.add_at_end {
+            return None;
+        }
+        self.selected_index().map(|i| i + 1)
     }
 
     /// What was typed into `field` of layer `id`, if it is not just the model's value.
@@ -354,11 +393,14 @@ impl State {
             | Action::Delete(..)
             | Action::Duplicate(..)
             | Action::SetInput(..)
+            | Action::RenameModel(..)
+            | Action::AddAtEnd
             | Action::Select(..)) => self.apply_layer(a, key_before),
             a @ (Action::Undo
             | Action::Redo
             | Action::Reset
             | Action::Load(..)
+            | Action::StartEmpty
             | Action::OpenPreset(..)) => self.apply_history(a),
             a @ (Action::OpenExercise(..)
             | Action::SetExercise(..)
@@ -370,6 +412,17 @@ impl State {
             a @ (Action::CompareFlatten(..) | Action::CompareCopyA | Action::ComparePair(..)) => {
                 self.apply_compare(a, key_before);
             }
+            Action::OpenSheet(sheet) => {
+                self.sheet = Some(sheet);
+                self.last_edit = key_before;
+            }
+            Action::CloseSheet => {
+                self.sheet = None;
+                self.last_edit = key_before;
+            }
+        }
+        if self.sheet == Some(Sheet::Settings) && self.selected.is_none() {
+            self.sheet = None;
         }
     }
 
@@ -390,6 +443,9 @@ impl State {
                 m.layers.insert(at, layer);
                 self.commit(m, None);
                 self.selected = Some(id);
+                if self.sheet == Some(Sheet::Palette) {
+                    self.sheet = None;
+                }
             }
             Action::Move { id, to } => {
                 let Some(from) = self.index_of(id) else {
@@ -456,8 +512,25 @@ impl State {
                 self.last_edit = key_before;
                 self.commit(m, Some(Coalesce::Input));
             }
+            Action::RenameModel(name) => {
+                if let Err(e) = validate_model_name(&name) {
+                    self.notice = Some(e);
+                    return;
+                }
+                let mut m = self.model.clone();
+                m.name = name.trim().to_string();
+                self.last_edit = key_before;
+                self.commit(m, Some(Coalesce::ModelName));
+            }
+            Action::AddAtEnd => {
+                self.add_at_end = true;
+                self.last_edit = key_before;
+            }
             Action::Select(sel) => {
                 self.selected = sel.filter(|&id| self.index_of(id).is_some());
+                if self.selected.is_some() {
+                    self.add_at_end = false;
+                }
                 // Selecting does not break an edit run on the same field.
                 self.last_edit = key_before;
             }
@@ -488,6 +561,15 @@ impl State {
             }
             Action::Load(model) => {
                 self.open(model);
+                self.compare = None;
+            }
+            Action::StartEmpty => {
+                let empty = Model {
+                    name: "model".into(),
+                    input_shape: self.model.input_shape.clone(),
+                    layers: Vec::new(),
+                };
+                self.open(empty);
                 self.compare = None;
             }
             Action::OpenPreset(id) => {
@@ -719,6 +801,31 @@ pub fn validate_name(model: &Model, index: usize, name: &str) -> Result<(), Stri
     {
         return Err(format!(
             "`{name}` is already used: layer names must be unique"
+        ));
+    }
+    Ok(())
+}
+
+/// Longest model name accepted (it travels in every link).
+const MAX_MODEL_NAME: usize = 60;
+
+/// Whether `name` can be the model's name: not empty, no `/` or control characters, at
+/// most [`MAX_MODEL_NAME`] characters.
+///
+/// # Errors
+/// Why the name is refused, with an example of a good one.
+pub fn validate_model_name(name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the model needs a name, e.g. mnist_cnn".into());
+    }
+    if name.chars().any(|c| c == '/' || c.is_control()) {
+        return Err("names cannot contain `/`".into());
+    }
+    let n = name.chars().count();
+    if n > MAX_MODEL_NAME {
+        return Err(format!(
+            "the name is {n} characters long: at most {MAX_MODEL_NAME}, e.g. mnist_cnn"
         ));
     }
     Ok(())
@@ -1130,6 +1237,86 @@ mod tests {
 
     fn names(s: &State) -> Vec<&str> {
         s.model.layers.iter().map(|l| l.name.as_str()).collect()
+    }
+
+    #[test]
+    fn insert_point_follows_the_selection_until_add_at_end() {
+        let s = State::default();
+        assert_eq!(s.insert_at(), None, "nothing selected: at the end");
+        let second = s.model.layers[1].id;
+        let s = s.reduce(Action::Select(Some(second)));
+        assert_eq!(s.insert_at(), Some(2));
+        let s = s.reduce(Action::AddAtEnd);
+        assert_eq!(s.insert_at(), None);
+        assert_eq!(s.selected, Some(second), "the selection stays");
+        let n = s.model.layers.len();
+        let s = s.reduce(Action::Add {
+            class: "Dropout".into(),
+            at: s.insert_at(),
+        });
+        assert_eq!(s.model.layers[n].spec.class_name(), "Dropout");
+        assert_eq!(s.insert_at(), None, "still at the end after adding there");
+        let s = s.reduce(Action::Select(Some(second)));
+        assert_eq!(
+            s.insert_at(),
+            Some(2),
+            "selecting a card moves the point back"
+        );
+    }
+
+    #[test]
+    fn sheets_close_when_their_job_is_done() {
+        let s = State::default().reduce(Action::OpenSheet(Sheet::Palette));
+        assert_eq!(s.sheet, Some(Sheet::Palette));
+        let s = s.reduce(Action::Add {
+            class: "Dense".into(),
+            at: None,
+        });
+        assert_eq!(s.sheet, None, "adding closes the palette sheet");
+        let s = s.reduce(Action::OpenSheet(Sheet::Settings));
+        assert_eq!(s.sheet, Some(Sheet::Settings), "the new layer is selected");
+        let last = s.model.layers.last().unwrap().id;
+        assert_eq!(s.reduce(Action::CloseSheet).sheet, None);
+        assert_eq!(
+            s.reduce(Action::Delete(last)).sheet,
+            None,
+            "nothing left to set"
+        );
+        assert_eq!(
+            State::default()
+                .reduce(Action::OpenSheet(Sheet::Settings))
+                .sheet,
+            None,
+            "no selection, no settings sheet"
+        );
+    }
+
+    #[test]
+    fn rename_model_is_checked_and_undoable() {
+        let s = State::default().reduce(Action::RenameModel("  mnist_cnn ".into()));
+        assert_eq!(s.model.name, "mnist_cnn");
+        assert_eq!(s.reduce(Action::Undo).model.name, "seed");
+        for bad in ["", "   ", "a/b", &"x".repeat(61)] {
+            let r = s.reduce(Action::RenameModel(bad.to_string()));
+            assert_eq!(r.model.name, "mnist_cnn", "{bad:?} refused");
+            assert!(r.notice.is_some());
+        }
+        // Typing a name is one undo step.
+        let t = State::default()
+            .reduce(Action::RenameModel("m".into()))
+            .reduce(Action::RenameModel("mn".into()));
+        assert_eq!(t.reduce(Action::Undo).model.name, "seed");
+    }
+
+    #[test]
+    fn start_empty_keeps_the_input_shape_and_is_undoable() {
+        let s = State::default()
+            .reduce(Action::SetInput(vec![28, 28, 1]))
+            .reduce(Action::StartEmpty);
+        assert!(s.model.layers.is_empty());
+        assert_eq!(s.model.input_shape, vec![28, 28, 1]);
+        assert_eq!(s.model.name, "model");
+        assert_eq!(s.reduce(Action::Undo).model.layers.len(), 4);
     }
 
     fn dense(units: usize) -> LayerSpec {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{CodecError, LinkError};
 use crate::engine::layers::args::canonical_class;
 use crate::engine::summary::commas;
-use crate::engine::{analyze, Layer, LayerSpec, Model, Shape};
+use crate::engine::{analyze, Analysis, Layer, LayerSpec, Model, Shape};
 
 /// One exercise. Serialised with short keys to keep links small.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub struct Exercise {
     pub target_output_shape: Option<Vec<usize>>,
     #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
     pub max_params: Option<u64>,
+    /// Fewer than this many parameters (strictly).
+    #[serde(rename = "lt", default, skip_serializing_if = "Option::is_none")]
+    pub under_params: Option<u64>,
     #[serde(rename = "eq", default, skip_serializing_if = "Option::is_none")]
     pub exact_params: Option<u64>,
     /// Keras class names that must appear.
@@ -86,7 +89,11 @@ impl Exercise {
 /// The goals of an exercise and whether `model` meets each. The first goal is always
 /// "the model is valid"; size goals are only met by a valid model.
 pub fn check(ex: &Exercise, model: &Model) -> Vec<Goal> {
-    let a = analyze(model);
+    check_with(ex, model, &analyze(model))
+}
+
+/// [`check`] with the model's analysis already done.
+pub fn check_with(ex: &Exercise, model: &Model, a: &Analysis) -> Vec<Goal> {
     let valid = a.valid();
     let mut goals = vec![Goal {
         label: "Every layer computes (no errors)".into(),
@@ -102,6 +109,12 @@ pub fn check(ex: &Exercise, model: &Model) -> Vec<Goal> {
         goals.push(Goal {
             label: format!("Exactly {} parameters", commas(n)),
             met: valid && a.total() == n,
+        });
+    }
+    if let Some(n) = ex.under_params {
+        goals.push(Goal {
+            label: format!("Fewer than {} parameters", commas(n)),
+            met: valid && a.total() < n,
         });
     }
     if let Some(n) = ex.max_params {
@@ -152,6 +165,7 @@ pub fn exercises() -> Vec<Exercise> {
             instructions: "Dense only looks at the last axis, so this model gives a (None, 3, 4) output with 116 params. Make the last Dense see the whole (3, 2) input as one vector: reach (None, 4) with exactly 244 parameters.".into(),
             target_output_shape: Some(vec![4]),
             max_params: None,
+            under_params: None,
             exact_params: Some(244),
             must_include: vec!["Dense".into()],
             must_exclude: Vec::new(),
@@ -163,6 +177,7 @@ pub fn exercises() -> Vec<Exercise> {
             instructions: "Get from (2, 15, 1) to one prediction of 2 classes, (None, 2), with at most 15,000 parameters, using Conv2D then Dense layers. Flatten works but costs 58,498 parameters: find a cheaper way.".into(),
             target_output_shape: Some(vec![2]),
             max_params: Some(15_000),
+            under_params: None,
             exact_params: None,
             must_include: vec!["Conv2D".into(), "Dense".into()],
             must_exclude: Vec::new(),
@@ -233,6 +248,29 @@ mod tests {
             goals.iter().map(|g| g.met).collect::<Vec<_>>(),
             vec![true, false, false, true]
         );
+    }
+
+    #[test]
+    fn fewer_than_is_strict() {
+        let seed = Model::seed();
+        let total = analyze(&seed).total();
+        let goal = |n: u64| {
+            let ex = Exercise {
+                under_params: Some(n),
+                ..Exercise::default()
+            };
+            let goals = check(&ex, &seed);
+            (goals[1].label.clone(), goals[1].met)
+        };
+        assert!(!goal(total).1, "{total} is not fewer than {total}");
+        assert!(goal(total + 1).1);
+        assert_eq!(goal(50_000).0, "Fewer than 50,000 parameters");
+        let ex = Exercise {
+            under_params: Some(50_000),
+            ..Exercise::default()
+        };
+        assert_eq!(ex.to_value(), json!({"t": "", "d": "", "lt": 50_000}));
+        assert_eq!(Exercise::from_value(&ex.to_value()).unwrap(), ex);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::dnd::{within, DragApi, DragSource};
 use super::group_class;
-use crate::app::state::Action;
+use crate::app::state::{Action, Sheet};
 use crate::engine::summary::commas;
 use crate::engine::{LayerId, LayerReport};
 
@@ -139,9 +139,12 @@ fn card_button(dispatch: &Callback<Action>, action: Action) -> Callback<MouseEve
 }
 
 /// On narrow layouts the inspector is below the stack: a way to get there.
-fn jump_to_inspector() -> Callback<MouseEvent> {
-    Callback::from(|e: MouseEvent| {
+fn jump_to_inspector(dispatch: &Callback<Action>) -> Callback<MouseEvent> {
+    let dispatch = dispatch.clone();
+    Callback::from(move |e: MouseEvent| {
         e.stop_propagation();
+        // On a phone the settings open as a sheet; elsewhere the page scrolls to them.
+        dispatch.emit(Action::OpenSheet(Sheet::Settings));
         let inspector = e
             .target()
             .and_then(|t| t.dyn_into::<Element>().ok())
@@ -254,8 +257,8 @@ pub fn card(props: &CardProps) -> Html {
                 <div class="card-settings" data-testid="layer-settings">{props.settings.clone()}</div>
                 if props.selected {
                     <button type="button" class="btn btn-quiet edit-jump"
-                        aria-label={format!("Edit the settings of {}", r.name)} onclick={jump_to_inspector()}>
-                        {"Settings ↓"}
+                        aria-label={format!("Edit the settings of {}", r.name)} onclick={jump_to_inspector(&props.dispatch)}>
+                        <span class="on-wide">{"Settings ↓"}</span><span class="on-phone">{"Settings"}</span>
                     </button>
                 }
             </div>

@@ -95,10 +95,10 @@ fn commit(
 }
 
 /// The student's view: title, instructions and the live checklist.
-fn student_view(p: &ExerciseProps) -> Html {
+fn student_view(p: &ExerciseProps, node: &NodeRef) -> Html {
     let ex = &p.exercise;
     html! {
-        <section class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
+        <section ref={node.clone()} tabindex="-1" class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
             <div class="panel-head">
                 <h2 id="exercise-h"><span class="exercise-tag">{"Exercise"}</span>{" "}<span class="exercise-title">{&ex.title}</span></h2>
                 <div class="panel-tools">
@@ -118,54 +118,62 @@ fn student_view(p: &ExerciseProps) -> Html {
     }
 }
 
-/// The parameter goal: none, at most or exactly a number (the current total to start with).
+/// The parameter goal: none, fewer than, at most or exactly a number (the current total to
+/// start with).
 fn budget_field(ex: &Exercise, total: u64, dispatch: &Callback<Action>) -> Html {
+    let budget = ex.exact_params.or(ex.max_params).or(ex.under_params);
     let kind = if ex.exact_params.is_some() {
         "exact"
     } else if ex.max_params.is_some() {
         "max"
+    } else if ex.under_params.is_some() {
+        "lt"
     } else {
         "none"
     };
-    let budget = ex.exact_params.or(ex.max_params);
     let on_kind = {
         let ex = ex.clone();
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let el: HtmlSelectElement = e.target_unchecked_into();
-            let n = ex.exact_params.or(ex.max_params).unwrap_or(total);
-            let (max, exact) = match el.value().as_str() {
-                "max" => (Some(n), None),
-                "exact" => (None, Some(n)),
-                _ => (None, None),
-            };
+            let n = Some(budget.unwrap_or(total));
+            let k = el.value();
             set_exercise(
                 &dispatch,
                 Exercise {
-                    max_params: max,
-                    exact_params: exact,
+                    max_params: n.filter(|_| k == "max"),
+                    exact_params: n.filter(|_| k == "exact"),
+                    under_params: n.filter(|_| k == "lt"),
                     ..ex.clone()
                 },
             );
         })
     };
     let on_budget = commit(ex, dispatch, |next, t| {
-        let n = parse_count(&t)?.ok_or("give a number of parameters")?;
-        if next.exact_params.is_some() {
-            next.exact_params = Some(n);
-        } else {
-            next.max_params = Some(n);
+        let n = parse_count(&t)?.ok_or("give a number of parameters, e.g. 50,000")?;
+        for goal in [
+            &mut next.exact_params,
+            &mut next.max_params,
+            &mut next.under_params,
+        ] {
+            if goal.is_some() {
+                *goal = Some(n);
+            }
         }
         Ok(commas(n))
     });
+    let option = |value: &'static str, label: &'static str| {
+        html! { <option {value} selected={kind == value}>{label}</option> }
+    };
     html! {
         <div class="field">
             <span class="field-label">{"Total parameters"}</span>
             <div class="budget">
                 <select class="input select" data-testid="exercise-params-kind" aria-label="Parameter goal" onchange={on_kind}>
-                    <option value="none" selected={kind == "none"}>{"any number"}</option>
-                    <option value="max" selected={kind == "max"}>{"at most"}</option>
-                    <option value="exact" selected={kind == "exact"}>{"exactly"}</option>
+                    { option("none", "any number") }
+                    { option("lt", "fewer than") }
+                    { option("max", "at most") }
+                    { option("exact", "exactly") }
                 </select>
                 if budget.is_some() {
                     <DraftInput value={AttrValue::from(budget.map(commas).unwrap_or_default())} on_commit={on_budget}
@@ -208,7 +216,7 @@ fn hide_panels_field(ex: &Exercise, dispatch: &Callback<Action>) -> Html {
 }
 
 /// The teacher's editor: the goals, a live check on the current model, preview and share.
-fn teacher_view(p: &ExerciseProps) -> Html {
+fn teacher_view(p: &ExerciseProps, node: &NodeRef) -> Html {
     let ex = &p.exercise;
     let share = {
         let cb = p.on_share.clone();
@@ -252,15 +260,20 @@ fn teacher_view(p: &ExerciseProps) -> Html {
     };
 
     html! {
-        <section class="exercise panel exercise-teacher" data-testid="exercise-editor" aria-labelledby="exercise-h">
+        <section ref={node.clone()} tabindex="-1" class="exercise panel exercise-teacher" data-testid="exercise-editor" aria-labelledby="exercise-h">
             <div class="panel-head">
                 <h2 id="exercise-h"><span class="exercise-tag">{"Teacher"}</span>{" Write an exercise"}</h2>
                 <div class="panel-tools">
+                    <button type="button" class="btn btn-primary" data-testid="exercise-share" aria-label="Share the exercise link" onclick={share}>{"Share link"}</button>
                     <button type="button" class="btn btn-quiet" data-testid="exercise-remove" aria-label="Remove the exercise"
                         onclick={on_click(&p.dispatch, Action::SetExercise(None))}>{"Remove"}</button>
                 </div>
             </div>
-            <p class="panel-lead">{"The model on the stack is where students start. Set the goals, then share the link: students see the instructions and a live checklist."}</p>
+            <p class="panel-lead">
+                {"The model on the stack is where students start. Set the goals, then share the link: students see the instructions and a live checklist. "}
+                <button type="button" class="btn btn-quiet btn-inline" data-testid="exercise-empty" aria-label="Start from an empty model (keeps the input shape; undoable)"
+                    onclick={on_click(&p.dispatch, Action::StartEmpty)}>{"Start from an empty model"}</button>
+            </p>
             <div class="exercise-form">
                 <label class="field">
                     <span class="field-label">{"Title"}</span>
@@ -298,7 +311,6 @@ fn teacher_view(p: &ExerciseProps) -> Html {
             <div class="exercise-actions">
                 <button type="button" class="btn" data-testid="exercise-preview" aria-label="Preview as a student (leave teacher mode)"
                     onclick={on_click(&p.dispatch, Action::SetTeacher(false))}>{"Preview as student"}</button>
-                <button type="button" class="btn btn-primary" data-testid="exercise-share" aria-label="Share the exercise link" onclick={share}>{"Share exercise link"}</button>
             </div>
         </section>
     }
@@ -306,9 +318,20 @@ fn teacher_view(p: &ExerciseProps) -> Html {
 
 #[function_component(ExercisePanel)]
 pub fn exercise_panel(p: &ExerciseProps) -> Html {
+    let node = use_node_ref();
+    {
+        // Opened (an exercise, a link, the Teacher button) or switched between the student
+        // and teacher views: into view, with focus, wherever the column was scrolled.
+        let node = node.clone();
+        use_effect_with((p.teacher, p.exercise.start.clone()), move |_| {
+            if let Some(el) = node.cast::<web_sys::Element>() {
+                super::reveal_and_focus(&el);
+            }
+        });
+    }
     if p.teacher {
-        teacher_view(p)
+        teacher_view(p, &node)
     } else {
-        student_view(p)
+        student_view(p, &node)
     }
 }

@@ -20,6 +20,26 @@ pub mod toolbar;
 
 use crate::engine::{Group, LayerSpec};
 
+/// Bring something that just opened into view and give it focus: `scrollIntoView` (the
+/// nearest edge, so a panel already in view does not jump) and `focus({preventScroll})` on
+/// the element (which needs a `tabindex`).
+#[cfg(target_arch = "wasm32")]
+pub fn reveal_and_focus(el: &web_sys::Element) {
+    use wasm_bindgen::JsCast;
+    use web_sys::js_sys::{Function, Object, Reflect};
+    let opts = Object::new();
+    let _ = Reflect::set(&opts, &"block".into(), &"nearest".into());
+    let call = |name: &str, arg: &Object| {
+        if let Ok(f) = Reflect::get(el, &name.into()).and_then(JsCast::dyn_into::<Function>) {
+            let _ = f.call1(el, arg);
+        }
+    };
+    call("scrollIntoView", &opts);
+    let focus_opts = Object::new();
+    let _ = Reflect::set(&focus_opts, &"preventScroll".into(), &true.into());
+    call("focus", &focus_opts);
+}
+
 /// CSS class carrying a layer class's group colour, e.g. `g-convolution`.
 pub fn group_class(class_name: &str) -> &'static str {
     match LayerSpec::group_of(class_name) {

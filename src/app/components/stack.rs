@@ -12,7 +12,7 @@ use yew::prelude::*;
 use super::card::{Card, Focus};
 use super::dnd::{DragApi, DragSource, DragView};
 use super::field::DraftInput;
-use crate::app::state::{format_shape, parse_shape, Action};
+use crate::app::state::{format_shape, parse_shape, Action, Sheet};
 use crate::engine::summary::commas;
 use crate::engine::{Analysis, LayerId, Model, Shape};
 
@@ -27,6 +27,12 @@ pub struct StackProps {
     /// An exercise hides parameter counts (cards and totals say "hidden").
     #[prop_or_default]
     pub hide_params: bool,
+    /// Where the palette adds the next layer ([`crate::app::state::State::insert_at`]).
+    #[prop_or_default]
+    pub insert_at: Option<usize>,
+    /// In an exercise: goals met and goals in all (the sticky line shows them).
+    #[prop_or_default]
+    pub goals: Option<(usize, usize)>,
 }
 
 /// The input card: the input shape (editable) and the batch shape.
@@ -79,7 +85,7 @@ fn stack_end(indicator: Option<usize>, count: usize, deleting: bool) -> Html {
                 <div class="drop-indicator" data-testid="drop-indicator" aria-hidden="true"></div>
             }
             if count == 0 {
-                <p>{"Empty model. Drag a layer here, or focus a layer in the palette and press Enter."}</p>
+                <p><span class="on-wide">{"Empty model. Drag a layer here, or focus a layer in the palette and press Enter."}</span><span class="on-phone">{"Empty model. Tap “+ Add layer” below to start."}</span></p>
             } else if deleting {
                 <p class="delete-hint">{"Release outside the stack to delete"}</p>
             } else {
@@ -91,7 +97,12 @@ fn stack_end(indicator: Option<usize>, count: usize, deleting: bool) -> Html {
 
 /// The parameter totals and the MACs ("hidden" in a parameter exercise: MACs give the
 /// counts away).
-fn totals(a: &Analysis, hide_params: bool) -> Html {
+fn totals(
+    a: &Analysis,
+    hide_params: bool,
+    goals: Option<(usize, usize)>,
+    dispatch: &Callback<Action>,
+) -> Html {
     let count_text = |n: u64| {
         if hide_params {
             "hidden".to_string()
@@ -108,19 +119,65 @@ fn totals(a: &Analysis, hide_params: bool) -> Html {
                     <dd class="total-incomplete" data-testid="total-incomplete" title="The layers with an error, and those after them, are not counted">{"incomplete: a layer has an error"}</dd>
                 }
             </div>
-            <div class="total">
+            <div class="total total-output">
+                <dt>{"Output"}</dt>
+                <dd data-testid="total-output">{a.output().map_or_else(|| "—".into(), ToString::to_string)}</dd>
+            </div>
+            if let Some((met, all)) = goals {
+                { goals_line(met, all) }
+            }
+            <div class="total total-more">
                 <dt>{"Trainable"}</dt>
                 <dd data-testid="trainable-params">{count_text(a.trainable)}</dd>
             </div>
-            <div class="total">
+            <div class="total total-more">
                 <dt>{"Non-trainable"}</dt>
                 <dd data-testid="non-trainable-params">{count_text(a.non_trainable)}</dd>
             </div>
-            <div class="total">
+            <div class="total total-more">
                 <dt>{"MACs"}</dt>
                 <dd data-testid="total-macs">{count_text(a.macs)}</dd>
             </div>
+            <button type="button" class="btn btn-primary add-layer" data-testid="add-layer"
+                aria-label="Add a layer (opens the layer list)" onclick={on_click(dispatch, Action::OpenSheet(Sheet::Palette))}>{"+ Add layer"}</button>
         </dl>
+    }
+}
+
+/// The exercise's progress in the sticky line, announced where the student is.
+fn goals_line(met: usize, all: usize) -> Html {
+    let done = met == all && all > 1;
+    html! {
+        <div class={classes!("total", "total-goals", done.then_some("goals-done"))} data-testid="sticky-goals" role="status">
+            <dt>{"Goals"}</dt>
+            <dd>{ if done { "All met ★".to_string() } else { format!("{met} of {all} met") } }</dd>
+        </div>
+    }
+}
+
+fn on_click(dispatch: &Callback<Action>, a: Action) -> Callback<MouseEvent> {
+    let d = dispatch.clone();
+    Callback::from(move |_: MouseEvent| d.emit(a.clone()))
+}
+
+/// Where the next layer from the palette goes: after card `at` (1-based, as the cards are
+/// numbered) with an "add at end" choice, or at the end.
+fn insert_marker(model: &Model, at: Option<usize>, dispatch: &Callback<Action>) -> Html {
+    let count = model.layers.len();
+    let after = at.filter(|&i| i > 0 && i < count);
+    let text = match after.and_then(|i| Some((i, model.layers.get(i - 1)?))) {
+        Some((i, l)) => format!("New layers go after {i} · {}", l.name),
+        None => "New layers go at the end".to_string(),
+    };
+    html! {
+        <li key="insert-marker" class={classes!("insert-marker", after.is_none().then_some("at-end"))} data-testid="insert-marker" aria-live="polite">
+            <span class="insert-line" aria-hidden="true"></span>
+            <span class="insert-text">{text}</span>
+            if after.is_some() {
+                <button type="button" class="btn btn-quiet insert-end" data-testid="add-at-end"
+                    aria-label="Add new layers at the end instead" onclick={on_click(dispatch, Action::AddAtEnd)}>{"add at end"}</button>
+            }
+        </li>
     }
 }
 
@@ -177,6 +234,8 @@ pub fn stack(props: &StackProps) -> Html {
     });
     let deleting = view.is_some_and(DragView::deleting);
     let count = props.model.layers.len();
+    // The marker goes before card `at` (or after the last card).
+    let marker_at = props.insert_at.filter(|&i| i < count).unwrap_or(count);
 
     let cards = props
         .model
@@ -184,8 +243,10 @@ pub fn stack(props: &StackProps) -> Html {
         .iter()
         .zip(props.analysis.layers.iter())
         .enumerate()
-        .map(|(i, (layer, report))| {
-            html! {
+        .flat_map(|(i, (layer, report))| {
+            let marker = (i == marker_at && view.is_none())
+                .then(|| insert_marker(&props.model, props.insert_at, &props.dispatch));
+            let card = html! {
                 <Card
                     key={layer.id.0}
                     id={layer.id}
@@ -202,7 +263,8 @@ pub fn stack(props: &StackProps) -> Html {
                     drag={props.drag.clone()}
                     focus={focus.clone()}
                 />
-            }
+            };
+            marker.into_iter().chain(std::iter::once(card))
         });
 
     let section_class = classes!(
@@ -215,9 +277,12 @@ pub fn stack(props: &StackProps) -> Html {
             { input_card(&props.model, &props.dispatch) }
             <ol class="stack" id="stack" ref={list} tabindex="-1" aria-label="Layers, top to bottom">
                 { for cards }
+                if marker_at == count && count > 0 && view.is_none() {
+                    { insert_marker(&props.model, props.insert_at, &props.dispatch) }
+                }
             </ol>
             { stack_end(indicator, count, deleting) }
-            { totals(&props.analysis, props.hide_params) }
+            { totals(&props.analysis, props.hide_params, props.goals, &props.dispatch) }
         </section>
     }
 }

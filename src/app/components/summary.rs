@@ -6,6 +6,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::clipboard::{copy_into, select_all, CopyState};
+use super::field::DraftInput;
+use crate::app::state::{validate_model_name, Action};
 use crate::engine::summary::{commas, readable_memory_size, summary_text};
 use crate::engine::{Analysis, LayerReport, Status};
 
@@ -13,6 +15,8 @@ use crate::engine::{Analysis, LayerReport, Status};
 pub struct SummaryProps {
     pub model_name: AttrValue,
     pub analysis: Rc<Analysis>,
+    /// Renames the model (the caption's name field).
+    pub dispatch: Callback<Action>,
     /// An exercise hides parameter counts: the Param # column and totals say "hidden".
     #[prop_or_default]
     pub hide_params: bool,
@@ -87,6 +91,15 @@ pub fn summary(props: &SummaryProps) -> Html {
         })
     };
 
+    let on_name = {
+        let d = props.dispatch.clone();
+        Callback::from(move |t: String| -> Result<String, String> {
+            validate_model_name(&t)?;
+            let t = t.trim().to_string();
+            d.emit(Action::RenameModel(t.clone()));
+            Ok(t)
+        })
+    };
     let hide = props.hide_params;
     let rows = a.layers.iter().map(|l| {
         html! { <SummaryRow report={l.clone()} {hide} /> }
@@ -122,7 +135,12 @@ pub fn summary(props: &SummaryProps) -> Html {
             </div>
             <div class="table-wrap">
                 <table class="summary-table" data-testid="summary-table">
-                    <caption>{format!("Model: \"{}\"", props.model_name)}</caption>
+                    <caption>
+                        <label class="model-name">{"Model: "}
+                            <DraftInput value={props.model_name.clone()} on_commit={on_name} testid="model-name"
+                                label="Model name (Keras's name=)" class="model-name-field" error_testid="model-name-error" />
+                        </label>
+                    </caption>
                     <thead>
                         <tr>
                             <th scope="col">{"Layer (type)"}</th>
