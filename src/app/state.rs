@@ -965,7 +965,7 @@ pub fn fields(spec: &LayerSpec) -> Vec<(String, FieldKind, Value)> {
         .collect();
     let order = spec.rules().field_order();
     let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(order.len());
-    out.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    crate::engine::small_sort::sort_by(&mut out, |a, b| (rank(&a.0), &a.0) < (rank(&b.0), &b.0));
     out
 }
 

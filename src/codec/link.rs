@@ -37,12 +37,16 @@ pub fn compact_model(m: &Model) -> Value {
         .map(|l| {
             let cfg = l.spec.to_config();
             let def = LayerSpec::default_of(l.spec.class_name()).map(|d| d.to_config());
+            // Inserted one by one: collecting into the map (a BTreeMap) would sort, and
+            // bring a sort routine into the page's wasm (see engine::small_sort).
             let slim: Map<String, Value> = match (&cfg, def) {
-                (Value::Object(c), Some(Value::Object(d))) => c
-                    .iter()
-                    .filter(|(k, v)| d.get(*k) != Some(*v))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                (Value::Object(c), Some(Value::Object(d))) => {
+                    let mut slim = Map::new();
+                    for (k, v) in c.iter().filter(|(k, v)| d.get(*k) != Some(*v)) {
+                        slim.insert(k.clone(), v.clone());
+                    }
+                    slim
+                }
                 (Value::Object(c), _) => c.clone(),
                 _ => Map::new(),
             };

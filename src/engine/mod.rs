@@ -12,6 +12,7 @@ pub mod layers;
 pub mod model;
 pub mod rng;
 pub mod shape;
+pub mod small_sort;
 pub mod summary;
 pub mod teach;
 pub mod train;

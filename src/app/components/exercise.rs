@@ -13,7 +13,7 @@ use crate::app::share::{
     classes_text, parse_classes, parse_count, parse_target_shape, target_shape_text, PANELS,
 };
 use crate::app::state::Action;
-use crate::codec::exercise::{check, Exercise};
+use crate::codec::exercise::{check, Exercise, Goal};
 use crate::engine::summary::commas;
 use crate::engine::Model;
 
@@ -29,15 +29,8 @@ pub struct ExerciseProps {
     pub on_share: Callback<()>,
 }
 
-#[derive(Properties, PartialEq)]
-struct ChecklistProps {
-    exercise: Exercise,
-    model: Rc<Model>,
-}
-
-#[function_component(Checklist)]
-fn checklist(p: &ChecklistProps) -> Html {
-    let goals = use_memo((p.exercise.clone(), p.model.clone()), |(e, m)| check(e, m));
+/// The goals, each met or not, and the success state when all are.
+fn checklist(goals: &[Goal]) -> Html {
     let met = goals.iter().filter(|g| g.met).count();
     // The first goal ("every layer computes") is always there: with no other, nothing is won.
     let all = met == goals.len() && goals.len() > 1;
@@ -95,7 +88,7 @@ fn commit(
 }
 
 /// The student's view: title, instructions and the live checklist.
-fn student_view(p: &ExerciseProps, node: &NodeRef) -> Html {
+fn student_view(p: &ExerciseProps, node: &NodeRef, goals: &[Goal]) -> Html {
     let ex = &p.exercise;
     html! {
         <section ref={node.clone()} tabindex="-1" class="exercise panel exercise-student" data-testid="exercise-panel" aria-labelledby="exercise-h">
@@ -113,7 +106,7 @@ fn student_view(p: &ExerciseProps, node: &NodeRef) -> Html {
             if !ex.instructions.is_empty() {
                 <p class="exercise-text" data-testid="exercise-instructions">{&ex.instructions}</p>
             }
-            <Checklist exercise={ex.clone()} model={p.model.clone()} />
+            { checklist(goals) }
         </section>
     }
 }
@@ -216,7 +209,7 @@ fn hide_panels_field(ex: &Exercise, dispatch: &Callback<Action>) -> Html {
 }
 
 /// The teacher's editor: the goals, a live check on the current model, preview and share.
-fn teacher_view(p: &ExerciseProps, node: &NodeRef) -> Html {
+fn teacher_view(p: &ExerciseProps, node: &NodeRef, goals: &[Goal]) -> Html {
     let ex = &p.exercise;
     let share = {
         let cb = p.on_share.clone();
@@ -307,7 +300,7 @@ fn teacher_view(p: &ExerciseProps, node: &NodeRef) -> Html {
                 { hide_panels_field(ex, &p.dispatch) }
             </div>
             <h3 class="subhead">{"Live check on the current model"}</h3>
-            <Checklist exercise={ex.clone()} model={p.model.clone()} />
+            { checklist(goals) }
             <div class="exercise-actions">
                 <button type="button" class="btn" data-testid="exercise-preview" aria-label="Preview as a student (leave teacher mode)"
                     onclick={on_click(&p.dispatch, Action::SetTeacher(false))}>{"Preview as student"}</button>
@@ -329,9 +322,10 @@ pub fn exercise_panel(p: &ExerciseProps) -> Html {
             }
         });
     }
+    let goals = use_memo((p.exercise.clone(), p.model.clone()), |(e, m)| check(e, m));
     if p.teacher {
-        teacher_view(p, &node)
+        teacher_view(p, &node, &goals)
     } else {
-        student_view(p, &node)
+        student_view(p, &node, &goals)
     }
 }

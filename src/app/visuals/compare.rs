@@ -49,18 +49,6 @@ fn cell(report: Option<&LayerReport>, side: &'static str) -> Html {
     }
 }
 
-/// `scrollIntoView({block: "nearest"})`: scroll only as far as needed.
-fn reveal(el: &web_sys::Element) {
-    use wasm_bindgen::JsCast;
-    use web_sys::js_sys::{Function, Object, Reflect};
-    let opts = Object::new();
-    let _ = Reflect::set(&opts, &"block".into(), &"nearest".into());
-    if let Ok(f) = Reflect::get(el, &"scrollIntoView".into()).and_then(JsCast::dyn_into::<Function>)
-    {
-        let _ = f.call1(el, &opts);
-    }
-}
-
 /// One aligned row: A's layer, the parameter difference, B's layer.
 fn compare_row(r: &teach::CompareRow, a_analysis: &Analysis, b_analysis: &Analysis) -> Html {
     let ra = r.a.and_then(|i| a_analysis.layers.get(i));
@@ -116,7 +104,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
             let was_first = std::mem::replace(&mut *first.borrow_mut(), false);
             if opened.is_some() && !was_first {
                 if let Some(el) = node.cast::<web_sys::Element>() {
-                    reveal(&el);
+                    crate::app::components::reveal_and_focus(&el);
                 }
             }
         });
@@ -180,7 +168,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
     let both_valid = a_analysis.valid() && b_analysis.valid();
 
     html! {
-        <section ref={node} class="vz-card vz-compare" data-testid="compare-view" aria-labelledby="vz-compare-h">
+        <section ref={node} tabindex="-1" class="vz-card vz-compare" data-testid="compare-view" aria-labelledby="vz-compare-h">
             <h2 id="vz-compare-h">{"A/B compare"}</h2>
             <p class="vz-lead">{"Two stacks side by side, layer by layer. A is the model in the playground; B is yours to change here."}</p>
             <div class="vz-row vz-compare-actions">

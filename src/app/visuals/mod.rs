@@ -425,6 +425,7 @@ fn visuals_now(props: &VisualsProps) -> Html {
     let window_story = window_idx
         .and_then(|i| teach::window_story(&model, &analysis, i))
         .map(Rc::new);
+    let picker_query = use_state(String::new);
     let layer_names = use_memo(model.clone(), |m| {
         m.layers
             .iter()
@@ -438,7 +439,7 @@ fn visuals_now(props: &VisualsProps) -> Html {
 
     html! {
         <div class="vz" id="visuals" tabindex="-1" aria-label="Teaching visuals">
-            <ExplainPicker layers={layer_names.clone()} {focus} on_pick={pick.clone()} />
+            { explain_picker(&layer_names, focus, &pick, &picker_query) }
             { match &dense_story {
                 Some(story) => html! {
                     <DenseDiagram story={story.clone()} model={model.clone()} run={run.clone()} example={example.clone()} seed={*seed} hide_params={props.hide_params}
@@ -605,29 +606,25 @@ fn forward_values(p: &ForwardProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct PickerProps {
-    /// Each layer's name and class, in model order.
-    layers: Rc<Vec<(String, String)>>,
-    focus: Option<usize>,
-    on_pick: Callback<usize>,
-}
-
 /// Most layers shown as chips; a longer model gets a search box and a list instead.
 const MAX_CHIPS: usize = 8;
 
 /// The layer the visuals explain: one chip per layer for a small model, a searchable list
-/// for a larger one (VGG16's 22 chips, or 61, were a wall).
-#[function_component(ExplainPicker)]
-fn explain_picker(p: &PickerProps) -> Html {
-    let query = use_state(String::new);
-    if p.layers.len() <= MAX_CHIPS {
+/// for a larger one (VGG16's 22 chips, or 61, were a wall). `layers` are each layer's name
+/// and class; `query` is the search box's text.
+fn explain_picker(
+    layers: &Rc<Vec<(String, String)>>,
+    focus: Option<usize>,
+    on_pick: &Callback<usize>,
+    query: &UseStateHandle<String>,
+) -> Html {
+    if layers.len() <= MAX_CHIPS {
         return html! {
             <nav class="vz-focus" aria-label="Layer to explain">
                 <span class="vz-focus-label">{"Explain layer:"}</span>
-                { for p.layers.iter().enumerate().map(|(i, (name, class))| {
-                    let pick = p.on_pick.clone();
-                    let on = p.focus == Some(i);
+                { for layers.iter().enumerate().map(|(i, (name, class))| {
+                    let pick = on_pick.clone();
+                    let on = focus == Some(i);
                     html! {
                         <button type="button" class={classes!("vz-chip", on.then_some("vz-on"))} aria-pressed={on.to_string()}
                             onclick={Callback::from(move |_| pick.emit(i))}>
@@ -641,17 +638,17 @@ fn explain_picker(p: &PickerProps) -> Html {
     }
     let q = query.trim().to_lowercase();
     let hit = |i: usize| {
-        let (name, class) = &p.layers[i];
+        let (name, class) = &layers[i];
         q.is_empty() || name.to_lowercase().contains(&q) || class.to_lowercase().contains(&q)
     };
-    let matches = (0..p.layers.len()).filter(|&i| hit(i)).count();
+    let matches = (0..layers.len()).filter(|&i| hit(i)).count();
     // The layer explained now stays in the list, so the list shows what is explained.
-    let shown: Vec<usize> = (0..p.layers.len())
-        .filter(|&i| hit(i) || p.focus == Some(i))
+    let shown: Vec<usize> = (0..layers.len())
+        .filter(|&i| hit(i) || focus == Some(i))
         .collect();
     let on_query = {
         let query = query.clone();
-        let (pick, layers) = (p.on_pick.clone(), p.layers.clone());
+        let (pick, layers) = (on_pick.clone(), layers.clone());
         Callback::from(move |e: InputEvent| {
             let el: web_sys::HtmlInputElement = e.target_unchecked_into();
             let text = el.value();
@@ -667,7 +664,7 @@ fn explain_picker(p: &PickerProps) -> Html {
         })
     };
     let on_select = {
-        let pick = p.on_pick.clone();
+        let pick = on_pick.clone();
         Callback::from(move |e: Event| {
             let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
             if let Ok(i) = el.value().parse::<usize>() {
@@ -677,16 +674,16 @@ fn explain_picker(p: &PickerProps) -> Html {
     };
     html! {
         <nav class="vz-focus vz-picker" aria-label="Layer to explain">
-            <label class="vz-focus-label" for="vz-explain-select">{format!("Explain layer ({} layers):", p.layers.len())}</label>
+            <label class="vz-focus-label" for="vz-explain-select">{format!("Explain layer ({} layers):", layers.len())}</label>
             <input type="search" class="vz-input" data-testid="explain-search" placeholder="Find by name or type…"
-                aria-label="Find a layer to explain by name or type" value={(*query).clone()} oninput={on_query} />
+                aria-label="Find a layer to explain by name or type" value={(**query).clone()} oninput={on_query} />
             <select id="vz-explain-select" class="vz-input" data-testid="explain-select" onchange={on_select}>
-                if p.focus.is_none() {
+                if focus.is_none() {
                     <option value="" selected=true>{"Pick a layer"}</option>
                 }
                 { for shown.iter().map(|&i| {
-                    let (name, class) = &p.layers[i];
-                    html! { <option value={i.to_string()} selected={p.focus == Some(i)}>{format!("{} · {name} ({class})", i + 1)}</option> }
+                    let (name, class) = &layers[i];
+                    html! { <option value={i.to_string()} selected={focus == Some(i)}>{format!("{} · {name} ({class})", i + 1)}</option> }
                 }) }
             </select>
             <span class="vz-note" aria-live="polite">{ match (q.is_empty(), matches) {

@@ -30,7 +30,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    v.sort_by(f64::total_cmp);
+    flatland::engine::small_sort::sort_by(&mut v, |a, b| a.total_cmp(b).is_lt());
     let n = v.len();
     if n % 2 == 1 {
         v[n / 2]

@@ -73,7 +73,7 @@ impl Normalization {
                 kept.push(i);
             }
         }
-        kept.sort_unstable();
+        crate::engine::small_sort::sort(&mut kept);
         Ok(kept)
     }
 

@@ -111,7 +111,7 @@ impl MultiHeadAttention {
                 }
             }
         }
-        out.sort_unstable();
+        crate::engine::small_sort::sort(&mut out);
         Ok(out)
     }
 }

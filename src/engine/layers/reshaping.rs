@@ -237,7 +237,7 @@ impl Default for Permute {
 impl LayerRules for Permute {
     fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
         let mut sorted = self.dims.clone();
-        sorted.sort_unstable();
+        crate::engine::small_sort::sort(&mut sorted);
         if sorted != (1..=self.dims.len()).collect::<Vec<_>>() {
             return Err(Problem::config(
                 "dims",
