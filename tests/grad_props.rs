@@ -498,54 +498,116 @@ fn ladder_inputs(rng: &mut Rng, shapes: &[Vec<usize>]) -> Vec<ArrayD<f32>> {
 }
 
 /// A merge layer's `backward_multi` against finite differences of its forward pass, for
-/// every input.
+/// every input (distinct inputs: no ties for Maximum and Minimum).
 fn check_merge(
     class: &str,
     config: &Value,
     shapes: &[Vec<usize>],
     seed: u64,
 ) -> Result<(), TestCaseError> {
+    check_multi(class, config, shapes, seed, true)
+}
+
+/// A graph-only layer's `backward_multi` against finite differences of its forward pass,
+/// for every input and every trainable weight (random values in ±0.6; a variance in
+/// [0.2, 2]).
+fn check_multi(
+    class: &str,
+    config: &Value,
+    shapes: &[Vec<usize>],
+    seed: u64,
+    ladder: bool,
+) -> Result<(), TestCaseError> {
     use flatland::engine::layers::multi::MultiSpec;
+    use flatland::engine::shape::Shape;
     let spec = MultiSpec::from_config(class, config)
-        .ok_or_else(|| TestCaseError::fail("not a merge"))?
+        .ok_or_else(|| TestCaseError::fail("not a graph-only kind"))?
         .map_err(TestCaseError::fail)?;
     let mut rng = Rng::new(seed);
-    let mut xs = ladder_inputs(&mut rng, shapes);
-    let fwd = |xs: &[ArrayD<f32>]| {
-        let refs: Vec<&ArrayD<f32>> = xs.iter().collect();
-        spec.rules().forward(&refs, &[])
+    let mut xs = if ladder {
+        ladder_inputs(&mut rng, shapes)
+    } else {
+        shapes.iter().map(|s| input(&mut rng, s, false)).collect()
     };
-    let y = fwd(&xs);
+    let dims: Vec<Shape> = shapes.iter().map(|s| Shape::new(s[1..].to_vec())).collect();
+    let specs = spec.rules().weights(&dims);
+    prop_assume!(specs.is_ok(), "settings do not fit the inputs");
+    let specs = specs.map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut w: Vec<ArrayD<f32>> = specs
+        .iter()
+        .map(|s| {
+            ArrayD::from_shape_simple_fn(IxDyn(&s.shape), || {
+                if s.name == "variance" {
+                    rng.uniform(0.2, 2.0)
+                } else {
+                    rng.uniform(-0.6, 0.6)
+                }
+            })
+        })
+        .collect();
+    let fwd = |xs: &[ArrayD<f32>], w: &[ArrayD<f32>]| {
+        let refs: Vec<&ArrayD<f32>> = xs.iter().collect();
+        spec.rules().forward(&refs, w)
+    };
+    let y = fwd(&xs, &w);
     prop_assume!(y.is_ok(), "shapes do not merge");
     let y = y.map_err(|e| TestCaseError::fail(e.to_string()))?;
     let r = input(&mut rng, y.shape(), false);
     let refs: Vec<&ArrayD<f32>> = xs.iter().collect();
     let g = spec
         .grad()
-        .backward_multi(&refs, &[], &r)
+        .backward_multi(&refs, &w, &r)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(g.dxs.len(), xs.len());
+    prop_assert_eq!(g.dw.len(), w.len());
+    let at = |xs: &[ArrayD<f32>], w: &[ArrayD<f32>]| -> Result<f64, TestCaseError> {
+        Ok(objective(
+            &fwd(xs, w).map_err(|e| TestCaseError::fail(e.to_string()))?,
+            &r,
+        ))
+    };
     for k in 0..xs.len() {
         prop_assert_eq!(g.dxs[k].shape(), xs[k].shape());
         for i in 0..xs[k].len() {
             nudge(&mut xs[k], i, H);
-            let up = objective(
-                &fwd(&xs).map_err(|e| TestCaseError::fail(e.to_string()))?,
-                &r,
-            );
+            let up = at(&xs, &w)?;
             nudge(&mut xs[k], i, -2.0 * H);
-            let down = objective(
-                &fwd(&xs).map_err(|e| TestCaseError::fail(e.to_string()))?,
-                &r,
-            );
+            let down = at(&xs, &w)?;
             nudge(&mut xs[k], i, H);
             let num = (up - down) / (2.0 * f64::from(H));
             let got = f64::from(g.dxs[k].iter().nth(i).copied().unwrap_or(f32::NAN));
             prop_assert!(
                 close(num, got),
-                "{} input {} [{}]: {} vs {}",
+                "{} {} input {} [{}]: {} vs {}",
                 class,
+                config,
                 k,
+                i,
+                got,
+                num
+            );
+        }
+    }
+    for (wi, s) in specs.iter().enumerate() {
+        prop_assert_eq!(g.dw[wi].shape(), &s.shape[..]);
+        if !s.trainable {
+            prop_assert!(g.dw[wi].iter().all(|&v| v == 0.0));
+            continue;
+        }
+        for i in 0..w[wi].len() {
+            nudge(&mut w[wi], i, H);
+            let up = at(&xs, &w)?;
+            nudge(&mut w[wi], i, -2.0 * H);
+            let down = at(&xs, &w)?;
+            nudge(&mut w[wi], i, H);
+            let num = (up - down) / (2.0 * f64::from(H));
+            let got = f64::from(g.dw[wi].iter().nth(i).copied().unwrap_or(f32::NAN));
+            prop_assert!(
+                close(num, got),
+                "{} {} {} [{}]: {} vs {}",
+                class,
+                config,
+                s.name,
                 i,
                 got,
                 num
@@ -657,5 +719,35 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        rng_seed: RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::with_cases(48)
+    })]
+
+    /// Dot on inputs of rank 2 to 4 (batch counted), over any pair of non-batch axes given
+    /// as a positive pair, a negative pair or one shared `-1`, with and without
+    /// `normalize`.
+    #[test]
+    fn dot_backward(dx in dims(3), dy in dims(3), ax in 0usize..3, ay in 0usize..3, mode in 0usize..3, normalize: bool, seed: u64) {
+        let (mut ax, mut ay) = (ax % dx.len(), ay % dy.len());
+        if mode == 2 {
+            (ax, ay) = (dx.len() - 1, dy.len() - 1);
+        }
+        let mut sx = vec![2usize];
+        sx.extend(&dx);
+        let mut sy = vec![2usize];
+        sy.extend(&dy);
+        sy[ay + 1] = sx[ax + 1];
+        let (nx, ny) = (sx.len() as i64, sy.len() as i64);
+        let axes = match mode {
+            0 => json!([ax + 1, ay + 1]),
+            1 => json!([ax as i64 + 1 - nx, ay as i64 + 1 - ny]),
+            _ => json!(-1),
+        };
+        check_multi("Dot", &json!({"axes": axes, "normalize": normalize}), &[sx, sy], seed, false)?;
     }
 }
