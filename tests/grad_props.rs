@@ -774,6 +774,22 @@ proptest! {
         };
         check_multi("MultiHeadAttention", &config, &shapes, seed, false)?;
     }
+
+    /// Normalization with a given mean and variance (one per feature, or one for all) or
+    /// with them as (non-trainable) weights, either way round (`invert`).
+    #[test]
+    fn normalization_backward(d in dims(2), given: bool, one: bool, invert: bool, seed: u64) {
+        let mut shape = vec![2usize];
+        shape.extend(&d);
+        let f = *d.last().unwrap_or(&1);
+        let mut config = json!({"axis": -1, "invert": invert});
+        if given {
+            let n = if one { 1 } else { f };
+            config["mean"] = json!((0..n).map(|i| 0.1 * i as f64 - 0.2).collect::<Vec<_>>());
+            config["variance"] = json!((0..n).map(|i| 0.5 + 0.3 * i as f64).collect::<Vec<_>>());
+        }
+        check_multi("Normalization", &config, &[shape], seed, false)?;
+    }
 }
 
 proptest! {

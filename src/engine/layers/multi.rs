@@ -184,7 +184,7 @@ impl MultiSpec {
         )
     }
 
-    /// The training side of this kind (merges and attention; the others refuse).
+    /// The training side of this kind (merges, attention, Normalization; the others refuse).
     pub fn grad(&self) -> &dyn MultiGrad {
         match self {
             MultiSpec::Elementwise(s) => s,
@@ -192,9 +192,8 @@ impl MultiSpec {
             MultiSpec::Dot(s) => s,
             MultiSpec::Scalar(s) => s,
             MultiSpec::MultiHeadAttention(s) => s,
-            MultiSpec::Normalization(_)
-            | MultiSpec::LayerScale(_)
-            | MultiSpec::CustomScaleLayer(_) => &Untrainable,
+            MultiSpec::Normalization(s) => s,
+            MultiSpec::LayerScale(_) | MultiSpec::CustomScaleLayer(_) => &Untrainable,
         }
     }
 
