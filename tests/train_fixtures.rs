@@ -10,7 +10,9 @@
 //! `expected_error.txt`): Flatland must refuse each one before training, with a data error.
 //!
 //! Graph (Keras Functional) cases (`tg*`, inputs `x0`, `x1`, … for several) train with
-//! [`fit_graph`] and are checked the same way.
+//! [`fit_graph`] and are checked the same way: merges, residual blocks, `Dot`,
+//! `MultiHeadAttention` (self- and cross-attention, a separate key, a transformer block),
+//! `Normalization`.
 //!
 //! Run with `--nocapture` to see what was checked: runs, History values, weights, and how
 //! often each loss, optimizer setting and layer class was met.
@@ -291,7 +293,7 @@ fn training_matches_keras_fit() {
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let (mut history, mut arrays, mut values, mut partial, mut with_acc, mut broadcast) =
         (0, 0, 0, 0, 0, 0);
-    let (mut graphs, mut graphs_passed, mut two_inputs) = (0, 0, 0);
+    let (mut graphs, mut graphs_passed, mut two_inputs, mut three_inputs) = (0, 0, 0, 0);
     for dir in &cases {
         let case = match load(dir) {
             Ok(c) => c,
@@ -312,6 +314,7 @@ fn training_matches_keras_fit() {
         let is_graph = matches!(case.model, Net::Graph(_));
         graphs += usize::from(is_graph);
         two_inputs += usize::from(case.train.xs.len() > 1);
+        three_inputs += usize::from(case.train.xs.len() > 2);
         if let Net::Chain(m) = &case.model {
             // Targets with fewer numbers per sample than the output (not labels): broadcast.
             let per_output: usize = analyze(m).output().map_or(0, |s| s.dims().iter().product());
@@ -338,7 +341,8 @@ fn training_matches_keras_fit() {
         cases.len()
     );
     println!(
-        "graph (Functional) runs: {graphs_passed} of {graphs} match, {two_inputs} with two inputs"
+        "graph (Functional) runs: {graphs_passed} of {graphs} match, {two_inputs} with two or \
+         more inputs, {three_inputs} with three"
     );
     println!("losses: {}", table(&losses));
     println!("optimizers: {}", table(&optimizers));
@@ -363,8 +367,15 @@ fn training_matches_keras_fit() {
         assert!(optimizers.contains_key(opt), "no run with {opt}");
     }
     assert!(broadcast >= 8, "{broadcast} broadcasting runs");
-    assert!(graphs >= 20, "only {graphs} graph fixtures");
-    assert!(two_inputs >= 2, "only {two_inputs} two-input fixtures");
+    assert!(graphs >= 46, "only {graphs} graph fixtures");
+    assert!(
+        two_inputs >= 10,
+        "only {two_inputs} fixtures with several inputs"
+    );
+    assert!(
+        three_inputs >= 2,
+        "only {three_inputs} three-input fixtures"
+    );
     for merge in [
         "Add",
         "Concatenate",
@@ -375,6 +386,15 @@ fn training_matches_keras_fit() {
         "Minimum",
     ] {
         assert!(classes.contains_key(merge), "no run with {merge}");
+    }
+    for (class, runs) in [
+        ("Dot", 6),
+        ("MultiHeadAttention", 10),
+        ("Normalization", 4),
+        ("LayerNormalization", 2),
+    ] {
+        let got = classes.get(class).copied().unwrap_or(0);
+        assert!(got >= runs, "{got} runs with {class}, expected {runs}");
     }
 }
 

@@ -14,8 +14,9 @@ raises on, with its message in expected_error.txt.
 
 Cases: t* two runs per layer stack, tx* a third run per stack (another loss and optimizer,
 batches of 6 or 12), tb* Keras's target broadcasting (y (N, 1) and (N,) against an output
-(N, T, 1)), refusals/r* (tools/README.md), tg* graph (Functional) models: merges, residual blocks, two inputs
-(train.npz / val.npz hold x0, x1, ... for those).
+(N, T, 1)), refusals/r* (tools/README.md), tg* graph (Functional) models: merges, residual blocks, Dot,
+MultiHeadAttention (self- and cross-attention), Normalization, two and three inputs (train.npz /
+val.npz hold x0, x1, ... for those).
 
 The same layout as ../shared/examples/train_* (checked by ../shared/checks/check_train.py), so
 `tests/train_fixtures.rs` and the contract read both the same way.
@@ -485,6 +486,17 @@ def _two(body):
     return build
 
 
+def _many(shapes, body):
+    def build(task):
+        xs = [keras.Input(shape=s) for s in shapes]
+        return xs, head(task)(body(*xs))
+    return build
+
+
+def _mha(**kw):
+    return L.MultiHeadAttention(**kw)
+
+
 GRAPHS = [
     ("res_dense", (6,), _one((6,), lambda x: L.Add()([x, L.Dense(6)(L.Dense(6, activation="relu")(x))]))),
     ("res_dense2", (5,), _one((5,), lambda x: (lambda h: L.Add()([h, L.Dense(5, activation="tanh")(h)]))(
@@ -508,6 +520,31 @@ GRAPHS = [
                                                              L.Dense(3, activation="tanh")(b)]))),
     ("two_in_add", None, _two(lambda a, b: L.Dense(4, activation="relu")(
         L.Add()([L.Dense(4)(a), L.Dense(4)(b)])))),
+    # Dot, MultiHeadAttention, Normalization (appended: the cases above keep their names and
+    # seeds). MultiHeadAttention keeps value_dim == key_dim and dropout 0: Keras/jax's fused
+    # attention refuses other head sizes at run time, and a dropout mask is not reproduced.
+    # The key bias's gradient is zero in exact arithmetic (the softmax ignores a shift shared
+    # by a row of scores), so Adam turns float rounding into steps of up to lr/100 that no
+    # other implementation reproduces: mha_grid (many groups, adam lr 0.01) has no biases.
+    ("dot_cos", None, _many([(5,), (4,)], lambda a, b: L.Dot(axes=-1, normalize=True)(
+        [L.Dense(4)(a), L.Dense(4, activation="tanh")(b)]))),
+    ("dot_seq", None, _one((4, 3), lambda x: L.Flatten()(L.Dot(axes=(2, 2))([L.Dense(3)(x), x])))),
+    ("dot_time_norm", None, _many([(3, 4), (3, 2)], lambda a, b: L.Flatten()(
+        L.Dot(axes=1, normalize=True)([a, L.Dense(2, activation="tanh")(b)])))),
+    ("mha_block", None, _one((4, 6), lambda x: L.GlobalAveragePooling1D()(L.LayerNormalization()(
+        L.Add()([x, _mha(num_heads=2, key_dim=4)(x, x)]))))),
+    ("cross_attn", None, _many([(3, 4), (5, 3)], lambda q, v: L.GlobalAveragePooling1D()(
+        _mha(num_heads=2, key_dim=3)(q, v)))),
+    ("cross_attn_key", None, _many([(3, 4), (5, 3), (5, 2)], lambda q, v, k: L.Flatten()(
+        _mha(num_heads=2, key_dim=2, use_bias=False, output_shape=(3,))(q, v, k)))),
+    ("mha_out2", None, _one((3, 4), lambda x: L.Flatten()(
+        _mha(num_heads=1, key_dim=3, output_shape=(2, 2))(x, x)))),
+    ("mha_grid", None, _one((2, 3, 4), lambda x: L.Flatten()(
+        _mha(num_heads=2, key_dim=2, use_bias=False, attention_axes=(2,))(x, x)))),
+    ("norm_mid", None, _one((5,), lambda x: L.Dense(4, activation="tanh")(L.Normalization(
+        mean=[0.5, -0.25, 0.0, 1.0], variance=[2.0, 0.5, 1.0, 4.0])(L.Dense(4)(x))))),
+    ("norm_invert", None, _one((5,), lambda x: L.Dense(4, activation="relu")(L.Normalization(
+        mean=0.25, variance=1.5, invert=True)(L.Dense(3)(x))))),
 ]
 
 GRAPH_RUNS = [("mse", ("sgd", 0.05, 0.0)), ("sparse_categorical_crossentropy", ("adam", 0.01, None)),

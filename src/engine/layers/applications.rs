@@ -8,8 +8,10 @@ use serde_json::Value;
 use super::merge::broadcast_dims;
 use super::multi::{cfg, only, py_index, MultiRules};
 use super::{Explanation, Init, WeightSpec};
+use crate::engine::error::Problem;
 use crate::engine::graph::problem::{Arity, GraphProblem};
 use crate::engine::shape::Shape;
+use crate::engine::train::grad::{check_same_shape, MultiGrad, MultiGrads};
 
 /// `keras.layers.Normalization(axis=-1, mean=None, variance=None, invert=False)`:
 /// `(x − mean) / max(√variance, 1e-7)` per kept axis.
@@ -203,6 +205,39 @@ impl MultiRules for Normalization {
         Explanation::new(format!(
             "Normalization shifts and scales each feature with a fixed mean and variance: (x − mean) / √variance. The shape does not change: {output}."
         ))
+    }
+}
+
+impl MultiGrad for Normalization {
+    /// A fixed affine map per kept axis: the gradient scaled by `1 / max(√variance, 1e-7)`
+    /// (by that scale itself with `invert`); its weights (mean, variance, count) are not
+    /// trainable, so their gradients are zeros.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let [x] = xs else {
+            return Err(Problem::layout("Normalization takes one input"));
+        };
+        check_same_shape(dy, x)?;
+        let (_, var) = self.stats(x, w).map_err(|e| match e {
+            GraphProblem::Layer(p) => p,
+            e => Problem::Value {
+                message: e.to_string(),
+            },
+        })?;
+        let mut dx = dy.clone();
+        let invert = self.invert;
+        Zip::from(&mut dx).and_broadcast(&var).for_each(|g, &v| {
+            let s = v.sqrt().max(1e-7);
+            *g = if invert { *g * s } else { *g / s };
+        });
+        Ok(MultiGrads {
+            dxs: vec![dx],
+            dw: w.iter().map(|a| ArrayD::zeros(a.raw_dim())).collect(),
+        })
     }
 }
 

@@ -334,7 +334,86 @@ impl MultiGrad for Concatenate {
     }
 }
 
-impl MultiGrad for Dot {}
+impl MultiGrad for Dot {
+    /// The batched product `out[s] = X[s] · Y[s]` (X: `x` with its axis last, `(m, k)`;
+    /// Y: `y` with its axis first, `(k, n)`) runs backward as `dX = dOut · Yᵀ`,
+    /// `dY = Xᵀ · dOut`, moved back to the inputs' layouts; with `normalize`, through the
+    /// L2 normalisation of each input.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let [x0, y0] = xs else {
+            return Err(Problem::layout("Dot needs two inputs"));
+        };
+        let shapes: Vec<Shape> = xs
+            .iter()
+            .map(|x| Shape::new(x.shape().get(1..).unwrap_or_default().to_vec()))
+            .collect();
+        let (a, b) = self.axes_of(&shapes).map_err(graph_to_problem)?;
+        let (x, y) = if self.normalize {
+            (l2_normalize(x0, a), l2_normalize(y0, b))
+        } else {
+            ((*x0).clone(), (*y0).clone())
+        };
+        let batch = x.shape()[0];
+        let k = x.shape()[a];
+        let xm = moved(&x, a, x.ndim() - 1);
+        let ym = moved(&y, b, 1);
+        let (xm_shape, ym_shape) = (xm.shape().to_vec(), ym.shape().to_vec());
+        let per = batch.checked_mul(k).filter(|&p| p > 0);
+        let m = per.map_or(0, |p| xm.len() / p);
+        let n = per.map_or(0, |p| ym.len() / p);
+        let bad = || Problem::layout("Dot gradient does not fit its inputs");
+        let x3 = xm.into_shape_with_order((batch, m, k)).map_err(|_| bad())?;
+        let y3 = ym.into_shape_with_order((batch, k, n)).map_err(|_| bad())?;
+        let g3 = dy
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((batch, m, n))
+            .map_err(|_| bad())?;
+        let mut dx3 = ndarray::Array3::<f32>::zeros((batch, m, k));
+        let mut dy3 = ndarray::Array3::<f32>::zeros((batch, k, n));
+        for s in 0..batch {
+            let g = g3.index_axis(Axis(0), s);
+            dx3.index_axis_mut(Axis(0), s)
+                .assign(&g.dot(&y3.index_axis(Axis(0), s).t()));
+            dy3.index_axis_mut(Axis(0), s)
+                .assign(&x3.index_axis(Axis(0), s).t().dot(&g));
+        }
+        let dxm = dx3
+            .into_dyn()
+            .into_shape_with_order(IxDyn(&xm_shape))
+            .map_err(|_| bad())?;
+        let dym = dy3
+            .into_dyn()
+            .into_shape_with_order(IxDyn(&ym_shape))
+            .map_err(|_| bad())?;
+        let mut dx = moved(&dxm, dxm.ndim() - 1, a);
+        let mut dyy = moved(&dym, 1, b);
+        if self.normalize {
+            dx = l2_normalize_back(x0, &x, &dx, a);
+            dyy = l2_normalize_back(y0, &y, &dyy, b);
+        }
+        Ok(MultiGrads {
+            dxs: vec![dx, dyy],
+            dw: Vec::new(),
+        })
+    }
+}
+
+/// A [`GraphProblem`] as the [`Problem`] a backward pass returns.
+fn graph_to_problem(e: GraphProblem) -> Problem {
+    match e {
+        GraphProblem::Layer(p) => p,
+        e => Problem::Value {
+            message: e.to_string(),
+        },
+    }
+}
+
 impl MultiGrad for ScalarOp {}
 
 /// `keras.layers.Concatenate(axis=-1)`.
@@ -566,6 +645,37 @@ fn l2_normalize(x: &ArrayD<f32>, axis: usize) -> ArrayD<f32> {
     Zip::from(&mut out)
         .and_broadcast(&inv)
         .for_each(|o, &i| *o *= i);
+    out
+}
+
+/// The backward pass of [`l2_normalize`]: `x` the input, `xn` its output, `g` the gradient
+/// with respect to `xn`. Where the norm is above ε, `dx = (g − xn·Σ(g·xn)) / ‖x‖`; where it
+/// is clamped, the scale is the constant `1/ε`.
+fn l2_normalize_back(
+    x: &ArrayD<f32>,
+    xn: &ArrayD<f32>,
+    g: &ArrayD<f32>,
+    axis: usize,
+) -> ArrayD<f32> {
+    let ss = x.map_axis(Axis(axis), |lane| lane.iter().map(|v| v * v).sum::<f32>());
+    let dots = ndarray::Zip::from(g.lanes(Axis(axis)))
+        .and(xn.lanes(Axis(axis)))
+        .map_collect(|a, b| a.iter().zip(b.iter()).map(|(p, q)| p * q).sum::<f32>());
+    let ss = ss.insert_axis(Axis(axis));
+    let dots = dots.insert_axis(Axis(axis));
+    let mut out = g.clone();
+    Zip::from(&mut out)
+        .and(xn)
+        .and_broadcast(&ss)
+        .and_broadcast(&dots)
+        .for_each(|o, &n, &s, &d| {
+            let r = 1.0 / s.sqrt();
+            *o = if r < 1.0 / 1e-7 {
+                (*o - n * d) * r
+            } else {
+                *o / 1e-7
+            };
+        });
     out
 }
 

@@ -184,17 +184,16 @@ impl MultiSpec {
         )
     }
 
-    /// The training side of this kind (merges; the others refuse).
+    /// The training side of this kind (merges, attention, Normalization; the others refuse).
     pub fn grad(&self) -> &dyn MultiGrad {
         match self {
             MultiSpec::Elementwise(s) => s,
             MultiSpec::Concatenate(s) => s,
             MultiSpec::Dot(s) => s,
             MultiSpec::Scalar(s) => s,
-            MultiSpec::MultiHeadAttention(_)
-            | MultiSpec::Normalization(_)
-            | MultiSpec::LayerScale(_)
-            | MultiSpec::CustomScaleLayer(_) => &Untrainable,
+            MultiSpec::MultiHeadAttention(s) => s,
+            MultiSpec::Normalization(s) => s,
+            MultiSpec::LayerScale(_) | MultiSpec::CustomScaleLayer(_) => &Untrainable,
         }
     }
 
