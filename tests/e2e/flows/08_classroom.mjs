@@ -122,6 +122,28 @@ export const flows = [
     },
   },
   {
+    name: 'phone (390×844): a built-in exercise opens with its goals and the first card\'s shape above the sticky line',
+    viewport: { width: 390, height: 844 },
+    touch: true,
+    async run(page, { base, artifacts }) {
+      await open(page, base);
+      await page.tap('[data-testid="open-presets"]');
+      const href = await page.getAttribute('[data-testid="exercise-0"]', 'href');
+      await page.goto(base + href);
+      await page.reload();
+      await page.waitForSelector('[data-testid="exercise-panel"]');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const pos = await page.evaluate(() => ({
+        goals: document.querySelector('[data-testid="exercise-checklist"]').getBoundingClientRect().bottom,
+        shape: document.querySelector('[data-testid="layer-card"] [data-testid="output-shape"]').getBoundingClientRect().bottom,
+        bar: document.querySelector('.totals').getBoundingClientRect().top,
+      }));
+      await page.screenshot({ path: path.join(artifacts, 'classroom-phone-exercise-first-screen.png') });
+      assert(pos.goals < pos.bar && pos.shape <= pos.bar, `goals end at ${pos.goals}, the first shape at ${pos.shape}, the sticky line starts at ${pos.bar}`);
+      assert(await visibleAt(page, '[data-testid="sticky-goals"]'), 'no goals in the sticky line');
+    },
+  },
+  {
     name: 'insert marker: new layers go after the selected card, or at the end when asked',
     async run(page, { base }) {
       await open(page, base);
