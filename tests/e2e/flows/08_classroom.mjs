@@ -232,4 +232,21 @@ export const flows = [
       assert((await texts(page, 'exercise-editor')).length === 1, 'no editor');
     },
   },
+  {
+    name: 'an exercise opened from Examples while the side column is scrolled comes into view with focus',
+    viewport: { width: 1440, height: 900 },
+    async run(page, { base }) {
+      await open(page, base);
+      await page.$eval('.side', (s) => { s.scrollTop = s.scrollHeight; });
+      await page.waitForFunction(() => document.querySelector('.side').scrollTop > 500);
+      await page.click('[data-testid="open-presets"]');
+      await page.click('[data-testid="exercise-0"]');
+      await page.waitForSelector('[data-testid="exercise-panel"]');
+      await page.waitForFunction(() => document.activeElement?.dataset.testid === 'exercise-panel');
+      await page.waitForFunction(() => {
+        const r = document.querySelector('[data-testid="exercise-panel"]').getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= innerHeight;
+      });
+    },
+  },
 ];
