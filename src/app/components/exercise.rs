@@ -9,6 +9,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::field::DraftInput;
+use super::on_click;
 use crate::app::share::{
     classes_text, parse_classes, parse_count, parse_target_shape, target_shape_text, PANELS,
 };
@@ -58,12 +59,6 @@ fn checklist(goals: &[Goal]) -> Html {
             }
         </div>
     }
-}
-
-/// A click that sends `a`.
-fn on_click(dispatch: &Callback<Action>, a: Action) -> Callback<MouseEvent> {
-    let d = dispatch.clone();
-    Callback::from(move |_: MouseEvent| d.emit(a.clone()))
 }
 
 /// Replaces the exercise with `e`.

@@ -20,6 +20,16 @@ pub mod toolbar;
 
 use crate::engine::{Group, LayerSpec};
 
+/// A click that sends `a`.
+#[cfg(target_arch = "wasm32")]
+pub fn on_click(
+    dispatch: &yew::Callback<crate::app::state::Action>,
+    a: crate::app::state::Action,
+) -> yew::Callback<web_sys::MouseEvent> {
+    let d = dispatch.clone();
+    yew::Callback::from(move |_: web_sys::MouseEvent| d.emit(a.clone()))
+}
+
 /// Bring something that just opened into view and give it focus: `scrollIntoView` (the
 /// nearest edge, so a panel already in view does not jump) and `focus({preventScroll})` on
 /// the element (which needs a `tabindex`).

@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::card::{Card, Focus};
 use super::dnd::{DragApi, DragSource, DragView};
 use super::field::DraftInput;
+use super::on_click;
 use crate::app::state::{format_shape, parse_shape, Action, Sheet};
 use crate::engine::summary::commas;
 use crate::engine::{Analysis, LayerId, Model, Shape};
@@ -111,36 +112,36 @@ fn totals(
         }
     };
     html! {
-        <dl class={classes!("totals", hide_params.then_some("params-hidden"))} aria-label="Parameter totals">
-            <div class="total total-main">
+        <div class={classes!("totals", hide_params.then_some("params-hidden"))} role="group" aria-label="Parameter totals">
+            <dl class="total total-main">
                 <dt>{"Total params"}</dt>
                 <dd data-testid="total-params">{count_text(a.total())}</dd>
                 if !a.valid() && !hide_params {
                     <dd class="total-incomplete" data-testid="total-incomplete" title="The layers with an error, and those after them, are not counted">{"incomplete: a layer has an error"}</dd>
                 }
-            </div>
-            <div class="total total-output">
+            </dl>
+            <dl class="total total-output">
                 <dt>{"Output"}</dt>
                 <dd data-testid="total-output">{a.output().map_or_else(|| "—".into(), ToString::to_string)}</dd>
-            </div>
+            </dl>
             if let Some((met, all)) = goals {
                 { goals_line(met, all) }
             }
-            <div class="total total-more">
+            <dl class="total total-more">
                 <dt>{"Trainable"}</dt>
                 <dd data-testid="trainable-params">{count_text(a.trainable)}</dd>
-            </div>
-            <div class="total total-more">
+            </dl>
+            <dl class="total total-more">
                 <dt>{"Non-trainable"}</dt>
                 <dd data-testid="non-trainable-params">{count_text(a.non_trainable)}</dd>
-            </div>
-            <div class="total total-more">
+            </dl>
+            <dl class="total total-more">
                 <dt>{"MACs"}</dt>
                 <dd data-testid="total-macs">{count_text(a.macs)}</dd>
-            </div>
+            </dl>
             <button type="button" class="btn btn-primary add-layer" data-testid="add-layer"
                 aria-label="Add a layer (opens the layer list)" onclick={on_click(dispatch, Action::OpenSheet(Sheet::Palette))}>{"+ Add layer"}</button>
-        </dl>
+        </div>
     }
 }
 
@@ -148,16 +149,11 @@ fn totals(
 fn goals_line(met: usize, all: usize) -> Html {
     let done = met == all && all > 1;
     html! {
-        <div class={classes!("total", "total-goals", done.then_some("goals-done"))} data-testid="sticky-goals" role="status">
+        <dl class={classes!("total", "total-goals", done.then_some("goals-done"))} data-testid="sticky-goals" role="status">
             <dt>{"Goals"}</dt>
             <dd>{ if done { "All met ★".to_string() } else { format!("{met} of {all} met") } }</dd>
-        </div>
+        </dl>
     }
-}
-
-fn on_click(dispatch: &Callback<Action>, a: Action) -> Callback<MouseEvent> {
-    let d = dispatch.clone();
-    Callback::from(move |_: MouseEvent| d.emit(a.clone()))
 }
 
 /// Where the next layer from the palette goes: after card `at` (1-based, as the cards are
