@@ -5,7 +5,11 @@
 
 use std::time::Duration;
 
+use flatland::app::code_dialog::{CodeDialog, CodeDialogProps};
 use flatland::app::storage;
+use flatland::app::tools_protocol::{
+    CodeView, ImportAsk, ImportReport, CODE_VIEW_GLOBAL, IMPORT_EVENT,
+};
 use flatland::app::App;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -918,53 +922,157 @@ async fn an_exercise_link_can_hide_param_counts() {
     q(r, "summary-table");
 }
 
-/// Model JSON is read by the main module. Keras code and the exporters run in the tools
-/// worker, a second wasm module that this test page does not serve (the e2e suite covers
-/// them against the release build), so here their requests fail, with a message.
+/// What the page last handed the Code panel (`window.__flatlandCodeView`).
+fn code_view() -> CodeView {
+    let text = Reflect::get(&gloo::utils::window(), &CODE_VIEW_GLOBAL.into())
+        .expect("global")
+        .as_string()
+        .expect("the page handed the Code panel a view");
+    CodeView::from_json(&text).expect("a CodeView")
+}
+
+/// Hand the page text to import, as the Code panel does.
+fn ask_import(text: &str) {
+    let init = web_sys::CustomEventInit::new();
+    let ask = ImportAsk {
+        name: None,
+        text: Ok(text.into()),
+    };
+    init.set_detail(&ask.to_json().into());
+    let e = web_sys::CustomEvent::new_with_event_init_dict(IMPORT_EVENT, &init).expect("event");
+    gloo::utils::window().dispatch_event(&e).expect("dispatch");
+}
+
+const IMPORT_JSON: &str = r#"{"format": "flatland-model", "version": 1, "name": "t", "input_shape": [2, 15, 1], "layers": [{"class_name": "Conv2D", "name": "c", "config": {"filters": 32, "kernel_size": [2, 1]}}, {"class_name": "Flatten", "name": "f", "config": {}}, {"class_name": "Dense", "name": "d", "config": {"units": 2}}]}"#;
+
+/// The Code panel is drawn by the tools module, which this test page does not serve (the
+/// e2e suite covers it against the release build). The page's side: the Code button hands
+/// the panel the model on screen; what the panel hands back to import is imported (model
+/// JSON here, Keras code in the tools worker, which is not there either: an error), and the
+/// panel gets the report with the model then on screen.
 #[wasm_bindgen_test]
-async fn code_panel_imports_and_reports_errors() {
+async fn the_code_panel_gets_the_model_and_what_it_asks_to_import_is_imported() {
     let m = mount().await;
     let r = &m.root;
+    let _ = Reflect::delete_property(&gloo::utils::window().into(), &CODE_VIEW_GLOBAL.into());
     click(&q(r, "open-code")).await;
+    let view = code_view();
+    let seed = view.model.to_model().expect("model");
+    assert_eq!(seed.layers.len(), 4);
+    assert_eq!(view.report, None);
+
+    ask_import(IMPORT_JSON);
+    settle().await;
+    assert_eq!(shapes(r)[1], "(None, 480)");
+    let view = code_view();
+    let report = view.report.expect("a report");
+    assert_eq!(report.source, "the pasted text");
+    let imported = report.outcome.expect("imported");
+    assert_eq!((imported.name.as_str(), imported.layers), ("t", 3));
+    assert_eq!(view.model.to_model().expect("model").layers.len(), 3);
+
+    ask_import(r#"{"format": "flatland-model", "version": 1, "layers": "#);
+    settle().await;
+    assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
+    let view = code_view();
+    assert!(view.report.expect("report").outcome.is_err());
+    assert_eq!(
+        view.model.to_model().expect("model").name,
+        "t",
+        "with the model on screen"
+    );
+
+    // Keras code goes to the tools worker, which is not there: an error, the model stays.
+    ask_import("model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])");
+    let failed = || {
+        code_view()
+            .report
+            .and_then(|r| r.outcome.err())
+            .unwrap_or_default()
+    };
+    until(|| failed().contains("code tools")).await;
+    assert!(failed().contains("code tools"), "{}", failed());
+    assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
+    // Reopened, the panel gets the last report again.
+    click(&q(r, "open-code")).await;
+    assert!(failed().contains("code tools"));
+}
+
+/// The Code panel itself (mounted here as the tools module mounts it): the exported code of
+/// the model it was handed, the report, Import hands the text to the page, every control
+/// named, Escape closes it.
+#[wasm_bindgen_test]
+async fn the_code_panel_exports_reports_and_hands_over_imports() {
+    let m = mount().await;
+    click(&q(&m.root, "open-code")).await;
+    let mut view = code_view();
+    view.report = Some(ImportReport {
+        source: "“x.py”".into(),
+        outcome: Err("line 3: no model here".into()),
+    });
+    Reflect::set(
+        &gloo::utils::window(),
+        &CODE_VIEW_GLOBAL.into(),
+        &view.to_json().into(),
+    )
+    .expect("set");
+    drop(m);
+    let doc = gloo::utils::document();
+    let root = doc.create_element("div").expect("div");
+    doc.body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let handle = yew::Renderer::<CodeDialog>::with_root_and_props(
+        root.clone(),
+        CodeDialogProps { open: true },
+    )
+    .render();
+    settle().await;
+    let r = &root;
+    let d = q(r, "code-dialog");
+    assert_eq!(d.get_attribute("aria-modal").as_deref(), Some("true"));
+    assert!(text(&q(r, "code-export")).contains("keras.Sequential("));
+    click(&q(r, "export-pytorch")).await;
+    assert!(text(&q(r, "code-export")).contains("torch"));
+    let error = text(&q(r, "code-error"));
+    assert!(
+        error.contains("“x.py”") && error.contains("no model here"),
+        "{error}"
+    );
+    assert_eq!(unnamed_controls(r), Vec::<String>::new());
+
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::<ImportAsk>::new()));
+    let keep = asked.clone();
+    let listener =
+        gloo::events::EventListener::new(&gloo::utils::window(), IMPORT_EVENT, move |e| {
+            let detail = e
+                .dyn_ref::<web_sys::CustomEvent>()
+                .and_then(|c| c.detail().as_string())
+                .expect("detail");
+            keep.borrow_mut()
+                .push(ImportAsk::from_json(&detail).expect("ask"));
+        });
     let input = q(r, "code-input");
     let area = input
         .dyn_ref::<web_sys::HtmlTextAreaElement>()
         .expect("textarea");
-    let paste = |text: &str| {
-        area.set_value(text);
-        area.dispatch_event(&bubbling("input")).expect("input");
-    };
-    paste(
-        r#"{"format": "flatland-model", "version": 1, "name": "t", "input_shape": [2, 15, 1], "layers": [{"class_name": "Conv2D", "name": "c", "config": {"filters": 32, "kernel_size": [2, 1]}}, {"class_name": "Flatten", "name": "f", "config": {}}, {"class_name": "Dense", "name": "d", "config": {"units": 2}}]}"#,
+    area.set_value("model = keras.Sequential()");
+    area.dispatch_event(&bubbling("input")).expect("input");
+    settle().await;
+    click(&q(r, "code-import")).await;
+    assert_eq!(
+        *asked.borrow(),
+        [ImportAsk {
+            name: None,
+            text: Ok("model = keras.Sequential()".into())
+        }]
     );
-    settle().await;
-    click(&q(r, "code-import")).await;
-    q(r, "code-imported");
-    assert_eq!(shapes(r)[1], "(None, 480)");
-    paste(r#"{"format": "flatland-model", "version": 1, "layers": "#);
-    settle().await;
-    click(&q(r, "code-import")).await;
-    assert!(!text(&q(r, "code-error")).is_empty());
-    assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
-    // Keras code goes to the tools worker, which is not there: an error, the model stays.
-    paste("model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])");
-    settle().await;
-    click(&q(r, "code-import")).await;
-    let mut error = String::new();
-    for _ in 0..200 {
-        error = r
-            .query_selector("[data-testid=\"code-error\"]")
-            .expect("selector")
-            .map(|e| text(&e))
-            .unwrap_or_default();
-        if error.contains("code tools") {
-            break;
-        }
-        settle().await;
-    }
-    assert!(error.contains("code tools"), "{error}");
-    assert_eq!(shapes(r)[1], "(None, 480)", "the model stays");
-    assert!(text(&q(r, "code-export")).contains("Could not export"));
+    drop(listener);
+    key(&d.into(), "Escape", &[]).await;
+    assert!(all(r, "code-dialog").is_empty(), "Escape closes it");
+    handle.destroy();
+    root.remove();
 }
 
 /// Controls without an accessible name, outside the visuals (which name buttons by text).
@@ -989,7 +1097,6 @@ async fn panels_name_every_control_and_close_with_escape() {
     for (button, dialog) in [
         ("share", "share-dialog"),
         ("open-presets", "presets-dialog"),
-        ("open-code", "code-dialog"),
     ] {
         click(&q(r, button)).await;
         let d = q(r, dialog);

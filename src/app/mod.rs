@@ -20,16 +20,22 @@
 //! │   ├── Inspector        every Keras setting of the selected layer
 //! │   │   └── ConfigField ×k
 //! │   └── Visuals          teaching visuals (src/app/visuals)
-//! ├── Dialog               Gallery (presets, exercises) | CodePanel | SharePanel (link, QR)
+//! ├── Dialog               Gallery (presets, exercises) | SharePanel (link, QR)
 //! └── drag ghost, file-drop overlay
 //! ```
+//! The Code panel and the Train panel are drawn by the tools module, loaded into the page
+//! when first opened ([`tools_host`]).
 
+#[cfg(target_arch = "wasm32")]
+pub mod code_dialog;
+#[cfg(target_arch = "wasm32")]
+pub mod panel_root;
 pub mod share;
 pub mod state;
+#[cfg(target_arch = "wasm32")]
+pub mod tools_host;
 pub mod tools_protocol;
 pub mod train_files;
-#[cfg(target_arch = "wasm32")]
-pub mod train_host;
 #[cfg(target_arch = "wasm32")]
 pub mod train_panel;
 pub mod train_protocol;
@@ -59,9 +65,6 @@ mod web {
     use web_sys::{DragEvent, KeyboardEvent};
     use yew::prelude::*;
 
-    use super::components::code_panel::{
-        import as import_code, read_file, CodePanel, ImportReport, ImportRequest,
-    };
     use super::components::dialog::Dialog;
     use super::components::dnd::{use_drag, DragApi, DragView};
     use super::components::exercise::ExercisePanel;
@@ -72,10 +75,12 @@ mod web {
     use super::components::stack::Stack;
     use super::components::summary::Summary;
     use super::components::toolbar::{Panel, Toolbar};
+    use super::components::tools_worker::{import as import_code, read_file, ImportRequest};
     use super::share;
     use super::state::{Action, Sheet, State};
     use super::storage;
-    use super::train_host;
+    use super::tools_host;
+    use super::tools_protocol::{ImportReport, Imported, WireWarning};
     use super::visuals::Visuals;
     use crate::codec::exercise::Exercise;
     use crate::codec::link;
@@ -264,45 +269,56 @@ mod web {
         *file_drag
     }
 
-    /// Imports a model file or Keras code: loads the model, keeps the report and opens the
-    /// Code panel to show it.
+    /// Imports a model file or Keras code: loads the model, keeps the report (in `report`)
+    /// and opens the Code panel to show it (with the model on screen, `latest`, when
+    /// nothing was imported).
     fn import_callback(
         dispatch: &Callback<Action>,
-        report: &UseStateHandle<Option<Rc<ImportReport>>>,
-        panel: &UseStateHandle<Option<Panel>>,
+        report: &Rc<RefCell<Option<ImportReport>>>,
+        latest: &Rc<RefCell<LinkState>>,
     ) -> Callback<ImportRequest> {
-        let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
+        let (dispatch, report, latest) = (dispatch.clone(), report.clone(), latest.clone());
         Callback::from(move |(name, text): ImportRequest| {
             let source = name
                 .as_ref()
                 .map_or_else(|| "the pasted text".to_string(), |n| format!("“{n}”"));
-            let (dispatch, report, panel) = (dispatch.clone(), report.clone(), panel.clone());
+            let (dispatch, report, latest) = (dispatch.clone(), report.clone(), latest.clone());
             // Keras code is read by the tools worker: the outcome may come later.
             let done = Callback::from(move |outcome: Result<(Model, Vec<_>), String>| {
-                let outcome = outcome.map(|(m, warnings)| {
-                    let summary = (m.name.clone(), m.layers.len(), warnings);
-                    dispatch.emit(Action::Load(m));
-                    summary
-                });
-                let source = source.clone();
-                report.set(Some(Rc::new(ImportReport { source, outcome })));
-                panel.set(Some(Panel::Code));
+                let (outcome, shown) = match outcome {
+                    Ok((m, warnings)) => {
+                        let imported = Imported {
+                            name: m.name.clone(),
+                            layers: m.layers.len(),
+                            warnings: warnings.iter().map(WireWarning::from).collect(),
+                        };
+                        let shown = Rc::new(m.clone());
+                        dispatch.emit(Action::Load(m));
+                        (Ok(imported), shown)
+                    }
+                    // The model stays as it is.
+                    Err(e) => (Err(e), latest.borrow().0.clone()),
+                };
+                let r = ImportReport {
+                    source: source.clone(),
+                    outcome,
+                };
+                tools_host::open_code(&shown, Some(&r));
+                *report.borrow_mut() = Some(r);
             });
             import_code(name.as_deref(), text, done);
         })
     }
 
-    /// The open panel's dialog (Share, Examples or Code), if any. `link` is what is on screen.
+    /// The open panel's dialog (Share or Examples), if any. `link` is what is on screen.
     fn dialog(
         panel: Option<Panel>,
         close: &Callback<()>,
         link: &LinkState,
         dispatch: &Callback<Action>,
-        on_import: &Callback<ImportRequest>,
-        report: Option<Rc<ImportReport>>,
     ) -> Html {
         match panel {
-            None | Some(Panel::Train) => html! {},
+            None | Some(Panel::Train | Panel::Code) => html! {},
             Some(Panel::Share) => html! {
                 <Dialog title="Share" testid="share-dialog" on_close={close.clone()} class="dialog-share">
                     <SharePanel url={AttrValue::from(format!("{}{}", storage::page_url(), encode_link(link)))}
@@ -312,11 +328,6 @@ mod web {
             Some(Panel::Examples) => html! {
                 <Dialog title="Examples" testid="presets-dialog" on_close={close.clone()} class="dialog-wide">
                     <Gallery dispatch={dispatch.clone()} on_done={close.clone()} />
-                </Dialog>
-            },
-            Some(Panel::Code) => html! {
-                <Dialog title="Code and files" testid="code-dialog" on_close={close.clone()} class="dialog-wide">
-                    <CodePanel model={link.0.clone()} on_import={on_import.clone()} {report} />
                 </Dialog>
             },
         }
@@ -456,22 +467,21 @@ mod web {
 
         // Panels (dialogs) and importing.
         let panel = use_state_eq(|| None::<Panel>);
-        let import_report = use_state(|| None::<Rc<ImportReport>>);
+        let import_report = use_mut_ref(|| None::<ImportReport>);
         let on_panel = {
-            let panel = panel.clone();
-            Callback::from(move |p: Panel| {
-                if p == Panel::Train {
-                    train_host::open();
-                } else {
-                    panel.set(Some(p));
-                }
+            let (panel, model, report) = (panel.clone(), model.clone(), import_report.clone());
+            Callback::from(move |p: Panel| match p {
+                Panel::Train => tools_host::open_train(),
+                Panel::Code => tools_host::open_code(&model, report.borrow().as_ref()),
+                _ => panel.set(Some(p)),
             })
         };
         let close_panel = {
             let panel = panel.clone();
             Callback::from(move |()| panel.set(None))
         };
-        let on_import = import_callback(&dispatch, &import_report, &panel);
+        let on_import = import_callback(&dispatch, &import_report, &latest_link);
+        tools_host::use_import_asks(on_import.clone());
         let file_drag = use_file_drop(on_import.clone());
 
         let (drag, drag_view) = use_drag(dispatcher);
@@ -507,14 +517,7 @@ mod web {
             let d = dispatch.clone();
             Callback::from(move |_: MouseEvent| d.emit(Action::CloseSheet))
         };
-        let open_dialog = dialog(
-            *panel,
-            &close_panel,
-            &link_state,
-            &dispatch,
-            &on_import,
-            (*import_report).clone(),
-        );
+        let open_dialog = dialog(*panel, &close_panel, &link_state, &dispatch);
 
         html! {
             <div class={classes!("app", drag_view.is_some().then_some("is-dragging"), sheet_class)}>

@@ -95,6 +95,81 @@ pub struct WireWarning {
     pub message: String,
 }
 
+/// What the last import did, as the Code panel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// "the pasted text" or the file name.
+    pub source: String,
+    /// The imported model's name, layer count and the importer's warnings; or why nothing
+    /// was imported.
+    pub outcome: Result<Imported, String>,
+}
+
+/// A model that was imported: its name, its layer count and what the importer pointed out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    pub name: String,
+    pub layers: usize,
+    pub warnings: Vec<WireWarning>,
+}
+
+/// The Code panel is drawn by the tools module loaded into the page (`src/app/code_dialog.rs`),
+/// not by the page's first module. Before the page asks it to open ([`CODE_OPEN_EVENT`]), it
+/// puts this, as JSON, in `window[CODE_VIEW_GLOBAL]`: the model on screen and the last
+/// import's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeView {
+    pub model: WireModel,
+    pub report: Option<ImportReport>,
+}
+
+/// Text the Code panel hands the page to import ([`IMPORT_EVENT`]'s `detail`, as JSON): the
+/// file name when it came from a file, and the text or why the file could not be read. The
+/// page imports it as it imports a dropped file, then opens the panel again with the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportAsk {
+    pub name: Option<String>,
+    pub text: Result<String, String>,
+}
+
+/// The `window` property that holds the [`CodeView`] JSON.
+pub const CODE_VIEW_GLOBAL: &str = "__flatlandCodeView";
+/// The event (on `window`) that opens the Code panel, or gives it a new [`CodeView`].
+pub const CODE_OPEN_EVENT: &str = "flatland-code-open";
+/// The event (a `CustomEvent` on `window`, [`ImportAsk`] JSON as its `detail`) that asks the
+/// page to import.
+pub const IMPORT_EVENT: &str = "flatland-import";
+
+impl CodeView {
+    /// As the page hands it over.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+
+    /// Read what the page handed over.
+    ///
+    /// # Errors
+    /// [`ToolsError::BadReply`] when `text` is not a [`CodeView`].
+    pub fn from_json(text: &str) -> Result<CodeView, ToolsError> {
+        from_json(text)
+    }
+}
+
+impl ImportAsk {
+    /// As the panel hands it over.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+
+    /// Read what the panel handed over.
+    ///
+    /// # Errors
+    /// [`ToolsError::BadReply`] when `text` is not an [`ImportAsk`].
+    pub fn from_json(text: &str) -> Result<ImportAsk, ToolsError> {
+        from_json(text)
+    }
+}
+
 /// Why a request got no answer. The page shows its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ToolsError {
@@ -260,10 +335,14 @@ impl Reply {
     /// # Errors
     /// [`ToolsError::BadReply`] when `text` is not a [`Reply`].
     pub fn from_json(text: &str) -> Result<Reply, ToolsError> {
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| ToolsError::BadReply(e.to_string()))?;
-        Reply::deserialize(WireDe(&v)).map_err(|e| ToolsError::BadReply(e.to_string()))
+        from_json(text)
     }
+}
+
+/// Read one of the protocol's messages ([`ToolsError::BadReply`] when it is not one).
+fn from_json<T: de::DeserializeOwned>(text: &str) -> Result<T, ToolsError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ToolsError::BadReply(e.to_string()))?;
+    T::deserialize(WireDe(&v)).map_err(|e| ToolsError::BadReply(e.to_string()))
 }
 
 /// Do what `op` asks: [`Outcome::Failed`] with [`ToolsError::Refused`] when the importer
@@ -532,6 +611,56 @@ mod tests {
         ask(Op::Import { code: code.into() })
             .into_imported()
             .map_err(|e| e.to_string())
+    }
+
+    /// The page and the Code panel (two wasm modules) hand each other these as JSON: they
+    /// come back whole, an import error and a file that could not be read included.
+    #[test]
+    fn code_view_and_import_ask_cross_whole() {
+        let (m, warnings) = import_text(Some("x.py"), UNREADABLE).unwrap();
+        assert!(!warnings.is_empty());
+        let view = CodeView {
+            model: WireModel::of(&m),
+            report: Some(ImportReport {
+                source: "“x.py”".into(),
+                outcome: Ok(Imported {
+                    name: m.name.clone(),
+                    layers: m.layers.len(),
+                    warnings: warnings.iter().map(WireWarning::from).collect(),
+                }),
+            }),
+        };
+        let back = CodeView::from_json(&view.to_json()).unwrap();
+        assert_eq!(back, view);
+        assert_eq!(back.model.to_model(), Ok(m));
+        let failed = CodeView {
+            report: Some(ImportReport {
+                source: "the pasted text".into(),
+                outcome: Err("line 1: no model".into()),
+            }),
+            ..view
+        };
+        assert_eq!(CodeView::from_json(&failed.to_json()).unwrap(), failed);
+        for ask in [
+            ImportAsk {
+                name: None,
+                text: Ok("model = 1".into()),
+            },
+            ImportAsk {
+                name: Some("a.keras".into()),
+                text: Err("could not read".into()),
+            },
+        ] {
+            assert_eq!(ImportAsk::from_json(&ask.to_json()).unwrap(), ask);
+        }
+        assert!(matches!(
+            ImportAsk::from_json("[1]"),
+            Err(ToolsError::BadReply(_))
+        ));
+        assert!(matches!(
+            CodeView::from_json("{"),
+            Err(ToolsError::BadReply(_))
+        ));
     }
 
     const UNREADABLE: &str = "model = keras.Sequential([keras.Input((4,)), layers.Dense(2, kernel_regularizer=mystery()), layers.Frobnicate(3), layers.Dense(units=-1)])\n";

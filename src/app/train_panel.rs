@@ -1,6 +1,6 @@
 //! The Train panel: train model A and model B on the same data, seed and settings, and watch
 //! their train and validation curves on one chart. The tools module draws it when the page
-//! loads that module on demand (`src/app/train_host.rs` says how the two talk); the training
+//! loads that module on demand (`src/app/tools_host.rs` says how the two talk); the training
 //! itself runs in a worker (`src/app/train_protocol.rs`), a few batches per message, so the
 //! page never freezes and Stop takes effect between batches.
 
@@ -24,62 +24,22 @@ use crate::engine::train::data::{self, BUILTIN};
 
 const CSS: &str = include_str!("train_panel.css");
 
-/// Draw the panel into a new element at the end of `<body>`, with its styles.
-pub fn mount() {
-    let doc = gloo::utils::document();
-    if let Ok(style) = doc.create_element("style") {
+/// Draw the panel (open now when `open`) into a new element at the end of `<body>`, with
+/// its styles; it opens again on each `flatland-train-open` event.
+pub fn mount(open: bool) {
+    if let Ok(style) = gloo::utils::document().create_element("style") {
         style.set_text_content(Some(CSS));
         let _ = gloo::utils::head().append_child(&style);
     }
-    if let Ok(root) = doc.create_element("div") {
-        root.set_id("train-root");
-        // The page's own listeners on the document (undo keys, drag and drop) do not see
-        // the panel's events: they stop at this root.
-        for name in [
-            "click",
-            "dblclick",
-            "input",
-            "change",
-            "keydown",
-            "keyup",
-            "keypress",
-            "pointerdown",
-            "pointerup",
-            "pointermove",
-            "pointerover",
-            "pointerout",
-            "mousedown",
-            "mouseup",
-            "mouseover",
-            "mouseout",
-            "touchstart",
-            "touchend",
-            "focusin",
-            "focusout",
-            "submit",
-            "contextmenu",
-            "wheel",
-            "dragstart",
-        ] {
-            gloo::events::EventListener::new(&root, name, Event::stop_propagation).forget();
-        }
-        let _ = gloo::utils::body().append_child(&root);
-        // Yew brands each app's root with a tree id counted from 1 in each wasm module, and
-        // an event goes to the app whose id its closest branded element has. The page's app
-        // is tree 1 in its module; so that the page's app never takes the panel's events for
-        // its own, this module spends ids 1 to 3 on empty apps in detached elements first.
-        for _ in 0..3 {
-            if let Ok(spare) = doc.create_element("div") {
-                let _ = yew::Renderer::<Nothing>::with_root(spare).render();
-            }
-        }
-        yew::Renderer::<TrainPanel>::with_root(root).render();
+    if let Some(root) = crate::app::panel_root::root("train-root") {
+        yew::Renderer::<TrainPanel>::with_root_and_props(root, TrainProps { open }).render();
     }
 }
 
-#[function_component(Nothing)]
-fn nothing() -> Html {
-    html! {}
+#[derive(Properties, PartialEq)]
+struct TrainProps {
+    /// Open at first (the Train button loaded the module).
+    open: bool,
 }
 
 /// Models A and B as the page handed them over.
@@ -1006,8 +966,8 @@ fn digits_pair(form: &UseStateHandle<Form>, pair: &UseStateHandle<Pair>) -> Call
 }
 
 #[function_component(TrainPanel)]
-fn train_panel() -> Html {
-    let open = use_state_eq(|| true);
+fn train_panel(props: &TrainProps) -> Html {
+    let open = use_state_eq(|| props.open);
     let pair = use_state(read_pair);
     // Re-read the page's models when the learner comes to the panel.
     let refresh = {

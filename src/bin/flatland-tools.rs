@@ -1,6 +1,6 @@
 //! The web app's tools worker, built by Trunk as a Web Worker (`data-type="worker"` in
 //! index.html): the Keras code importer and the Keras / `PyTorch` exporters, in a second wasm
-//! module that the page loads only when the Code panel or a dropped `.py` file needs it, so
+//! module that the page loads only when a dropped `.py` file or the Share panel's QR code needs it, so
 //! the first load does not carry them.
 //!
 //! Protocol ([`flatland::app::tools_protocol`]; `src/app/components/code_panel.rs` is the
@@ -10,9 +10,9 @@
 //! `Malformed` error reply. Training requests (prefixed `train:`) go to the training session
 //! ([`flatland::app::train_protocol`]).
 //!
-//! Loaded into the page itself (the Train button, `src/app/train_host.rs`), the same module
-//! draws the Train panel instead (`src/app/train_panel.rs`), which starts its own worker of
-//! this module for the training. The benchmark hooks for training (`tools_bench/`) ride here
+//! Loaded into the page itself (the Train or Code button, `src/app/tools_host.rs`), the same
+//! module draws the Train panel (`src/app/train_panel.rs`, which starts its own worker of this
+//! module for the training) and the Code panel (`src/app/code_dialog.rs`) instead. The benchmark hooks for training (`tools_bench/`) ride here
 //! too, not in the page's first module.
 
 #[cfg(target_arch = "wasm32")]
@@ -28,9 +28,16 @@ fn main() {
     use web_sys::js_sys::global;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-    // Loaded into the page itself (the Train button): draw the Train panel.
+    // Loaded into the page itself (the Train or Code button, which says which in
+    // `__flatlandTools`): draw both panels, that one open.
     if global().has_type::<web_sys::Window>() {
-        flatland::app::train_panel::mount();
+        let first = web_sys::js_sys::Reflect::get(&global(), &"__flatlandTools".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        flatland::app::panel_root::spend_tree_ids();
+        flatland::app::train_panel::mount(first == "train");
+        flatland::app::code_dialog::mount(first == "code");
         return;
     }
     let scope: DedicatedWorkerGlobalScope = global().unchecked_into();

@@ -5,7 +5,6 @@
 
 pub mod card;
 pub mod clipboard;
-pub mod code_panel;
 pub mod dialog;
 pub mod dnd;
 pub mod exercise;
@@ -17,6 +16,7 @@ pub mod share_panel;
 pub mod stack;
 pub mod summary;
 pub mod toolbar;
+pub mod tools_worker;
 
 use crate::engine::{Group, LayerSpec};
 

@@ -7,7 +7,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::clipboard::{copy_into, CopyState};
-use super::code_panel::tools;
+use super::tools_worker::tools;
 use crate::app::tools_protocol::{Op, Outcome};
 
 #[derive(Properties, PartialEq)]

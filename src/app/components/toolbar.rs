@@ -13,7 +13,7 @@ pub enum Panel {
     Examples,
     Code,
     Share,
-    /// The Train panel, drawn by the tools module (`src/app/train_host.rs`), not a dialog.
+    /// The Train panel, drawn by the tools module (`src/app/tools_host.rs`), not a dialog.
     Train,
 }
 
