@@ -11,12 +11,11 @@ use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank};
 use super::code::{extra_args, int_or_tuple, ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::pooling::{from_4d, need_spatial};
 use super::window::{dilated_span, TransposedGeometry, Window, WindowGeometry};
-use super::{Explanation, Init, LayerRules, WeightSpec};
+use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
-use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{reshape_to, Grads};
 use serde_json::{Map, Value};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -66,14 +65,6 @@ fn positive_filters(filters: usize) -> Result<(), Problem> {
         ));
     }
     Ok(())
-}
-
-/// The first weight (the kernel).
-fn first_weight(w: &[ArrayD<f32>]) -> Result<&ArrayD<f32>, Problem> {
-    w.first().ok_or(Problem::MissingWeights {
-        expected: 1,
-        got: 0,
-    })
 }
 
 /// The bias as a slice of `f` values.
@@ -580,48 +571,36 @@ impl<R: Rank> LayerRules for Conv<R> {
         t
     }
 }
-impl<R: Rank> LayerGrad for Conv<R> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let (k, s, d) = self.geo()?;
+layer_grad!(
+    impl<R: Rank> Conv<R>,
+    |layer, x, w, _rng| {
+        let (k, s, d) = layer.geo()?;
         let x4 = view4(x)?;
         let kern = kernel4(first_weight(w)?, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let (out, pad) = plan(h, wd, g, layer.padding)?;
         let f = kern.dim().3;
-        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
+        let bias = bias_slice(w.get(1).filter(|_| layer.use_bias), f)?;
         let z = from_4d(
-            conv2d_core(x4, kern, g, pad, out, self.groups, bias, false)?,
+            conv2d_core(x4, kern, g, pad, out, layer.groups, bias, false)?,
             R::N,
         );
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
+        Ok(layer.activation.trace(z))
+    },
+    |layer, x, w, t, dy| {
+        let (k, s, d) = layer.geo()?;
         let x4 = view4(x)?;
         let kernel = first_weight(w)?;
         let kern = kernel4(kernel, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let (out, pad) = plan(h, wd, g, layer.padding)?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let dz4 = view4(&dz)?;
-        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
+        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, layer.groups)?;
         let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
-        if self.use_bias {
+        if layer.use_bias {
             dw.push(bias_grad(dz4));
         }
         Ok(Grads {
@@ -629,7 +608,7 @@ impl<R: Rank> LayerGrad for Conv<R> {
             dw,
         })
     }
-}
+);
 
 /// `keras.layers.Conv1DTranspose/Conv2DTranspose(filters, kernel_size, strides=1,
 /// padding="valid", output_padding=None, dilation_rate=1)`; kernel `(*k, filters, C)`.
@@ -1464,22 +1443,14 @@ fn conv2d_backward(
 
 /// A training-mode forward pass that keeps the pre-activation: the layer with a linear
 /// activation, then the activation.
-macro_rules! conv_train_forward {
+macro_rules! conv_train {
     () => {
-        fn train_forward(
-            &self,
-            x: &ArrayD<f32>,
-            w: &[ArrayD<f32>],
-            _rng: &mut Rng,
-        ) -> Result<Trace, Problem> {
+        |layer, x, w, _rng| {
             let linear = Self {
                 activation: Activation::Linear,
-                ..self.clone()
+                ..layer.clone()
             };
-            let z = linear.forward(x, w)?;
-            let mut y = z.clone();
-            self.activation.apply(&mut y);
-            Ok(Trace::saving(y, vec![z]))
+            Ok(layer.activation.trace(linear.forward(x, w)?))
         }
     };
 }
@@ -1522,16 +1493,11 @@ impl<R: Rank> ConvTranspose<R> {
     }
 }
 
-impl<R: Rank> LayerGrad for ConvTranspose<R> {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let ((k, s, d), op) = self.geo()?;
+layer_grad!(
+    impl<R: Rank> ConvTranspose<R>,
+    conv_train!(),
+    |layer, x, w, t, dy| {
+        let ((k, s, d), op) = layer.geo()?;
         let x4 = view4(x)?;
         let kernel = first_weight(w)?;
         let kern = kernel4(kernel, R::N)?;
@@ -1545,8 +1511,8 @@ impl<R: Rank> LayerGrad for ConvTranspose<R> {
                 got: c,
             });
         }
-        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let (out, crop) = layer.transposed_plan(h, wd, g, op.as_ref())?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let dz4 = view4(&dz)?;
         if dz4.dim() != (b, out[0], out[1], f) {
             return Err(Problem::layout("transposed convolution gradient shape"));
@@ -1581,7 +1547,7 @@ impl<R: Rank> LayerGrad for ConvTranspose<R> {
             }
         }
         let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
-        if self.use_bias {
+        if layer.use_bias {
             dw.push(bias_grad(dz4));
         }
         Ok(Grads {
@@ -1589,7 +1555,7 @@ impl<R: Rank> LayerGrad for ConvTranspose<R> {
             dw,
         })
     }
-}
+);
 
 /// The depthwise step's gradients: a grouped convolution with one group per channel.
 fn depthwise_backward(
@@ -1612,69 +1578,56 @@ fn depthwise_backward(
     Ok((reshape_to(&dk.into_dyn(), kern.shape())?, dx))
 }
 
-impl LayerGrad for DepthwiseConv2D {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
-        let x4 = view4(x)?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let dz4 = view4(&dz)?;
-        let (dk, dx) =
-            depthwise_backward(x4, first_weight(w)?, dz4, geo2(2, &k, &s, &d), self.padding)?;
-        let mut dw = vec![dk];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
+layer_grad!(DepthwiseConv2D, conv_train!(), |layer, x, w, t, dy| {
+    let (k, s, d) = layer.geo()?;
+    let x4 = view4(x)?;
+    let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
+    let dz4 = view4(&dz)?;
+    let (dk, dx) = depthwise_backward(
+        x4,
+        first_weight(w)?,
+        dz4,
+        geo2(2, &k, &s, &d),
+        layer.padding,
+    )?;
+    let mut dw = vec![dk];
+    if layer.use_bias {
+        dw.push(bias_grad(dz4));
     }
-}
+    Ok(Grads {
+        dx: reshape_to(&dx.into_dyn(), x.shape())?,
+        dw,
+    })
+});
 
-impl LayerGrad for SeparableConv2D {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
-        if w.len() < 2 {
-            return Err(Problem::MissingWeights {
-                expected: 2,
-                got: w.len(),
-            });
-        }
-        let x4 = view4(x)?;
-        let g = geo2(2, &k, &s, &d);
-        let mid = depthwise(x4, &w[0], g, self.padding)?;
-        let pk = kernel4(&w[1], 2)?;
-        let (_, oh, ow, _) = mid.dim();
-        let one = Geo2 {
-            k: [1, 1],
-            s: [1, 1],
-            d: [1, 1],
-        };
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let dz4 = view4(&dz)?;
-        let (dpk, dmid) = conv2d_backward(mid.view(), pk, dz4, one, [0, 0], [oh, ow], 1)?;
-        let (ddk, dx) = depthwise_backward(x4, &w[0], dmid.view(), g, self.padding)?;
-        let mut dw = vec![ddk, reshape_to(&dpk.into_dyn(), w[1].shape())?];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
+layer_grad!(SeparableConv2D, conv_train!(), |layer, x, w, t, dy| {
+    let (k, s, d) = layer.geo()?;
+    if w.len() < 2 {
+        return Err(Problem::MissingWeights {
+            expected: 2,
+            got: w.len(),
+        });
     }
-}
+    let x4 = view4(x)?;
+    let g = geo2(2, &k, &s, &d);
+    let mid = depthwise(x4, &w[0], g, layer.padding)?;
+    let pk = kernel4(&w[1], 2)?;
+    let (_, oh, ow, _) = mid.dim();
+    let one = Geo2 {
+        k: [1, 1],
+        s: [1, 1],
+        d: [1, 1],
+    };
+    let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
+    let dz4 = view4(&dz)?;
+    let (dpk, dmid) = conv2d_backward(mid.view(), pk, dz4, one, [0, 0], [oh, ow], 1)?;
+    let (ddk, dx) = depthwise_backward(x4, &w[0], dmid.view(), g, layer.padding)?;
+    let mut dw = vec![ddk, reshape_to(&dpk.into_dyn(), w[1].shape())?];
+    if layer.use_bias {
+        dw.push(bias_grad(dz4));
+    }
+    Ok(Grads {
+        dx: reshape_to(&dx.into_dyn(), x.shape())?,
+        dw,
+    })
+});

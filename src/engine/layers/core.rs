@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
-use super::{Explanation, Init, LayerRules, WeightSpec};
+use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
-use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, Trace};
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
 ///
@@ -125,10 +124,7 @@ impl LayerRules for Dense {
         checked_product([p, c as u64, self.units as u64], "multiply-adds")
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+        let kernel = first_weight(w)?;
         let mut y = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
         self.activation.apply(&mut y);
         Ok(y)
@@ -163,38 +159,20 @@ impl LayerRules for Dense {
         s
     }
 }
-impl LayerGrad for Dense {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let z = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+layer_grad!(
+    Dense,
+    |layer, x, w, _rng| {
+        let kernel = first_weight(w)?;
+        let z = dense_apply(x, kernel, if layer.use_bias { w.get(1) } else { None })?;
+        Ok(layer.activation.trace(z))
+    },
+    |layer, x, w, t, dy| {
+        let kernel = first_weight(w)?;
         let k = kernel
             .view()
             .into_dimensionality::<Ix2>()
             .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let (c, u) = k.dim();
         let rows = x.len() / c.max(1);
         let xs = x.as_standard_layout();
@@ -210,12 +188,12 @@ impl LayerGrad for Dense {
         let dk = x2.t().dot(&dz2).into_dyn();
         let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
         let mut dw = vec![dk];
-        if self.use_bias {
+        if layer.use_bias {
             dw.push(dz2.sum_axis(Axis(0)).into_dyn());
         }
         Ok(Grads { dx, dw })
     }
-}
+);
 
 /// `keras.layers.Identity()`.
 ///
@@ -239,26 +217,14 @@ impl LayerRules for Identity {
         "pass-through".into()
     }
 }
-impl LayerGrad for Identity {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(x.clone()))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
+layer_grad!(
+    Identity,
+    |_, x, _w, _rng| { Ok(Trace::plain(x.clone())) },
+    |_, x, _w, _t, dy| {
         check_same_shape(dy, x)?;
         Ok(Grads::input(dy.clone()))
     }
-}
+);
 
 /// `keras.layers.Rescaling(scale, offset=0.0)`: `x * scale + offset`.
 ///
@@ -296,26 +262,10 @@ impl LayerRules for Rescaling {
         format!("× {} + {}", self.scale, self.offset)
     }
 }
-impl LayerGrad for Rescaling {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        Ok(Grads::input(dy * self.scale))
-    }
-}
+plain_grad!(Rescaling, |layer, x, _w, _t, dy| {
+    check_same_shape(dy, x)?;
+    Ok(Grads::input(dy * layer.scale))
+});
 
 /// `keras.layers.Embedding(input_dim, output_dim)`: integer indices → vectors.
 ///
@@ -365,10 +315,7 @@ impl LayerRules for Embedding {
         )])
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let table = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+        let table = first_weight(w)?;
         let table = table
             .view()
             .into_dimensionality::<Ix2>()
@@ -485,52 +432,33 @@ impl LayerCode for Embedding {
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-/// The table's gradient: each looked-up row gathers its output gradient. The indices get
-/// none (Keras casts them to integers).
-impl LayerGrad for Embedding {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let table = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let (rows, dim) = match table.shape() {
-            [r, d] => (*r, *d),
-            _ => return Err(Problem::layout("embeddings must be 2-D")),
-        };
-        let n = x.len();
-        let dys = dy.as_standard_layout();
-        let d2 = dys
-            .view()
-            .into_shape_with_order((n, dim))
-            .map_err(|_| Problem::layout("Embedding gradient reshape"))?;
-        let mut dt = ndarray::Array2::<f32>::zeros((rows, dim));
-        for (i, &v) in x.as_standard_layout().iter().enumerate() {
-            let idx = v as i64;
-            if v.is_nan() || idx < 0 || idx as usize >= rows {
-                return Err(Problem::Value {
-                    message: format!("index {v} is outside the vocabulary 0..{rows}"),
-                });
-            }
-            let mut row = dt.row_mut(idx as usize);
-            row += &d2.row(i);
+// The table's gradient: each looked-up row gathers its output gradient. The indices get
+// none (Keras casts them to integers).
+plain_grad!(Embedding, |_, x, w, _t, dy| {
+    let table = first_weight(w)?;
+    let (rows, dim) = match table.shape() {
+        [r, d] => (*r, *d),
+        _ => return Err(Problem::layout("embeddings must be 2-D")),
+    };
+    let n = x.len();
+    let dys = dy.as_standard_layout();
+    let d2 = dys
+        .view()
+        .into_shape_with_order((n, dim))
+        .map_err(|_| Problem::layout("Embedding gradient reshape"))?;
+    let mut dt = ndarray::Array2::<f32>::zeros((rows, dim));
+    for (i, &v) in x.as_standard_layout().iter().enumerate() {
+        let idx = v as i64;
+        if v.is_nan() || idx < 0 || idx as usize >= rows {
+            return Err(Problem::Value {
+                message: format!("index {v} is outside the vocabulary 0..{rows}"),
+            });
         }
-        Ok(Grads {
-            dx: ArrayD::zeros(x.raw_dim()),
-            dw: vec![dt.into_dyn()],
-        })
+        let mut row = dt.row_mut(idx as usize);
+        row += &d2.row(i);
     }
-}
+    Ok(Grads {
+        dx: ArrayD::zeros(x.raw_dim()),
+        dw: vec![dt.into_dyn()],
+    })
+});

@@ -12,9 +12,8 @@ use super::window::Window;
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::{add_assign, max_assign};
-use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{reshape_to, Grads, Trace};
 
 /// Spatial rank check shared by convolution and pooling.
 ///
@@ -204,23 +203,13 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         format!("pool {:?}, {}", self.pool_size, self.padding.as_str())
     }
 }
-impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (p, s) = self.geometry()?;
+layer_grad!(
+    impl<R: Rank, M: Reduce> Pool<R, M>,
+    |layer, x, w, _rng| {
+        Ok(Trace::plain(layer.forward(x, w)?))
+    },
+    |layer, x, _w, _t, dy| {
+        let (p, s) = layer.geometry()?;
         let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
         let (ph, pw, sh, sw) = if R::N == 1 {
@@ -228,8 +217,8 @@ impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
         } else {
             (p[0], p[1], s[0], s[1])
         };
-        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
-        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
+        let gh = Window::pool(h, ph, sh, layer.padding).geometry()?;
+        let gw = Window::pool(w, pw, sw, layer.padding).geometry()?;
         let (oh, ow) = (gh.out, gw.out);
         let dy4 = view4(dy)?;
         if dy4.dim() != (b, oh, ow, c) {
@@ -270,7 +259,7 @@ impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
         }
         Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
     }
-}
+);
 
 /// `keras.layers.Global{Average,Max}Pooling{1,2}D(keepdims=False)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -334,22 +323,12 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         }
     }
 }
-impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
+layer_grad!(
+    impl<R: Rank, M: Reduce> GlobalPool<R, M>,
+    |layer, x, w, _rng| {
+        Ok(Trace::plain(layer.forward(x, w)?))
+    },
+    |_, x, _w, _t, dy| {
         let b = x.shape().first().copied().unwrap_or(0);
         let c = x.shape().last().copied().unwrap_or(1).max(1);
         let cells = x.len() / (b * c).max(1);
@@ -393,7 +372,7 @@ impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
             .map_err(|_| Problem::layout("pooling gradient shape"))?;
         Ok(Grads::input(dx))
     }
-}
+);
 
 // ---------------------------------------------------------------------------------------
 // As code
