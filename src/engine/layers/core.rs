@@ -1,7 +1,7 @@
 //! Core layers: `Dense` (applied independently at every position of a multi-dimensional
 //! input), `Identity`, `Embedding`, `Rescaling`.
 
-use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, Axis, CowArray, Ix2, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
@@ -10,7 +10,27 @@ use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, Trace};
+use crate::engine::train::grad::{check_same_shape, reshape_to, Grads};
+
+/// A Dense kernel as its `(features, units)` matrix.
+fn dense_kernel(kernel: &ArrayD<f32>) -> Result<ArrayView2<'_, f32>, Problem> {
+    kernel
+        .view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| Problem::layout("Dense kernel must be 2-D"))
+}
+
+/// `x` as rows of `c` values (every leading axis together), in standard layout.
+fn as_rows<'a>(
+    x: &'a ArrayD<f32>,
+    c: usize,
+    what: &'static str,
+) -> Result<CowArray<'a, f32, Ix2>, Problem> {
+    let rows = x.len() / c.max(1);
+    x.as_standard_layout()
+        .into_shape_with_order((rows, c))
+        .map_err(|_| Problem::layout(what))
+}
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
 ///
@@ -63,10 +83,7 @@ pub fn dense_apply(
         .shape()
         .last()
         .ok_or_else(|| Problem::layout("Dense input has no axes"))?;
-    let k = kernel
-        .view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
+    let k = dense_kernel(kernel)?;
     if k.nrows() != c {
         return Err(Problem::KernelFit {
             what: "features",
@@ -74,13 +91,8 @@ pub fn dense_apply(
             got: c,
         });
     }
-    let rows = x.len() / c.max(1);
-    let xs = x.as_standard_layout();
-    let x2 = xs
-        .view()
-        .into_shape_with_order((rows, c))
-        .map_err(|_| Problem::layout("Dense input reshape"))?;
-    let mut y = gemm(x2, k);
+    let x2 = as_rows(x, c, "Dense input reshape")?;
+    let mut y = gemm(x2.view(), k);
     if let Some(b) = bias {
         let b1 = b
             .view()
@@ -168,23 +180,11 @@ layer_grad!(
     },
     |layer, x, w, t, dy| {
         let kernel = first_weight(w)?;
-        let k = kernel
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
+        let k = dense_kernel(kernel)?;
         let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let (c, u) = k.dim();
-        let rows = x.len() / c.max(1);
-        let xs = x.as_standard_layout();
-        let x2 = xs
-            .view()
-            .into_shape_with_order((rows, c))
-            .map_err(|_| Problem::layout("Dense input reshape"))?;
-        let dzs = dz.as_standard_layout();
-        let dz2 = dzs
-            .view()
-            .into_shape_with_order((rows, u))
-            .map_err(|_| Problem::layout("Dense gradient reshape"))?;
+        let x2 = as_rows(x, c, "Dense input reshape")?;
+        let dz2 = as_rows(&dz, u, "Dense gradient reshape")?;
         let dk = x2.t().dot(&dz2).into_dyn();
         let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
         let mut dw = vec![dk];
@@ -217,14 +217,10 @@ impl LayerRules for Identity {
         "pass-through".into()
     }
 }
-layer_grad!(
-    Identity,
-    |_, x, _w, _rng| { Ok(Trace::plain(x.clone())) },
-    |_, x, _w, _t, dy| {
-        check_same_shape(dy, x)?;
-        Ok(Grads::input(dy.clone()))
-    }
-);
+plain_grad!(Identity, |_, x, _w, _t, dy| {
+    check_same_shape(dy, x)?;
+    Ok(Grads::input(dy.clone()))
+});
 
 /// `keras.layers.Rescaling(scale, offset=0.0)`: `x * scale + offset`.
 ///

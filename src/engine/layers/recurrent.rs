@@ -383,6 +383,30 @@ impl Lstm {
     }
 }
 
+/// A GRU's input-side and recurrent-side biases (the latter only with `reset_after`).
+type GruBiases = (Option<Array1<f32>>, Option<Array1<f32>>);
+
+impl Gru {
+    /// The input and recurrent biases: the two rows of a `(2, 3·units)` bias with
+    /// `reset_after`, else the one bias on the input side.
+    fn biases(
+        &self,
+        bias: Option<&ArrayD<f32>>,
+    ) -> Result<GruBiases, Problem> {
+        Ok(match bias {
+            Some(b) if self.reset_after => {
+                let b2 = mat(b, "bias")?;
+                (
+                    Some(b2.index_axis(Axis(0), 0).to_owned()),
+                    Some(b2.index_axis(Axis(0), 1).to_owned()),
+                )
+            }
+            Some(b) => (Some(vec1(b)), None),
+            None => (None, None),
+        })
+    }
+}
+
 impl Gru {
     fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         let u3 = gate_width(3, self.units)?;
@@ -395,17 +419,7 @@ impl Gru {
     fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
         let RnnWeights { k, r, bias } = w;
         let u = self.units;
-        let (bi, br) = match bias {
-            Some(b) if self.reset_after => {
-                let b2 = mat(b, "bias")?;
-                (
-                    Some(b2.index_axis(Axis(0), 0).to_owned()),
-                    Some(b2.index_axis(Axis(0), 1).to_owned()),
-                )
-            }
-            Some(b) => (Some(vec1(b)), None),
-            None => (None, None),
-        };
+        let (bi, br) = self.biases(bias)?;
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
             let mut xz = gemm(xt.view(), k.view());
@@ -825,17 +839,7 @@ impl Gru {
     fn bptt(&self, bp: &Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
         let RnnWeights { k, r, bias } = w;
         let u = self.units;
-        let (bi, br) = match bias {
-            Some(b) if self.reset_after => {
-                let b2 = mat(b, "bias")?;
-                (
-                    Some(b2.index_axis(Axis(0), 0).to_owned()),
-                    Some(b2.index_axis(Axis(0), 1).to_owned()),
-                )
-            }
-            Some(b) => (Some(vec1(b)), None),
-            None => (None, None),
-        };
+        let (bi, br) = self.biases(bias)?;
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         let (bsz, t, _) = bp.x.dim();
         let cols = |m: &Array2<f32>, g: usize| m.slice(s![.., g * u..(g + 1) * u]).to_owned();
