@@ -730,20 +730,15 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let ((k, s, d), op) = self.geo()?;
-        let x4 = view4(x)?;
-        let kern = kernel4(first_weight(w)?, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (b, h, wd, c) = x4.dim();
-        let (kh, kw, f, kc) = kern.dim();
-        if kc != c {
-            return Err(Problem::KernelFit {
-                what: "input channels",
-                expected: kc,
-                got: c,
-            });
-        }
-        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
+        let TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        } = self.run(x, w)?;
         // (B*H*W, C) · (C, kh*kw*F) then scatter-add into the output.
         let xm = x4
             .as_standard_layout()
@@ -1452,7 +1447,51 @@ fn bias_grad(dz: ArrayView4<'_, f32>) -> ArrayD<f32> {
     ndarray::Array1::from(db).into_dyn()
 }
 
+/// A transposed convolution's input and kernel as 4-D views, with their sizes (input
+/// `(batch, height, width, channels)`, kernel `(height, width, filters)`), the window, and
+/// the output size and crop of [`ConvTranspose::transposed_plan`].
+struct TransposedRun<'a> {
+    x4: ArrayView4<'a, f32>,
+    kern: ArrayView4<'a, f32>,
+    g: Geo2,
+    dims: (usize, usize, usize, usize),
+    kdims: (usize, usize, usize),
+    out: [usize; 2],
+    crop: [usize; 2],
+}
+
 impl<R: Rank> ConvTranspose<R> {
+    /// What both passes start from: the input and kernel as 4-D views, their sizes, the
+    /// window and the output plan.
+    fn run<'a>(
+        &self,
+        x: &'a ArrayD<f32>,
+        w: &'a [ArrayD<f32>],
+    ) -> Result<TransposedRun<'a>, Problem> {
+        let ((k, s, d), op) = self.geo()?;
+        let x4 = view4(x)?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (b, h, wd, c) = x4.dim();
+        let (kh, kw, f, kc) = kern.dim();
+        if kc != c {
+            return Err(Problem::KernelFit {
+                what: "input channels",
+                expected: kc,
+                got: c,
+            });
+        }
+        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
+        Ok(TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        })
+    }
     /// Output size and leading crop of both axes of a `(B, H, W, C)` view.
     fn transposed_plan(
         &self,
@@ -1481,21 +1520,15 @@ layer_grad!(
     impl<R: Rank> ConvTranspose<R>,
     conv_train!(),
     |layer, x, w, t, dy| {
-        let ((k, s, d), op) = layer.geo()?;
-        let x4 = view4(x)?;
-        let kernel = first_weight(w)?;
-        let kern = kernel4(kernel, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (b, h, wd, c) = x4.dim();
-        let (kh, kw, f, kc) = kern.dim();
-        if kc != c {
-            return Err(Problem::KernelFit {
-                what: "input channels",
-                expected: kc,
-                got: c,
-            });
-        }
-        let (out, crop) = layer.transposed_plan(h, wd, g, op.as_ref())?;
+        let TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        } = layer.run(x, w)?;
         let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let dz4 = view4(&dz)?;
         if dz4.dim() != (b, out[0], out[1], f) {
@@ -1530,7 +1563,7 @@ layer_grad!(
                 }
             }
         }
-        let dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
+        let dw = vec![reshape_to(&dk.into_dyn(), first_weight(w)?.shape())?];
         conv_grads(dw, layer.use_bias, dz4, dx, x)
     }
 );
