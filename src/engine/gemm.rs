@@ -260,26 +260,19 @@ fn pack_b<Q: Quad>(bv: &[f32], k: usize, n: usize) -> Vec<Q> {
 /// tile's rows as (left, right) vector pairs.
 #[inline(always)]
 fn tile<Q: Quad>(a: [&[f32]; MR], bp: &[Q]) -> [[Q; 2]; MR] {
-    let (mut c00, mut c01, mut c10, mut c11) = (Q::ZERO, Q::ZERO, Q::ZERO, Q::ZERO);
-    let (mut c20, mut c21, mut c30, mut c31) = (Q::ZERO, Q::ZERO, Q::ZERO, Q::ZERO);
+    let mut c = [[Q::ZERO; 2]; MR];
     let [r0, r1, r2, r3] = a;
     let steps = bp.chunks_exact(2).zip(r0).zip(r1).zip(r2).zip(r3);
     for ((((b, &x0), &x1), &x2), &x3) in steps {
         let (b0, b1) = (b[0], b[1]);
-        let a0 = Q::splat(x0);
-        c00 = Q::mul_add(c00, a0, b0);
-        c01 = Q::mul_add(c01, a0, b1);
-        let a1 = Q::splat(x1);
-        c10 = Q::mul_add(c10, a1, b0);
-        c11 = Q::mul_add(c11, a1, b1);
-        let a2 = Q::splat(x2);
-        c20 = Q::mul_add(c20, a2, b0);
-        c21 = Q::mul_add(c21, a2, b1);
-        let a3 = Q::splat(x3);
-        c30 = Q::mul_add(c30, a3, b0);
-        c31 = Q::mul_add(c31, a3, b1);
+        // A fixed 4-row loop over a local array: unrolled, the accumulators stay in registers.
+        for (row, x) in c.iter_mut().zip([x0, x1, x2, x3]) {
+            let ax = Q::splat(x);
+            row[0] = Q::mul_add(row[0], ax, b0);
+            row[1] = Q::mul_add(row[1], ax, b1);
+        }
     }
-    [[c00, c01], [c10, c11], [c20, c21], [c30, c31]]
+    c
 }
 
 /// The tiled product (B packed, A read in place, 4×8 register tiles).

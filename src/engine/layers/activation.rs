@@ -6,11 +6,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
-use super::{Explanation, Init, LayerRules, WeightSpec};
+use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
-use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
 macro_rules! activations {
     ($( $v:ident = $s:literal $(| $alias:literal)* ;)*) => {
@@ -265,25 +264,9 @@ impl LayerRules for ActivationLayer {
         self.activation.name().to_string()
     }
 }
-impl LayerGrad for ActivationLayer {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(self.activation.backward(x, &t.y, dy)?))
-    }
-}
+plain_grad!(ActivationLayer, |layer, x, _w, t, dy| {
+    Ok(Grads::input(layer.activation.backward(x, &t.y, dy)?))
+});
 
 /// `keras.layers.ReLU(max_value=None, negative_slope=0.0, threshold=0.0)`.
 ///
@@ -341,38 +324,22 @@ impl LayerRules for Relu {
         }
     }
 }
-impl LayerGrad for Relu {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (t, ns, mv) = (self.threshold, self.negative_slope, self.max_value);
-        Ok(Grads::input(times_derivative(x, dy, |v| {
-            if v >= t {
-                match mv {
-                    Some(m) if v > m => 0.0,
-                    _ => 1.0,
-                }
-            } else {
-                match mv {
-                    Some(m) if ns * (v - t) > m => 0.0,
-                    _ => ns,
-                }
+plain_grad!(Relu, |layer, x, _w, _t, dy| {
+    let (t, ns, mv) = (layer.threshold, layer.negative_slope, layer.max_value);
+    Ok(Grads::input(times_derivative(x, dy, |v| {
+        if v >= t {
+            match mv {
+                Some(m) if v > m => 0.0,
+                _ => 1.0,
             }
-        })?))
-    }
-}
+        } else {
+            match mv {
+                Some(m) if ns * (v - t) > m => 0.0,
+                _ => ns,
+            }
+        }
+    })?))
+});
 
 /// `keras.layers.LeakyReLU(negative_slope=0.3)` (Keras 2's `alpha` accepted).
 ///
@@ -414,32 +381,16 @@ impl LayerRules for LeakyRelu {
         format!("slope {}", self.negative_slope)
     }
 }
-impl LayerGrad for LeakyRelu {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let a = self.negative_slope;
-        Ok(Grads::input(times_derivative(x, dy, |v| {
-            if v >= 0.0 {
-                1.0
-            } else {
-                a
-            }
-        })?))
-    }
-}
+plain_grad!(LeakyRelu, |layer, x, _w, _t, dy| {
+    let a = layer.negative_slope;
+    Ok(Grads::input(times_derivative(x, dy, |v| {
+        if v >= 0.0 {
+            1.0
+        } else {
+            a
+        }
+    })?))
+});
 
 /// `keras.layers.PReLU(shared_axes=None)`: a learned slope per element (alpha has the input
 /// shape without batch, with shared axes set to 1).
@@ -482,10 +433,7 @@ impl LayerRules for PRelu {
         )])
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let alpha = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+        let alpha = first_weight(w)?;
         let mut shape = vec![1];
         shape.extend_from_slice(alpha.shape());
         let alpha = alpha
@@ -518,58 +466,39 @@ impl LayerRules for PRelu {
         }
     }
 }
-impl LayerGrad for PRelu {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        let alpha = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let mut shape = vec![1];
-        shape.extend_from_slice(alpha.shape());
-        let a4 = alpha
-            .view()
-            .into_shape_with_order(ndarray::IxDyn(&shape))
-            .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
-        let ab = a4
-            .broadcast(x.raw_dim())
-            .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
-        let mut dx = dy.clone();
-        let mut full = ArrayD::<f32>::zeros(x.raw_dim());
-        Zip::from(&mut dx)
-            .and(&mut full)
-            .and(x)
-            .and(&ab)
-            .for_each(|d, f, &v, &a| {
-                if v < 0.0 {
-                    *f = *d * v;
-                    *d *= a;
-                }
-            });
-        // Sum the per-element slope gradients over the batch and the shared axes.
-        let mut da = full.sum_axis(Axis(0));
-        for (ax, &n) in alpha.shape().iter().enumerate() {
-            if n == 1 && da.shape()[ax] != 1 {
-                da = da.sum_axis(Axis(ax)).insert_axis(Axis(ax));
+plain_grad!(PRelu, |_, x, w, _t, dy| {
+    check_same_shape(dy, x)?;
+    let alpha = first_weight(w)?;
+    let mut shape = vec![1];
+    shape.extend_from_slice(alpha.shape());
+    let a4 = alpha
+        .view()
+        .into_shape_with_order(ndarray::IxDyn(&shape))
+        .map_err(|_| Problem::layout("PReLU alpha has the wrong size"))?;
+    let ab = a4
+        .broadcast(x.raw_dim())
+        .ok_or_else(|| Problem::layout("PReLU alpha does not broadcast to the input"))?;
+    let mut dx = dy.clone();
+    let mut full = ArrayD::<f32>::zeros(x.raw_dim());
+    Zip::from(&mut dx)
+        .and(&mut full)
+        .and(x)
+        .and(&ab)
+        .for_each(|d, f, &v, &a| {
+            if v < 0.0 {
+                *f = *d * v;
+                *d *= a;
             }
+        });
+    // Sum the per-element slope gradients over the batch and the shared axes.
+    let mut da = full.sum_axis(Axis(0));
+    for (ax, &n) in alpha.shape().iter().enumerate() {
+        if n == 1 && da.shape()[ax] != 1 {
+            da = da.sum_axis(Axis(ax)).insert_axis(Axis(ax));
         }
-        Ok(Grads { dx, dw: vec![da] })
     }
-}
+    Ok(Grads { dx, dw: vec![da] })
+});
 
 /// `keras.layers.ELU(alpha=1.0)`.
 ///
@@ -602,32 +531,16 @@ impl LayerRules for Elu {
         format!("alpha {}", self.alpha)
     }
 }
-impl LayerGrad for Elu {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let a = self.alpha;
-        Ok(Grads::input(times_derivative(x, dy, |v| {
-            if v > 0.0 {
-                1.0
-            } else {
-                a * v.exp()
-            }
-        })?))
-    }
-}
+plain_grad!(Elu, |layer, x, _w, _t, dy| {
+    let a = layer.alpha;
+    Ok(Grads::input(times_derivative(x, dy, |v| {
+        if v > 0.0 {
+            1.0
+        } else {
+            a * v.exp()
+        }
+    })?))
+});
 
 /// `keras.layers.Softmax(axis=-1)`.
 ///
@@ -716,31 +629,15 @@ impl LayerRules for Softmax {
         format!("axis {}", self.axis)
     }
 }
-impl LayerGrad for Softmax {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, &t.y)?;
-        Ok(Grads::input(softmax_backward(
-            &t.y,
-            dy,
-            tensor_axis(self.axis, x.ndim()),
-            false,
-        )))
-    }
-}
+plain_grad!(Softmax, |layer, x, _w, t, dy| {
+    check_same_shape(dy, &t.y)?;
+    Ok(Grads::input(softmax_backward(
+        &t.y,
+        dy,
+        tensor_axis(layer.axis, x.ndim()),
+        false,
+    )))
+});
 
 // ---------------------------------------------------------------------------------------
 // As code
@@ -864,6 +761,13 @@ impl LayerCode for Softmax {
 // ---------------------------------------------------------------------------------------
 
 impl Activation {
+    /// The training-mode trace of this activation over the pre-activations `z`: the
+    /// output, keeping `z` for the backward pass.
+    pub(crate) fn trace(self, z: ArrayD<f32>) -> Trace {
+        let mut y = z.clone();
+        self.apply(&mut y);
+        Trace::saving(y, vec![z])
+    }
     /// `d activation(x) / dx` at `x` (`y` = activation(x)), for the elementwise
     /// activations (softmax variants go through [`softmax_backward`]).
     pub fn derivative(self, x: f32, y: f32) -> f32 {

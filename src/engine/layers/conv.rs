@@ -11,12 +11,11 @@ use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank};
 use super::code::{extra_args, int_or_tuple, ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::pooling::{from_4d, need_spatial};
 use super::window::{dilated_span, TransposedGeometry, Window, WindowGeometry};
-use super::{Explanation, Init, LayerRules, WeightSpec};
+use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
 use crate::engine::gemm::{gemm, gemm_bias_relu};
-use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{reshape_to, Grads};
 use serde_json::{Map, Value};
 
 /// Resolved per-axis geometry, always 2-D (1-D layers use height 1).
@@ -26,6 +25,13 @@ struct Geo2 {
     s: [usize; 2],
     d: [usize; 2],
 }
+
+/// A 1×1 convolution's geometry (the pointwise step of `SeparableConv2D`).
+const POINTWISE: Geo2 = Geo2 {
+    k: [1, 1],
+    s: [1, 1],
+    d: [1, 1],
+};
 
 fn geo2(r: usize, k: &[usize], s: &[usize], d: &[usize]) -> Geo2 {
     if r == 1 {
@@ -68,12 +74,15 @@ fn positive_filters(filters: usize) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The first weight (the kernel).
-fn first_weight(w: &[ArrayD<f32>]) -> Result<&ArrayD<f32>, Problem> {
-    w.first().ok_or(Problem::MissingWeights {
-        expected: 1,
-        got: 0,
-    })
+/// At least `n` weights, or [`Problem::MissingWeights`].
+fn need_weights(w: &[ArrayD<f32>], n: usize) -> Result<(), Problem> {
+    if w.len() < n {
+        return Err(Problem::MissingWeights {
+            expected: n,
+            got: w.len(),
+        });
+    }
+    Ok(())
 }
 
 /// The bias as a slice of `f` values.
@@ -580,56 +589,38 @@ impl<R: Rank> LayerRules for Conv<R> {
         t
     }
 }
-impl<R: Rank> LayerGrad for Conv<R> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let (k, s, d) = self.geo()?;
+layer_grad!(
+    impl<R: Rank> Conv<R>,
+    |layer, x, w, _rng| {
+        let (k, s, d) = layer.geo()?;
         let x4 = view4(x)?;
         let kern = kernel4(first_weight(w)?, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
+        let (out, pad) = plan(h, wd, g, layer.padding)?;
         let f = kern.dim().3;
-        let bias = bias_slice(w.get(1).filter(|_| self.use_bias), f)?;
+        let bias = bias_slice(w.get(1).filter(|_| layer.use_bias), f)?;
         let z = from_4d(
-            conv2d_core(x4, kern, g, pad, out, self.groups, bias, false)?,
+            conv2d_core(x4, kern, g, pad, out, layer.groups, bias, false)?,
             R::N,
         );
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
+        Ok(layer.activation.trace(z))
+    },
+    |layer, x, w, t, dy| {
+        let (k, s, d) = layer.geo()?;
         let x4 = view4(x)?;
         let kernel = first_weight(w)?;
         let kern = kernel4(kernel, R::N)?;
         let g = geo2(R::N, &k, &s, &d);
         let (_, h, wd, _) = x4.dim();
-        let (out, pad) = plan(h, wd, g, self.padding)?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+        let (out, pad) = plan(h, wd, g, layer.padding)?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let dz4 = view4(&dz)?;
-        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, self.groups)?;
-        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
+        let (dk, dx) = conv2d_backward(x4, kern, dz4, g, pad, out, layer.groups)?;
+        let dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
+        conv_grads(dw, layer.use_bias, dz4, dx, x)
     }
-}
+);
 
 /// `keras.layers.Conv1DTranspose/Conv2DTranspose(filters, kernel_size, strides=1,
 /// padding="valid", output_padding=None, dilation_rate=1)`; kernel `(*k, filters, C)`.
@@ -739,20 +730,15 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
         )
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let ((k, s, d), op) = self.geo()?;
-        let x4 = view4(x)?;
-        let kern = kernel4(first_weight(w)?, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (b, h, wd, c) = x4.dim();
-        let (kh, kw, f, kc) = kern.dim();
-        if kc != c {
-            return Err(Problem::KernelFit {
-                what: "input channels",
-                expected: kc,
-                got: c,
-            });
-        }
-        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
+        let TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        } = self.run(x, w)?;
         // (B*H*W, C) · (C, kh*kw*F) then scatter-add into the output.
         let xm = x4
             .as_standard_layout()
@@ -789,12 +775,7 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
                 }
             }
         }
-        add_bias_act(
-            y,
-            if self.use_bias { w.get(1) } else { None },
-            self.activation,
-            R::N,
-        )
+        add_bias_act(y, w.get(1).filter(|_| self.use_bias), self.activation, R::N)
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
         let rank = R::N;
@@ -830,35 +811,104 @@ impl<R: Rank> LayerRules for ConvTranspose<R> {
     }
 }
 
-/// `keras.layers.DepthwiseConv2D(kernel_size, strides=1, padding="valid",
-/// depth_multiplier=1, dilation_rate=1)`; kernel `(kh, kw, C, depth_multiplier)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DepthwiseConv2D {
-    #[serde(deserialize_with = "de_ints")]
-    pub kernel_size: Vec<usize>,
-    #[serde(deserialize_with = "de_ints")]
-    pub strides: Vec<usize>,
-    pub padding: Padding,
-    pub depth_multiplier: usize,
-    #[serde(deserialize_with = "de_ints")]
-    pub dilation_rate: Vec<usize>,
-    pub activation: Activation,
-    pub use_bias: bool,
+/// The struct and `Default` of a depthwise kind: its own leading fields (with their
+/// defaults), then the depthwise convolution's Keras arguments; and what both kinds ask of
+/// them.
+macro_rules! depthwise_kind {
+    ($(#[$doc:meta])* $kind:ident { $($field:ident: $ty:ty = $default:expr),* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct $kind {
+            $(pub $field: $ty,)*
+            #[serde(deserialize_with = "de_ints")]
+            pub kernel_size: Vec<usize>,
+            #[serde(deserialize_with = "de_ints")]
+            pub strides: Vec<usize>,
+            pub padding: Padding,
+            pub depth_multiplier: usize,
+            #[serde(deserialize_with = "de_ints")]
+            pub dilation_rate: Vec<usize>,
+            pub activation: Activation,
+            pub use_bias: bool,
+        }
+
+        impl Default for $kind {
+            fn default() -> Self {
+                $kind {
+                    $($field: $default,)*
+                    kernel_size: vec![3, 3],
+                    strides: vec![1, 1],
+                    padding: Padding::Valid,
+                    depth_multiplier: 1,
+                    dilation_rate: vec![1, 1],
+                    activation: Activation::Linear,
+                    use_bias: true,
+                }
+            }
+        }
+
+        impl $kind {
+            /// A positive `depth_multiplier`, then the window ([`check_geo_with`]).
+            fn depthwise_geo(&self, allow_strided_dilation: bool) -> Result<Geo, Problem> {
+                if self.depth_multiplier == 0 {
+                    return Err(Problem::config(
+                        "depth_multiplier",
+                        "must be a positive integer, got 0",
+                    ));
+                }
+                check_geo_with(
+                    2,
+                    &self.kernel_size,
+                    &self.strides,
+                    &self.dilation_rate,
+                    self.padding,
+                    allow_strided_dilation,
+                )
+            }
+            /// The depthwise kernel over `c` input channels.
+            fn depthwise_kernel(&self, k: &[usize], c: usize) -> WeightSpec {
+                WeightSpec::new(
+                    "depthwise_kernel",
+                    vec![k[0], k[1], c, self.depth_multiplier],
+                    Init::GlorotUniform,
+                )
+            }
+            /// The depthwise step in `PyTorch`: a grouped `nn.Conv2d`, one group per input
+            /// channel, with the `bias` argument and the comment `note`. Returns its
+            /// output channels.
+            fn torch_depthwise(&self, t: &mut Torch, inp: &[usize], bias: &str, note: &str) -> usize {
+                let geometry = (
+                    &self.kernel_size[..],
+                    &self.strides[..],
+                    &self.dilation_rate[..],
+                );
+                let (c_in, k, extra) = torch_conv_start(t, inp, 2, geometry, self.padding);
+                let m = self.depth_multiplier.max(1);
+                t.push(format!(
+                    "nn.Conv2d({c_in}, {}, kernel_size={}{}, groups={c_in}{bias}),  # {note}",
+                    c_in * m,
+                    int_or_tuple(&k),
+                    extra_args(&extra)
+                ));
+                c_in * m
+            }
+            /// `intro`, then how each spatial axis comes out.
+            fn explain_axes(&self, intro: String, input: &Shape, (k, s, d): &Geo) -> Explanation {
+                axis_steps(
+                    Explanation::new(intro),
+                    spatial_out(input, k, s, d, self.padding),
+                    |a| a.formula(),
+                )
+            }
+        }
+    };
 }
 
-impl Default for DepthwiseConv2D {
-    fn default() -> Self {
-        DepthwiseConv2D {
-            kernel_size: vec![3, 3],
-            strides: vec![1, 1],
-            padding: Padding::Valid,
-            depth_multiplier: 1,
-            dilation_rate: vec![1, 1],
-            activation: Activation::Linear,
-            use_bias: true,
-        }
-    }
+depthwise_kind! {
+    /// `keras.layers.DepthwiseConv2D(kernel_size, strides=1, padding="valid",
+    /// depth_multiplier=1, dilation_rate=1)`; kernel `(kh, kw, C, depth_multiplier)`.
+    DepthwiseConv2D {}
 }
 
 /// Depthwise convolution via grouped conv with one group per input channel.
@@ -882,20 +932,7 @@ fn depthwise(
 
 impl DepthwiseConv2D {
     fn geo(&self) -> Result<Geo, Problem> {
-        if self.depth_multiplier == 0 {
-            return Err(Problem::config(
-                "depth_multiplier",
-                "must be a positive integer, got 0",
-            ));
-        }
-        check_geo_with(
-            2,
-            &self.kernel_size,
-            &self.strides,
-            &self.dilation_rate,
-            self.padding,
-            true,
-        )
+        self.depthwise_geo(true)
     }
 }
 
@@ -916,11 +953,7 @@ impl LayerRules for DepthwiseConv2D {
     fn weights(&self, input: &Shape) -> Result<Vec<WeightSpec>, Problem> {
         let (k, _, _) = self.geo()?;
         let c = input.dims().get(2).copied().unwrap_or(0);
-        let mut w = vec![WeightSpec::new(
-            "depthwise_kernel",
-            vec![k[0], k[1], c, self.depth_multiplier],
-            Init::GlorotUniform,
-        )];
+        let mut w = vec![self.depthwise_kernel(&k, c)];
         if self.use_bias {
             w.push(WeightSpec::new(
                 "bias",
@@ -945,87 +978,41 @@ impl LayerRules for DepthwiseConv2D {
         let (k, s, d) = self.geo()?;
         let x4 = view4(x)?;
         let y = depthwise(x4, first_weight(w)?, geo2(2, &k, &s, &d), self.padding)?;
-        add_bias_act(
-            y,
-            if self.use_bias { w.get(1) } else { None },
-            self.activation,
-            2,
-        )
+        add_bias_act(y, w.get(1).filter(|_| self.use_bias), self.activation, 2)
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let Ok((k, s, d)) = self.geo() else {
+        let Ok(geo) = self.geo() else {
             return Explanation::new("invalid depthwise settings");
         };
-        let mut e = Explanation::new(format!(
+        let intro = format!(
             "DepthwiseConv2D filters each channel separately with its own {} kernel(s) ×{} (depth_multiplier).",
-            join(&k),
+            join(&geo.0),
             self.depth_multiplier
-        ));
-        e = axis_steps(e, spatial_out(input, &k, &s, &d, self.padding), |a| {
-            a.formula()
-        });
+        );
         let c = input.dims().get(2).copied().unwrap_or(0);
-        e.step(format!(
-            "channels: {c} × {} = {}",
-            self.depth_multiplier,
-            c * self.depth_multiplier
-        ))
-        .step(format!("{input} → {output}"))
+        self.explain_axes(intro, input, &geo)
+            .step(format!(
+                "channels: {c} × {} = {}",
+                self.depth_multiplier,
+                c * self.depth_multiplier
+            ))
+            .step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {
         format!("{}, ×{}", join(&self.kernel_size), self.depth_multiplier)
     }
 }
 
-/// `keras.layers.SeparableConv2D(filters, kernel_size, strides=1, padding="valid",
-/// depth_multiplier=1, dilation_rate=1)`: depthwise then 1×1 pointwise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SeparableConv2D {
-    pub filters: usize,
-    #[serde(deserialize_with = "de_ints")]
-    pub kernel_size: Vec<usize>,
-    #[serde(deserialize_with = "de_ints")]
-    pub strides: Vec<usize>,
-    pub padding: Padding,
-    pub depth_multiplier: usize,
-    #[serde(deserialize_with = "de_ints")]
-    pub dilation_rate: Vec<usize>,
-    pub activation: Activation,
-    pub use_bias: bool,
-}
-
-impl Default for SeparableConv2D {
-    fn default() -> Self {
-        SeparableConv2D {
-            filters: 32,
-            kernel_size: vec![3, 3],
-            strides: vec![1, 1],
-            padding: Padding::Valid,
-            depth_multiplier: 1,
-            dilation_rate: vec![1, 1],
-            activation: Activation::Linear,
-            use_bias: true,
-        }
-    }
+depthwise_kind! {
+    /// `keras.layers.SeparableConv2D(filters, kernel_size, strides=1, padding="valid",
+    /// depth_multiplier=1, dilation_rate=1)`: depthwise then 1×1 pointwise.
+    SeparableConv2D { filters: usize = 32 }
 }
 
 impl SeparableConv2D {
     fn geo(&self) -> Result<Geo, Problem> {
         positive_filters(self.filters)?;
-        if self.depth_multiplier == 0 {
-            return Err(Problem::config(
-                "depth_multiplier",
-                "must be a positive integer, got 0",
-            ));
-        }
-        check_geo(
-            2,
-            &self.kernel_size,
-            &self.strides,
-            &self.dilation_rate,
-            self.padding,
-        )
+        self.depthwise_geo(false)
     }
 }
 
@@ -1044,11 +1031,7 @@ impl LayerRules for SeparableConv2D {
             .checked_mul(self.depth_multiplier)
             .ok_or(Problem::Overflow { what: "channels" })?;
         let mut w = vec![
-            WeightSpec::new(
-                "depthwise_kernel",
-                vec![k[0], k[1], c, self.depth_multiplier],
-                Init::GlorotUniform,
-            ),
+            self.depthwise_kernel(&k, c),
             WeightSpec::new(
                 "pointwise_kernel",
                 vec![1, 1, cm, self.filters],
@@ -1073,43 +1056,26 @@ impl LayerRules for SeparableConv2D {
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
         let (k, s, d) = self.geo()?;
-        if w.len() < 2 {
-            return Err(Problem::MissingWeights {
-                expected: 2,
-                got: w.len(),
-            });
-        }
+        need_weights(w, 2)?;
         let x4 = view4(x)?;
         let dw = depthwise(x4, &w[0], geo2(2, &k, &s, &d), self.padding)?;
         let pk = kernel4(&w[1], 2)?;
         let (_, oh, ow, _) = dw.dim();
-        let one = Geo2 {
-            k: [1, 1],
-            s: [1, 1],
-            d: [1, 1],
-        };
-        let y = conv2d_core(dw.view(), pk, one, [0, 0], [oh, ow], 1, None, false)?;
-        add_bias_act(
-            y,
-            if self.use_bias { w.get(2) } else { None },
-            self.activation,
-            2,
-        )
+        let y = conv2d_core(dw.view(), pk, POINTWISE, [0, 0], [oh, ow], 1, None, false)?;
+        add_bias_act(y, w.get(2).filter(|_| self.use_bias), self.activation, 2)
     }
     fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        let Ok((k, s, d)) = self.geo() else {
+        let Ok(geo) = self.geo() else {
             return Explanation::new("invalid separable settings");
         };
-        let mut e = Explanation::new(format!(
+        let intro = format!(
             "SeparableConv2D = a depthwise {} convolution per channel (×{}), then a 1×1 convolution to {} filters.",
-            join(&k),
+            join(&geo.0),
             self.depth_multiplier,
             self.filters
-        ));
-        e = axis_steps(e, spatial_out(input, &k, &s, &d, self.padding), |a| {
-            a.formula()
-        });
-        e.step(format!("{input} → {output}"))
+        );
+        self.explain_axes(intro, input, &geo)
+            .step(format!("{input} → {output}"))
     }
     fn settings(&self) -> String {
         format!("{} filters, {}", self.filters, join(&self.kernel_size))
@@ -1234,20 +1200,7 @@ impl KerasTable for DepthwiseConv2D {
 
 impl LayerCode for DepthwiseConv2D {
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
-        let geometry = (
-            &self.kernel_size[..],
-            &self.strides[..],
-            &self.dilation_rate[..],
-        );
-        let (c_in, k, extra) = torch_conv_start(t, inp, 2, geometry, self.padding);
-        let m = self.depth_multiplier.max(1);
-        t.push(format!(
-            "nn.Conv2d({c_in}, {}, kernel_size={}{}, groups={c_in}{}),  # depthwise",
-            c_in * m,
-            int_or_tuple(&k),
-            extra_args(&extra),
-            bias_arg(self.use_bias)
-        ));
+        self.torch_depthwise(t, inp, bias_arg(self.use_bias), "depthwise");
         t.activation(self.activation.name());
     }
 }
@@ -1271,22 +1224,9 @@ impl KerasTable for SeparableConv2D {
 
 impl LayerCode for SeparableConv2D {
     fn torch(&self, t: &mut Torch, inp: &[usize], _out: &[usize]) {
-        let geometry = (
-            &self.kernel_size[..],
-            &self.strides[..],
-            &self.dilation_rate[..],
-        );
-        let (c_in, k, extra) = torch_conv_start(t, inp, 2, geometry, self.padding);
-        let m = self.depth_multiplier.max(1);
+        let mid = self.torch_depthwise(t, inp, bias_arg(false), "depthwise part");
         t.push(format!(
-            "nn.Conv2d({c_in}, {}, kernel_size={}{}, groups={c_in}, bias=False),  # depthwise part",
-            c_in * m,
-            int_or_tuple(&k),
-            extra_args(&extra)
-        ));
-        t.push(format!(
-            "nn.Conv2d({}, {}, kernel_size=1{}),  # pointwise part",
-            c_in * m,
+            "nn.Conv2d({mid}, {}, kernel_size=1{}),  # pointwise part",
             self.filters,
             bias_arg(self.use_bias)
         ));
@@ -1464,24 +1404,34 @@ fn conv2d_backward(
 
 /// A training-mode forward pass that keeps the pre-activation: the layer with a linear
 /// activation, then the activation.
-macro_rules! conv_train_forward {
+macro_rules! conv_train {
     () => {
-        fn train_forward(
-            &self,
-            x: &ArrayD<f32>,
-            w: &[ArrayD<f32>],
-            _rng: &mut Rng,
-        ) -> Result<Trace, Problem> {
+        |layer, x, w, _rng| {
             let linear = Self {
                 activation: Activation::Linear,
-                ..self.clone()
+                ..layer.clone()
             };
-            let z = linear.forward(x, w)?;
-            let mut y = z.clone();
-            self.activation.apply(&mut y);
-            Ok(Trace::saving(y, vec![z]))
+            Ok(layer.activation.trace(linear.forward(x, w)?))
         }
     };
+}
+
+/// A convolution's gradients: the kernels' `dw`, then the bias's when `use_bias` (from the
+/// pre-activation gradient `dz4`), and the input's `dx` in the shape of `x`.
+fn conv_grads(
+    mut dw: Vec<ArrayD<f32>>,
+    use_bias: bool,
+    dz4: ArrayView4<'_, f32>,
+    dx: Array4<f32>,
+    x: &ArrayD<f32>,
+) -> Result<Grads, Problem> {
+    if use_bias {
+        dw.push(bias_grad(dz4));
+    }
+    Ok(Grads {
+        dx: reshape_to(&dx.into_dyn(), x.shape())?,
+        dw,
+    })
 }
 
 /// The bias gradient of a channels-last output gradient: the sum over all but the last axis.
@@ -1497,7 +1447,51 @@ fn bias_grad(dz: ArrayView4<'_, f32>) -> ArrayD<f32> {
     ndarray::Array1::from(db).into_dyn()
 }
 
+/// A transposed convolution's input and kernel as 4-D views, with their sizes (input
+/// `(batch, height, width, channels)`, kernel `(height, width, filters)`), the window, and
+/// the output size and crop of [`ConvTranspose::transposed_plan`].
+struct TransposedRun<'a> {
+    x4: ArrayView4<'a, f32>,
+    kern: ArrayView4<'a, f32>,
+    g: Geo2,
+    dims: (usize, usize, usize, usize),
+    kdims: (usize, usize, usize),
+    out: [usize; 2],
+    crop: [usize; 2],
+}
+
 impl<R: Rank> ConvTranspose<R> {
+    /// What both passes start from: the input and kernel as 4-D views, their sizes, the
+    /// window and the output plan.
+    fn run<'a>(
+        &self,
+        x: &'a ArrayD<f32>,
+        w: &'a [ArrayD<f32>],
+    ) -> Result<TransposedRun<'a>, Problem> {
+        let ((k, s, d), op) = self.geo()?;
+        let x4 = view4(x)?;
+        let kern = kernel4(first_weight(w)?, R::N)?;
+        let g = geo2(R::N, &k, &s, &d);
+        let (b, h, wd, c) = x4.dim();
+        let (kh, kw, f, kc) = kern.dim();
+        if kc != c {
+            return Err(Problem::KernelFit {
+                what: "input channels",
+                expected: kc,
+                got: c,
+            });
+        }
+        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
+        Ok(TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        })
+    }
     /// Output size and leading crop of both axes of a `(B, H, W, C)` view.
     fn transposed_plan(
         &self,
@@ -1522,31 +1516,20 @@ impl<R: Rank> ConvTranspose<R> {
     }
 }
 
-impl<R: Rank> LayerGrad for ConvTranspose<R> {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let ((k, s, d), op) = self.geo()?;
-        let x4 = view4(x)?;
-        let kernel = first_weight(w)?;
-        let kern = kernel4(kernel, R::N)?;
-        let g = geo2(R::N, &k, &s, &d);
-        let (b, h, wd, c) = x4.dim();
-        let (kh, kw, f, kc) = kern.dim();
-        if kc != c {
-            return Err(Problem::KernelFit {
-                what: "input channels",
-                expected: kc,
-                got: c,
-            });
-        }
-        let (out, crop) = self.transposed_plan(h, wd, g, op.as_ref())?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+layer_grad!(
+    impl<R: Rank> ConvTranspose<R>,
+    conv_train!(),
+    |layer, x, w, t, dy| {
+        let TransposedRun {
+            x4,
+            kern,
+            g,
+            dims: (b, h, wd, c),
+            kdims: (kh, kw, f),
+            out,
+            crop,
+        } = layer.run(x, w)?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let dz4 = view4(&dz)?;
         if dz4.dim() != (b, out[0], out[1], f) {
             return Err(Problem::layout("transposed convolution gradient shape"));
@@ -1580,16 +1563,10 @@ impl<R: Rank> LayerGrad for ConvTranspose<R> {
                 }
             }
         }
-        let mut dw = vec![reshape_to(&dk.into_dyn(), kernel.shape())?];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
+        let dw = vec![reshape_to(&dk.into_dyn(), first_weight(w)?.shape())?];
+        conv_grads(dw, layer.use_bias, dz4, dx, x)
     }
-}
+);
 
 /// The depthwise step's gradients: a grouped convolution with one group per channel.
 fn depthwise_backward(
@@ -1612,69 +1589,34 @@ fn depthwise_backward(
     Ok((reshape_to(&dk.into_dyn(), kern.shape())?, dx))
 }
 
-impl LayerGrad for DepthwiseConv2D {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
-        let x4 = view4(x)?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let dz4 = view4(&dz)?;
-        let (dk, dx) =
-            depthwise_backward(x4, first_weight(w)?, dz4, geo2(2, &k, &s, &d), self.padding)?;
-        let mut dw = vec![dk];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
-    }
-}
+layer_grad!(DepthwiseConv2D, conv_train!(), |layer, x, w, t, dy| {
+    let (k, s, d) = layer.geo()?;
+    let x4 = view4(x)?;
+    let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
+    let dz4 = view4(&dz)?;
+    let (dk, dx) = depthwise_backward(
+        x4,
+        first_weight(w)?,
+        dz4,
+        geo2(2, &k, &s, &d),
+        layer.padding,
+    )?;
+    let dw = vec![dk];
+    conv_grads(dw, layer.use_bias, dz4, dx, x)
+});
 
-impl LayerGrad for SeparableConv2D {
-    conv_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (k, s, d) = self.geo()?;
-        if w.len() < 2 {
-            return Err(Problem::MissingWeights {
-                expected: 2,
-                got: w.len(),
-            });
-        }
-        let x4 = view4(x)?;
-        let g = geo2(2, &k, &s, &d);
-        let mid = depthwise(x4, &w[0], g, self.padding)?;
-        let pk = kernel4(&w[1], 2)?;
-        let (_, oh, ow, _) = mid.dim();
-        let one = Geo2 {
-            k: [1, 1],
-            s: [1, 1],
-            d: [1, 1],
-        };
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
-        let dz4 = view4(&dz)?;
-        let (dpk, dmid) = conv2d_backward(mid.view(), pk, dz4, one, [0, 0], [oh, ow], 1)?;
-        let (ddk, dx) = depthwise_backward(x4, &w[0], dmid.view(), g, self.padding)?;
-        let mut dw = vec![ddk, reshape_to(&dpk.into_dyn(), w[1].shape())?];
-        if self.use_bias {
-            dw.push(bias_grad(dz4));
-        }
-        Ok(Grads {
-            dx: reshape_to(&dx.into_dyn(), x.shape())?,
-            dw,
-        })
-    }
-}
+layer_grad!(SeparableConv2D, conv_train!(), |layer, x, w, t, dy| {
+    let (k, s, d) = layer.geo()?;
+    need_weights(w, 2)?;
+    let x4 = view4(x)?;
+    let g = geo2(2, &k, &s, &d);
+    let mid = depthwise(x4, &w[0], g, layer.padding)?;
+    let pk = kernel4(&w[1], 2)?;
+    let (_, oh, ow, _) = mid.dim();
+    let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
+    let dz4 = view4(&dz)?;
+    let (dpk, dmid) = conv2d_backward(mid.view(), pk, dz4, POINTWISE, [0, 0], [oh, ow], 1)?;
+    let (ddk, dx) = depthwise_backward(x4, &w[0], dmid.view(), g, layer.padding)?;
+    let dw = vec![ddk, reshape_to(&dpk.into_dyn(), w[1].shape())?];
+    conv_grads(dw, layer.use_bias, dz4, dx, x)
+});

@@ -1,17 +1,36 @@
 //! Core layers: `Dense` (applied independently at every position of a multi-dimensional
 //! input), `Identity`, `Embedding`, `Rescaling`.
 
-use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use ndarray::{ArrayD, ArrayView2, Axis, CowArray, Ix2, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
-use super::{Explanation, Init, LayerRules, WeightSpec};
+use super::{first_weight, Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::gemm;
-use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{check_same_shape, reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{check_same_shape, reshape_to, Grads};
+
+/// A Dense kernel as its `(features, units)` matrix.
+fn dense_kernel(kernel: &ArrayD<f32>) -> Result<ArrayView2<'_, f32>, Problem> {
+    kernel
+        .view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| Problem::layout("Dense kernel must be 2-D"))
+}
+
+/// `x` as rows of `c` values (every leading axis together), in standard layout.
+fn as_rows<'a>(
+    x: &'a ArrayD<f32>,
+    c: usize,
+    what: &'static str,
+) -> Result<CowArray<'a, f32, Ix2>, Problem> {
+    let rows = x.len() / c.max(1);
+    x.as_standard_layout()
+        .into_shape_with_order((rows, c))
+        .map_err(|_| Problem::layout(what))
+}
 
 /// `keras.layers.Dense(units, activation=None, use_bias=True)`.
 ///
@@ -64,10 +83,7 @@ pub fn dense_apply(
         .shape()
         .last()
         .ok_or_else(|| Problem::layout("Dense input has no axes"))?;
-    let k = kernel
-        .view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
+    let k = dense_kernel(kernel)?;
     if k.nrows() != c {
         return Err(Problem::KernelFit {
             what: "features",
@@ -75,13 +91,8 @@ pub fn dense_apply(
             got: c,
         });
     }
-    let rows = x.len() / c.max(1);
-    let xs = x.as_standard_layout();
-    let x2 = xs
-        .view()
-        .into_shape_with_order((rows, c))
-        .map_err(|_| Problem::layout("Dense input reshape"))?;
-    let mut y = gemm(x2, k);
+    let x2 = as_rows(x, c, "Dense input reshape")?;
+    let mut y = gemm(x2.view(), k);
     if let Some(b) = bias {
         let b1 = b
             .view()
@@ -125,10 +136,7 @@ impl LayerRules for Dense {
         checked_product([p, c as u64, self.units as u64], "multiply-adds")
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+        let kernel = first_weight(w)?;
         let mut y = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
         self.activation.apply(&mut y);
         Ok(y)
@@ -163,59 +171,29 @@ impl LayerRules for Dense {
         s
     }
 }
-impl LayerGrad for Dense {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let z = dense_apply(x, kernel, if self.use_bias { w.get(1) } else { None })?;
-        let mut y = z.clone();
-        self.activation.apply(&mut y);
-        Ok(Trace::saving(y, vec![z]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let kernel = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let k = kernel
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|_| Problem::layout("Dense kernel must be 2-D"))?;
-        let dz = self.activation.backward(t.saved(0)?, &t.y, dy)?;
+layer_grad!(
+    Dense,
+    |layer, x, w, _rng| {
+        let kernel = first_weight(w)?;
+        let z = dense_apply(x, kernel, if layer.use_bias { w.get(1) } else { None })?;
+        Ok(layer.activation.trace(z))
+    },
+    |layer, x, w, t, dy| {
+        let kernel = first_weight(w)?;
+        let k = dense_kernel(kernel)?;
+        let dz = layer.activation.backward(t.saved(0)?, &t.y, dy)?;
         let (c, u) = k.dim();
-        let rows = x.len() / c.max(1);
-        let xs = x.as_standard_layout();
-        let x2 = xs
-            .view()
-            .into_shape_with_order((rows, c))
-            .map_err(|_| Problem::layout("Dense input reshape"))?;
-        let dzs = dz.as_standard_layout();
-        let dz2 = dzs
-            .view()
-            .into_shape_with_order((rows, u))
-            .map_err(|_| Problem::layout("Dense gradient reshape"))?;
+        let x2 = as_rows(x, c, "Dense input reshape")?;
+        let dz2 = as_rows(&dz, u, "Dense gradient reshape")?;
         let dk = x2.t().dot(&dz2).into_dyn();
         let dx = reshape_to(&dz2.dot(&k.t()).into_dyn(), x.shape())?;
         let mut dw = vec![dk];
-        if self.use_bias {
+        if layer.use_bias {
             dw.push(dz2.sum_axis(Axis(0)).into_dyn());
         }
         Ok(Grads { dx, dw })
     }
-}
+);
 
 /// `keras.layers.Identity()`.
 ///
@@ -239,26 +217,10 @@ impl LayerRules for Identity {
         "pass-through".into()
     }
 }
-impl LayerGrad for Identity {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(x.clone()))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        Ok(Grads::input(dy.clone()))
-    }
-}
+plain_grad!(Identity, |_, x, _w, _t, dy| {
+    check_same_shape(dy, x)?;
+    Ok(Grads::input(dy.clone()))
+});
 
 /// `keras.layers.Rescaling(scale, offset=0.0)`: `x * scale + offset`.
 ///
@@ -296,26 +258,10 @@ impl LayerRules for Rescaling {
         format!("× {} + {}", self.scale, self.offset)
     }
 }
-impl LayerGrad for Rescaling {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        Ok(Grads::input(dy * self.scale))
-    }
-}
+plain_grad!(Rescaling, |layer, x, _w, _t, dy| {
+    check_same_shape(dy, x)?;
+    Ok(Grads::input(dy * layer.scale))
+});
 
 /// `keras.layers.Embedding(input_dim, output_dim)`: integer indices → vectors.
 ///
@@ -365,10 +311,7 @@ impl LayerRules for Embedding {
         )])
     }
     fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        let table = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
+        let table = first_weight(w)?;
         let table = table
             .view()
             .into_dimensionality::<Ix2>()
@@ -485,52 +428,33 @@ impl LayerCode for Embedding {
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-/// The table's gradient: each looked-up row gathers its output gradient. The indices get
-/// none (Keras casts them to integers).
-impl LayerGrad for Embedding {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let table = w.first().ok_or(Problem::MissingWeights {
-            expected: 1,
-            got: 0,
-        })?;
-        let (rows, dim) = match table.shape() {
-            [r, d] => (*r, *d),
-            _ => return Err(Problem::layout("embeddings must be 2-D")),
-        };
-        let n = x.len();
-        let dys = dy.as_standard_layout();
-        let d2 = dys
-            .view()
-            .into_shape_with_order((n, dim))
-            .map_err(|_| Problem::layout("Embedding gradient reshape"))?;
-        let mut dt = ndarray::Array2::<f32>::zeros((rows, dim));
-        for (i, &v) in x.as_standard_layout().iter().enumerate() {
-            let idx = v as i64;
-            if v.is_nan() || idx < 0 || idx as usize >= rows {
-                return Err(Problem::Value {
-                    message: format!("index {v} is outside the vocabulary 0..{rows}"),
-                });
-            }
-            let mut row = dt.row_mut(idx as usize);
-            row += &d2.row(i);
+// The table's gradient: each looked-up row gathers its output gradient. The indices get
+// none (Keras casts them to integers).
+plain_grad!(Embedding, |_, x, w, _t, dy| {
+    let table = first_weight(w)?;
+    let (rows, dim) = match table.shape() {
+        [r, d] => (*r, *d),
+        _ => return Err(Problem::layout("embeddings must be 2-D")),
+    };
+    let n = x.len();
+    let dys = dy.as_standard_layout();
+    let d2 = dys
+        .view()
+        .into_shape_with_order((n, dim))
+        .map_err(|_| Problem::layout("Embedding gradient reshape"))?;
+    let mut dt = ndarray::Array2::<f32>::zeros((rows, dim));
+    for (i, &v) in x.as_standard_layout().iter().enumerate() {
+        let idx = v as i64;
+        if v.is_nan() || idx < 0 || idx as usize >= rows {
+            return Err(Problem::Value {
+                message: format!("index {v} is outside the vocabulary 0..{rows}"),
+            });
         }
-        Ok(Grads {
-            dx: ArrayD::zeros(x.raw_dim()),
-            dw: vec![dt.into_dyn()],
-        })
+        let mut row = dt.row_mut(idx as usize);
+        row += &d2.row(i);
     }
-}
+    Ok(Grads {
+        dx: ArrayD::zeros(x.raw_dim()),
+        dw: vec![dt.into_dyn()],
+    })
+});

@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
-use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads};
 
 /// `keras.layers.GroupNormalization(groups=32, axis=-1, epsilon=0.001, center=True,
 /// scale=True)`: splits the channels on `axis` into `groups` equal groups and normalises
@@ -390,93 +389,78 @@ fn group_cells(
     })
 }
 
-impl LayerGrad for GroupNormalization {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
+// The backward pass: per sample and group of `n` values, with `x̂ = (x − mean)·r`,
+// `r = (var + ε)^(−1/2)` and `dx̂ = dy·γ`: `dx = r/n · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂))`;
+// `dγ = Σ dy·x̂` and `dβ = Σ dy` per channel over the batch and positions.
+plain_grad!(GroupNormalization, |layer, x, w, _t, dy| {
+    check_same_shape(dy, x)?;
+    let shape = x.shape();
+    let (&batch, dims) = shape
+        .split_first()
+        .ok_or_else(|| Problem::layout("GroupNormalization input has no axes"))?;
+    let g = layer.grouping(dims)?;
+    let gamma = if layer.scale {
+        Some(GroupNormalization::channel_weight(
+            w, 0, "gamma", g.channels,
+        )?)
+    } else {
+        None
+    };
+    if layer.center {
+        GroupNormalization::channel_weight(w, usize::from(layer.scale), "beta", g.channels)?;
     }
-
-    /// Per sample and group of `n` values, with `x̂ = (x − mean)·r`, `r = (var + ε)^(−1/2)`
-    /// and `dx̂ = dy·γ`: `dx = r/n · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂))`; `dγ = Σ dy·x̂` and
-    /// `dβ = Σ dy` per channel over the batch and positions.
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        let shape = x.shape();
-        let (&batch, dims) = shape
-            .split_first()
-            .ok_or_else(|| Problem::layout("GroupNormalization input has no axes"))?;
-        let g = self.grouping(dims)?;
-        let gamma = if self.scale {
-            Some(Self::channel_weight(w, 0, "gamma", g.channels)?)
-        } else {
-            None
-        };
-        if self.center {
-            Self::channel_weight(w, usize::from(self.scale), "beta", g.channels)?;
-        }
-        let outer: usize = dims[..g.axis - 1].iter().product();
-        let inner: usize = dims[g.axis..].iter().product();
-        let (xs, dys) = (x.as_standard_layout(), dy.as_standard_layout());
-        let layout = || Problem::layout("GroupNormalization input layout");
-        let (data, grad) = (
-            xs.as_slice().ok_or_else(layout)?,
-            dys.as_slice().ok_or_else(layout)?,
-        );
-        let mut dx = vec![0.0f32; data.len()];
-        let (mut dgamma, mut dbeta) = (vec![0.0f32; g.channels], vec![0.0f32; g.channels]);
-        let n = (outer * g.per_group * inner) as f64;
-        for b in 0..batch {
-            let base = b * outer * g.channels * inner;
-            for grp in 0..g.groups {
-                let cells = || group_cells(g, outer, inner, base, grp);
-                let mean = (cells().map(|(k, _)| f64::from(data[k])).sum::<f64>() / n) as f32;
-                let var = (cells()
-                    .map(|(k, _)| f64::from(data[k] - mean).powi(2))
-                    .sum::<f64>()
-                    / n) as f32;
-                let r = 1.0 / (var + self.epsilon).sqrt();
-                let at = |k: usize, c: usize| {
-                    let xhat = (data[k] - mean) * r;
-                    let dxhat = gamma.as_ref().map_or(grad[k], |gm| grad[k] * gm[c]);
-                    (xhat, dxhat)
-                };
-                let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                for (k, c) in cells() {
-                    let (xhat, dxhat) = at(k, c);
-                    s1 += f64::from(dxhat);
-                    s2 += f64::from(dxhat * xhat);
-                    dgamma[c] += grad[k] * xhat;
-                    dbeta[c] += grad[k];
-                }
-                let (s1, s2) = (s1 as f32, s2 as f32);
-                let nf = n as f32;
-                for (k, c) in cells() {
-                    let (xhat, dxhat) = at(k, c);
-                    dx[k] = r / nf * (nf * dxhat - s1 - xhat * s2);
-                }
+    let outer: usize = dims[..g.axis - 1].iter().product();
+    let inner: usize = dims[g.axis..].iter().product();
+    let (xs, dys) = (x.as_standard_layout(), dy.as_standard_layout());
+    let layout = || Problem::layout("GroupNormalization input layout");
+    let (data, grad) = (
+        xs.as_slice().ok_or_else(layout)?,
+        dys.as_slice().ok_or_else(layout)?,
+    );
+    let mut dx = vec![0.0f32; data.len()];
+    let (mut dgamma, mut dbeta) = (vec![0.0f32; g.channels], vec![0.0f32; g.channels]);
+    let n = (outer * g.per_group * inner) as f64;
+    for b in 0..batch {
+        let base = b * outer * g.channels * inner;
+        for grp in 0..g.groups {
+            let cells = || group_cells(g, outer, inner, base, grp);
+            let mean = (cells().map(|(k, _)| f64::from(data[k])).sum::<f64>() / n) as f32;
+            let var = (cells()
+                .map(|(k, _)| f64::from(data[k] - mean).powi(2))
+                .sum::<f64>()
+                / n) as f32;
+            let r = 1.0 / (var + layer.epsilon).sqrt();
+            let at = |k: usize, c: usize| {
+                let xhat = (data[k] - mean) * r;
+                let dxhat = gamma.as_ref().map_or(grad[k], |gm| grad[k] * gm[c]);
+                (xhat, dxhat)
+            };
+            let (mut s1, mut s2) = (0.0f64, 0.0f64);
+            for (k, c) in cells() {
+                let (xhat, dxhat) = at(k, c);
+                s1 += f64::from(dxhat);
+                s2 += f64::from(dxhat * xhat);
+                dgamma[c] += grad[k] * xhat;
+                dbeta[c] += grad[k];
+            }
+            let (s1, s2) = (s1 as f32, s2 as f32);
+            let nf = n as f32;
+            for (k, c) in cells() {
+                let (xhat, dxhat) = at(k, c);
+                dx[k] = r / nf * (nf * dxhat - s1 - xhat * s2);
             }
         }
-        let mut dw = Vec::new();
-        if self.scale {
-            dw.push(ArrayD::from_shape_vec(IxDyn(&[g.channels]), dgamma).map_err(|_| layout())?);
-        }
-        if self.center {
-            dw.push(ArrayD::from_shape_vec(IxDyn(&[g.channels]), dbeta).map_err(|_| layout())?);
-        }
-        let dx = ArrayD::from_shape_vec(IxDyn(shape), dx).map_err(|_| layout())?;
-        Ok(Grads { dx, dw })
     }
-}
+    let mut dw = Vec::new();
+    if layer.scale {
+        dw.push(ArrayD::from_shape_vec(IxDyn(&[g.channels]), dgamma).map_err(|_| layout())?);
+    }
+    if layer.center {
+        dw.push(ArrayD::from_shape_vec(IxDyn(&[g.channels]), dbeta).map_err(|_| layout())?);
+    }
+    let dx = ArrayD::from_shape_vec(IxDyn(shape), dx).map_err(|_| layout())?;
+    Ok(Grads { dx, dw })
+});
 
 #[cfg(test)]
 mod tests {

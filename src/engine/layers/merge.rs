@@ -230,179 +230,171 @@ fn scaled(
     Ok(out)
 }
 
-impl MultiGrad for Elementwise {
-    /// The forward pass folds left (`op(op(x0, x1), x2)`); the backward pass unfolds it:
-    /// each step's gradient goes to its two operands, summed over the axes each one was
-    /// broadcast along. `Maximum` / `Minimum` send a tie's gradient half to each side, as
-    /// JAX's `max` does.
-    fn backward_multi(
-        &self,
-        xs: &[&ArrayD<f32>],
-        _w: &[ArrayD<f32>],
-        dy: &ArrayD<f32>,
-    ) -> Result<MultiGrads, Problem> {
-        let as_problem = |e: GraphProblem| Problem::Value {
-            message: e.to_string(),
-        };
-        let (first, rest) = xs
-            .split_first()
-            .ok_or_else(|| Problem::layout("a merge layer needs inputs"))?;
-        let mut partial = vec![(*first).clone()];
-        for x in rest {
-            let prev = partial
-                .last()
-                .map_or_else(|| (*first).clone(), Clone::clone);
-            partial.push(combine(&prev, x, |a, b| self.op.apply(a, b)).map_err(as_problem)?);
+/// `impl MultiGrad` for a kind without weights, from `|layer, xs, dy| …`: the gradient
+/// of each input from the layer, its inputs and the output gradient.
+macro_rules! merge_grad {
+    ($kind:ident, $dxs:expr) => {
+        impl MultiGrad for $kind {
+            fn backward_multi(
+                &self,
+                xs: &[&ArrayD<f32>],
+                _w: &[ArrayD<f32>],
+                dy: &ArrayD<f32>,
+            ) -> Result<MultiGrads, Problem> {
+                let dxs: fn(
+                    &Self,
+                    &[&ArrayD<f32>],
+                    &ArrayD<f32>,
+                ) -> Result<Vec<ArrayD<f32>>, Problem> = $dxs;
+                Ok(MultiGrads {
+                    dxs: dxs(self, xs, dy)?,
+                    dw: Vec::new(),
+                })
+            }
         }
-        let mut g = dy.clone();
-        if self.op == MergeOp::Average {
-            let n = xs.len() as f32;
-            g.mapv_inplace(|v| v / n);
-        }
-        let mut dxs = vec![ArrayD::<f32>::zeros(IxDyn(&[])); xs.len()];
-        for k in (1..xs.len()).rev() {
-            let (a, b) = (&partial[k - 1], xs[k]);
-            let (ga, gb) = match self.op {
-                MergeOp::Add | MergeOp::Average => (g.clone(), g.clone()),
-                MergeOp::Subtract => (g.clone(), g.mapv(|v| -v)),
-                MergeOp::Multiply => (scaled(&g, a, b, |_, y| y)?, scaled(&g, a, b, |x, _| x)?),
-                MergeOp::Maximum | MergeOp::Minimum => {
-                    let max = self.op == MergeOp::Maximum;
-                    let wins = move |x: f32, y: f32| {
-                        if x == y {
-                            0.5
-                        } else if (x > y) == max {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    };
-                    (
-                        scaled(&g, a, b, wins)?,
-                        scaled(&g, a, b, move |x, y| 1.0 - wins(x, y))?,
-                    )
-                }
-            };
-            dxs[k] = unbroadcast(&gb, b.shape())?;
-            g = unbroadcast(&ga, a.shape())?;
-        }
-        dxs[0] = unbroadcast(&g, first.shape())?;
-        Ok(MultiGrads {
-            dxs,
-            dw: Vec::new(),
-        })
-    }
+    };
 }
 
-impl MultiGrad for Concatenate {
-    /// The gradient split back along the axis, each input its own slice.
-    fn backward_multi(
-        &self,
-        xs: &[&ArrayD<f32>],
-        _w: &[ArrayD<f32>],
-        dy: &ArrayD<f32>,
-    ) -> Result<MultiGrads, Problem> {
-        let first = xs
-            .first()
-            .ok_or_else(|| Problem::layout("Concatenate needs inputs"))?;
-        if xs.len() == 1 {
-            return Ok(MultiGrads {
-                dxs: vec![dy.clone()],
-                dw: Vec::new(),
-            });
-        }
-        let i = py_index(self.axis, first.ndim())
-            .ok_or_else(|| Problem::config("axis", format!("{} is out of range", self.axis)))?;
-        let mut at = 0usize;
-        let mut dxs = Vec::with_capacity(xs.len());
-        for x in xs {
-            let size = x.shape().get(i).copied().unwrap_or(0);
-            let end = at
-                .checked_add(size)
-                .filter(|&e| e <= dy.shape().get(i).copied().unwrap_or(0))
-                .ok_or_else(|| Problem::layout("the gradient does not fit the inputs"))?;
-            dxs.push(
-                dy.slice_axis(Axis(i), ndarray::Slice::from(at..end))
-                    .to_owned(),
-            );
-            at = end;
-        }
-        Ok(MultiGrads {
-            dxs,
-            dw: Vec::new(),
-        })
+// The forward pass folds left (`op(op(x0, x1), x2)`); the backward pass unfolds it:
+// each step's gradient goes to its two operands, summed over the axes each one was
+// broadcast along. `Maximum` / `Minimum` send a tie's gradient half to each side, as
+// JAX's `max` does.
+merge_grad!(Elementwise, |layer, xs, dy| {
+    let as_problem = |e: GraphProblem| Problem::Value {
+        message: e.to_string(),
+    };
+    let (first, rest) = xs
+        .split_first()
+        .ok_or_else(|| Problem::layout("a merge layer needs inputs"))?;
+    let mut partial = vec![(*first).clone()];
+    for x in rest {
+        let prev = partial
+            .last()
+            .map_or_else(|| (*first).clone(), Clone::clone);
+        partial.push(combine(&prev, x, |a, b| layer.op.apply(a, b)).map_err(as_problem)?);
     }
-}
+    let mut g = dy.clone();
+    if layer.op == MergeOp::Average {
+        let n = xs.len() as f32;
+        g.mapv_inplace(|v| v / n);
+    }
+    let mut dxs = vec![ArrayD::<f32>::zeros(IxDyn(&[])); xs.len()];
+    for k in (1..xs.len()).rev() {
+        let (a, b) = (&partial[k - 1], xs[k]);
+        let (ga, gb) = match layer.op {
+            MergeOp::Add | MergeOp::Average => (g.clone(), g.clone()),
+            MergeOp::Subtract => (g.clone(), g.mapv(|v| -v)),
+            MergeOp::Multiply => (scaled(&g, a, b, |_, y| y)?, scaled(&g, a, b, |x, _| x)?),
+            MergeOp::Maximum | MergeOp::Minimum => {
+                let max = layer.op == MergeOp::Maximum;
+                let wins = move |x: f32, y: f32| {
+                    if x == y {
+                        0.5
+                    } else if (x > y) == max {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                };
+                (
+                    scaled(&g, a, b, wins)?,
+                    scaled(&g, a, b, move |x, y| 1.0 - wins(x, y))?,
+                )
+            }
+        };
+        dxs[k] = unbroadcast(&gb, b.shape())?;
+        g = unbroadcast(&ga, a.shape())?;
+    }
+    dxs[0] = unbroadcast(&g, first.shape())?;
+    Ok(dxs)
+});
 
-impl MultiGrad for Dot {
-    /// The batched product `out[s] = X[s] · Y[s]` (X: `x` with its axis last, `(m, k)`;
-    /// Y: `y` with its axis first, `(k, n)`) runs backward as `dX = dOut · Yᵀ`,
-    /// `dY = Xᵀ · dOut`, moved back to the inputs' layouts; with `normalize`, through the
-    /// L2 normalisation of each input.
-    fn backward_multi(
-        &self,
-        xs: &[&ArrayD<f32>],
-        _w: &[ArrayD<f32>],
-        dy: &ArrayD<f32>,
-    ) -> Result<MultiGrads, Problem> {
-        let [x0, y0] = xs else {
-            return Err(Problem::layout("Dot needs two inputs"));
-        };
-        let shapes: Vec<Shape> = xs
-            .iter()
-            .map(|x| Shape::new(x.shape().get(1..).unwrap_or_default().to_vec()))
-            .collect();
-        let (a, b) = self.axes_of(&shapes).map_err(graph_to_problem)?;
-        let (x, y) = if self.normalize {
-            (l2_normalize(x0, a), l2_normalize(y0, b))
-        } else {
-            ((*x0).clone(), (*y0).clone())
-        };
-        let batch = x.shape()[0];
-        let k = x.shape()[a];
-        let xm = moved(&x, a, x.ndim() - 1);
-        let ym = moved(&y, b, 1);
-        let (xm_shape, ym_shape) = (xm.shape().to_vec(), ym.shape().to_vec());
-        let per = batch.checked_mul(k).filter(|&p| p > 0);
-        let m = per.map_or(0, |p| xm.len() / p);
-        let n = per.map_or(0, |p| ym.len() / p);
-        let bad = || Problem::layout("Dot gradient does not fit its inputs");
-        let x3 = xm.into_shape_with_order((batch, m, k)).map_err(|_| bad())?;
-        let y3 = ym.into_shape_with_order((batch, k, n)).map_err(|_| bad())?;
-        let g3 = dy
-            .as_standard_layout()
-            .into_owned()
-            .into_shape_with_order((batch, m, n))
-            .map_err(|_| bad())?;
-        let mut dx3 = ndarray::Array3::<f32>::zeros((batch, m, k));
-        let mut dy3 = ndarray::Array3::<f32>::zeros((batch, k, n));
-        for s in 0..batch {
-            let g = g3.index_axis(Axis(0), s);
-            dx3.index_axis_mut(Axis(0), s)
-                .assign(&g.dot(&y3.index_axis(Axis(0), s).t()));
-            dy3.index_axis_mut(Axis(0), s)
-                .assign(&x3.index_axis(Axis(0), s).t().dot(&g));
-        }
-        let dxm = dx3
-            .into_dyn()
-            .into_shape_with_order(IxDyn(&xm_shape))
-            .map_err(|_| bad())?;
-        let dym = dy3
-            .into_dyn()
-            .into_shape_with_order(IxDyn(&ym_shape))
-            .map_err(|_| bad())?;
-        let mut dx = moved(&dxm, dxm.ndim() - 1, a);
-        let mut dyy = moved(&dym, 1, b);
-        if self.normalize {
-            dx = l2_normalize_back(x0, &x, &dx, a);
-            dyy = l2_normalize_back(y0, &y, &dyy, b);
-        }
-        Ok(MultiGrads {
-            dxs: vec![dx, dyy],
-            dw: Vec::new(),
-        })
+// The gradient split back along the axis, each input its own slice.
+merge_grad!(Concatenate, |layer, xs, dy| {
+    let first = xs
+        .first()
+        .ok_or_else(|| Problem::layout("Concatenate needs inputs"))?;
+    if xs.len() == 1 {
+        return Ok(vec![dy.clone()]);
     }
-}
+    let i = py_index(layer.axis, first.ndim())
+        .ok_or_else(|| Problem::config("axis", format!("{} is out of range", layer.axis)))?;
+    let mut at = 0usize;
+    let mut dxs = Vec::with_capacity(xs.len());
+    for x in xs {
+        let size = x.shape().get(i).copied().unwrap_or(0);
+        let end = at
+            .checked_add(size)
+            .filter(|&e| e <= dy.shape().get(i).copied().unwrap_or(0))
+            .ok_or_else(|| Problem::layout("the gradient does not fit the inputs"))?;
+        dxs.push(
+            dy.slice_axis(Axis(i), ndarray::Slice::from(at..end))
+                .to_owned(),
+        );
+        at = end;
+    }
+    Ok(dxs)
+});
+
+// The batched product `out[s] = X[s] · Y[s]` (X: `x` with its axis last, `(m, k)`;
+// Y: `y` with its axis first, `(k, n)`) runs backward as `dX = dOut · Yᵀ`,
+// `dY = Xᵀ · dOut`, moved back to the inputs' layouts; with `normalize`, through the
+// L2 normalisation of each input.
+merge_grad!(Dot, |layer, xs, dy| {
+    let [x0, y0] = xs else {
+        return Err(Problem::layout("Dot needs two inputs"));
+    };
+    let shapes: Vec<Shape> = xs
+        .iter()
+        .map(|x| Shape::new(x.shape().get(1..).unwrap_or_default().to_vec()))
+        .collect();
+    let (a, b) = layer.axes_of(&shapes).map_err(graph_to_problem)?;
+    let (x, y) = if layer.normalize {
+        (l2_normalize(x0, a), l2_normalize(y0, b))
+    } else {
+        ((*x0).clone(), (*y0).clone())
+    };
+    let batch = x.shape()[0];
+    let k = x.shape()[a];
+    let xm = moved(&x, a, x.ndim() - 1);
+    let ym = moved(&y, b, 1);
+    let (xm_shape, ym_shape) = (xm.shape().to_vec(), ym.shape().to_vec());
+    let per = batch.checked_mul(k).filter(|&p| p > 0);
+    let m = per.map_or(0, |p| xm.len() / p);
+    let n = per.map_or(0, |p| ym.len() / p);
+    let bad = || Problem::layout("Dot gradient does not fit its inputs");
+    let x3 = xm.into_shape_with_order((batch, m, k)).map_err(|_| bad())?;
+    let y3 = ym.into_shape_with_order((batch, k, n)).map_err(|_| bad())?;
+    let g3 = dy
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((batch, m, n))
+        .map_err(|_| bad())?;
+    let mut dx3 = ndarray::Array3::<f32>::zeros((batch, m, k));
+    let mut dy3 = ndarray::Array3::<f32>::zeros((batch, k, n));
+    for s in 0..batch {
+        let g = g3.index_axis(Axis(0), s);
+        dx3.index_axis_mut(Axis(0), s)
+            .assign(&g.dot(&y3.index_axis(Axis(0), s).t()));
+        dy3.index_axis_mut(Axis(0), s)
+            .assign(&x3.index_axis(Axis(0), s).t().dot(&g));
+    }
+    let dxm = dx3
+        .into_dyn()
+        .into_shape_with_order(IxDyn(&xm_shape))
+        .map_err(|_| bad())?;
+    let dym = dy3
+        .into_dyn()
+        .into_shape_with_order(IxDyn(&ym_shape))
+        .map_err(|_| bad())?;
+    let mut dx = moved(&dxm, dxm.ndim() - 1, a);
+    let mut dyy = moved(&dym, 1, b);
+    if layer.normalize {
+        dx = l2_normalize_back(x0, &x, &dx, a);
+        dyy = l2_normalize_back(y0, &y, &dyy, b);
+    }
+    Ok(vec![dx, dyy])
+});
 
 /// A [`GraphProblem`] as the [`Problem`] a backward pass returns.
 fn graph_to_problem(e: GraphProblem) -> Problem {

@@ -12,6 +12,74 @@
 //! palette, property tests and fuzzers pick it up from the catalogue; its Keras fixtures go in
 //! their own seeded section of `tools/keras_fixtures.py`.
 
+/// `impl LayerGrad` for a kind (`impl<R: Rank> Kind<R>` for a generic one), from its training-mode forward
+/// pass `|layer, x, w, rng| …` and its backward pass `|layer, x, w, trace, dy| …`: the layer,
+/// its input, its weights, then the random source or the training pass's trace and the
+/// output gradient.
+macro_rules! layer_grad {
+    ($kind:ident, $train:expr, $backward:expr) => {
+        layer_grad!(impl<> $kind, $train, $backward);
+    };
+    (impl<$($g:ident: $b:path),*> $kind:ty, $train:expr, $backward:expr) => {
+        impl<$($g: $b),*> $crate::engine::train::grad::LayerGrad for $kind {
+            fn train_forward(
+                &self,
+                x: &ndarray::ArrayD<f32>,
+                w: &[ndarray::ArrayD<f32>],
+                rng: &mut $crate::engine::rng::Rng,
+            ) -> Result<$crate::engine::train::grad::Trace, $crate::engine::error::Problem> {
+                let train: fn(
+                    &Self,
+                    &ndarray::ArrayD<f32>,
+                    &[ndarray::ArrayD<f32>],
+                    &mut $crate::engine::rng::Rng,
+                ) -> Result<
+                    $crate::engine::train::grad::Trace,
+                    $crate::engine::error::Problem,
+                > = $train;
+                train(self, x, w, rng)
+            }
+            fn backward(
+                &self,
+                x: &ndarray::ArrayD<f32>,
+                w: &[ndarray::ArrayD<f32>],
+                t: &$crate::engine::train::grad::Trace,
+                dy: &ndarray::ArrayD<f32>,
+            ) -> Result<$crate::engine::train::grad::Grads, $crate::engine::error::Problem> {
+                let backward: fn(
+                    &Self,
+                    &ndarray::ArrayD<f32>,
+                    &[ndarray::ArrayD<f32>],
+                    &$crate::engine::train::grad::Trace,
+                    &ndarray::ArrayD<f32>,
+                ) -> Result<
+                    $crate::engine::train::grad::Grads,
+                    $crate::engine::error::Problem,
+                > = $backward;
+                backward(self, x, w, t, dy)
+            }
+        }
+    };
+}
+
+/// [`layer_grad!`] for a kind whose training-mode forward pass is its inference pass (the
+/// trace holds just the output): `plain_grad!(Kind, |layer, x, w, t, dy| …)`.
+macro_rules! plain_grad {
+    ($kind:ident, $backward:expr) => {
+        plain_grad!(impl<> $kind, $backward);
+    };
+    (impl<$($g:ident: $b:path),*> $kind:ty, $backward:expr) => {
+        layer_grad!(
+            impl<$($g: $b),*> $kind,
+            |layer, x, w, _rng| {
+                let y = $crate::engine::layers::LayerRules::forward(layer, x, w)?;
+                Ok($crate::engine::train::grad::Trace::plain(y))
+            },
+            $backward
+        );
+    };
+}
+
 pub mod activation;
 #[cfg(not(target_arch = "wasm32"))] // graph-only kinds (see `multi.rs`)
 pub mod applications;
@@ -41,6 +109,14 @@ use super::error::Problem;
 use super::shape::Shape;
 use super::train::grad::LayerGrad;
 use code::{KerasArgs, KerasTable, LayerCode, Torch};
+
+/// The first weight (the kernel, the table, the slopes), or [`Problem::MissingWeights`].
+pub(crate) fn first_weight(w: &[ArrayD<f32>]) -> Result<&ArrayD<f32>, Problem> {
+    w.first().ok_or(Problem::MissingWeights {
+        expected: 1,
+        got: 0,
+    })
+}
 
 /// How a weight is initialised when no weights are loaded (Keras defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]

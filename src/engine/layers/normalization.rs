@@ -8,9 +8,8 @@ use super::activation::{axis_dim, de_axis, resolve_axis, same_shape_on_axis, ten
 use super::code::{py_float, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, Init, LayerRules, WeightSpec};
 use crate::engine::error::Problem;
-use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{check_same_shape, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
@@ -152,21 +151,17 @@ impl LayerRules for BatchNormalization {
         format!("axis {}, ε {}", self.axis, self.epsilon)
     }
 }
-impl LayerGrad for BatchNormalization {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let p = self.params(x, w)?;
+layer_grad!(
+    BatchNormalization,
+    |layer, x, w, _rng| {
+        let p = layer.params(x, w)?;
         let x2 = channel_rows(x, p.axis)?;
         let n = x2.nrows().max(1) as f32;
         // Keras's `ops.moments`: the batch mean and the biased variance.
         let mean = x2.sum_axis(Axis(0)) / n;
         let centered = &x2 - &mean;
         let var = (&centered * &centered).sum_axis(Axis(0)) / n;
-        let eps = self.epsilon;
+        let eps = layer.epsilon;
         let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
         let xhat = &centered * &inv;
         let mut y2 = xhat.clone();
@@ -176,7 +171,7 @@ impl LayerGrad for BatchNormalization {
         if let Some(b) = &p.beta {
             y2 += b;
         }
-        let m = self.momentum;
+        let m = layer.momentum;
         let moving = |old: &ArrayD<f32>, batch: &Array1<f32>| -> Result<ArrayD<f32>, Problem> {
             let b = batch
                 .clone()
@@ -194,16 +189,10 @@ impl LayerGrad for BatchNormalization {
             saved: vec![xhat.into_dyn(), inv.into_dyn()],
             updates,
         })
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
+    },
+    |layer, x, w, t, dy| {
         check_same_shape(dy, x)?;
-        let p = self.params(x, w)?;
+        let p = layer.params(x, w)?;
         let xhat = t
             .saved(0)?
             .view()
@@ -227,10 +216,10 @@ impl LayerGrad for BatchNormalization {
         let dx2 = (&dxhat * n - &s1 - &(&xhat * &s2)) * inv / n;
         let c = inv.len();
         let mut dw = Vec::new();
-        if self.scale {
+        if layer.scale {
             dw.push(dgamma.into_dyn());
         }
-        if self.center {
+        if layer.center {
             dw.push(dbeta.into_dyn());
         }
         dw.push(ArrayD::zeros(IxDyn(&[c])));
@@ -240,7 +229,7 @@ impl LayerGrad for BatchNormalization {
             dw,
         })
     }
-}
+);
 
 /// `keras.layers.LayerNormalization(axis=-1, epsilon=0.001, center=True, scale=True)`.
 ///
@@ -545,109 +534,77 @@ fn from_channel_rows(r: Array2<f32>, shape: &[usize], axis: usize) -> Result<Arr
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-impl LayerGrad for LayerNormalization {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        let ndim = x.ndim();
-        let axis = tensor_axis(self.axis, ndim);
-        let n = x.shape()[axis] as f32;
-        let eps = self.epsilon;
-        let sum_axis = |a: &ArrayD<f32>| a.sum_axis(Axis(axis)).insert_axis(Axis(axis));
-        // Over every axis but `axis`: the per-channel sums for gamma and beta.
-        let per_channel = |a: &ArrayD<f32>| -> ArrayD<f32> {
-            let c = a.shape()[axis];
-            let mut s = ndarray::Array1::<f32>::zeros(c);
-            for lane in a.lanes(Axis(axis)) {
-                s += &lane;
-            }
-            s.into_dyn()
-        };
-        let centered = x - &(sum_axis(x) / n);
-        let inv = inv_root_mean_square(&centered, axis, n, eps);
-        let base = if self.rms_scaling {
-            x.clone()
-        } else {
-            centered.clone()
-        };
-        let xhat = &base * &inv;
-        let mut i = 0;
-        let mut dw = Vec::new();
-        let dxhat = if self.scale {
-            let g = channel_at(w, i, ndim, axis)?;
-            i += 1;
-            dw.push(per_channel(&(dy * &xhat)));
-            dy * &g
-        } else {
-            dy.clone()
-        };
-        if self.center && !self.rms_scaling {
-            channel_at(w, i, ndim, axis)?;
-            dw.push(per_channel(dy));
+plain_grad!(LayerNormalization, |layer, x, w, _t, dy| {
+    check_same_shape(dy, x)?;
+    let ndim = x.ndim();
+    let axis = tensor_axis(layer.axis, ndim);
+    let n = x.shape()[axis] as f32;
+    let eps = layer.epsilon;
+    let sum_axis = |a: &ArrayD<f32>| a.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+    // Over every axis but `axis`: the per-channel sums for gamma and beta.
+    let per_channel = |a: &ArrayD<f32>| -> ArrayD<f32> {
+        let c = a.shape()[axis];
+        let mut s = ndarray::Array1::<f32>::zeros(c);
+        for lane in a.lanes(Axis(axis)) {
+            s += &lane;
         }
-        let dx = if self.rms_scaling {
-            // y = x·r, r = (var x + ε)^(−1/2): dx = r·dŷ − r³·(x − μ)·mean(dŷ·x).
-            let m = sum_axis(&(&dxhat * x)) / n;
-            &dxhat * &inv - &(&centered * &(&inv * &inv * &inv) * &m)
-        } else {
-            let s1 = sum_axis(&dxhat);
-            let s2 = sum_axis(&(&dxhat * &xhat));
-            (&dxhat * n - &s1 - &(&xhat * &s2)) * &inv / n
-        };
-        Ok(Grads { dx, dw })
+        s.into_dyn()
+    };
+    let centered = x - &(sum_axis(x) / n);
+    let inv = inv_root_mean_square(&centered, axis, n, eps);
+    let base = if layer.rms_scaling {
+        x.clone()
+    } else {
+        centered.clone()
+    };
+    let xhat = &base * &inv;
+    let mut i = 0;
+    let mut dw = Vec::new();
+    let dxhat = if layer.scale {
+        let g = channel_at(w, i, ndim, axis)?;
+        i += 1;
+        dw.push(per_channel(&(dy * &xhat)));
+        dy * &g
+    } else {
+        dy.clone()
+    };
+    if layer.center && !layer.rms_scaling {
+        channel_at(w, i, ndim, axis)?;
+        dw.push(per_channel(dy));
     }
-}
+    let dx = if layer.rms_scaling {
+        // y = x·r, r = (var x + ε)^(−1/2): dx = r·dŷ − r³·(x − μ)·mean(dŷ·x).
+        let m = sum_axis(&(&dxhat * x)) / n;
+        &dxhat * &inv - &(&centered * &(&inv * &inv * &inv) * &m)
+    } else {
+        let s1 = sum_axis(&dxhat);
+        let s2 = sum_axis(&(&dxhat * &xhat));
+        (&dxhat * n - &s1 - &(&xhat * &s2)) * &inv / n
+    };
+    Ok(Grads { dx, dw })
+});
 
-impl LayerGrad for UnitNormalization {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        check_same_shape(dy, x)?;
-        let axis = tensor_axis(self.axis, x.ndim());
-        let ss = x
-            .mapv(|v| v * v)
-            .sum_axis(Axis(axis))
-            .insert_axis(Axis(axis));
-        let dot = (dy * x).sum_axis(Axis(axis)).insert_axis(Axis(axis));
-        // y = x / ‖x‖ (the 1e12 cap is constant): dx = dy/‖x‖ − x·(dy·x)/‖x‖³.
-        let mut dx = dy.clone();
-        Zip::from(&mut dx)
-            .and(x)
-            .and_broadcast(&ss)
-            .and_broadcast(&dot)
-            .for_each(|d, &v, &ss, &dot| {
-                let inv = 1.0 / ss.sqrt();
-                *d = if inv > 1e12 {
-                    *d * 1e12
-                } else {
-                    *d * inv - v * dot * inv * inv * inv
-                };
-            });
-        Ok(Grads::input(dx))
-    }
-}
+plain_grad!(UnitNormalization, |layer, x, _w, _t, dy| {
+    check_same_shape(dy, x)?;
+    let axis = tensor_axis(layer.axis, x.ndim());
+    let ss = x
+        .mapv(|v| v * v)
+        .sum_axis(Axis(axis))
+        .insert_axis(Axis(axis));
+    let dot = (dy * x).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+    // y = x / ‖x‖ (the 1e12 cap is constant): dx = dy/‖x‖ − x·(dy·x)/‖x‖³.
+    let mut dx = dy.clone();
+    Zip::from(&mut dx)
+        .and(x)
+        .and_broadcast(&ss)
+        .and_broadcast(&dot)
+        .for_each(|d, &v, &ss, &dot| {
+            let inv = 1.0 / ss.sqrt();
+            *d = if inv > 1e12 {
+                *d * 1e12
+            } else {
+                *d * inv - v * dot * inv * inv * inv
+            };
+        });
+    Ok(Grads::input(dx))
+});

@@ -8,13 +8,12 @@ use std::marker::PhantomData;
 use super::args::{de_ints, de_opt_ints, expand, positive, Padding, Rank, Reduce};
 use super::code::{int_or_tuple, ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::conv::view4;
-use super::window::Window;
+use super::window::{Window, WindowGeometry};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
 use crate::engine::gemm::{add_assign, max_assign};
-use crate::engine::rng::Rng;
 use crate::engine::shape::Shape;
-use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{reshape_to, Grads};
 
 /// Spatial rank check shared by convolution and pooling.
 ///
@@ -87,6 +86,25 @@ impl<R: Rank, M: Reduce> Default for Pool<R, M> {
 }
 
 impl<R: Rank, M: Reduce> Pool<R, M> {
+    /// The height and width windows over an `h × w` input: 1-D layers see a (B, 1, L, C)
+    /// view, a height-1 window over the height-1 axis.
+    fn windows(
+        &self,
+        p: &[usize],
+        s: &[usize],
+        h: usize,
+        w: usize,
+    ) -> Result<(WindowGeometry, WindowGeometry), Problem> {
+        let (ph, pw, sh, sw) = if R::N == 1 {
+            (1, p[0], 1, s[0])
+        } else {
+            (p[0], p[1], s[0], s[1])
+        };
+        Ok((
+            Window::pool(h, ph, sh, self.padding).geometry()?,
+            Window::pool(w, pw, sw, self.padding).geometry()?,
+        ))
+    }
     fn geometry(&self) -> Result<(Vec<usize>, Vec<usize>), Problem> {
         let p = expand(&self.pool_size, R::N, "pool_size")?;
         positive(&p, "pool_size")?;
@@ -129,14 +147,7 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         let (p, s) = self.geometry()?;
         let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
-        // 1-D layers see a (B, 1, L, C) view: a height-1 window over the height-1 axis.
-        let (ph, pw, sh, sw) = if R::N == 1 {
-            (1, p[0], 1, s[0])
-        } else {
-            (p[0], p[1], s[0], s[1])
-        };
-        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
-        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
+        let (gh, gw) = self.windows(&p, &s, h, w)?;
         let (oh, ow) = (gh.out, gw.out);
         let mut y = Array4::<f32>::zeros((b, oh, ow, c));
         let x4 = x4.as_standard_layout();
@@ -204,32 +215,13 @@ impl<R: Rank, M: Reduce> LayerRules for Pool<R, M> {
         format!("pool {:?}, {}", self.pool_size, self.padding.as_str())
     }
 }
-impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let (p, s) = self.geometry()?;
+plain_grad!(
+    impl<R: Rank, M: Reduce> Pool<R, M>,
+    |layer, x, _w, _t, dy| {
+        let (p, s) = layer.geometry()?;
         let x4 = view4(x)?;
         let (b, h, w, c) = x4.dim();
-        let (ph, pw, sh, sw) = if R::N == 1 {
-            (1, p[0], 1, s[0])
-        } else {
-            (p[0], p[1], s[0], s[1])
-        };
-        let gh = Window::pool(h, ph, sh, self.padding).geometry()?;
-        let gw = Window::pool(w, pw, sw, self.padding).geometry()?;
+        let (gh, gw) = layer.windows(&p, &s, h, w)?;
         let (oh, ow) = (gh.out, gw.out);
         let dy4 = view4(dy)?;
         if dy4.dim() != (b, oh, ow, c) {
@@ -270,7 +262,7 @@ impl<R: Rank, M: Reduce> LayerGrad for Pool<R, M> {
         }
         Ok(Grads::input(reshape_to(&dx.into_dyn(), x.shape())?))
     }
-}
+);
 
 /// `keras.layers.Global{Average,Max}Pooling{1,2}D(keepdims=False)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -334,22 +326,9 @@ impl<R: Rank, M: Reduce> LayerRules for GlobalPool<R, M> {
         }
     }
 }
-impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
+plain_grad!(
+    impl<R: Rank, M: Reduce> GlobalPool<R, M>,
+    |_, x, _w, _t, dy| {
         let b = x.shape().first().copied().unwrap_or(0);
         let c = x.shape().last().copied().unwrap_or(1).max(1);
         let cells = x.len() / (b * c).max(1);
@@ -393,7 +372,7 @@ impl<R: Rank, M: Reduce> LayerGrad for GlobalPool<R, M> {
             .map_err(|_| Problem::layout("pooling gradient shape"))?;
         Ok(Grads::input(dx))
     }
-}
+);
 
 // ---------------------------------------------------------------------------------------
 // As code

@@ -194,15 +194,7 @@ macro_rules! rnn_layer {
                 weight_macs(t, f, self.units, $gates)
             }
             fn forward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-                let n = 2 + usize::from(self.use_bias);
-                let k = mat(get(w, 0, n)?, "kernel")?;
-                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-                let bias = if self.use_bias {
-                    Some(get(w, 2, n)?)
-                } else {
-                    None
-                };
-                self.cell(x, RnnWeights { k, r, bias })
+                self.cell(x, rnn_weights(w, self.use_bias)?)
             }
             fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
                 let f = input.dims().get(1).copied().unwrap_or(0);
@@ -232,16 +224,9 @@ macro_rules! rnn_layer {
                 Ok(Trace::plain(self.forward(x, w)?))
             }
             fn backward(&self, x: &ArrayD<f32>, w: &[ArrayD<f32>], _t: &Trace, dy: &ArrayD<f32>) -> Result<Grads, Problem> {
-                let n = 2 + usize::from(self.use_bias);
-                let k = mat(get(w, 0, n)?, "kernel")?;
-                let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
-                let bias = if self.use_bias {
-                    Some(get(w, 2, n)?)
-                } else {
-                    None
-                };
+                let ws = rnn_weights(w, self.use_bias)?;
                 let bp = Bptt::new(x, dy, self.units, self.go_backwards, self.return_sequences)?;
-                self.bptt(&bp, RnnWeights { k, r, bias })
+                self.bptt(&bp, ws)
             }
         }
     };
@@ -291,6 +276,15 @@ struct RnnWeights<'a> {
     k: Array2<f32>,
     r: Array2<f32>,
     bias: Option<&'a ArrayD<f32>>,
+}
+
+/// The kernel, recurrent kernel and (with `use_bias`) bias.
+fn rnn_weights(w: &[ArrayD<f32>], use_bias: bool) -> Result<RnnWeights<'_>, Problem> {
+    let n = 2 + usize::from(use_bias);
+    let k = mat(get(w, 0, n)?, "kernel")?;
+    let r = mat(get(w, 1, n)?, "recurrent_kernel")?;
+    let bias = if use_bias { Some(get(w, 2, n)?) } else { None };
+    Ok(RnnWeights { k, r, bias })
 }
 
 fn get(w: &[ArrayD<f32>], i: usize, n: usize) -> Result<&ArrayD<f32>, Problem> {
@@ -383,6 +377,27 @@ impl Lstm {
     }
 }
 
+/// A GRU's input-side and recurrent-side biases (the latter only with `reset_after`).
+type GruBiases = (Option<Array1<f32>>, Option<Array1<f32>>);
+
+impl Gru {
+    /// The input and recurrent biases: the two rows of a `(2, 3·units)` bias with
+    /// `reset_after`, else the one bias on the input side.
+    fn biases(&self, bias: Option<&ArrayD<f32>>) -> Result<GruBiases, Problem> {
+        Ok(match bias {
+            Some(b) if self.reset_after => {
+                let b2 = mat(b, "bias")?;
+                (
+                    Some(b2.index_axis(Axis(0), 0).to_owned()),
+                    Some(b2.index_axis(Axis(0), 1).to_owned()),
+                )
+            }
+            Some(b) => (Some(vec1(b)), None),
+            None => (None, None),
+        })
+    }
+}
+
 impl Gru {
     fn bias_shape(&self) -> Result<Vec<usize>, Problem> {
         let u3 = gate_width(3, self.units)?;
@@ -395,17 +410,7 @@ impl Gru {
     fn cell(&self, x: &ArrayD<f32>, w: RnnWeights<'_>) -> Result<ArrayD<f32>, Problem> {
         let RnnWeights { k, r, bias } = w;
         let u = self.units;
-        let (bi, br) = match bias {
-            Some(b) if self.reset_after => {
-                let b2 = mat(b, "bias")?;
-                (
-                    Some(b2.index_axis(Axis(0), 0).to_owned()),
-                    Some(b2.index_axis(Axis(0), 1).to_owned()),
-                )
-            }
-            Some(b) => (Some(vec1(b)), None),
-            None => (None, None),
-        };
+        let (bi, br) = self.biases(bias)?;
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         run(x, u, self.go_backwards, self.return_sequences, |xt, h| {
             let mut xz = gemm(xt.view(), k.view());
@@ -710,6 +715,20 @@ impl Acc {
         let dxt = dz.dot(&k.t());
         self.dx.slice_mut(s![.., ti, ..]).assign(&dxt);
     }
+    /// One step back through `z = x·K + h_prev·R (+ b)`: every contribution of the
+    /// pre-activation gradient `dz`; returns the gradient with respect to `h_prev`.
+    fn step(
+        &mut self,
+        bp: &Bptt,
+        step: usize,
+        h_prev: &Array2<f32>,
+        dz: &Array2<f32>,
+        (k, r): (&Array2<f32>, &Array2<f32>),
+    ) -> Array2<f32> {
+        self.dr += &h_prev.t().dot(dz);
+        self.input_side(bp, step, &bp.xt(step), dz, k);
+        dz.dot(&r.t())
+    }
     fn finish(self, bias: Option<&ArrayD<f32>>, two_biases: bool) -> Result<Grads, Problem> {
         let mut dw = vec![self.dk.into_dyn(), self.dr.into_dyn()];
         if let Some(b) = bias {
@@ -755,9 +774,7 @@ impl SimpleRnn {
         for step in (0..t).rev() {
             let dh = bp.dout(step) + &dh_next;
             let dz = dact(a, &zs[step], &hs[step + 1], &dh)?;
-            acc.dr += &hs[step].t().dot(&dz);
-            dh_next = dz.dot(&r.t());
-            acc.input_side(bp, step, &bp.xt(step), &dz, &k);
+            dh_next = acc.step(bp, step, &hs[step], &dz, (&k, &r));
         }
         acc.finish(bias, false)
     }
@@ -813,9 +830,7 @@ impl Lstm {
                 dz.slice_mut(s![.., gi * u..(gi + 1) * u])
                     .assign(&dact(*act, &pre, out, d)?);
             }
-            acc.dr += &hs[step].t().dot(&dz);
-            dh_next = dz.dot(&r.t());
-            acc.input_side(bp, step, &bp.xt(step), &dz, &k);
+            dh_next = acc.step(bp, step, &hs[step], &dz, (&k, &r));
         }
         acc.finish(bias, false)
     }
@@ -825,17 +840,7 @@ impl Gru {
     fn bptt(&self, bp: &Bptt, w: RnnWeights<'_>) -> Result<Grads, Problem> {
         let RnnWeights { k, r, bias } = w;
         let u = self.units;
-        let (bi, br) = match bias {
-            Some(b) if self.reset_after => {
-                let b2 = mat(b, "bias")?;
-                (
-                    Some(b2.index_axis(Axis(0), 0).to_owned()),
-                    Some(b2.index_axis(Axis(0), 1).to_owned()),
-                )
-            }
-            Some(b) => (Some(vec1(b)), None),
-            None => (None, None),
-        };
+        let (bi, br) = self.biases(bias)?;
         let (a, ra, reset_after) = (self.activation, self.recurrent_activation, self.reset_after);
         let (bsz, t, _) = bp.x.dim();
         let cols = |m: &Array2<f32>, g: usize| m.slice(s![.., g * u..(g + 1) * u]).to_owned();

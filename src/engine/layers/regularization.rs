@@ -161,31 +161,21 @@ impl<R: Rank> LayerRules for SpatialDropout<R> {
         format!("rate {}", self.rate)
     }
 }
-impl<R: Rank> LayerGrad for SpatialDropout<R> {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        let (scale, offset) = Noise::draw(self, x.shape(), rng);
+layer_grad!(
+    impl<R: Rank> SpatialDropout<R>,
+    |layer, x, _w, rng| {
+        let (scale, offset) = Noise::draw(layer, x.shape(), rng);
         let mut y = x * &scale;
         if let Some(o) = offset {
             y += &o;
         }
         Ok(Trace::saving(y, vec![scale]))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
+    },
+    |_, x, _w, t, dy| {
         check_same_shape(dy, x)?;
         Ok(Grads::input(dy * t.saved(0)?))
     }
-}
+);
 
 // ---------------------------------------------------------------------------------------
 // As code

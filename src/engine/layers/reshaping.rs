@@ -8,9 +8,8 @@ use super::args::{de_ints, de_pairs1, de_pairs2, expand, positive};
 use super::code::{ints, KerasArgs, KerasTable, LayerCode, Torch};
 use super::{Explanation, LayerRules};
 use crate::engine::error::{Problem, RankNeed};
-use crate::engine::rng::Rng;
 use crate::engine::shape::{checked_product, Shape};
-use crate::engine::train::grad::{reshape_to, Grads, LayerGrad, Trace};
+use crate::engine::train::grad::{reshape_to, Grads, Trace};
 
 fn batch_reshape(x: &ArrayD<f32>, dims: &[usize]) -> Result<ArrayD<f32>, Problem> {
     let mut shape = vec![x.shape().first().copied().unwrap_or(1)];
@@ -70,25 +69,9 @@ impl LayerRules for Flatten {
         "to a vector".into()
     }
 }
-impl LayerGrad for Flatten {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(dy, x.shape())?))
-    }
-}
+plain_grad!(Flatten, |_, x, _w, _t, dy| {
+    Ok(Grads::input(reshape_to(dy, x.shape())?))
+});
 
 /// `keras.layers.Reshape(target_shape)`; one entry may be `-1`.
 ///
@@ -197,25 +180,9 @@ impl LayerRules for Reshape {
         format!("to {:?}", self.target_shape)
     }
 }
-impl LayerGrad for Reshape {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(dy, x.shape())?))
-    }
-}
+plain_grad!(Reshape, |_, x, _w, _t, dy| {
+    Ok(Grads::input(reshape_to(dy, x.shape())?))
+});
 
 /// `keras.layers.Permute(dims)`; dims are 1-based and exclude the batch axis.
 ///
@@ -279,41 +246,25 @@ impl LayerRules for Permute {
         format!("dims {:?}", self.dims)
     }
 }
-impl LayerGrad for Permute {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        Ok(Trace::plain(self.forward(x, w)?))
+plain_grad!(Permute, |layer, x, _w, _t, dy| {
+    let mut axes = vec![0];
+    axes.extend(layer.dims.iter().copied());
+    if axes.len() != dy.ndim() || axes.iter().any(|&a| a >= axes.len()) {
+        return Err(Problem::layout(
+            "Permute dims do not match the gradient rank",
+        ));
     }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        let mut axes = vec![0];
-        axes.extend(self.dims.iter().copied());
-        if axes.len() != dy.ndim() || axes.iter().any(|&a| a >= axes.len()) {
-            return Err(Problem::layout(
-                "Permute dims do not match the gradient rank",
-            ));
-        }
-        let mut inverse = vec![0; axes.len()];
-        for (i, &a) in axes.iter().enumerate() {
-            inverse[a] = i;
-        }
-        let dx = dy
-            .clone()
-            .permuted_axes(IxDyn(&inverse))
-            .as_standard_layout()
-            .into_owned();
-        Ok(Grads::input(reshape_to(&dx, x.shape())?))
+    let mut inverse = vec![0; axes.len()];
+    for (i, &a) in axes.iter().enumerate() {
+        inverse[a] = i;
     }
-}
+    let dx = dy
+        .clone()
+        .permuted_axes(IxDyn(&inverse))
+        .as_standard_layout()
+        .into_owned();
+    Ok(Grads::input(reshape_to(&dx, x.shape())?))
+});
 
 /// `keras.layers.RepeatVector(n)`: `(None, F)` → `(None, n, F)`.
 ///
@@ -430,6 +381,90 @@ fn border_steps(
     e
 }
 
+/// The borders of each spatial axis, `[before, after]`: one pair for the 1-D kinds, one per
+/// axis for the 2-D ones.
+trait Sides {
+    fn sides(&self) -> &[[usize; 2]];
+}
+
+impl Sides for [usize; 2] {
+    fn sides(&self) -> &[[usize; 2]] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl Sides for [[usize; 2]; 2] {
+    fn sides(&self) -> &[[usize; 2]] {
+        self
+    }
+}
+
+/// The spatial axes' names of a border layer over `rank` spatial axes.
+fn border_names(rank: usize) -> &'static [&'static str] {
+    if rank == 1 {
+        &["steps"]
+    } else {
+        &["height", "width"]
+    }
+}
+
+/// A border layer's output shape: zeros added on each side (`grow`) or cells cut off.
+fn border_shape(input: &Shape, sides: &[[usize; 2]], grow: bool) -> Result<Shape, Problem> {
+    let rank = sides.len();
+    need_rank(input, rank + 1, if rank == 1 { SEQ } else { IMG })?;
+    let d = input.dims();
+    let names = border_names(rank);
+    let mut out = Vec::with_capacity(rank + 1);
+    for (i, &side) in sides.iter().enumerate() {
+        // Checked: a config may give any u64 padding (fuzz: zero_padding1d_huge_padding).
+        out.push(if grow {
+            padded(d[i], side)?
+        } else {
+            cropped(d[i], side, names[i])?
+        });
+    }
+    out.push(d[rank]);
+    Ok(Shape::new(out))
+}
+
+/// Zeros added around the spatial axes (`grow`), or the borders cut off.
+fn border_apply(x: &ArrayD<f32>, sides: &[[usize; 2]], grow: bool) -> ArrayD<f32> {
+    if grow {
+        zero_pad(x, sides)
+    } else {
+        crop(x, sides)
+    }
+}
+
+/// `LayerRules` and `LayerGrad` for a padding (`grow`) or cropping kind whose borders are
+/// the field `$sides`; the gradient runs through the opposite border operation.
+macro_rules! border_layer {
+    ($kind:ident, $sides:ident, $grow:expr, $intro:expr) => {
+        impl LayerRules for $kind {
+            fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
+                border_shape(input, self.$sides.sides(), $grow)
+            }
+            fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
+                Ok(border_apply(x, self.$sides.sides(), $grow))
+            }
+            fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
+                let sides = self.$sides.sides();
+                let names = border_names(sides.len());
+                let e = Explanation::new($intro);
+                border_steps(e, names, sides, (input, output), $grow)
+            }
+            fn settings(&self) -> String {
+                let verb = if $grow { "pad" } else { "crop" };
+                format!("{verb} {:?}", self.$sides)
+            }
+        }
+        plain_grad!($kind, |layer, x, _w, _t, dy| {
+            let dx = border_apply(dy, layer.$sides.sides(), !$grow);
+            Ok(Grads::input(reshape_to(&dx, x.shape())?))
+        });
+    };
+}
+
 /// `keras.layers.ZeroPadding1D(padding=1)`.
 ///
 /// # Shapes
@@ -447,29 +482,12 @@ impl Default for ZeroPadding1D {
     }
 }
 
-impl LayerRules for ZeroPadding1D {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        need_rank(input, 2, SEQ)?;
-        let d = input.dims();
-        // Checked: a config may give any u64 padding (fuzz: zero_padding1d_huge_padding).
-        Ok(Shape::new(vec![padded(d[0], self.padding)?, d[1]]))
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(zero_pad(x, &[self.padding]))
-    }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        border_steps(
-            Explanation::new("ZeroPadding1D adds zeros before and after the steps axis."),
-            &["steps"],
-            &[self.padding],
-            (input, output),
-            true,
-        )
-    }
-    fn settings(&self) -> String {
-        format!("pad {:?}", self.padding)
-    }
-}
+border_layer!(
+    ZeroPadding1D,
+    padding,
+    true,
+    "ZeroPadding1D adds zeros before and after the steps axis."
+);
 
 /// `keras.layers.ZeroPadding2D(padding=(1, 1))`.
 ///
@@ -490,33 +508,12 @@ impl Default for ZeroPadding2D {
     }
 }
 
-impl LayerRules for ZeroPadding2D {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        need_rank(input, 3, IMG)?;
-        let d = input.dims();
-        let p = self.padding;
-        Ok(Shape::new(vec![
-            padded(d[0], p[0])?,
-            padded(d[1], p[1])?,
-            d[2],
-        ]))
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(zero_pad(x, &self.padding))
-    }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        border_steps(
-            Explanation::new("ZeroPadding2D adds rows and columns of zeros around each image."),
-            &["height", "width"],
-            &self.padding,
-            (input, output),
-            true,
-        )
-    }
-    fn settings(&self) -> String {
-        format!("pad {:?}", self.padding)
-    }
-}
+border_layer!(
+    ZeroPadding2D,
+    padding,
+    true,
+    "ZeroPadding2D adds rows and columns of zeros around each image."
+);
 
 /// `keras.layers.Cropping1D(cropping=(1, 1))`.
 ///
@@ -548,31 +545,12 @@ fn cropped(n: usize, c: [usize; 2], axis: &'static str) -> Result<usize, Problem
     Ok(n - total)
 }
 
-impl LayerRules for Cropping1D {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        need_rank(input, 2, SEQ)?;
-        let d = input.dims();
-        Ok(Shape::new(vec![
-            cropped(d[0], self.cropping, "steps")?,
-            d[1],
-        ]))
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(crop(x, &[self.cropping]))
-    }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        border_steps(
-            Explanation::new("Cropping1D removes steps from the start and the end."),
-            &["steps"],
-            &[self.cropping],
-            (input, output),
-            false,
-        )
-    }
-    fn settings(&self) -> String {
-        format!("crop {:?}", self.cropping)
-    }
-}
+border_layer!(
+    Cropping1D,
+    cropping,
+    false,
+    "Cropping1D removes steps from the start and the end."
+);
 
 /// `keras.layers.Cropping2D(cropping=((0, 0), (0, 0)))`.
 ///
@@ -585,32 +563,12 @@ pub struct Cropping2D {
     pub cropping: [[usize; 2]; 2],
 }
 
-impl LayerRules for Cropping2D {
-    fn output_shape(&self, input: &Shape) -> Result<Shape, Problem> {
-        need_rank(input, 3, IMG)?;
-        let d = input.dims();
-        Ok(Shape::new(vec![
-            cropped(d[0], self.cropping[0], "height")?,
-            cropped(d[1], self.cropping[1], "width")?,
-            d[2],
-        ]))
-    }
-    fn forward(&self, x: &ArrayD<f32>, _w: &[ArrayD<f32>]) -> Result<ArrayD<f32>, Problem> {
-        Ok(crop(x, &self.cropping))
-    }
-    fn explain(&self, input: &Shape, output: &Shape) -> Explanation {
-        border_steps(
-            Explanation::new("Cropping2D removes rows and columns at the borders of each image."),
-            &["height", "width"],
-            &self.cropping,
-            (input, output),
-            false,
-        )
-    }
-    fn settings(&self) -> String {
-        format!("crop {:?}", self.cropping)
-    }
-}
+border_layer!(
+    Cropping2D,
+    cropping,
+    false,
+    "Cropping2D removes rows and columns at the borders of each image."
+);
 
 /// `keras.layers.UpSampling1D(size=2)`: repeats each step.
 ///
@@ -921,20 +879,6 @@ impl LayerCode for UpSampling2D {
 // Training: kinds without a backward pass yet
 // ---------------------------------------------------------------------------------------
 
-/// The training-mode forward pass of a kind whose training and inference passes agree.
-macro_rules! plain_train_forward {
-    () => {
-        fn train_forward(
-            &self,
-            x: &ArrayD<f32>,
-            w: &[ArrayD<f32>],
-            _rng: &mut Rng,
-        ) -> Result<Trace, Problem> {
-            Ok(Trace::plain(self.forward(x, w)?))
-        }
-    };
-}
-
 /// Sum each run of `k` consecutive entries along `axis` (the adjoint of [`repeat_axis`]).
 fn fold_axis(dy: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
     let mut shape = dy.shape().to_vec();
@@ -948,133 +892,41 @@ fn fold_axis(dy: &ArrayD<f32>, axis: usize, k: usize) -> ArrayD<f32> {
     out
 }
 
-impl LayerGrad for RepeatVector {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        if dy.ndim() != 3 {
-            return Err(Problem::layout(
-                "RepeatVector gradient must be (batch, n, features)",
-            ));
-        }
-        Ok(Grads::input(reshape_to(&dy.sum_axis(Axis(1)), x.shape())?))
+plain_grad!(RepeatVector, |_, x, _w, _t, dy| {
+    if dy.ndim() != 3 {
+        return Err(Problem::layout(
+            "RepeatVector gradient must be (batch, n, features)",
+        ));
     }
-}
+    Ok(Grads::input(reshape_to(&dy.sum_axis(Axis(1)), x.shape())?))
+});
 
-impl LayerGrad for ZeroPadding1D {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(
-            &crop(dy, &[self.padding]),
-            x.shape(),
-        )?))
+plain_grad!(UpSampling1D, |layer, x, _w, _t, dy| {
+    if dy.ndim() != 3 {
+        return Err(Problem::layout(
+            "UpSampling1D gradient must be (batch, steps, channels)",
+        ));
     }
-}
+    Ok(Grads::input(reshape_to(
+        &fold_axis(dy, 1, layer.size),
+        x.shape(),
+    )?))
+});
 
-impl LayerGrad for ZeroPadding2D {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(
-            &crop(dy, &self.padding),
-            x.shape(),
-        )?))
-    }
-}
-
-impl LayerGrad for Cropping1D {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(
-            &zero_pad(dy, &[self.cropping]),
-            x.shape(),
-        )?))
-    }
-}
-
-impl LayerGrad for Cropping2D {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        Ok(Grads::input(reshape_to(
-            &zero_pad(dy, &self.cropping),
-            x.shape(),
-        )?))
-    }
-}
-
-impl LayerGrad for UpSampling1D {
-    plain_train_forward!();
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        if dy.ndim() != 3 {
-            return Err(Problem::layout(
-                "UpSampling1D gradient must be (batch, steps, channels)",
-            ));
-        }
-        Ok(Grads::input(reshape_to(
-            &fold_axis(dy, 1, self.size),
-            x.shape(),
-        )?))
-    }
-}
-
-/// Nearest-neighbour upsampling only: bilinear has no backward pass yet.
-impl LayerGrad for UpSampling2D {
-    fn train_forward(
-        &self,
-        x: &ArrayD<f32>,
-        w: &[ArrayD<f32>],
-        _rng: &mut Rng,
-    ) -> Result<Trace, Problem> {
-        match self.interpolation {
-            Interpolation::Nearest => Ok(Trace::plain(self.forward(x, w)?)),
+// Nearest-neighbour upsampling only: bilinear has no backward pass yet.
+layer_grad!(
+    UpSampling2D,
+    |layer, x, w, _rng| {
+        match layer.interpolation {
+            Interpolation::Nearest => Ok(Trace::plain(layer.forward(x, w)?)),
             Interpolation::Bilinear => Err(Problem::NotTrainable),
         }
-    }
-    fn backward(
-        &self,
-        x: &ArrayD<f32>,
-        _w: &[ArrayD<f32>],
-        _t: &Trace,
-        dy: &ArrayD<f32>,
-    ) -> Result<Grads, Problem> {
-        if self.interpolation != Interpolation::Nearest {
+    },
+    |layer, x, _w, _t, dy| {
+        if layer.interpolation != Interpolation::Nearest {
             return Err(Problem::NotTrainable);
         }
-        let s = expand(&self.size, 2, "size")?;
+        let s = expand(&layer.size, 2, "size")?;
         if dy.ndim() != 4 {
             return Err(Problem::layout(
                 "UpSampling2D gradient must be (batch, height, width, channels)",
@@ -1085,7 +937,7 @@ impl LayerGrad for UpSampling2D {
             x.shape(),
         )?))
     }
-}
+);
 
 #[cfg(test)]
 mod tests {
