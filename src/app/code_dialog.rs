@@ -284,13 +284,7 @@ pub fn code_panel(props: &CodePanelProps) -> Html {
                 <div class="code-actions">
                     <button type="button" class="btn" data-testid="export-copy" aria-label="Copy the exported code" onclick={on_copy}>{"Copy code"}</button>
                     <a class="btn" data-testid="download-json" href={(*json_href).clone()} download={file_name(&props.model, "json")}>{"Download model JSON"}</a>
-                    <span class="copy-status" role="status" aria-live="polite">
-                        { match *copy_state {
-                            CopyState::Copied => "Copied ✓",
-                            CopyState::Manual => "Selected: press Ctrl+C (⌘C) to copy",
-                            CopyState::Idle => "",
-                        } }
-                    </span>
+                    { copy_state.status() }
                 </div>
             </section>
         </div>

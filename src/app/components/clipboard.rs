@@ -37,6 +37,18 @@ pub enum CopyState {
     Manual,
 }
 
+impl CopyState {
+    /// The polite status line that says what the last copy did.
+    pub fn status(self) -> yew::Html {
+        let text = match self {
+            CopyState::Copied => "Copied ✓",
+            CopyState::Manual => "Selected: press Ctrl+C (⌘C) to copy",
+            CopyState::Idle => "",
+        };
+        yew::html! { <span class="copy-status" role="status" aria-live="polite">{text}</span> }
+    }
+}
+
 /// Copy `text` and record the result in `state`; when the clipboard refuses, run `fallback`
 /// (select the text for a manual copy) first.
 pub fn copy_into(text: &str, state: yew::UseStateHandle<CopyState>, fallback: impl Fn() + 'static) {

@@ -95,13 +95,7 @@ pub fn share_panel(props: &SharePanelProps) -> Html {
             <p class="share-meta">
                 <span data-testid="share-length">{format!("{chars} characters")}</span>
                 <span class="muted">{format!(" (the model part after # is {fragment_chars})")}</span>
-                <span class="copy-status" role="status" aria-live="polite">
-                    { match *copy_state {
-                        CopyState::Copied => "Copied ✓",
-                        CopyState::Manual => "Selected: press Ctrl+C (⌘C) to copy",
-                        CopyState::Idle => "",
-                    } }
-                </span>
+                { copy_state.status() }
             </p>
             { match &*qr {
                 None => html! { <p class="muted" data-testid="share-qr-pending" aria-live="polite">{"Drawing the QR code…"}</p> },
