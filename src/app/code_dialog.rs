@@ -32,6 +32,7 @@ use crate::engine::Model;
 /// Draw the panel's dialog (open now when `open`) into its own element at the end of
 /// `<body>`; it opens again on each [`CODE_OPEN_EVENT`].
 pub fn mount(open: bool) {
+    crate::app::panel_root::add_style(include_str!("code_dialog.css"));
     if let Some(root) = crate::app::panel_root::root("code-root") {
         yew::Renderer::<CodeDialog>::with_root_and_props(root, CodeDialogProps { open }).render();
     }

@@ -33,6 +33,14 @@ const STOPPED: [&str; 24] = [
     "dragstart",
 ];
 
+/// Add the panel's styles (`css`) to the page's `<head>`.
+pub fn add_style(css: &str) {
+    if let Ok(style) = gloo::utils::document().create_element("style") {
+        style.set_text_content(Some(css));
+        let _ = gloo::utils::head().append_child(&style);
+    }
+}
+
 /// A new element `<div id={id}>` at the end of `<body>`, for a panel's app.
 pub fn root(id: &str) -> Option<Element> {
     let root = gloo::utils::document().create_element("div").ok()?;

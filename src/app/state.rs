@@ -841,19 +841,7 @@ fn validate_shape(dims: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-/// `[28, 28, 1]` → `(28, 28, 1)`, `[784]` → `(784,)` (Python tuples).
-pub fn format_shape(dims: &[usize]) -> String {
-    match dims {
-        [d] => format!("({d},)"),
-        _ => format!(
-            "({})",
-            dims.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
+pub use crate::engine::shape::tuple_text as format_shape;
 
 /// Parse an input shape typed by the learner: `(3, 2)`, `3, 2`, `[28, 28, 1]`, `(784,)`,
 /// `28 28 1`. No batch axis.

@@ -27,10 +27,7 @@ const CSS: &str = include_str!("train_panel.css");
 /// Draw the panel (open now when `open`) into a new element at the end of `<body>`, with
 /// its styles; it opens again on each `flatland-train-open` event.
 pub fn mount(open: bool) {
-    if let Ok(style) = gloo::utils::document().create_element("style") {
-        style.set_text_content(Some(CSS));
-        let _ = gloo::utils::head().append_child(&style);
-    }
+    crate::app::panel_root::add_style(CSS);
     if let Some(root) = crate::app::panel_root::root("train-root") {
         yew::Renderer::<TrainPanel>::with_root_and_props(root, TrainProps { open }).render();
     }

@@ -79,6 +79,20 @@ impl From<Vec<usize>> for Shape {
     }
 }
 
+/// `[3, 2]` → `(3, 2)`, `[784]` → `(784,)`: dimensions as a Python tuple (no batch axis).
+pub fn tuple_text(dims: &[usize]) -> String {
+    match dims {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Product of `u64`s that reports overflow instead of wrapping.
 ///
 /// # Errors

@@ -2,7 +2,9 @@
 //! point, not the library, so only the page's module exports them (the tools worker, which
 //! links the library too, stayed 70 kB gzip larger while they were there). Trunk's loader exposes every
 //! `#[wasm_bindgen]` export as `window.wasmBindings`, so the browser benchmark calls these from
-//! the shipped release build itself.
+//! the release build itself. They are built in only with the cargo feature `bench-hooks`
+//! (`bench/run` passes `--features bench-hooks` to Trunk): the shipped page's cold load is
+//! 4 kB gzip smaller without them, and the engine code they time is the same.
 //!
 //! The model is passed in as text (any JSON format [`read_model`] reads) rather than compiled in with
 //! `include_str!`: the benchmark server serves `tests/fixtures/bench/*.json`, and the fixtures
@@ -22,48 +24,9 @@ use flatland::codec::read_model_json as read_model;
 use flatland::engine::forward::{forward, init_weights, Limits, Weights};
 use flatland::engine::{analyze, Analysis, Model};
 
-fn now() -> f64 {
-    gloo::utils::window().performance().map_or(0.0, |p| p.now())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    flatland::engine::small_sort::sort_by(&mut v, |a, b| a.total_cmp(b).is_lt());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        f64::midpoint(v[n / 2 - 1], v[n / 2])
-    }
-}
-
-/// Median milliseconds per call of `f` over `samples` batches (after one warm-up batch). The
-/// batch size doubles until a batch takes at least 2 ms (at most 65 536 calls).
-fn per_call(samples: u32, mut f: impl FnMut()) -> f64 {
-    let mut batch = 1u32;
-    loop {
-        let t = now();
-        for _ in 0..batch {
-            f();
-        }
-        if now() - t >= 2.0 || batch >= 65_536 {
-            break;
-        }
-        batch *= 2;
-    }
-    let times = (0..samples.max(1))
-        .map(|_| {
-            let t = now();
-            for _ in 0..batch {
-                f();
-            }
-            (now() - t) / f64::from(batch)
-        })
-        .collect();
-    median(times)
-}
+#[path = "../tools_bench/timing.rs"]
+mod timing;
+use timing::per_call;
 
 /// A valid model read from `text`, with its analysis.
 fn model(text: &str) -> Option<(Model, Analysis)> {

@@ -1,6 +1,6 @@
 //! Web entry point built by Trunk (`index.html` names this binary).
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bench-hooks"))]
 mod bench;
 
 /// The Train panel (the tools module, loaded into this page) hands over model A's trained

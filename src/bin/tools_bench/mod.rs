@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 
 use flatland::codec::model_json;
 use flatland::engine::forward::{init_weights, Limits};
-use flatland::engine::train::fit::{Data, FitConfig, Trainer};
+use flatland::engine::train::fit::{Data, FitConfig, Progress, Trainer};
 use flatland::engine::train::loss::Loss;
 use flatland::engine::train::optim::OptimizerKind;
 use flatland::engine::{analyze, Model};
@@ -36,54 +36,12 @@ fn read(text: &str) -> Option<Model> {
     model_json::from_value(&v).ok()
 }
 
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        f64::midpoint(v[n / 2 - 1], v[n / 2])
-    }
-}
-
-/// Median ms per call of `f` over `samples` batches; the batch size doubles until a batch
-/// takes at least 2 ms (that search is the warm-up).
-fn per_call(samples: u32, mut f: impl FnMut()) -> f64 {
-    let mut batch = 1u32;
-    loop {
-        let t = now();
-        for _ in 0..batch {
-            f();
-        }
-        if now() - t >= 2.0 || batch >= 65_536 {
-            break;
-        }
-        batch *= 2;
-    }
-    let times = (0..samples.max(1))
-        .map(|_| {
-            let t = now();
-            for _ in 0..batch {
-                f();
-            }
-            (now() - t) / f64::from(batch)
-        })
-        .collect();
-    median(times)
-}
+mod timing;
+use timing::per_call;
 
 /// A trainer on `copies` copies of the batch (`x`, `y`), batch size `batch`, the loss named
 /// `loss` (Keras's names), Adam with Keras's defaults (lr 0.001), no shuffle, no
-/// validation, weights seeded by `seed`.
+/// validation, weights seeded by `seed`, after its first step (and that step's progress).
 fn trainer(
     model_text: &str,
     seed: u32,
@@ -92,7 +50,7 @@ fn trainer(
     batch: usize,
     loss: &str,
     copies: usize,
-) -> Option<Trainer> {
+) -> Option<(Trainer, Progress)> {
     let m = read(model_text)?;
     let a = analyze(&m);
     if !a.valid() || batch == 0 {
@@ -125,7 +83,9 @@ fn trainer(
         seed: u64::from(seed),
         limits: Limits::default(),
     };
-    Trainer::new(m, a, w, &data, None, cfg).ok()
+    let mut t = Trainer::new(m, a, w, &data, None, cfg).ok()?;
+    let p = t.step(1).ok()?;
+    Some((t, p))
 }
 
 /// Median ms of one training step (training-mode forward, loss, backward, Adam update: one
@@ -141,12 +101,9 @@ pub fn bench_train_step(
     loss: &str,
     samples: u32,
 ) -> f64 {
-    let Some(mut t) = trainer(model_text, seed, x, y, batch as usize, loss, COPIES) else {
+    let Some((mut t, _)) = trainer(model_text, seed, x, y, batch as usize, loss, COPIES) else {
         return f64::NAN;
     };
-    if t.step(1).is_err() {
-        return f64::NAN;
-    }
     let mut failed = false;
     let ms = per_call(samples, || {
         failed |= !matches!(t.step(1), Ok(p) if p.outcome.is_none());
@@ -170,10 +127,7 @@ pub fn bench_train_once(
     batch: u32,
     loss: &str,
 ) -> Vec<f32> {
-    let Some(mut t) = trainer(model_text, seed, x, y, batch as usize, loss, 1) else {
-        return Vec::new();
-    };
-    let Ok(p) = t.step(1) else {
+    let Some((t, p)) = trainer(model_text, seed, x, y, batch as usize, loss, 1) else {
         return Vec::new();
     };
     // The one batch is the whole epoch: its loss is in the history.

@@ -428,19 +428,7 @@ fn builtin_ids() -> String {
         .join(", ")
 }
 
-/// `[3, 2]` → `(3, 2)`, `[2]` → `(2,)` (Python tuples).
-fn shape_str(dims: &[usize]) -> String {
-    match dims {
-        [d] => format!("({d},)"),
-        _ => format!(
-            "({})",
-            dims.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
+use crate::engine::shape::tuple_text as shape_str;
 
 /// The product of `dims` as text (never overflows).
 fn product_str(dims: &[usize]) -> String {
