@@ -165,7 +165,7 @@ pub enum Pending {
 /// A message for the user.
 #[allow(clippy::case_sensitive_file_extension_comparisons)] // `lower` is lowercased first
 pub fn prepare_import(name: Option<&str>, text: &str) -> Result<Pending, String> {
-    let lower = name.map(str::to_lowercase).unwrap_or_default();
+    let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
     if lower.ends_with(".keras") || lower.ends_with(".zip") || text.starts_with("PK\u{3}\u{4}") {
         return Err(
             "A .keras file is a zip archive: unzip it and open the config.json inside.".into(),
@@ -241,7 +241,7 @@ pub fn file_name(model: &Model, ext: &str) -> String {
         .name
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
             } else {
                 '_'

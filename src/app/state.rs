@@ -1178,9 +1178,11 @@ pub fn field_text(spec: &LayerSpec, key: &str) -> String {
 pub fn palette_matches(class: &str, query: &str) -> bool {
     let norm = |s: &str| {
         s.chars()
-            .filter(|c| c.is_alphanumeric())
+            // ASCII letters and digits, and any other character as it is (class names are
+            // ASCII: ASCII-only case folding keeps Unicode's case tables out of the page).
+            .filter(|c| !c.is_ascii() || c.is_ascii_alphanumeric())
             .collect::<String>()
-            .to_lowercase()
+            .to_ascii_lowercase()
     };
     let q = norm(query);
     q.is_empty() || norm(class).contains(&q)
@@ -1195,7 +1197,7 @@ pub fn word_parts(class: &str) -> Vec<&str> {
     for w in chars.windows(2) {
         let ((i, c), (_, next)) = (w[0], w[1]);
         // A capitalised word starts here, and the part before it is not tiny.
-        if c.is_uppercase() && next.is_lowercase() && i >= start + 3 {
+        if c.is_ascii_uppercase() && next.is_ascii_lowercase() && i >= start + 3 {
             parts.push(&class[start..i]);
             start = i;
         }

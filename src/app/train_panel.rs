@@ -647,7 +647,7 @@ fn read_numpy(name: String, bytes: &[u8]) -> Result<CsvFile, String> {
         shape: a.shape().to_vec(),
         data: a.iter().copied().collect(),
     };
-    let one = if name.to_lowercase().ends_with(".npz") {
+    let one = if name.to_ascii_lowercase().ends_with(".npz") {
         let arrays = read_npz(bytes).map_err(|e| format!("{name}: {e}"))?;
         let get = |k: &str| arrays.iter().find(|p| p.0 == k).map(|p| &p.1);
         if let (Some(x), Some(y)) = (get("x"), get("y")) {
@@ -751,7 +751,7 @@ fn form_view(
                 (csv.clone(), form.clone(), message.clone(), holder.clone());
             let numpy = [".npy", ".npz"]
                 .iter()
-                .any(|e| name.to_lowercase().ends_with(e));
+                .any(|e| name.to_ascii_lowercase().ends_with(e));
             let reader =
                 gloo::file::callbacks::read_as_bytes(&gloo::file::File::from(file), move |res| {
                     match res

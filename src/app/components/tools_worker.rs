@@ -191,7 +191,7 @@ pub fn read_file(
         ));
         return;
     }
-    let lower = name.to_lowercase();
+    let lower = name.to_ascii_lowercase();
     if [".keras", ".zip", ".h5", ".hdf5"]
         .iter()
         .any(|e| lower.ends_with(e))

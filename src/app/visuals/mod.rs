@@ -636,10 +636,12 @@ fn explain_picker(
             </nav>
         };
     }
-    let q = query.trim().to_lowercase();
+    let q = query.trim().to_ascii_lowercase();
     let hit = |i: usize| {
         let (name, class) = &layers[i];
-        q.is_empty() || name.to_lowercase().contains(&q) || class.to_lowercase().contains(&q)
+        q.is_empty()
+            || name.to_ascii_lowercase().contains(&q)
+            || class.to_ascii_lowercase().contains(&q)
     };
     let matches = (0..layers.len()).filter(|&i| hit(i)).count();
     // The layer explained now stays in the list, so the list shows what is explained.
@@ -653,9 +655,10 @@ fn explain_picker(
             let el: web_sys::HtmlInputElement = e.target_unchecked_into();
             let text = el.value();
             // One match (or the first, on a fresh search): explain it at once.
-            let q = text.trim().to_lowercase();
+            let q = text.trim().to_ascii_lowercase();
             let first = layers.iter().position(|(n, c)| {
-                !q.is_empty() && (n.to_lowercase().contains(&q) || c.to_lowercase().contains(&q))
+                !q.is_empty()
+                    && (n.to_ascii_lowercase().contains(&q) || c.to_ascii_lowercase().contains(&q))
             });
             if let Some(i) = first {
                 pick.emit(i);
