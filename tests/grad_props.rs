@@ -658,6 +658,25 @@ proptest! {
         check_merge("Concatenate", &json!({"axis": a}), &shapes, seed)?;
     }
 
+    /// ConvNeXt's `LayerScale` (a 1-channel input broadcasts against `gamma`) and
+    /// InceptionResNetV2's `CustomScaleLayer` (`a + b · scale`; size-1 axes of either input
+    /// broadcast).
+    #[test]
+    fn application_layers_backward(c in 1usize..4, one_channel: bool, d in dims(2), ones in prop::collection::vec(prop::collection::vec(any::<bool>(), 2), 2), scale in -1.5f64..1.5, seed: u64) {
+        let mut s = vec![2usize];
+        s.extend(d.iter().copied());
+        s.push(if one_channel { 1 } else { c });
+        check_multi("LayerScale", &json!({"init_values": 0.1, "projection_dim": c}), &[s], seed, false)?;
+        let shapes: Vec<Vec<usize>> = (0..2)
+            .map(|k| {
+                let mut s = vec![2usize];
+                s.extend(d.iter().enumerate().map(|(j, &v)| if ones[k][j] { 1 } else { v }));
+                s
+            })
+            .collect();
+        check_multi("CustomScaleLayer", &json!({"scale": scale}), &shapes, seed, false)?;
+    }
+
     /// A whole graph: a residual Add whose input feeds two layers, a Concatenate of two
     /// branches and a second input, through the loss, against finite differences of the
     /// loss in every weight.
@@ -909,4 +928,30 @@ fn attention_with_dropout_is_refused() {
         e.contains("training MultiHeadAttention (`att`, layer 1) is not supported yet"),
         "{e}"
     );
+}
+
+/// `LayerScale` on a 1-channel input: Keras's `inputs * gamma` broadcasts the channel (the
+/// output has `projection_dim` channels), and the forward pass does the same (it used to
+/// panic in ndarray's broadcast).
+#[test]
+fn layer_scale_broadcasts_one_channel() {
+    use flatland::engine::layers::multi::MultiSpec;
+    use flatland::engine::shape::Shape;
+    let spec = MultiSpec::from_config(
+        "LayerScale",
+        &json!({"init_values": 0.5, "projection_dim": 3}),
+    )
+    .and_then(Result::ok)
+    .expect("LayerScale reads");
+    let out = spec.rules().output_shape(&[Shape::new(vec![2, 1])]);
+    assert_eq!(out.map(|s| s.dims().to_vec()), Ok(vec![2, 3]));
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 2, 1]), vec![1.0, 2.0]).expect("x");
+    let gamma = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0, 10.0, 100.0]).expect("gamma");
+    let y = spec.rules().forward(&[&x], &[gamma]).expect("forward");
+    assert_eq!(y.shape(), &[1, 2, 3]);
+    let by_hand: Vec<f32> = [1.0f32, 2.0]
+        .iter()
+        .flat_map(|v| [1.0f32, 10.0, 100.0].map(|g| v * g))
+        .collect();
+    assert_eq!(y.iter().copied().collect::<Vec<_>>(), by_hand);
 }

@@ -173,16 +173,25 @@ mod web {
         });
     }
 
-    /// Undo / redo shortcuts anywhere on the page.
+    /// Undo / redo shortcuts anywhere on the page; Escape closes an open bottom sheet (a
+    /// phone's palette or settings) unless something inside handled it (a dialog, a drag).
     #[hook]
-    fn use_undo_shortcuts(dispatch: Callback<Action>) {
-        use_effect_with((), move |()| {
+    fn use_undo_shortcuts(dispatch: Callback<Action>, sheet_open: bool) {
+        use_effect_with(sheet_open, move |&sheet_open| {
             let opts = EventListenerOptions::enable_prevent_default();
             let listener = EventListener::new_with_options(
                 &gloo::utils::document(),
                 "keydown",
                 opts,
                 move |e| {
+                    if sheet_open
+                        && !e.default_prevented()
+                        && e.dyn_ref::<KeyboardEvent>()
+                            .is_some_and(|k| k.key() == "Escape")
+                    {
+                        dispatch.emit(Action::CloseSheet);
+                        return;
+                    }
                     // Free text (search, example tensors in the visuals, the panels'
                     // fields) keeps its own undo.
                     let own_undo = e
@@ -463,7 +472,7 @@ mod web {
             storage::write_fragment_with(move || encode_link(&l));
         });
         use_link_navigation(dispatch.clone(), latest_link.clone());
-        use_undo_shortcuts(dispatch.clone());
+        use_undo_shortcuts(dispatch.clone(), store.sheet.is_some());
 
         // Panels (dialogs) and importing.
         let panel = use_state_eq(|| None::<Panel>);

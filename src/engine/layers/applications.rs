@@ -2,7 +2,7 @@
 //! `Normalization` (`EfficientNet`, `ConvNeXt`), `ConvNeXt`'s `LayerScale`,
 //! `InceptionResNetV2`'s `CustomScaleLayer`. Graph models only (see `multi.rs`).
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
 use serde_json::Value;
 
 use super::merge::broadcast_dims;
@@ -222,12 +222,7 @@ impl MultiGrad for Normalization {
             return Err(Problem::layout("Normalization takes one input"));
         };
         check_same_shape(dy, x)?;
-        let (_, var) = self.stats(x, w).map_err(|e| match e {
-            GraphProblem::Layer(p) => p,
-            e => Problem::Value {
-                message: e.to_string(),
-            },
-        })?;
+        let (_, var) = self.stats(x, w).map_err(layer_problem)?;
         let mut dx = dy.clone();
         let invert = self.invert;
         Zip::from(&mut dx).and_broadcast(&var).for_each(|g, &v| {
@@ -238,6 +233,66 @@ impl MultiGrad for Normalization {
             dxs: vec![dx],
             dw: w.iter().map(|a| ArrayD::zeros(a.raw_dim())).collect(),
         })
+    }
+}
+
+/// `f(a, b)` elementwise over `NumPy`'s broadcast of the two whole arrays (batch axis
+/// included; shapes aligned from the last axis), as Keras's `a * b` / `a + b` in `call`.
+///
+/// # Errors
+/// [`GraphProblem::Broadcast`] when the shapes do not broadcast.
+fn zip_broadcast(
+    a: &ArrayD<f32>,
+    b: &ArrayD<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) -> Result<ArrayD<f32>, GraphProblem> {
+    let shape = broadcast_dims(a.shape(), b.shape())?;
+    let (Some(av), Some(bv)) = (a.broadcast(IxDyn(&shape)), b.broadcast(IxDyn(&shape))) else {
+        return Err(GraphProblem::Broadcast {
+            a: a.shape().to_vec(),
+            b: b.shape().to_vec(),
+        });
+    };
+    Ok(Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y)))
+}
+
+/// `g` (the gradient of a broadcast result) summed back to `shape` by `NumPy`'s rule:
+/// leading axes, and axes of size 1 in `shape` that were stretched.
+///
+/// # Errors
+/// [`Problem::Reshape`] when `shape` does not broadcast to `g`'s shape.
+fn sum_to(g: &ArrayD<f32>, shape: &[usize]) -> Result<ArrayD<f32>, Problem> {
+    let bad = || Problem::Reshape {
+        from: g.shape().to_vec(),
+        to: shape.to_vec(),
+    };
+    if shape.len() > g.ndim() {
+        return Err(bad());
+    }
+    let mut out = g.clone();
+    while out.ndim() > shape.len() {
+        out = out.sum_axis(Axis(0));
+    }
+    for (axis, &want) in shape.iter().enumerate() {
+        let have = out.shape()[axis];
+        if want == have {
+            continue;
+        }
+        if want != 1 {
+            return Err(bad());
+        }
+        out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+    }
+    Ok(out)
+}
+
+/// A graph problem met in a backward pass, as the training side's [`Problem`].
+fn layer_problem(e: GraphProblem) -> Problem {
+    match e {
+        GraphProblem::Layer(p) => p,
+        e => Problem::Value {
+            message: e.to_string(),
+        },
     }
 }
 
@@ -283,11 +338,8 @@ impl MultiRules for LayerScale {
                 "LayerScale takes one input and `gamma`",
             ));
         };
-        let mut out = (*x).clone();
-        Zip::from(&mut out)
-            .and_broadcast(gamma)
-            .for_each(|o, &g| *o *= g);
-        Ok(out)
+        // A 1-channel input broadcasts against `gamma`, as Keras's `inputs * gamma` does.
+        zip_broadcast(x, gamma, |v, g| v * g)
     }
     fn to_config(&self) -> Value {
         serde_json::json!({"init_values": self.init_values, "projection_dim": self.projection_dim})
@@ -346,16 +398,16 @@ impl MultiRules for CustomScaleLayer {
                 got: xs.len(),
             });
         };
-        if a.shape() != b.shape() {
+        // Same rank (the shape rule broadcasts the non-batch dims from the last axis, which
+        // for arrays of different ranks would align the batch axis with another).
+        if a.ndim() != b.ndim() {
             return Err(GraphProblem::Broadcast {
                 a: a.shape().to_vec(),
                 b: b.shape().to_vec(),
             });
         }
         let s = self.scale as f32;
-        let mut out = (*a).clone();
-        Zip::from(&mut out).and(*b).for_each(|o, &y| *o += y * s);
-        Ok(out)
+        zip_broadcast(a, b, |x, y| x + y * s)
     }
     fn to_config(&self) -> Value {
         serde_json::json!({"scale": self.scale})
@@ -368,5 +420,49 @@ impl MultiRules for CustomScaleLayer {
             "CustomScaleLayer adds a scaled residual: shortcut + {} × branch. Both must have the same shape: {output}.",
             self.scale
         ))
+    }
+}
+
+impl MultiGrad for LayerScale {
+    /// `y = x · gamma`: `dx = dy · gamma` and `dgamma = Σ dy · x`, each summed back over
+    /// the axes it was broadcast along.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let ([x], [gamma]) = (xs, w) else {
+            return Err(Problem::layout("LayerScale takes one input and `gamma`"));
+        };
+        let dx = zip_broadcast(dy, gamma, |g, v| g * v).map_err(layer_problem)?;
+        let dgamma = zip_broadcast(dy, x, |g, v| g * v).map_err(layer_problem)?;
+        Ok(MultiGrads {
+            dxs: vec![sum_to(&dx, x.shape())?],
+            dw: vec![sum_to(&dgamma, gamma.shape())?],
+        })
+    }
+}
+
+impl MultiGrad for CustomScaleLayer {
+    /// `y = a + b · scale`: `da = dy`, `db = dy · scale`, each summed back over the axes
+    /// it was broadcast along.
+    fn backward_multi(
+        &self,
+        xs: &[&ArrayD<f32>],
+        _w: &[ArrayD<f32>],
+        dy: &ArrayD<f32>,
+    ) -> Result<MultiGrads, Problem> {
+        let [a, b] = xs else {
+            return Err(Problem::layout("CustomScaleLayer takes two inputs"));
+        };
+        let s = self.scale as f32;
+        Ok(MultiGrads {
+            dxs: vec![
+                sum_to(dy, a.shape())?,
+                sum_to(&dy.mapv(|g| g * s), b.shape())?,
+            ],
+            dw: Vec::new(),
+        })
     }
 }

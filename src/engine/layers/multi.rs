@@ -184,7 +184,7 @@ impl MultiSpec {
         )
     }
 
-    /// The training side of this kind (merges, attention, Normalization; the others refuse).
+    /// The training side of this kind.
     pub fn grad(&self) -> &dyn MultiGrad {
         match self {
             MultiSpec::Elementwise(s) => s,
@@ -193,7 +193,8 @@ impl MultiSpec {
             MultiSpec::Scalar(s) => s,
             MultiSpec::MultiHeadAttention(s) => s,
             MultiSpec::Normalization(s) => s,
-            MultiSpec::LayerScale(_) | MultiSpec::CustomScaleLayer(_) => &Untrainable,
+            MultiSpec::LayerScale(s) => s,
+            MultiSpec::CustomScaleLayer(s) => s,
         }
     }
 
@@ -211,11 +212,6 @@ impl MultiSpec {
         }
     }
 }
-
-/// A graph-only kind without a backward pass.
-struct Untrainable;
-
-impl MultiGrad for Untrainable {}
 
 /// Config helpers shared by the graph-only kinds (hand-read: their configs mix ints, lists
 /// and nulls in ways serde's derive would only reject).

@@ -98,6 +98,12 @@ export const flows = [
       };
       await add('Flatten');
       await waitTexts(page, 'output-shape', ['(None, 784)']);
+      // Escape closes a sheet too (a phone with a keyboard, a narrow window), and nothing is added.
+      await page.tap('[data-testid="add-layer"]');
+      await page.waitForSelector('[data-testid="palette-item"][data-class="Dense"]', { state: 'visible' });
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => document.querySelector('[data-testid="palette"]').getBoundingClientRect().height === 0);
+      assert(JSON.stringify(await classes(page)) === '["Flatten"]', `Escape changed the stack: ${await classes(page)}`);
       await add('Dense');
       assert(JSON.stringify(await classes(page)) === '["Flatten","Dense"]', `stack: ${await classes(page)}`);
       // The new Dense's settings open as a sheet from its card.
