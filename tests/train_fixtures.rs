@@ -548,3 +548,70 @@ fn targets_keras_refuses_are_refused() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(cases.len() >= 7, "only {} refusal fixtures", cases.len());
 }
+
+/// A model with several outputs: one loss for all (heads left empty) trains as the same loss
+/// given per output; Keras's refused flat accuracy, a wrong count of heads and a missing
+/// target array are refused before training.
+#[test]
+fn multi_output_settings_are_checked() {
+    let dir = cases(&fixtures())
+        .into_iter()
+        .find(|d| name(d).starts_with("tm") && name(d).contains("depth"))
+        .expect("a tm*_depth fixture");
+    let case = load(&dir).unwrap();
+    let Net::Graph(g) = &case.model else {
+        panic!("tm fixtures are graphs")
+    };
+    let a = graph::analyze(g);
+    let train = |cfg: &FitConfig, data: &GraphData| {
+        let mut w = case.weights.clone();
+        fit_graph(g, &a, &mut w, data, Some(&case.val), cfg).map(|r| (r, w))
+    };
+    let explicit = FitConfig {
+        heads: vec![
+            Head {
+                loss: Loss::Mse,
+                accuracy: false,
+            };
+            2
+        ],
+        ..case.cfg.clone()
+    };
+    let one_for_all = FitConfig {
+        loss: Loss::Mse,
+        accuracy: false,
+        heads: Vec::new(),
+        ..case.cfg.clone()
+    };
+    let (r1, w1) = train(&explicit, &case.train).unwrap();
+    let (r2, w2) = train(&one_for_all, &case.train).unwrap();
+    assert_eq!((r1, w1), (r2, w2));
+
+    let flat_acc = FitConfig {
+        accuracy: true,
+        ..one_for_all.clone()
+    };
+    let e = train(&flat_acc, &case.train).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("refused by Keras"),
+        "{e}"
+    );
+    let three = FitConfig {
+        heads: vec![explicit.heads[0]; 3],
+        ..explicit.clone()
+    };
+    let e = train(&three, &case.train).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("2 output(s)"),
+        "{e}"
+    );
+    let missing = GraphData {
+        xs: case.train.xs.clone(),
+        ys: case.train.ys[..1].to_vec(),
+    };
+    let e = train(&explicit, &missing).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Data(m) if m.contains("give y0, y1")),
+        "{e}"
+    );
+}

@@ -16,7 +16,8 @@ Cases: t* two runs per layer stack, tx* a third run per stack (another loss and 
 batches of 6 or 12), tb* Keras's target broadcasting (y (N, 1) and (N,) against an output
 (N, T, 1)), refusals/r* (tools/README.md), tg* graph (Functional) models: merges, residual blocks, Dot,
 MultiHeadAttention (self- and cross-attention), Normalization, two and three inputs (train.npz /
-val.npz hold x0, x1, ... for those).
+val.npz hold x0, x1, ... for those), tm* graph models with several outputs (a loss per output,
+accuracy per output name; y0, y1, ... in model output order; args.json adds `outputs`).
 
 The same layout as ../shared/examples/train_* (checked by ../shared/checks/check_train.py), so
 `tests/train_fixtures.rs` and the contract read both the same way.
@@ -26,8 +27,9 @@ keras.backend.clear_session() and keras.utils.set_random_seed(case seed), data c
 per-case np.random.default_rng, and the .npz files have fixed zip timestamps, so rerunning with the
 same versions gives the same cases up to float32 rounding (tools/README.md). The script re-executes itself with PYTHONHASHSEED=0.
 Usage:  /tmp/kvenv/bin/python tools/keras_train_fixtures.py [--seed 0] [--out tests/fixtures/train]
-            [--only-missing] [--match SUBSTRING]
+            [--only-missing] [--match SUBSTRING] [--only-multiout]
 --only-missing keeps every case already written (the committed bytes) and runs the others.
+--only-multiout deletes and rewrites only the tm* cases and leaves every other file alone.
 """
 import argparse
 import io
