@@ -354,8 +354,8 @@ fn one_input(
     Ok(flatland::engine::train::fit::Data { x, y })
 }
 
-/// Train a chain or a graph: the history's result and the final weights (`get_weights()`
-/// order per layer).
+/// Train a chain or a graph: the history's result, the final weights (`get_weights()`
+/// order per layer) and the model's number of outputs.
 #[cfg(not(target_arch = "wasm32"))]
 fn train_any(
     args: &[String],
@@ -367,6 +367,7 @@ fn train_any(
     (
         Result<flatland::engine::train::fit::FitResult, flatland::engine::train::TrainError>,
         flatland::engine::forward::Weights,
+        usize,
     ),
     Fail,
 > {
@@ -403,7 +404,7 @@ fn train_any(
                 _ => None,
             };
             let r = fit(&model, &a, &mut weights, &train, val.as_ref(), cfg);
-            Ok((r, weights))
+            Ok((r, weights, 1))
         }
         Loaded::Graph(g) => {
             let a = graph::analyze(&g);
@@ -420,7 +421,7 @@ fn train_any(
             };
             let (train, val) = data()?;
             let r = fit_graph(&g, &a, &mut weights, &train, val.as_ref(), cfg);
-            Ok((r, weights))
+            Ok((r, weights, names.len()))
         }
     }
 }
@@ -506,7 +507,7 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
         seed,
         limits,
     };
-    let (r, weights) = train_any(args, model_path, data_path, &compile, &cfg)?;
+    let (r, weights, outputs) = train_any(args, model_path, data_path, &compile, &cfg)?;
     let r = r.map_err(train_err)?;
     let json = serde_json::to_string(&r.history)
         .map_err(|e| Fail::Invalid(format!("cannot write the history: {e}")))?;
@@ -531,11 +532,7 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
             .map(|v| format!(" {k} {v:.4}"))
             .unwrap_or_default()
     };
-    let several = r
-        .history
-        .keys()
-        .any(|k| k.ends_with("_loss") && k != "val_loss");
-    if several {
+    if outputs > 1 {
         // Several outputs: every key of the History, in its order.
         let all: String = r.history.keys().map(|k| last(k)).collect();
         println!("trained {epochs} epoch(s):{all}");

@@ -440,7 +440,7 @@ fn heads(cfg: &FitConfig, names: &[String]) -> Result<Vec<Head>, TrainError> {
         return Err(TrainError::setting(
             "losses",
             format!(
-                "give one per output: the model has {} output(s) ({listed}) but {} were given",
+                "must be one per output: the model has {} output(s) ({listed}) but {} were given",
                 names.len(),
                 cfg.heads.len()
             ),
@@ -454,7 +454,7 @@ fn heads(cfg: &FitConfig, names: &[String]) -> Result<Vec<Head>, TrainError> {
         return Err(TrainError::setting(
             "outputs",
             format!(
-                "{i} and an earlier one have the same name `{n}`: their History keys would collide"
+                "{i} and an earlier one have the same name `{n}`: their History keys would collide (Keras writes one `{n}_loss` for both)"
             ),
         ));
     }
