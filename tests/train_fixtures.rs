@@ -614,4 +614,21 @@ fn multi_output_settings_are_checked() {
         matches!(&e, TrainError::Data(m) if m.contains("give y0, y1")),
         "{e}"
     );
+    // One layer given twice as an output: Keras's History keys would collide.
+    let mut twice = g.clone();
+    twice.outputs = vec![g.outputs[0]; 2];
+    let mut w = case.weights.clone();
+    let e = fit_graph(
+        &twice,
+        &graph::analyze(&twice),
+        &mut w,
+        &case.train,
+        None,
+        &explicit,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("share the name"),
+        "{e}"
+    );
 }

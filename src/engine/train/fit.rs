@@ -420,6 +420,18 @@ struct Prepared {
 /// (Keras refuses `metrics=["accuracy"]` there); two outputs of one name.
 fn heads(cfg: &FitConfig, names: &[String]) -> Result<Vec<Head>, TrainError> {
     let listed = names.join(", ");
+    let repeated = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| Some((names[..i].iter().position(|m| m == n)?, i, n)));
+    if let Some((j, i, n)) = repeated {
+        return Err(TrainError::setting(
+            "outputs",
+            format!(
+                "{j} and {i} share the name `{n}`: their History keys would collide (Keras writes one `{n}_loss` for both)"
+            ),
+        ));
+    }
     if cfg.heads.is_empty() {
         if cfg.accuracy && names.len() > 1 {
             return Err(TrainError::setting(
@@ -443,18 +455,6 @@ fn heads(cfg: &FitConfig, names: &[String]) -> Result<Vec<Head>, TrainError> {
                 "must be one per output: the model has {} output(s) ({listed}) but {} were given",
                 names.len(),
                 cfg.heads.len()
-            ),
-        ));
-    }
-    if let Some((i, n)) = names
-        .iter()
-        .enumerate()
-        .find(|(i, n)| names[..*i].contains(n))
-    {
-        return Err(TrainError::setting(
-            "outputs",
-            format!(
-                "{i} and an earlier one have the same name `{n}`: their History keys would collide (Keras writes one `{n}_loss` for both)"
             ),
         ));
     }
