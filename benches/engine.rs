@@ -151,6 +151,7 @@ fn trainer(m: Model, data: &Data, loss: Loss, batch_size: usize) -> Trainer {
         epochs: usize::MAX,
         batch_size,
         accuracy: false,
+        heads: Vec::new(),
         shuffle: false,
         seed: 0,
         limits: Limits::default(),

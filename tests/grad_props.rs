@@ -955,3 +955,70 @@ fn layer_scale_broadcasts_one_channel() {
         .collect();
     assert_eq!(y.iter().copied().collect::<Vec<_>>(), by_hand);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        rng_seed: RngSeed::Fixed(0x5eed),
+        ..ProptestConfig::with_cases(16)
+    })]
+
+    /// A graph with two outputs, the first (`aux`, softmax) also feeding the second's branch
+    /// (a regression head on a Concatenate): the gradient of the summed loss (sparse
+    /// categorical crossentropy + MSE, Keras's `CompileLoss`) against finite differences of
+    /// that sum in every weight; the sum is the two outputs' losses added.
+    #[test]
+    fn multi_output_graph_backward(units in 1usize..4, classes in 2usize..4, seed: u64) {
+        use flatland::engine::graph::{self, Graph, GraphInput, Node, Op, Source};
+        use flatland::engine::layers::multi::MultiSpec;
+        let single = |name: &str, class: &str, cfg: Value, inbound: Vec<Source>| Node {
+            name: name.into(),
+            op: Op::Single(LayerSpec::from_config(class, &cfg)),
+            inbound,
+            operation: false,
+        };
+        let cat = Node {
+            name: "cat".into(),
+            op: Op::Multi(MultiSpec::from_config("Concatenate", &json!({})).ok_or_else(|| TestCaseError::fail("merge"))?.map_err(TestCaseError::fail)?),
+            inbound: vec![Source::Layer(0), Source::Layer(1)],
+            operation: false,
+        };
+        let g = Graph {
+            name: "g".into(),
+            inputs: vec![GraphInput { name: "x".into(), shape: vec![3], batch: None }],
+            layers: vec![
+                single("h", "Dense", json!({"units": units, "activation": "tanh"}), vec![Source::Input(0)]),
+                single("aux", "Dense", json!({"units": classes, "activation": "softmax"}), vec![Source::Layer(0)]),
+                cat,
+                single("main", "Dense", json!({"units": 2}), vec![Source::Layer(2)]),
+            ],
+            outputs: vec![Source::Layer(1), Source::Layer(3)],
+        };
+        let a = graph::analyze(&g);
+        prop_assert!(a.valid());
+        let mut weights = graph::forward::init_weights(&a, seed, Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut rng = Rng::new(seed);
+        let xs = vec![input(&mut rng, &[3, 3], false)];
+        let labels = ArrayD::from_shape_simple_fn(IxDyn(&[3]), || (rng.next_u64() % classes as u64) as f32);
+        let ys = vec![labels, input(&mut rng, &[3, 2], false)];
+        let losses = [Loss::SparseCategoricalCrossentropy, Loss::Mse];
+        let step = |w: &Vec<Vec<ArrayD<f32>>>| graph_step::loss_and_grads_multi(&g, &a, w, &xs, &ys, &losses, &mut Rng::new(1)).map_err(|e| TestCaseError::fail(e.to_string()));
+        let gr = step(&weights)?;
+        prop_assert_eq!(gr.losses.len(), 2);
+        prop_assert_eq!(gr.total, gr.losses[0] + gr.losses[1]);
+        for li in 0..weights.len() {
+            for wi in 0..weights[li].len() {
+                for i in 0..weights[li][wi].len() {
+                    let orig = weights[li][wi].iter().nth(i).copied().unwrap_or(0.0);
+                    let mut at = |v: f32| -> Result<f64, TestCaseError> {
+                        if let Some(e) = weights[li][wi].iter_mut().nth(i) { *e = v; }
+                        Ok(f64::from(step(&weights)?.total))
+                    };
+                    let num = (at(orig + H)? - at(orig - H)?) / (2.0 * f64::from(H));
+                    at(orig)?;
+                    let got = f64::from(gr.grads[li][wi].iter().nth(i).copied().unwrap_or(f32::NAN));
+                    prop_assert!((num - got).abs() <= 3e-3 + 3e-2 * num.abs(), "layer {} weight {} [{}]: {} vs {}", li, wi, i, got, num);
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,11 @@
 //! `MultiHeadAttention` (self- and cross-attention, a separate key, a transformer block),
 //! `Normalization`.
 //!
+//! Graphs with several outputs (`tm*`: `y0`, `y1`, … in model output order; `args.json`
+//! gives the loss as one name for all or a list, one per output, and `metrics` as Keras's
+//! dict `{"<output>": ["accuracy"]}`) train with [`FitConfig::heads`]; their History holds
+//! `loss`, `<output>_loss`, `<output>_accuracy` and the `val_` twins, checked the same way.
+//!
 //! Run with `--nocapture` to see what was checked: runs, History values, weights, and how
 //! often each loss, optimizer setting and layer class was met.
 
@@ -26,7 +31,8 @@ use flatland::engine::analyze;
 use flatland::engine::forward::{split_weights, Limits};
 use flatland::engine::graph::{self, Graph};
 use flatland::engine::model::Model;
-use flatland::engine::train::fit::{fit, fit_graph, Data, FitConfig, GraphData, Outcome};
+use flatland::engine::train::fit::{fit, fit_graph, Data, FitConfig, GraphData, Head, Outcome};
+use flatland::engine::train::graph_step;
 use flatland::engine::train::loss::Loss;
 use flatland::engine::train::optim::OptimizerKind;
 use flatland::engine::train::TrainError;
@@ -55,30 +61,60 @@ fn name(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// `x` (or `x0`, `x1`, …) and `y`.
+/// `x` (or `x0`, `x1`, …) and `y` (or `y0`, `y1`, …).
 fn data(p: &Path) -> Result<GraphData, String> {
     let items =
         npy::read_npz(&fs::read(p).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let find = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, a)| a.clone());
-    let y = find("y").ok_or_else(|| format!("{} has no y", p.display()))?;
-    let xs = match find("x") {
-        Some(x) => vec![x],
+    let numbered = |prefix: &str| match find(prefix) {
+        Some(a) => vec![a],
         None => (0..)
-            .map_while(|i| find(&format!("x{i}")))
+            .map_while(|i| find(&format!("{prefix}{i}")))
             .collect::<Vec<_>>(),
     };
-    if xs.is_empty() {
-        return Err(format!("{} has no x", p.display()));
+    let (xs, ys) = (numbered("x"), numbered("y"));
+    if xs.is_empty() || ys.is_empty() {
+        return Err(format!("{} has no x or no y", p.display()));
     }
-    Ok(GraphData { xs, y })
+    Ok(GraphData { xs, ys })
 }
 
 /// A one-input case's data as the chain path takes them.
 fn chain_data(d: &GraphData) -> Data {
     Data {
         x: d.xs[0].clone(),
-        y: d.y.clone(),
+        y: d.ys[0].clone(),
     }
+}
+
+/// `args.json`'s loss and metrics for the outputs `names`: a loss for all or one each, and
+/// `metrics` as a list (one output) or Keras's dict per output name.
+fn heads(args: &Value, names: &[String]) -> Result<(Loss, bool, Vec<Head>), String> {
+    let parse = |v: &Value| Loss::parse(v.as_str().unwrap_or("")).map_err(|e| e.to_string());
+    let losses: Vec<Loss> = match &args["loss"] {
+        Value::Array(v) => v.iter().map(parse).collect::<Result<_, _>>()?,
+        v => vec![parse(v)?],
+    };
+    let flat_acc = args["metrics"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|v| v == "accuracy"));
+    if names.len() == 1 {
+        return Ok((losses[0], flat_acc, Vec::new()));
+    }
+    let per = |n: &String| {
+        args["metrics"][n.as_str()]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|v| v == "accuracy"))
+    };
+    let heads = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| Head {
+            loss: losses.get(k).copied().unwrap_or(losses[0]),
+            accuracy: per(n),
+        })
+        .collect();
+    Ok((losses[0], false, heads))
 }
 
 /// A case's model: a Sequential chain, or a Functional graph.
@@ -118,6 +154,8 @@ struct Case {
     cfg: FitConfig,
     /// The optimizer as the script names its setting (`sgd`, `sgd+momentum`, ...).
     optimizer: String,
+    /// `args.json` names one loss (a string) for a model with several outputs.
+    one_loss: bool,
 }
 
 fn load(dir: &Path) -> Result<Case, String> {
@@ -144,15 +182,28 @@ fn load(dir: &Path) -> Result<Case, String> {
         .filter(|m| *m != 0.0)
         .map(|m| m as f32);
     let opt_name = args["optimizer"].as_str().unwrap_or("");
+    let names = match &model {
+        Net::Graph(g) => graph_step::output_names(g),
+        Net::Chain(_) => vec![String::new()],
+    };
+    if let Some(want) = args["outputs"].as_array() {
+        if want
+            .iter()
+            .map(|v| v.as_str().unwrap_or(""))
+            .ne(names.iter().map(String::as_str))
+        {
+            return Err(format!("output names {names:?}, Keras {want:?}"));
+        }
+    }
+    let (loss, accuracy, heads) = heads(&args, &names)?;
     let cfg = FitConfig {
-        loss: Loss::parse(args["loss"].as_str().unwrap_or("")).map_err(|e| e.to_string())?,
+        loss,
         optimizer: OptimizerKind::parse(opt_name, momentum).map_err(|e| e.to_string())?,
         lr: args["lr"].as_f64().map(|v| v as f32),
         epochs: args["epochs"].as_u64().unwrap_or(0) as usize,
         batch_size: args["batch_size"].as_u64().unwrap_or(0) as usize,
-        accuracy: args["metrics"]
-            .as_array()
-            .is_some_and(|m| m.iter().any(|v| v == "accuracy")),
+        accuracy,
+        heads,
         shuffle: false,
         seed: 0,
         limits: Limits::default(),
@@ -167,6 +218,7 @@ fn load(dir: &Path) -> Result<Case, String> {
             Some(_) => format!("{opt_name}+momentum"),
             None => opt_name.to_string(),
         },
+        one_loss: args["loss"].is_string() && names.len() > 1,
     })
 }
 
@@ -220,12 +272,12 @@ fn run(dir: &Path, case: Case) -> Result<Checked, String> {
         return Err(format!("history keys {got_keys:?}, Keras {want_keys:?}"));
     }
     let mut checked = Checked {
-        partial_last_batch: train.y.shape()[0] % cfg.batch_size != 0,
+        partial_last_batch: train.ys[0].shape()[0] % cfg.batch_size != 0,
         ..Checked::default()
     };
     for (k, want) in &expected {
         let got = &r.history[k];
-        let n = if k.starts_with("val_") { &val } else { &train }.y.shape()[0] as f64;
+        let n = if k.starts_with("val_") { &val } else { &train }.ys[0].shape()[0] as f64;
         let ok = got.len() == want.len()
             && got.iter().zip(want).all(|(g, e)| {
                 let tol = if k.contains("accuracy") {
@@ -274,6 +326,35 @@ fn run(dir: &Path, case: Case) -> Result<Checked, String> {
     Ok(checked)
 }
 
+/// What the multi-output fixtures cover.
+#[derive(Default)]
+struct MultiCounts {
+    runs: usize,
+    passed: usize,
+    three: usize,
+    two_inputs: usize,
+    feeding: usize,
+    with_acc: usize,
+    one_loss: usize,
+}
+
+impl MultiCounts {
+    fn count(&mut self, case: &Case) {
+        self.runs += 1;
+        self.three += usize::from(case.cfg.heads.len() > 2);
+        self.two_inputs += usize::from(case.train.xs.len() > 1);
+        self.with_acc += usize::from(case.cfg.heads.iter().any(|h| h.accuracy));
+        self.one_loss += usize::from(case.one_loss);
+        if let Net::Graph(g) = &case.model {
+            let feeds = g
+                .outputs
+                .iter()
+                .any(|o| g.layers.iter().any(|l| l.inbound.contains(o)));
+            self.feeding += usize::from(feeds);
+        }
+    }
+}
+
 fn bump(m: &mut BTreeMap<String, usize>, k: &str) {
     *m.entry(k.to_string()).or_default() += 1;
 }
@@ -294,6 +375,7 @@ fn training_matches_keras_fit() {
     let (mut history, mut arrays, mut values, mut partial, mut with_acc, mut broadcast) =
         (0, 0, 0, 0, 0, 0);
     let (mut graphs, mut graphs_passed, mut two_inputs, mut three_inputs) = (0, 0, 0, 0);
+    let mut multi = MultiCounts::default();
     for dir in &cases {
         let case = match load(dir) {
             Ok(c) => c,
@@ -310,7 +392,11 @@ fn training_matches_keras_fit() {
         for c in seen {
             bump(&mut classes, &c);
         }
-        with_acc += usize::from(case.cfg.accuracy);
+        with_acc += usize::from(case.cfg.accuracy || case.cfg.heads.iter().any(|h| h.accuracy));
+        let several = case.cfg.heads.len() > 1;
+        if several {
+            multi.count(&case);
+        }
         let is_graph = matches!(case.model, Net::Graph(_));
         graphs += usize::from(is_graph);
         two_inputs += usize::from(case.train.xs.len() > 1);
@@ -318,7 +404,7 @@ fn training_matches_keras_fit() {
         if let Net::Chain(m) = &case.model {
             // Targets with fewer numbers per sample than the output (not labels): broadcast.
             let per_output: usize = analyze(m).output().map_or(0, |s| s.dims().iter().product());
-            let per_target = case.train.y.len() / case.train.y.shape()[0].max(1);
+            let per_target = case.train.ys[0].len() / case.train.ys[0].shape()[0].max(1);
             broadcast += usize::from(
                 case.cfg.loss != Loss::SparseCategoricalCrossentropy && per_target != per_output,
             );
@@ -326,6 +412,7 @@ fn training_matches_keras_fit() {
         match run(dir, case) {
             Ok(c) => {
                 graphs_passed += usize::from(is_graph);
+                multi.passed += usize::from(several);
                 history += c.history_values;
                 arrays += c.weight_arrays;
                 values += c.weight_values;
@@ -343,6 +430,17 @@ fn training_matches_keras_fit() {
     println!(
         "graph (Functional) runs: {graphs_passed} of {graphs} match, {two_inputs} with two or \
          more inputs, {three_inputs} with three"
+    );
+    println!(
+        "several outputs: {} of {} match, {} with three outputs, {} with two inputs, {} with an \
+         output feeding another layer, {} with accuracy on an output, {} with one loss for all",
+        multi.passed,
+        multi.runs,
+        multi.three,
+        multi.two_inputs,
+        multi.feeding,
+        multi.with_acc,
+        multi.one_loss
     );
     println!("losses: {}", table(&losses));
     println!("optimizers: {}", table(&optimizers));
@@ -376,6 +474,20 @@ fn training_matches_keras_fit() {
         three_inputs >= 2,
         "only {three_inputs} three-input fixtures"
     );
+    assert!(
+        multi.runs >= 12,
+        "only {} multi-output fixtures",
+        multi.runs
+    );
+    for (what, got) in [
+        ("three outputs", multi.three),
+        ("two inputs", multi.two_inputs),
+        ("an output feeding another layer", multi.feeding),
+        ("accuracy on an output", multi.with_acc),
+        ("one loss for all outputs", multi.one_loss),
+    ] {
+        assert!(got >= 1, "no multi-output fixture with {what}");
+    }
     for merge in [
         "Add",
         "Concatenate",
@@ -435,4 +547,88 @@ fn targets_keras_refuses_are_refused() {
     println!("checked {} refusals", cases.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(cases.len() >= 7, "only {} refusal fixtures", cases.len());
+}
+
+/// A model with several outputs: one loss for all (heads left empty) trains as the same loss
+/// given per output; Keras's refused flat accuracy, a wrong count of heads and a missing
+/// target array are refused before training.
+#[test]
+fn multi_output_settings_are_checked() {
+    let dir = cases(&fixtures())
+        .into_iter()
+        .find(|d| name(d).starts_with("tm") && name(d).contains("depth"))
+        .expect("a tm*_depth fixture");
+    let case = load(&dir).unwrap();
+    let Net::Graph(g) = &case.model else {
+        panic!("tm fixtures are graphs")
+    };
+    let a = graph::analyze(g);
+    let train = |cfg: &FitConfig, data: &GraphData| {
+        let mut w = case.weights.clone();
+        fit_graph(g, &a, &mut w, data, Some(&case.val), cfg).map(|r| (r, w))
+    };
+    let explicit = FitConfig {
+        heads: vec![
+            Head {
+                loss: Loss::Mse,
+                accuracy: false,
+            };
+            2
+        ],
+        ..case.cfg.clone()
+    };
+    let one_for_all = FitConfig {
+        loss: Loss::Mse,
+        accuracy: false,
+        heads: Vec::new(),
+        ..case.cfg.clone()
+    };
+    let (r1, w1) = train(&explicit, &case.train).unwrap();
+    let (r2, w2) = train(&one_for_all, &case.train).unwrap();
+    assert_eq!((r1, w1), (r2, w2));
+
+    let flat_acc = FitConfig {
+        accuracy: true,
+        ..one_for_all.clone()
+    };
+    let e = train(&flat_acc, &case.train).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("refused by Keras"),
+        "{e}"
+    );
+    let three = FitConfig {
+        heads: vec![explicit.heads[0]; 3],
+        ..explicit.clone()
+    };
+    let e = train(&three, &case.train).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("2 output(s)"),
+        "{e}"
+    );
+    let missing = GraphData {
+        xs: case.train.xs.clone(),
+        ys: case.train.ys[..1].to_vec(),
+    };
+    let e = train(&explicit, &missing).unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Data(m) if m.contains("give y0, y1")),
+        "{e}"
+    );
+    // One layer given twice as an output: Keras's History keys would collide.
+    let mut twice = g.clone();
+    twice.outputs = vec![g.outputs[0]; 2];
+    let mut w = case.weights.clone();
+    let e = fit_graph(
+        &twice,
+        &graph::analyze(&twice),
+        &mut w,
+        &case.train,
+        None,
+        &explicit,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, TrainError::Setting { .. }) && e.to_string().contains("share the name"),
+        "{e}"
+    );
 }

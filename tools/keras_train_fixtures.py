@@ -16,7 +16,8 @@ Cases: t* two runs per layer stack, tx* a third run per stack (another loss and 
 batches of 6 or 12), tb* Keras's target broadcasting (y (N, 1) and (N,) against an output
 (N, T, 1)), refusals/r* (tools/README.md), tg* graph (Functional) models: merges, residual blocks, Dot,
 MultiHeadAttention (self- and cross-attention), Normalization, two and three inputs (train.npz /
-val.npz hold x0, x1, ... for those).
+val.npz hold x0, x1, ... for those), tm* graph models with several outputs (a loss per output,
+accuracy per output name; y0, y1, ... in model output order; args.json adds `outputs`).
 
 The same layout as ../shared/examples/train_* (checked by ../shared/checks/check_train.py), so
 `tests/train_fixtures.rs` and the contract read both the same way.
@@ -26,8 +27,9 @@ keras.backend.clear_session() and keras.utils.set_random_seed(case seed), data c
 per-case np.random.default_rng, and the .npz files have fixed zip timestamps, so rerunning with the
 same versions gives the same cases up to float32 rounding (tools/README.md). The script re-executes itself with PYTHONHASHSEED=0.
 Usage:  /tmp/kvenv/bin/python tools/keras_train_fixtures.py [--seed 0] [--out tests/fixtures/train]
-            [--only-missing] [--match SUBSTRING]
+            [--only-missing] [--match SUBSTRING] [--only-multiout]
 --only-missing keeps every case already written (the committed bytes) and runs the others.
+--only-multiout deletes and rewrites only the tm* cases and leaves every other file alone.
 """
 import argparse
 import io
@@ -327,12 +329,19 @@ def xs_named(x):
     return [("x", x)]
 
 
+def ys_named(y):
+    """`y` for one output; `y0`, `y1`, ... for a list of targets (a model with several outputs)."""
+    if isinstance(y, list):
+        return [(f"y{i}", a) for i, a in enumerate(y)]
+    return [("y", y)]
+
+
 def write_case(d, model, x, y, xv, yv, w0, args, history=None, error=None):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "model.json"), "w") as f:
         f.write(model.to_json())
-    savez(os.path.join(d, "train.npz"), xs_named(x) + [("y", y)])
-    savez(os.path.join(d, "val.npz"), xs_named(xv) + [("y", yv)])
+    savez(os.path.join(d, "train.npz"), xs_named(x) + ys_named(y))
+    savez(os.path.join(d, "val.npz"), xs_named(xv) + ys_named(yv))
     savez_list(os.path.join(d, "weights.npz"), w0)
     if error is None:
         savez_list(os.path.join(d, "expected_weights.npz"), [np.asarray(w) for w in model.get_weights()])
@@ -582,6 +591,162 @@ def run_graph(out, name, seed, build, loss, opt, epochs, batch_size, with_acc):
     write_case(d, model, xs, y, xvs, yv, w0, args, history=h.history)
 
 
+# ----------------------------------------------------------------------------------------------
+# graph models with several outputs, tm*: a loss per output (Keras sums them: loss_weights
+# default 1), accuracy per output as `metrics={"<output>": ["accuracy"]}` (Keras refuses a flat
+# `metrics=["accuracy"]` for several outputs), History keys `loss`, `<output>_loss`,
+# `<output>_accuracy` and their `val_` twins. train.npz / val.npz hold y0, y1, ... (model output
+# order) and x or x0, x1, ... Each builder takes nothing and returns (inputs, outputs); the task
+# of each output is listed with it. Output names are given for some heads and left to Keras
+# (`dense_3`) for others.
+# ----------------------------------------------------------------------------------------------
+def _mo_trunk():
+    x = keras.Input(shape=(5,))
+    h = L.Dense(6, activation="relu")(x)
+    return [x], [L.Dense(2, name="reg")(h), L.Dense(3, activation="softmax", name="cls")(h)]
+
+
+def _mo_feed():
+    # `aux` is an output and feeds the other head too: its gradient is its own loss's plus
+    # what `main` sends back.
+    x = keras.Input(shape=(5,))
+    h = L.Dense(6, activation="tanh")(x)
+    aux = L.Dense(3, activation="softmax", name="aux")(h)
+    return [x], [aux, L.Dense(2, name="main")(L.Concatenate()([h, aux]))]
+
+
+def _mo_chain_out():
+    x = keras.Input(shape=(4,))
+    first = L.Dense(4, name="first")(x)
+    second = L.Dense(3, activation="softmax", name="second")(L.Dense(5, activation="relu")(first))
+    return [x], [first, second]
+
+
+def _mo_two_in():
+    x0, x1 = keras.Input(shape=(4,)), keras.Input(shape=(3,))
+    b = L.Dense(4)(x1)
+    m = L.Add()([L.Dense(4, activation="relu")(x0), b])
+    return [x0, x1], [L.Dense(2)(m), L.Dense(1, activation="sigmoid")(b)]
+
+
+def _mo_three():
+    x = keras.Input(shape=(6,))
+    h = L.Dense(8, activation="relu")(x)
+    return [x], [L.Dense(2, name="r")(h), L.Dense(1, activation="sigmoid", name="b")(h),
+                 L.Dense(3, activation="softmax", name="s")(L.Dense(5, activation="tanh")(h))]
+
+
+def _mo_conv():
+    x = keras.Input(shape=(8, 2))
+    c = L.Conv1D(3, 3, padding="same", activation="relu")(x)
+    return [x], [L.Dense(3, activation="softmax", name="cat")(L.GlobalAveragePooling1D()(c)),
+                 L.Dense(2, name="val")(L.Flatten()(c))]
+
+
+def _mo_depth():
+    x = keras.Input(shape=(5,))
+    h1 = L.Dense(5, activation="relu")(x)
+    h2 = L.Add()([h1, L.Dense(5, activation="tanh")(h1)])
+    return [x], [L.Dense(2, name="early")(h1), L.Dense(2, name="late")(h2)]
+
+
+def _mo_cross():
+    x0, x1 = keras.Input(shape=(3, 4)), keras.Input(shape=(5,))
+    a = L.GlobalAveragePooling1D()(L.Dense(4)(x0))
+    b = L.Dense(4, activation="relu")(x1)
+    return [x0, x1], [L.Dense(3, activation="softmax", name="left")(L.Concatenate()([a, b])),
+                      L.Dense(2, name="right")(L.Multiply()([a, b]))]
+
+
+# (tag, builder, the task of each output)
+MULTI_OUT = [
+    ("trunk", _mo_trunk, ("regression", "sparse")),
+    ("feed", _mo_feed, ("sparse", "regression")),
+    ("chain_out", _mo_chain_out, ("regression", "sparse")),
+    ("two_in", _mo_two_in, ("regression", "binary")),
+    ("three", _mo_three, ("regression", "binary", "sparse")),
+    ("conv", _mo_conv, ("categorical", "regression")),
+    ("depth", _mo_depth, ("regression", "regression")),
+    ("cross", _mo_cross, ("sparse", "regression")),
+]
+
+MO_LOSS = {"binary": "binary_crossentropy", "categorical": "categorical_crossentropy",
+           "sparse": "sparse_categorical_crossentropy"}
+MO_OPTIMIZERS = [("sgd", 0.05, 0.0), ("adam", 0.01, None), ("rmsprop", None, None),
+                 ("sgd", 0.02, 0.9), ("adam", None, None), ("rmsprop", 0.005, 0.5), ("adamw", 0.01, None)]
+
+
+def head_target(flat, task, units, k):
+    """One output's targets from its own fixed projection of the whole input."""
+    w = np.asarray(np.random.default_rng(24680 + k).normal(size=(flat.shape[1], max(3, units))),
+                   dtype="float32")
+    s = flat @ w / np.float32(np.sqrt(flat.shape[1]))
+    if task == "regression":
+        return np.tanh(s[:, :units]).astype("float32")
+    if task == "binary":
+        return (s[:, :1] > 0).astype("float32")
+    labels = np.argmax(s[:, :3], axis=1)
+    return np.eye(3, dtype="float32")[labels] if task == "categorical" else labels.astype("int32")
+
+
+def run_multiout(out, name, seed, build, tasks, losses, metrics, opt, epochs, batch_size):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    inputs, outputs = build()
+    model = keras.Model(inputs, outputs)
+    units = [int(o.shape[-1]) for o in outputs]
+
+    def data(n):
+        xs = [rng.normal(size=(n,) + tuple(i.shape[1:])).astype("float32") for i in inputs]
+        flat = np.concatenate([x.reshape(n, -1) for x in xs], axis=1)
+        return xs, [head_target(flat, t, u, k) for k, (t, u) in enumerate(zip(tasks, units))]
+
+    xs, ys = data(40)
+    xvs, yvs = data(16)
+    oname, lr, mom = opt
+    model.compile(optimizer=make_optimizer(oname, lr, mom), loss=losses, metrics=metrics)
+    w0 = [np.asarray(w) for w in model.get_weights()]
+    args = {"loss": losses, "optimizer": oname, "lr": lr, "momentum": mom, "epochs": epochs,
+            "batch_size": batch_size, "metrics": metrics, "outputs": list(model.output_names)}
+    one = lambda a: a if len(a) > 1 else a[0]  # noqa: E731
+    h = model.fit(one(xs), ys, batch_size=batch_size, epochs=epochs,
+                  validation_data=(one(xvs), yvs), shuffle=False, verbose=0)
+    write_case(os.path.join(out, name), model, xs, ys, xvs, yvs, w0, args, history=h.history)
+
+
+def multiout_section(seed, want, out):
+    """tm*: two runs per MULTI_OUT graph. The first run gives accuracy to every
+    classification output; the second to the first output only (any task: Keras resolves
+    "accuracy" from the shapes), or to none. Regression heads cycle through mse / mae / huber;
+    the `depth` graph's first run names one loss for both outputs (`loss="mse"`)."""
+    RM = random.Random(seed + 32452843)
+    regression = ["mse", "mae", "huber"]
+    n = 0
+    for gi, (tag, build, tasks) in enumerate(MULTI_OUT):
+        names = None
+        for k in range(2):
+            losses = [MO_LOSS.get(t) or regression[(gi + k + j) % 3] for j, t in enumerate(tasks)]
+            if tag == "depth" and k == 0:
+                losses = "mse"
+            opt = MO_OPTIMIZERS[(2 * gi + k) % len(MO_OPTIMIZERS)]
+            batch_size = RM.choice([6, 8, 16])
+            epochs = RM.choice([2, 3])
+            pick = RM.random()
+            name = f"tm{n:03d}_{tag}_{opt[0]}"
+            if want(name):
+                if names is None:
+                    keras.backend.clear_session()
+                    names = list(keras.Model(*build()).output_names)
+                if k == 0:
+                    metrics = {o: ["accuracy"] for o, t in zip(names, tasks) if t != "regression"}
+                else:
+                    metrics = {names[0]: ["accuracy"]} if pick < 0.6 else {}
+                run_multiout(out, name, 20000 + n, build, tasks, losses, metrics or [], opt,
+                             epochs, batch_size)
+            n += 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
@@ -589,8 +754,26 @@ def main():
     ap.add_argument("--only-missing", action="store_true",
                     help="keep the cases already written; run only those without a directory")
     ap.add_argument("--match", default="", help="run only the cases whose name contains this")
+    ap.add_argument("--only-multiout", action="store_true",
+                    help="rewrite only the tm* cases (several outputs); leave the rest alone")
     args = ap.parse_args()
     R = random.Random(args.seed)
+    if args.only_multiout:
+        os.makedirs(args.out, exist_ok=True)
+        for d in os.listdir(args.out):
+            if d.startswith("tm") and (args.match in d or not args.match):
+                shutil.rmtree(os.path.join(args.out, d))
+        count = [0]
+
+        def want_mo(name):
+            if args.match not in name:
+                return False
+            count[0] += 1
+            print(name, flush=True)
+            return True
+        multiout_section(args.seed, want_mo, args.out)
+        print(f"{count[0]} multi-output training cases written to {args.out}")
+        return
     if os.path.isdir(args.out) and not args.only_missing:
         shutil.rmtree(args.out)
     os.makedirs(args.out, exist_ok=True)
@@ -657,6 +840,7 @@ def main():
             if want(name):
                 run_graph(args.out, name, 12000 + n, build, loss, opt, epochs, batch_size, with_acc)
             n += 1
+    multiout_section(args.seed, want, args.out)
     rdir = os.path.join(args.out, "refusals")
     os.makedirs(rdir, exist_ok=True)
     for i, (tag, in_shape, hidden, loss, make_y) in enumerate(refusals()):

@@ -287,6 +287,7 @@ fn start_run(model: &Value, task: Target, train: &Data, val: Option<&Data>, s: &
                 epochs: s.epochs,
                 batch_size: s.batch_size,
                 accuracy: p.accuracy,
+                heads: Vec::new(),
                 shuffle: false,
                 seed: s.seed,
                 limits: Limits::default(),

@@ -6,8 +6,8 @@
 //!     [--weights W.npz] [--seed N]
 //! flatland link MODEL | flatland link --decode FRAGMENT
 //! flatland export MODEL --keras|--pytorch
-//! flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop
-//!     --epochs N --batch-size B [--lr LR] [--momentum M] [--metrics accuracy]
+//! flatland train MODEL --data TRAIN.npz --loss LOSS[,LOSS...] --optimizer sgd|adam|adamw|rmsprop
+//!     --epochs N --batch-size B [--lr LR] [--momentum M] [--metrics accuracy|OUTPUT:accuracy,...]
 //!     [--validation VAL.npz] [--weights W.npz] [--seed S] [--shuffle] --history OUT.json
 //!     [--save-weights OUT.npz]
 //! ```

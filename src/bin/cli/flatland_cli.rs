@@ -21,9 +21,10 @@ const USAGE: &str = "usage:
   flatland link --decode FRAGMENT
   flatland presets [ID [--compare]]
   flatland export MODEL --keras|--pytorch
-  flatland train MODEL --data TRAIN.npz --loss LOSS --optimizer sgd|adam|adamw|rmsprop --epochs N
-      --batch-size B [--lr LR] [--momentum M] [--metrics accuracy] [--validation VAL.npz]
-      [--weights W.npz] [--seed S] [--shuffle] --history OUT.json [--save-weights OUT.npz]
+  flatland train MODEL --data TRAIN.npz --loss LOSS[,LOSS...] --optimizer sgd|adam|adamw|rmsprop
+      --epochs N --batch-size B [--lr LR] [--momentum M] [--metrics accuracy|OUTPUT:accuracy,...]
+      [--validation VAL.npz] [--weights W.npz] [--seed S] [--shuffle] --history OUT.json
+      [--save-weights OUT.npz]
 MODEL: Flatland model JSON, Keras 3 / Keras 2 JSON (Sequential or Functional), a TF.js model.json,
   or Keras Python code (.py)";
 
@@ -249,21 +250,87 @@ fn number<T: std::str::FromStr>(args: &[String], name: &str) -> Result<Option<T>
         .transpose()
 }
 
-/// The inputs and `y` of a TRAIN.npz / VAL.npz: `x`, or `x0`, `x1`, … (one per model input).
+/// The inputs and targets of a TRAIN.npz / VAL.npz: `x`, or `x0`, `x1`, … (one per model
+/// input); `y`, or `y0`, `y1`, … (one per model output).
 #[cfg(not(target_arch = "wasm32"))]
 fn read_data(path: &str) -> Result<flatland::engine::train::fit::GraphData, Fail> {
     let items =
         npy::read_npz(&read_bytes(path)?).map_err(|e| Fail::Unreadable(format!("{path}: {e}")))?;
     let get = |k: &str| items.iter().find(|(n, _)| n == k).map(|(_, a)| a.clone());
-    let xs: Vec<_> = match get("x") {
-        Some(x) => vec![x],
-        None => (0..).map_while(|i| get(&format!("x{i}"))).collect(),
+    let numbered = |p: &str| -> Vec<_> {
+        match get(p) {
+            Some(a) => vec![a],
+            None => (0..).map_while(|i| get(&format!("{p}{i}"))).collect(),
+        }
     };
+    let xs = numbered("x");
     if xs.is_empty() {
         return Err(Fail::Invalid(format!("{path}: has no array `x`")));
     }
-    let y = get("y").ok_or_else(|| Fail::Invalid(format!("{path}: has no array `y`")))?;
-    Ok(flatland::engine::train::fit::GraphData { xs, y })
+    let ys = numbered("y");
+    if ys.is_empty() {
+        return Err(Fail::Invalid(format!(
+            "{path}: has no array `y` (or y0, y1, … for a model with several outputs)"
+        )));
+    }
+    Ok(flatland::engine::train::fit::GraphData { xs, ys })
+}
+
+/// `--loss` and `--metrics` as given, before the model's outputs are known.
+#[cfg(not(target_arch = "wasm32"))]
+struct Compile {
+    /// One loss for every output, or one per output.
+    losses: Vec<flatland::engine::train::loss::Loss>,
+    /// `--metrics accuracy`: Keras's flat `metrics=["accuracy"]`.
+    accuracy: bool,
+    /// `--metrics OUT:accuracy`: the outputs named.
+    accuracy_for: Vec<String>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Compile {
+    /// The run's settings for a model whose outputs are `names` (model order).
+    fn config(
+        &self,
+        base: &flatland::engine::train::fit::FitConfig,
+        names: &[String],
+    ) -> Result<flatland::engine::train::fit::FitConfig, Fail> {
+        use flatland::engine::train::fit::Head;
+        let listed = names.join(", ");
+        if self.losses.len() > 1 && self.losses.len() != names.len() {
+            return Err(Fail::Unreadable(format!(
+                "--loss gives {} losses but the model has {} output(s) ({listed}): give one per output, or one for all",
+                self.losses.len(),
+                names.len()
+            )));
+        }
+        if let Some(bad) = self.accuracy_for.iter().find(|n| !names.contains(n)) {
+            return Err(Fail::Unreadable(format!(
+                "--metrics {bad}:accuracy: the model has no output `{bad}` (outputs: {listed})"
+            )));
+        }
+        let mut cfg = base.clone();
+        if names.len() == 1 {
+            cfg.accuracy = self.accuracy || !self.accuracy_for.is_empty();
+            return Ok(cfg);
+        }
+        if self.accuracy {
+            return Err(Fail::Unreadable(format!(
+                "--metrics accuracy: the model has {} outputs ({listed}) and Keras refuses a flat metrics=[\"accuracy\"] for several outputs: name them, --metrics {}:accuracy",
+                names.len(),
+                names.first().map_or("", String::as_str)
+            )));
+        }
+        cfg.heads = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| Head {
+                loss: self.losses.get(k).copied().unwrap_or(base.loss),
+                accuracy: self.accuracy_for.contains(n),
+            })
+            .collect();
+        Ok(cfg)
+    }
 }
 
 /// One input's data as the chain path takes them.
@@ -278,21 +345,29 @@ fn one_input(
             "{path}: holds {n} inputs (x0, x1, …) but the model takes one"
         ))
     })?;
-    Ok(flatland::engine::train::fit::Data { x, y: d.y })
+    let k = d.ys.len();
+    let y = d.ys.into_iter().next().filter(|_| k == 1).ok_or_else(|| {
+        Fail::Invalid(format!(
+            "{path}: holds {k} target arrays (y0, y1, …) but the model has one output"
+        ))
+    })?;
+    Ok(flatland::engine::train::fit::Data { x, y })
 }
 
-/// Train a chain or a graph: the history's result and the final weights (`get_weights()`
-/// order per layer).
+/// Train a chain or a graph: the history's result, the final weights (`get_weights()`
+/// order per layer) and the model's number of outputs.
 #[cfg(not(target_arch = "wasm32"))]
 fn train_any(
     args: &[String],
     model_path: &str,
     data_path: &str,
-    cfg: &flatland::engine::train::fit::FitConfig,
+    compile: &Compile,
+    base: &flatland::engine::train::fit::FitConfig,
 ) -> Result<
     (
         Result<flatland::engine::train::fit::FitResult, flatland::engine::train::TrainError>,
         flatland::engine::forward::Weights,
+        usize,
     ),
     Fail,
 > {
@@ -311,6 +386,11 @@ fn train_any(
             if let Some(e) = a.first_error() {
                 return Err(Fail::Invalid(e.to_string()));
             }
+            let names = vec![model
+                .layers
+                .last()
+                .map_or_else(String::new, |l| l.name.clone())];
+            let cfg = &compile.config(base, &names)?;
             let mut weights = match flag(args, "--weights") {
                 Some(w) => split_weights(&a, read_weights(w)?)
                     .map_err(|e| Fail::Invalid(format!("{w}: {e}")))?,
@@ -324,19 +404,15 @@ fn train_any(
                 _ => None,
             };
             let r = fit(&model, &a, &mut weights, &train, val.as_ref(), cfg);
-            Ok((r, weights))
+            Ok((r, weights, 1))
         }
         Loaded::Graph(g) => {
-            if g.outputs.len() != 1 {
-                return Err(Fail::Unreadable(format!(
-                    "{model_path}: the model has {} outputs; train takes models with one output",
-                    g.outputs.len()
-                )));
-            }
             let a = graph::analyze(&g);
             if let Some(e) = a.first_error() {
                 return Err(Fail::Invalid(e.to_string()));
             }
+            let names = flatland::engine::train::graph_step::output_names(&g);
+            let cfg = &compile.config(base, &names)?;
             let mut weights = match flag(args, "--weights") {
                 Some(w) => gf::split_weights(&a, read_weights(w)?)
                     .map_err(|e| Fail::Invalid(format!("{w}: {e}")))?,
@@ -345,7 +421,7 @@ fn train_any(
             };
             let (train, val) = data()?;
             let r = fit_graph(&g, &a, &mut weights, &train, val.as_ref(), cfg);
-            Ok((r, weights))
+            Ok((r, weights, names.len()))
         }
     }
 }
@@ -383,7 +459,10 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
         _ => Fail::Invalid(e.to_string()),
     };
     let data_path = need(args, "--data")?;
-    let loss = Loss::parse(need(args, "--loss")?).map_err(train_err)?;
+    let losses = need(args, "--loss")?
+        .split(',')
+        .map(|l| Loss::parse(l.trim()).map_err(train_err))
+        .collect::<Result<Vec<_>, _>>()?;
     let momentum = number::<f32>(args, "--momentum")?;
     let optimizer =
         OptimizerKind::parse(need(args, "--optimizer")?, momentum).map_err(train_err)?;
@@ -394,33 +473,41 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
     let lr = number::<f32>(args, "--lr")?;
     let seed = number::<u64>(args, "--seed")?.unwrap_or(0);
     let history_path = need(args, "--history")?;
-    let mut accuracy = false;
+    let mut compile = Compile {
+        losses,
+        accuracy: false,
+        accuracy_for: Vec::new(),
+    };
     for (i, a) in args.iter().enumerate() {
         if a == "--metrics" {
             let m = args
                 .get(i + 1)
                 .ok_or_else(|| Fail::Unreadable("--metrics needs a value".into()))?;
             for name in m.split(',').filter(|n| !n.is_empty()) {
-                match name {
-                    "accuracy" | "acc" => accuracy = true,
-                    other => return Err(train_err(TrainError::UnknownMetric(other.into()))),
+                match name.rsplit_once(':') {
+                    None if matches!(name, "accuracy" | "acc") => compile.accuracy = true,
+                    Some((out, "accuracy" | "acc")) if !out.is_empty() => {
+                        compile.accuracy_for.push(out.to_string());
+                    }
+                    _ => return Err(train_err(TrainError::UnknownMetric(name.into()))),
                 }
             }
         }
     }
     let limits = Limits::default();
     let cfg = FitConfig {
-        loss,
+        loss: compile.losses.first().copied().unwrap_or(Loss::Mse),
         optimizer,
         lr,
         epochs,
         batch_size,
-        accuracy,
+        accuracy: false,
+        heads: Vec::new(),
         shuffle: args.iter().any(|a| a == "--shuffle"),
         seed,
         limits,
     };
-    let (r, weights) = train_any(args, model_path, data_path, &cfg)?;
+    let (r, weights, outputs) = train_any(args, model_path, data_path, &compile, &cfg)?;
     let r = r.map_err(train_err)?;
     let json = serde_json::to_string(&r.history)
         .map_err(|e| Fail::Invalid(format!("cannot write the history: {e}")))?;
@@ -445,13 +532,19 @@ fn train_cmd(args: &[String]) -> Result<(), Fail> {
             .map(|v| format!(" {k} {v:.4}"))
             .unwrap_or_default()
     };
-    println!(
-        "trained {epochs} epoch(s):{}{}{}{}",
-        last("loss"),
-        last("accuracy"),
-        last("val_loss"),
-        last("val_accuracy")
-    );
+    if outputs > 1 {
+        // Several outputs: every key of the History, in its order.
+        let all: String = r.history.keys().map(|k| last(k)).collect();
+        println!("trained {epochs} epoch(s):{all}");
+    } else {
+        println!(
+            "trained {epochs} epoch(s):{}{}{}{}",
+            last("loss"),
+            last("accuracy"),
+            last("val_loss"),
+            last("val_accuracy")
+        );
+    }
     Ok(())
 }
 

@@ -79,6 +79,7 @@ fn trainer(
         epochs: usize::MAX,
         batch_size: batch,
         accuracy: false,
+        heads: Vec::new(),
         shuffle: false,
         seed: u64::from(seed),
         limits: Limits::default(),

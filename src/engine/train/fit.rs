@@ -8,6 +8,11 @@
 //! `val_loss` / `val_accuracy` come from an inference-mode pass over the validation data in
 //! batches of `batch_size` after each epoch. A loss that stops being finite ends the run
 //! with the history of the epochs completed before it.
+//!
+//! A graph model with several outputs ([`FitConfig::heads`]) trains as Keras's
+//! `CompileLoss` does: a loss per output, their sum as `loss` (`loss_weights` 1), each
+//! output's own loss tracked as `<output>_loss` and its accuracy (when asked for that
+//! output) as `<output>_accuracy`, with `val_` twins; the History's keys are Keras's.
 
 use std::collections::BTreeMap;
 
@@ -33,18 +38,18 @@ pub struct Data {
 }
 
 /// Inputs (one array per model input, model order, axis 0 the sample axis) and targets
-/// for a graph model.
+/// (one array per model output, model order) for a graph model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphData {
     pub xs: Vec<ArrayD<f32>>,
-    pub y: ArrayD<f32>,
+    pub ys: Vec<ArrayD<f32>>,
 }
 
 impl From<&Data> for GraphData {
     fn from(d: &Data) -> Self {
         GraphData {
             xs: vec![d.x.clone()],
-            y: d.y.clone(),
+            ys: vec![d.y.clone()],
         }
     }
 }
@@ -67,16 +72,25 @@ impl Net {
         }
     }
 
-    /// The one output's shape without the batch axis.
-    fn output_dims(&self) -> Option<Vec<usize>> {
+    /// Each output's shape without the batch axis (model order).
+    fn output_dims(&self) -> Option<Vec<Vec<usize>>> {
         match self {
-            Net::Chain(_, a) => a.output().map(|s| s.dims().to_vec()),
+            Net::Chain(_, a) => a.output().map(|s| vec![s.dims().to_vec()]),
             #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(g, a) => g
                 .outputs
-                .first()
-                .and_then(|&o| a.shape_of(o))
-                .map(|s| s.dims().to_vec()),
+                .iter()
+                .map(|&o| a.shape_of(o).map(|s| s.dims().to_vec()))
+                .collect(),
+        }
+    }
+
+    /// Each output's name (Keras's `model.output_names`).
+    fn output_names(&self) -> Vec<String> {
+        match self {
+            Net::Chain(m, _) => vec![m.layers.last().map_or_else(String::new, |l| l.name.clone())],
+            #[cfg(not(target_arch = "wasm32"))]
+            Net::Graph(g, _) => super::graph_step::output_names(g),
         }
     }
 
@@ -94,33 +108,57 @@ impl Net {
         &self,
         weights: &Weights,
         xs: &[ArrayD<f32>],
-        y: &ArrayD<f32>,
-        loss: Loss,
+        ys: &[ArrayD<f32>],
+        losses: &[Loss],
         rng: &mut Rng,
-    ) -> Result<StepGrads, TrainError> {
-        match (self, xs) {
-            (Net::Chain(m, a), [x]) => loss_and_grads(m, a, weights, x, y, loss, rng),
-            (Net::Chain(..), _) => Err(TrainError::Data("the model takes one input".into())),
+    ) -> Result<MultiStep, TrainError> {
+        match (self, xs, ys, losses) {
+            (Net::Chain(m, a), [x], [y], &[loss]) => {
+                let s = loss_and_grads(m, a, weights, x, y, loss, rng)?;
+                Ok(MultiStep {
+                    total: s.loss,
+                    losses: vec![s.loss],
+                    preds: vec![s.pred],
+                    grads: s.grads,
+                    updates: s.updates,
+                })
+            }
+            (Net::Chain(..), _, _, _) => Err(TrainError::Data(
+                "the model takes one input and has one output".into(),
+            )),
             #[cfg(not(target_arch = "wasm32"))]
-            (Net::Graph(g, a), _) => {
-                super::graph_step::loss_and_grads(g, a, weights, xs, y, loss, rng)
+            (Net::Graph(g, a), _, _, _) => {
+                super::graph_step::loss_and_grads_multi(g, a, weights, xs, ys, losses, rng)
             }
         }
     }
 
-    /// The output in inference mode.
+    /// The first output in inference mode.
     fn predict(
+        &self,
+        weights: &Weights,
+        xs: Vec<ArrayD<f32>>,
+        limits: Limits,
+    ) -> Result<ArrayD<f32>, TrainError> {
+        self.predict_all(weights, xs, limits)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| TrainError::Data("the model has no output".into()))
+    }
+
+    /// Every output in inference mode (model order).
+    fn predict_all(
         &self,
         weights: &Weights,
         mut xs: Vec<ArrayD<f32>>,
         limits: Limits,
-    ) -> Result<ArrayD<f32>, TrainError> {
+    ) -> Result<Vec<ArrayD<f32>>, TrainError> {
         let none = || TrainError::Data("the model has no output".into());
         match self {
             Net::Chain(m, a) => {
                 let x = xs.pop().ok_or_else(none)?;
                 let outs = forward(m, a, weights, x.clone(), limits).map_err(TrainError::Layer)?;
-                Ok(outs.last().cloned().unwrap_or(x))
+                Ok(vec![outs.last().cloned().unwrap_or(x)])
             }
             #[cfg(not(target_arch = "wasm32"))]
             Net::Graph(g, a) => {
@@ -131,23 +169,41 @@ impl Net {
                         }
                         other => TrainError::Data(other.to_string()),
                     })?;
-                outs.into_iter().next().ok_or_else(none)
+                if outs.is_empty() {
+                    return Err(none());
+                }
+                Ok(outs)
             }
         }
     }
 }
 
+/// One output's loss and whether its accuracy is tracked (Keras's `loss=[…]` entry and
+/// `metrics={"<output>": ["accuracy"]}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub loss: Loss,
+    pub accuracy: bool,
+}
+
 /// A `fit` call's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitConfig {
+    /// The loss of every output when [`FitConfig::heads`] is empty (Keras's `loss="mse"`,
+    /// which a model with several outputs applies to each).
     pub loss: Loss,
     pub optimizer: OptimizerKind,
     /// `None`: the optimizer's Keras default.
     pub lr: Option<f32>,
     pub epochs: usize,
     pub batch_size: usize,
-    /// `metrics=["accuracy"]`.
+    /// `metrics=["accuracy"]`: for a model with one output (Keras refuses a flat list for
+    /// several; give [`FitConfig::heads`] instead).
     pub accuracy: bool,
+    /// Per output (model order) for a graph with several outputs: a loss each and accuracy
+    /// where asked (Keras's `loss=[…]`, `metrics={"<output>": ["accuracy"]}`). Empty:
+    /// `loss` for every output, `accuracy` for the one output.
+    pub heads: Vec<Head>,
     pub shuffle: bool,
     /// Seeds the shuffle and the random layers (Dropout).
     pub seed: u64,
@@ -166,7 +222,9 @@ pub enum Outcome {
 }
 
 /// Keras's `History.history`: `loss`, `accuracy`, `val_loss`, `val_accuracy` as Keras would
-/// write them (only the keys Keras writes), one value per epoch.
+/// write them (only the keys Keras writes), one value per epoch; for several outputs also
+/// `<output>_loss`, `<output>_accuracy` and their `val_` twins. Keras sorts the keys
+/// (`pythonify_logs`), as this map does.
 pub type History = BTreeMap<String, Vec<f64>>;
 
 /// A finished (or diverged) run.
@@ -174,6 +232,21 @@ pub type History = BTreeMap<String, Vec<f64>>;
 pub struct FitResult {
     pub history: History,
     pub outcome: Outcome,
+}
+
+/// One training step of a model with one or more outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiStep {
+    /// The loss trained on: the sum of [`MultiStep::losses`] (float32, output order).
+    pub total: f32,
+    /// Each output's loss (Keras's unweighted `<output>_loss`).
+    pub losses: Vec<f32>,
+    /// Each output's predictions (training mode).
+    pub preds: Vec<ArrayD<f32>>,
+    /// Per layer, per weight, `get_weights()` order.
+    pub grads: Vec<Vec<ArrayD<f32>>>,
+    /// Per layer: new values of non-trainable weights.
+    pub updates: Vec<Vec<(usize, ArrayD<f32>)>>,
 }
 
 /// One training step's numbers, before the optimizer applies them.
@@ -325,15 +398,80 @@ fn guard(model: &Model, a: &Analysis, batch: usize, limits: Limits) -> Result<()
     Ok(())
 }
 
-/// Targets for the loss and for accuracy, checked against the model.
+/// One output's targets for the loss and for accuracy, checked against the model.
 #[derive(Debug, Clone)]
-struct Prepared {
-    xs: Vec<ArrayD<f32>>,
+struct Target {
+    loss: Loss,
     y_loss: ArrayD<f32>,
     y_acc: Option<(Accuracy, ArrayD<f32>)>,
 }
 
-/// Each input checked against the model: its shape, its sample count (`n`), finite values.
+/// Inputs and every output's targets, checked against the model.
+#[derive(Debug, Clone)]
+struct Prepared {
+    xs: Vec<ArrayD<f32>>,
+    targets: Vec<Target>,
+}
+
+/// Each output's loss and accuracy setting, model order.
+///
+/// # Errors
+/// [`TrainError::Setting`]: not one head per output; flat accuracy for several outputs
+/// (Keras refuses `metrics=["accuracy"]` there); two outputs of one name.
+fn heads(cfg: &FitConfig, names: &[String]) -> Result<Vec<Head>, TrainError> {
+    let listed = names.join(", ");
+    let repeated = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| Some((names[..i].iter().position(|m| m == n)?, i, n)));
+    if let Some((j, i, n)) = repeated {
+        return Err(TrainError::setting(
+            "outputs",
+            format!(
+                "{j} and {i} share the name `{n}`: their History keys would collide (Keras writes one `{n}_loss` for both)"
+            ),
+        ));
+    }
+    if cfg.heads.is_empty() {
+        if cfg.accuracy && names.len() > 1 {
+            return Err(TrainError::setting(
+                "metrics",
+                format!(
+                    "[\"accuracy\"] is refused by Keras for a model with {} outputs ({listed}): ask for accuracy per output ({{\"<output>\": [\"accuracy\"]}})",
+                    names.len()
+                ),
+            ));
+        }
+        let head = Head {
+            loss: cfg.loss,
+            accuracy: cfg.accuracy,
+        };
+        return Ok(vec![head; names.len()]);
+    }
+    if cfg.heads.len() != names.len() {
+        return Err(TrainError::setting(
+            "losses",
+            format!(
+                "must be one per output: the model has {} output(s) ({listed}) but {} were given",
+                names.len(),
+                cfg.heads.len()
+            ),
+        ));
+    }
+    Ok(cfg.heads.clone())
+}
+
+/// `y` for one output, `y{k}` for several.
+fn y_label(k: usize, outputs: usize) -> String {
+    if outputs == 1 {
+        "y".to_string()
+    } else {
+        format!("y{k}")
+    }
+}
+
+/// Each input checked against the model: its shape, its sample count (`n`), finite values;
+/// one target array per output, each with `n` samples.
 fn check_inputs(net: &Net, d: &GraphData, what: &str) -> Result<usize, TrainError> {
     let wants = net.input_dims();
     if d.xs.len() != wants.len() {
@@ -378,52 +516,88 @@ fn check_inputs(net: &Net, d: &GraphData, what: &str) -> Result<usize, TrainErro
     if n == 0 {
         return Err(TrainError::Data(format!("{what}: x holds no samples")));
     }
-    if d.y.shape().first() != Some(&n) {
+    let names = net.output_names();
+    if d.ys.len() != names.len() {
         return Err(TrainError::Data(format!(
-            "{what}: x has {n} samples but y has {}",
-            d.y.shape().first().copied().unwrap_or(0)
+            "{what}: the model has {} output(s) ({}) but the data hold {} target array(s): give {}",
+            names.len(),
+            names.join(", "),
+            d.ys.len(),
+            (0..names.len())
+                .map(|k| y_label(k, names.len()))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
+    }
+    for (k, y) in d.ys.iter().enumerate() {
+        if y.shape().first() != Some(&n) {
+            return Err(TrainError::Data(format!(
+                "{what}: x has {n} samples but {} has {}",
+                y_label(k, d.ys.len()),
+                y.shape().first().copied().unwrap_or(0)
+            )));
+        }
     }
     Ok(n)
 }
 
-fn prepare(net: &Net, d: &GraphData, cfg: &FitConfig, what: &str) -> Result<Prepared, TrainError> {
-    let n = check_inputs(net, d, what)?;
-    let out = net
-        .output_dims()
-        .ok_or_else(|| TrainError::Data("the model is not valid".into()))?;
-    let mut pred = vec![n];
-    pred.extend_from_slice(&out);
-    let y_loss = cfg
+/// One output's targets: the loss's layout and accuracy's.
+fn prepare_target(head: Head, pred: &[usize], y: &ArrayD<f32>) -> Result<Target, String> {
+    let y_loss = head
         .loss
-        .check_targets(&pred, &d.y)
-        .map_err(|e| TrainError::Data(format!("{what}: {e}")))?;
-    let y_acc = if cfg.accuracy {
-        let kind = Accuracy::resolve(d.y.shape(), &pred);
+        .check_targets(pred, y)
+        .map_err(|e| e.to_string())?;
+    let y_acc = if head.accuracy {
+        let kind = Accuracy::resolve(y.shape(), pred);
         let shape: Vec<usize> = match kind {
-            Accuracy::Binary | Accuracy::Categorical => pred.clone(),
+            Accuracy::Binary | Accuracy::Categorical => pred.to_vec(),
             Accuracy::Sparse => pred[..pred.len() - 1].to_vec(),
         };
-        let y = d
-            .y
+        let y = y
             .as_standard_layout()
             .into_owned()
             .into_shape_with_order(IxDyn(&shape))
             .map_err(|_| {
-                TrainError::Data(format!(
-                    "{what}: y has shape {:?}, which does not fit the model output {:?} for accuracy",
-                    d.y.shape(),
+                format!(
+                    "y has shape {:?}, which does not fit the model output {:?} for accuracy",
+                    y.shape(),
                     pred
-                ))
+                )
             })?;
         Some((kind, y))
     } else {
         None
     };
-    Ok(Prepared {
-        xs: d.xs.clone(),
+    Ok(Target {
+        loss: head.loss,
         y_loss,
         y_acc,
+    })
+}
+
+fn prepare(net: &Net, d: &GraphData, cfg: &FitConfig, what: &str) -> Result<Prepared, TrainError> {
+    let names = net.output_names();
+    let heads = heads(cfg, &names)?;
+    let n = check_inputs(net, d, what)?;
+    let outs = net
+        .output_dims()
+        .ok_or_else(|| TrainError::Data("the model is not valid".into()))?;
+    let mut targets = Vec::with_capacity(outs.len());
+    for (k, ((out, y), head)) in outs.iter().zip(&d.ys).zip(heads).enumerate() {
+        let mut pred = vec![n];
+        pred.extend_from_slice(out);
+        let t = prepare_target(head, &pred, y).map_err(|e| {
+            TrainError::Data(if outs.len() == 1 {
+                format!("{what}: {e}")
+            } else {
+                format!("{what}: y{k} (output `{}`): {e}", names[k])
+            })
+        })?;
+        targets.push(t);
+    }
+    Ok(Prepared {
+        xs: d.xs.clone(),
+        targets,
     })
 }
 
@@ -435,32 +609,109 @@ impl Prepared {
     fn batch(&self, chunk: &[usize]) -> Vec<ArrayD<f32>> {
         self.xs.iter().map(|x| x.select(Axis(0), chunk)).collect()
     }
+    /// Every output's loss targets, rows `chunk`.
+    fn y_batch(&self, chunk: &[usize]) -> Vec<ArrayD<f32>> {
+        self.targets
+            .iter()
+            .map(|t| t.y_loss.select(Axis(0), chunk))
+            .collect()
+    }
+    fn losses(&self) -> Vec<Loss> {
+        self.targets.iter().map(|t| t.loss).collect()
+    }
 }
 
-/// Mean loss (and accuracy) in inference mode, in batches, as Keras's `evaluate`.
+/// An epoch's (or an evaluation's) running sums, weighted by batch size: the total loss,
+/// each output's loss and each output's accuracy (Keras's `Mean` trackers).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Sums {
+    loss: f64,
+    losses: Vec<f64>,
+    accs: Vec<f64>,
+    seen: usize,
+}
+
+impl Sums {
+    fn new(outputs: usize) -> Sums {
+        Sums {
+            losses: vec![0.0; outputs],
+            accs: vec![0.0; outputs],
+            ..Sums::default()
+        }
+    }
+
+    /// One batch of `b` samples: its total loss, each output's loss and predictions.
+    fn add(
+        &mut self,
+        p: &Prepared,
+        chunk: &[usize],
+        total: f32,
+        losses: &[f32],
+        preds: &[ArrayD<f32>],
+    ) -> Result<(), TrainError> {
+        let b = chunk.len() as f64;
+        self.loss += f64::from(total) * b;
+        self.seen += chunk.len();
+        for (k, t) in p.targets.iter().enumerate() {
+            if let (Some(s), Some(&l)) = (self.losses.get_mut(k), losses.get(k)) {
+                *s += f64::from(l) * b;
+            }
+            if let (Some((kind, y)), Some(pred), Some(s)) =
+                (&t.y_acc, preds.get(k), self.accs.get_mut(k))
+            {
+                *s += kind.batch(pred, &y.select(Axis(0), chunk))?.0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keras's logs: `loss`, and for several outputs `<output>_loss`; `accuracy` or
+    /// `<output>_accuracy` where asked; each key with `prefix` (`val_`).
+    fn logs(&self, p: &Prepared, names: &[String], n: f64, prefix: &str) -> Vec<(String, f64)> {
+        let several = p.targets.len() > 1;
+        let mut out = vec![(format!("{prefix}loss"), self.loss / n)];
+        for (k, t) in p.targets.iter().enumerate() {
+            let name = names.get(k).map_or("", String::as_str);
+            if several {
+                out.push((format!("{prefix}{name}_loss"), self.losses[k] / n));
+            }
+            if t.y_acc.is_some() {
+                let key = if several {
+                    format!("{prefix}{name}_accuracy")
+                } else {
+                    format!("{prefix}accuracy")
+                };
+                out.push((key, self.accs[k] / n));
+            }
+        }
+        out
+    }
+}
+
+/// Mean losses (and accuracies) in inference mode, in batches, as Keras's `evaluate`.
 fn evaluate(
     net: &Net,
     weights: &Weights,
     p: &Prepared,
     cfg: &FitConfig,
-) -> Result<(f64, Option<f64>), TrainError> {
+) -> Result<Sums, TrainError> {
     let n = p.samples();
     let idx: Vec<usize> = (0..n).collect();
-    let (mut loss_sum, mut acc_sum) = (0f64, 0f64);
+    let mut sums = Sums::new(p.targets.len());
     for chunk in idx.chunks(cfg.batch_size) {
-        let pred = net.predict(weights, p.batch(chunk), cfg.limits)?;
-        let (v, _) = cfg
-            .loss
-            .value_and_grad(&pred, &p.y_loss.select(Axis(0), chunk))?;
-        loss_sum += f64::from(v) * chunk.len() as f64;
-        if let Some((kind, y)) = &p.y_acc {
-            acc_sum += kind.batch(&pred, &y.select(Axis(0), chunk))?.0;
+        let preds = net.predict_all(weights, p.batch(chunk), cfg.limits)?;
+        let mut losses = Vec::with_capacity(preds.len());
+        let mut total = 0f32;
+        for (k, (pred, t)) in preds.iter().zip(&p.targets).enumerate() {
+            let (v, _) = t
+                .loss
+                .value_and_grad(pred, &t.y_loss.select(Axis(0), chunk))?;
+            total = if k == 0 { v } else { total + v };
+            losses.push(v);
         }
+        sums.add(p, chunk, total, &losses, &preds)?;
     }
-    Ok((
-        loss_sum / n as f64,
-        p.y_acc.as_ref().map(|_| acc_sum / n as f64),
-    ))
+    Ok(sums)
 }
 
 /// Where a [`Trainer`] stands after a [`Trainer::step`].
@@ -494,9 +745,10 @@ pub struct Trainer {
     order: Vec<usize>,
     epochs_done: usize,
     batch: usize,
-    loss_sum: f64,
-    acc_sum: f64,
-    seen: usize,
+    /// The epoch under way.
+    sums: Sums,
+    /// Each output's name, for the History keys.
+    names: Vec<String>,
     history: History,
     outcome: Option<Outcome>,
 }
@@ -536,11 +788,13 @@ impl Trainer {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    /// [`Trainer::new`] for a graph model (Keras Functional): one array per input, one
-    /// output; weights layer by layer in model order (Keras `get_weights()`).
+    /// [`Trainer::new`] for a graph model (Keras Functional): one array per input and one
+    /// per output (with [`FitConfig::heads`] for several outputs); weights layer by layer
+    /// in model order (Keras `get_weights()`).
     ///
     /// # Errors
-    /// As [`Trainer::new`]; several outputs; a layer kind without a backward pass.
+    /// As [`Trainer::new`]; heads that do not fit the outputs; a layer kind without a
+    /// backward pass.
     pub fn new_graph(
         g: Graph,
         a: GraphAnalysis,
@@ -579,6 +833,8 @@ impl Trainer {
         Trainer {
             rng: Rng::new(cfg.seed),
             order: (0..n).collect(),
+            sums: Sums::new(tr.targets.len()),
+            names: net.output_names(),
             net,
             weights,
             cfg,
@@ -587,9 +843,6 @@ impl Trainer {
             va,
             epochs_done: 0,
             batch: 0,
-            loss_sum: 0.0,
-            acc_sum: 0.0,
-            seen: 0,
             history: History::new(),
             outcome,
         }
@@ -630,7 +883,7 @@ impl Trainer {
             epochs_done: self.epochs_done,
             batch: self.batch,
             batches_per_epoch: self.batches_per_epoch(),
-            running_loss: (self.seen > 0).then(|| self.loss_sum / self.seen as f64),
+            running_loss: (self.sums.seen > 0).then(|| self.sums.loss / self.sums.seen as f64),
             outcome: self.outcome,
         }
     }
@@ -672,23 +925,20 @@ impl Trainer {
                 self.order.swap(i, j);
             }
         }
-        (self.loss_sum, self.acc_sum, self.seen) = (0.0, 0.0, 0);
+        self.sums = Sums::new(self.tr.targets.len());
     }
 
     /// One batch: loss before the update, then the update. `false`: the loss is not finite.
     fn train_batch(&mut self, chunk: &[usize]) -> Result<bool, TrainError> {
         let net = &self.net;
         let xb = self.tr.batch(chunk);
-        let yb = self.tr.y_loss.select(Axis(0), chunk);
-        let step = net.step(&self.weights, &xb, &yb, self.cfg.loss, &mut self.rng)?;
-        if !step.loss.is_finite() {
+        let yb = self.tr.y_batch(chunk);
+        let step = net.step(&self.weights, &xb, &yb, &self.tr.losses(), &mut self.rng)?;
+        if !step.total.is_finite() {
             return Ok(false);
         }
-        self.loss_sum += f64::from(step.loss) * chunk.len() as f64;
-        self.seen += chunk.len();
-        if let Some((kind, y)) = &self.tr.y_acc {
-            self.acc_sum += kind.batch(&step.pred, &y.select(Axis(0), chunk))?.0;
-        }
+        self.sums
+            .add(&self.tr, chunk, step.total, &step.losses, &step.preds)?;
         let mut vars = Vec::new();
         let mut grads = Vec::new();
         for (i, (ws, gs)) in self.weights.iter_mut().zip(&step.grads).enumerate() {
@@ -712,13 +962,16 @@ impl Trainer {
 
     fn end_epoch(&mut self) -> Result<(), TrainError> {
         let n = self.order.len() as f64;
-        let epoch_loss = self.loss_sum / n;
-        let val_numbers = match &self.va {
-            Some(p) => Some(evaluate(&self.net, &self.weights, p, &self.cfg)?),
-            None => None,
+        let epoch_loss = self.sums.loss / n;
+        let val_logs = match &self.va {
+            Some(p) => {
+                let sums = evaluate(&self.net, &self.weights, p, &self.cfg)?;
+                sums.logs(p, &self.names, p.samples() as f64, "val_")
+            }
+            None => Vec::new(),
         };
         let diverged = !epoch_loss.is_finite()
-            || val_numbers.is_some_and(|(l, _)| !l.is_finite())
+            || val_logs.first().is_some_and(|(_, l)| !l.is_finite())
             || self
                 .weights
                 .iter()
@@ -731,17 +984,16 @@ impl Trainer {
             });
             return Ok(());
         }
-        let h = &mut self.history;
-        let mut push = |k: &str, v: f64| h.entry(k.to_string()).or_default().push(v);
-        push("loss", epoch_loss);
-        if self.tr.y_acc.is_some() {
-            push("accuracy", self.acc_sum / n);
-        }
-        if let Some((l, acc)) = val_numbers {
-            push("val_loss", l);
-            if let Some(acc) = acc {
-                push("val_accuracy", acc);
-            }
+        // Keras's `epoch_logs.update(val_logs)`: a validation key replaces a training key of
+        // the same name (an output called `val` has a training `val_loss`).
+        let mut logs: BTreeMap<String, f64> = self
+            .sums
+            .logs(&self.tr, &self.names, n, "")
+            .into_iter()
+            .collect();
+        logs.extend(val_logs);
+        for (k, v) in logs {
+            self.history.entry(k).or_default().push(v);
         }
         self.epochs_done += 1;
         if self.epochs_done >= self.cfg.epochs {
@@ -759,13 +1011,22 @@ impl Trainer {
         self.net.predict(&self.weights, vec![x], self.cfg.limits)
     }
 
-    /// Inference-mode loss (and accuracy) of the current weights on `data`.
+    /// Inference-mode loss (and accuracy) of the current weights on `data`, for a model
+    /// with one output.
     ///
     /// # Errors
     /// Data that do not fit the model.
     pub fn evaluate(&self, data: &Data) -> Result<(f64, Option<f64>), TrainError> {
         let p = prepare(&self.net, &data.into(), &self.cfg, "data")?;
-        evaluate(&self.net, &self.weights, &p, &self.cfg)
+        let sums = evaluate(&self.net, &self.weights, &p, &self.cfg)?;
+        let n = p.samples() as f64;
+        let acc = p
+            .targets
+            .first()
+            .and_then(|t| t.y_acc.as_ref())
+            .and_then(|_| sums.accs.first())
+            .map(|a| a / n);
+        Ok((sums.loss / n, acc))
     }
 }
 
@@ -799,7 +1060,7 @@ fn run(mut t: Trainer, weights: &mut Weights) -> Result<FitResult, TrainError> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-/// [`fit`] for a graph model (Keras Functional, one output).
+/// [`fit`] for a graph model (Keras Functional; several outputs with [`FitConfig::heads`]).
 ///
 /// # Errors
 /// As [`Trainer::new_graph`].

@@ -1,12 +1,15 @@
 //! One training step of a graph model (Keras Functional): the training-mode forward pass in
 //! topological order (each layer kind's [`crate::engine::train::grad::LayerGrad`] step, as
-//! the chain uses, or a merge's inference pass), the loss on the one output, and the
-//! backward pass in reverse order, summing the gradients of a tensor read by several
-//! layers. A chain is the graph [`crate::engine::graph::Graph::from_chain`].
+//! the chain uses, or a merge's inference pass), a loss on each output, and the backward
+//! pass in reverse order, summing the gradients of a tensor read by several layers. A model
+//! with several outputs trains on the sum of their losses (Keras's `CompileLoss`,
+//! `loss_weights` 1): each output's gradient starts from its own loss, and an output that
+//! also feeds other layers adds what they send back. A chain is the graph
+//! [`crate::engine::graph::Graph::from_chain`].
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::fit::StepGrads;
+use super::fit::{MultiStep, StepGrads};
 use super::grad::{MultiGrads, Trace};
 use super::loss::Loss;
 use super::TrainError;
@@ -33,18 +36,28 @@ fn at(a: &GraphAnalysis, index: usize, problem: GraphProblem) -> TrainError {
     })
 }
 
-/// The model's one output; several are refused.
+/// The model's outputs (at least one).
 ///
 /// # Errors
-/// [`TrainError::Data`] for a model with several outputs.
-pub fn single_output(g: &Graph) -> Result<Source, TrainError> {
-    match g.outputs.as_slice() {
-        [one] => Ok(*one),
-        outs => Err(TrainError::Data(format!(
-            "the model has {} outputs: training trains models with one output",
-            outs.len()
-        ))),
+/// [`TrainError::Data`] for a model without outputs.
+fn outputs(g: &Graph) -> Result<&[Source], TrainError> {
+    if g.outputs.is_empty() {
+        return Err(TrainError::Data("the model has no output".into()));
     }
+    Ok(&g.outputs)
+}
+
+/// Each output's name as Keras's `model.output_names` gives it: the name of the layer (or
+/// input) that produces it.
+pub fn output_names(g: &Graph) -> Vec<String> {
+    g.outputs
+        .iter()
+        .map(|&s| match s {
+            Source::Input(k) => g.inputs.get(k).map(|i| i.name.clone()),
+            Source::Layer(k) => g.layers.get(k).map(|l| l.name.clone()),
+        })
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
 /// One training-mode layer on its inputs.
@@ -118,9 +131,9 @@ fn value<'v>(
 /// Every layer kind in the graph can train: the first one that cannot, as an error.
 ///
 /// # Errors
-/// [`TrainError::NotSupported`] naming the layer; several outputs.
+/// [`TrainError::NotSupported`] naming the layer; a model without outputs.
 pub fn check_trainable(g: &Graph, a: &GraphAnalysis) -> Result<(), TrainError> {
-    single_output(g)?;
+    outputs(g)?;
     for &i in &a.order {
         let report = &a.layers[i];
         let xs: Vec<ArrayD<f32>> = report
@@ -172,11 +185,12 @@ fn accumulate(acc: &mut Option<ArrayD<f32>>, g: ArrayD<f32>) -> Result<(), Probl
     }
 }
 
-/// Training-mode forward, loss and backward pass on one batch of every input.
+/// Training-mode forward, loss and backward pass on one batch of every input, for a model
+/// with one output ([`loss_and_grads_multi`] with one target).
 ///
 /// # Errors
-/// A layer that cannot train or whose arrays do not fit; targets that do not fit; several
-/// outputs.
+/// A layer that cannot train or whose arrays do not fit; targets that do not fit; a model
+/// with several outputs.
 pub fn loss_and_grads(
     g: &Graph,
     a: &GraphAnalysis,
@@ -186,9 +200,29 @@ pub fn loss_and_grads(
     loss: Loss,
     rng: &mut Rng,
 ) -> Result<StepGrads, TrainError> {
-    let out = single_output(g)?;
-    let n = g.layers.len();
-    let mut traces: Vec<Option<Trace>> = vec![None; n];
+    let step = loss_and_grads_multi(g, a, weights, inputs, std::slice::from_ref(y), &[loss], rng)?;
+    let pred = step
+        .preds
+        .into_iter()
+        .next()
+        .ok_or_else(|| TrainError::Data("the model has no output".into()))?;
+    Ok(StepGrads {
+        loss: step.total,
+        pred,
+        grads: step.grads,
+        updates: step.updates,
+    })
+}
+
+/// Training-mode forward pass: every layer's trace, evaluation order.
+fn forward_traces(
+    g: &Graph,
+    a: &GraphAnalysis,
+    weights: &[Vec<ArrayD<f32>>],
+    inputs: &[ArrayD<f32>],
+    rng: &mut Rng,
+) -> Result<Vec<Option<Trace>>, TrainError> {
+    let mut traces: Vec<Option<Trace>> = vec![None; g.layers.len()];
     let missing = |i| at(a, i, GraphProblem::config("inputs", "missing"));
     for &i in &a.order {
         let w = weights.get(i).map_or(&[][..], Vec::as_slice);
@@ -200,13 +234,50 @@ pub fn loss_and_grads(
         let t = layer_forward(g, a, i, &xs, w, rng)?;
         traces[i] = Some(t);
     }
-    let pred = value(inputs, &traces, out)
-        .cloned()
-        .ok_or_else(|| TrainError::Data("the model's output was not computed".into()))?;
-    let (loss_value, dy) = loss.value_and_grad(&pred, y)?;
+    Ok(traces)
+}
+
+/// Training-mode forward pass, a loss per output (`ys` and `losses` in model output order),
+/// and the backward pass of their sum.
+///
+/// # Errors
+/// A layer that cannot train or whose arrays do not fit; targets that do not fit; not one
+/// target and one loss per output.
+pub fn loss_and_grads_multi(
+    g: &Graph,
+    a: &GraphAnalysis,
+    weights: &[Vec<ArrayD<f32>>],
+    inputs: &[ArrayD<f32>],
+    ys: &[ArrayD<f32>],
+    losses: &[Loss],
+    rng: &mut Rng,
+) -> Result<MultiStep, TrainError> {
+    let outs = outputs(g)?;
+    if ys.len() != outs.len() || losses.len() != outs.len() {
+        return Err(TrainError::Data(format!(
+            "the model has {} output(s) but the step has {} target(s) and {} loss(es)",
+            outs.len(),
+            ys.len(),
+            losses.len()
+        )));
+    }
+    let n = g.layers.len();
+    let traces = forward_traces(g, a, weights, inputs, rng)?;
+    let missing = |i| at(a, i, GraphProblem::config("inputs", "missing"));
     let mut dvals: Vec<Option<ArrayD<f32>>> = vec![None; n];
-    if let Source::Layer(o) = out {
-        dvals[o] = Some(dy);
+    let (mut total, mut values, mut preds) = (0f32, Vec::new(), Vec::new());
+    for ((&out, y), loss) in outs.iter().zip(ys).zip(losses) {
+        let pred = value(inputs, &traces, out)
+            .cloned()
+            .ok_or_else(|| TrainError::Data("the model's output was not computed".into()))?;
+        let (v, dy) = loss.value_and_grad(&pred, y)?;
+        if let Source::Layer(o) = out {
+            accumulate(&mut dvals[o], dy).map_err(|p| at(a, o, GraphProblem::Layer(p)))?;
+        }
+        // Keras: `sum(loss_values)`, float32 in output order (one output: its loss).
+        total = if values.is_empty() { v } else { total + v };
+        values.push(v);
+        preds.push(pred);
     }
     let mut grads: Vec<Vec<ArrayD<f32>>> = a
         .layers
@@ -219,7 +290,7 @@ pub fn loss_and_grads(
         })
         .collect();
     for &i in a.order.iter().rev() {
-        // A layer the output does not depend on gets no gradient.
+        // A layer no output depends on gets no gradient.
         let Some(dy) = dvals[i].take() else { continue };
         let w = weights.get(i).map_or(&[][..], Vec::as_slice);
         let trace = traces[i].as_ref().ok_or_else(|| missing(i))?;
@@ -240,9 +311,10 @@ pub fn loss_and_grads(
         .into_iter()
         .map(|t| t.map(|t| t.updates).unwrap_or_default())
         .collect();
-    Ok(StepGrads {
-        loss: loss_value,
-        pred,
+    Ok(MultiStep {
+        total,
+        losses: values,
+        preds,
         grads,
         updates,
     })
