@@ -52,71 +52,16 @@ pub fn summary_text(model_name: &str, a: &Analysis) -> String {
         })
         .collect();
     let headers = ["Layer (type)", "Output Shape", "Param #", "MACs"];
-    let mins = [31usize, 22, 13, 13];
-    let widths: Vec<usize> = (0..4)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([headers[c].len(), mins[c]])
-                .max()
-                .unwrap_or(mins[c])
-        })
-        .collect();
-    let line = |l: &str, m: &str, r: &str, f: &str| {
-        let parts: Vec<String> = widths.iter().map(|w| f.repeat(w + 2)).collect();
-        format!("{l}{}{r}\n", parts.join(m))
-    };
-    let cells = |r: &[String; 4], edge: &str| {
-        let c: Vec<String> = (0..4)
-            .map(|i| {
-                if i >= 2 {
-                    format!(" {} ", pad_left(&r[i], widths[i]))
-                } else {
-                    format!(" {} ", pad_right(&r[i], widths[i]))
-                }
-            })
-            .collect();
-        format!("{edge}{}{edge}\n", c.join(edge))
-    };
-    let mut out = format!("Model: \"{model_name}\"\n");
-    out += &line("┏", "┳", "┓", "━");
-    out += &cells(&headers.map(String::from), "┃");
-    out += &line("┡", "╇", "┩", "━");
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            out += &line("├", "┼", "┤", "─");
-        }
-        out += &cells(r, "│");
-    }
-    out += &line("└", "┴", "┘", "─");
-    let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
-    out += &format!(
-        " Total params: {} ({})\n",
-        commas(a.total()),
-        mem(a.total())
-    );
-    out += &format!(
-        " Trainable params: {} ({})\n",
-        commas(a.trainable),
-        mem(a.trainable)
-    );
-    out += &format!(
-        " Non-trainable params: {} ({})\n",
-        commas(a.non_trainable),
-        mem(a.non_trainable)
-    );
-    out += &format!(" Total MACs: {}\n", commas(a.macs));
+    let mut out = table(model_name, headers, [31, 22, 13, 13], 2, &rows);
+    out += &totals(a.total(), a.trainable, a.non_trainable, a.macs);
     if let Some(e) = a.first_error() {
         out += &format!(" Error: {e}\n");
     }
     out
 }
 
-/// Keras's box-drawn table for graph summaries: a title, headers, one row per layer; the
-/// column `right_from` and the last are aligned right (the numbers). Native only: the page's
-/// first module keeps [`summary_text`]'s own 4-column drawing, the code its size budget was
-/// measured with (sharing this one moved it by 64 B gzip).
-#[cfg(not(target_arch = "wasm32"))]
+/// Keras's box-drawn table (chain and graph summaries): a title, headers, one row per layer;
+/// the column `right_from` and the last are aligned right (the numbers).
 pub fn table<const N: usize>(
     model_name: &str,
     headers: [&str; N],
@@ -163,8 +108,7 @@ pub fn table<const N: usize>(
     out
 }
 
-/// The totals under the table, as Keras prints them, and the MACs (graph summaries).
-#[cfg(not(target_arch = "wasm32"))]
+/// The totals under the table, as Keras prints them, and the MACs.
 pub fn totals(total: u64, trainable: u64, non_trainable: u64, macs: u64) -> String {
     let mem = |n: u64| readable_memory_size(n.saturating_mul(4));
     let mut out = format!(" Total params: {} ({})\n", commas(total), mem(total));
