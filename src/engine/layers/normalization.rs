@@ -11,6 +11,24 @@ use crate::engine::error::Problem;
 use crate::engine::shape::Shape;
 use crate::engine::train::grad::{check_same_shape, Grads, Trace};
 
+/// Column sums of a `(rows, C)` matrix, rows added in order from zero: the same sums, bit for
+/// bit, as ndarray's `sum_axis(Axis(0))`, which adds one row view at a time through its
+/// generic arithmetic (most of a `BatchNormalization` step's time with few channels).
+fn col_sums(a: ndarray::ArrayView2<'_, f32>) -> Array1<f32> {
+    fn add<'a>(out: &mut [f32], row: impl IntoIterator<Item = &'a f32>) {
+        for (o, v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+    let c = a.ncols();
+    let mut out = vec![0f32; c];
+    match a.as_slice() {
+        Some(v) if c > 0 => v.chunks_exact(c).for_each(|row| add(&mut out, row)),
+        _ => a.rows().into_iter().for_each(|row| add(&mut out, row)),
+    }
+    Array1::from(out)
+}
+
 /// The size of the normalised axis, 0 when the axis does not fit (for the explanations).
 fn axis_size(axis: i64, input: &Shape) -> usize {
     resolve_axis(axis, input).map_or(0, |a| input.dims()[a])
@@ -158,9 +176,9 @@ layer_grad!(
         let x2 = channel_rows(x, p.axis)?;
         let n = x2.nrows().max(1) as f32;
         // Keras's `ops.moments`: the batch mean and the biased variance.
-        let mean = x2.sum_axis(Axis(0)) / n;
+        let mean = col_sums(x2.view()) / n;
         let centered = &x2 - &mean;
-        let var = (&centered * &centered).sum_axis(Axis(0)) / n;
+        let var = col_sums((&centered * &centered).view()) / n;
         let eps = layer.epsilon;
         let inv = var.mapv(|v| 1.0 / (v + eps).sqrt());
         let xhat = &centered * &inv;
@@ -205,14 +223,14 @@ layer_grad!(
             .map_err(|_| Problem::layout("saved inverse deviation"))?;
         let dy2 = channel_rows(dy, p.axis)?;
         let n = dy2.nrows().max(1) as f32;
-        let dbeta = dy2.sum_axis(Axis(0));
-        let dgamma = (&dy2 * &xhat).sum_axis(Axis(0));
+        let dbeta = col_sums(dy2.view());
+        let dgamma = col_sums((&dy2 * &xhat).view());
         let dxhat = match &p.gamma {
             Some(g) => &dy2 * g,
             None => dy2,
         };
-        let s1 = dxhat.sum_axis(Axis(0));
-        let s2 = (&dxhat * &xhat).sum_axis(Axis(0));
+        let s1 = col_sums(dxhat.view());
+        let s2 = col_sums((&dxhat * &xhat).view());
         let dx2 = (&dxhat * n - &s1 - &(&xhat * &s2)) * inv / n;
         let c = inv.len();
         let mut dw = Vec::new();

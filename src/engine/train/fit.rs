@@ -16,10 +16,10 @@
 
 use std::collections::BTreeMap;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 use super::grad::Trace;
-use super::loss::{Accuracy, Loss};
+use super::loss::{take_rows, Accuracy, Loss};
 use super::optim::{Optimizer, OptimizerKind};
 use super::TrainError;
 use crate::engine::error::{LayerError, Problem};
@@ -607,13 +607,13 @@ impl Prepared {
     }
     /// Every input's rows `chunk`.
     fn batch(&self, chunk: &[usize]) -> Vec<ArrayD<f32>> {
-        self.xs.iter().map(|x| x.select(Axis(0), chunk)).collect()
+        self.xs.iter().map(|x| take_rows(x, chunk)).collect()
     }
     /// Every output's loss targets, rows `chunk`.
     fn y_batch(&self, chunk: &[usize]) -> Vec<ArrayD<f32>> {
         self.targets
             .iter()
-            .map(|t| t.y_loss.select(Axis(0), chunk))
+            .map(|t| take_rows(&t.y_loss, chunk))
             .collect()
     }
     fn losses(&self) -> Vec<Loss> {
@@ -659,7 +659,7 @@ impl Sums {
             if let (Some((kind, y)), Some(pred), Some(s)) =
                 (&t.y_acc, preds.get(k), self.accs.get_mut(k))
             {
-                *s += kind.batch(pred, &y.select(Axis(0), chunk))?.0;
+                *s += kind.batch(pred, &take_rows(y, chunk))?.0;
             }
         }
         Ok(())
@@ -703,9 +703,7 @@ fn evaluate(
         let mut losses = Vec::with_capacity(preds.len());
         let mut total = 0f32;
         for (k, (pred, t)) in preds.iter().zip(&p.targets).enumerate() {
-            let (v, _) = t
-                .loss
-                .value_and_grad(pred, &t.y_loss.select(Axis(0), chunk))?;
+            let (v, _) = t.loss.value_and_grad(pred, &take_rows(&t.y_loss, chunk))?;
             total = if k == 0 { v } else { total + v };
             losses.push(v);
         }
