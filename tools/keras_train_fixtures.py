@@ -506,6 +506,16 @@ def _mha(**kw):
     return L.MultiHeadAttention(**kw)
 
 
+def _layer_scale(init_values, projection_dim):
+    from keras.src.applications.convnext import LayerScale
+    return LayerScale(init_values, projection_dim)
+
+
+def _custom_scale(scale):
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+    return CustomScaleLayer(scale)
+
+
 GRAPHS = [
     ("res_dense", (6,), _one((6,), lambda x: L.Add()([x, L.Dense(6)(L.Dense(6, activation="relu")(x))]))),
     ("res_dense2", (5,), _one((5,), lambda x: (lambda h: L.Add()([h, L.Dense(5, activation="tanh")(h)]))(
@@ -554,6 +564,15 @@ GRAPHS = [
         mean=[0.5, -0.25, 0.0, 1.0], variance=[2.0, 0.5, 1.0, 4.0])(L.Dense(4)(x))))),
     ("norm_invert", None, _one((5,), lambda x: L.Dense(4, activation="relu")(L.Normalization(
         mean=0.25, variance=1.5, invert=True)(L.Dense(3)(x))))),
+    # The applications' own layers (appended): ConvNeXt's LayerScale, on a residual branch and
+    # on a 1-channel tensor it broadcasts to projection_dim channels; InceptionResNetV2's
+    # CustomScaleLayer (shortcut + branch · scale).
+    ("layer_scale", None, _one((4, 6), lambda x: L.GlobalAveragePooling1D()(L.Add()([
+        x, _layer_scale(0.5, 6)(L.Dense(6, activation="relu")(x))])))),
+    ("layer_scale_1ch", None, _one((5, 2), lambda x: L.Flatten()(
+        _layer_scale(0.3, 4)(L.Dense(1, activation="tanh")(x))))),
+    ("custom_scale", None, _one((6,), lambda x: L.Dense(4, activation="tanh")(
+        _custom_scale(0.17)([x, L.Dense(6, activation="relu")(x)])))),
 ]
 
 GRAPH_RUNS = [("mse", ("sgd", 0.05, 0.0)), ("sparse_categorical_crossentropy", ("adam", 0.01, None)),
