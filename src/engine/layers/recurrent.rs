@@ -674,7 +674,11 @@ fn dact(
 }
 
 fn applied(a: Activation, pre: &Array2<f32>) -> Array2<f32> {
-    let mut m = pre.clone();
+    activated(a, pre.clone())
+}
+
+/// [`applied`] on an array of its own (no copy).
+fn activated(a: Activation, mut m: Array2<f32>) -> Array2<f32> {
     act2(a, &mut m);
     m
 }
@@ -792,18 +796,22 @@ impl Lstm {
         // Per step: pre-activations z (B, 4U) and the gate values i, f, g, o.
         let mut zs = Vec::with_capacity(t);
         let mut gates = Vec::with_capacity(t);
+        // activation(c) per step, kept for the backward pass.
+        let mut acs = Vec::with_capacity(t);
         for step in 0..t {
             let mut z = bp.xt(step).dot(&k) + hs[step].dot(&r);
             if let Some(b) = &b {
                 z += b;
             }
-            let i = applied(ra, &z.slice(s![.., 0..u]).to_owned());
-            let f = applied(ra, &z.slice(s![.., u..2 * u]).to_owned());
-            let g = applied(a, &z.slice(s![.., 2 * u..3 * u]).to_owned());
-            let o = applied(ra, &z.slice(s![.., 3 * u..4 * u]).to_owned());
+            let i = activated(ra, z.slice(s![.., 0..u]).to_owned());
+            let f = activated(ra, z.slice(s![.., u..2 * u]).to_owned());
+            let g = activated(a, z.slice(s![.., 2 * u..3 * u]).to_owned());
+            let o = activated(ra, z.slice(s![.., 3 * u..4 * u]).to_owned());
             let c = &f * &cs[step] + &i * &g;
-            let h = &o * &applied(a, &c);
+            let ac = applied(a, &c);
+            let h = &o * &ac;
             cs.push(c);
+            acs.push(ac);
             hs.push(h);
             zs.push(z);
             gates.push([i, f, g, o]);
@@ -814,11 +822,10 @@ impl Lstm {
         for step in (0..t).rev() {
             let [i, f, g, o] = &gates[step];
             let z = &zs[step];
-            let c = &cs[step + 1];
-            let ac = applied(a, c);
+            let (c, ac) = (&cs[step + 1], &acs[step]);
             let dh = bp.dout(step) + &dh_next;
-            let d_o = &dh * &ac;
-            let dc = &dc_next + &dact(a, c, &ac, &(&dh * o))?;
+            let d_o = &dh * ac;
+            let dc = &dc_next + &dact(a, c, ac, &(&dh * o))?;
             let di = &dc * g;
             let dg = &dc * i;
             let df = &dc * &cs[step];
